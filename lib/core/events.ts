@@ -1,0 +1,48 @@
+// Audit events: a typed EventEmitter for what an operator wants to see. Never a secret or a token in them.
+import { EventEmitter } from 'node:events';
+
+/** Payloads of every audit event, by name. Times are epoch milliseconds. */
+export interface AuditEvents {
+  /** An access token was issued. */
+  'token.issued': { clientId: string; scopes: string[]; audience: string | string[]; jti: string; expiresAt: number };
+  /** Client authentication at the token endpoint failed. */
+  'client.authentication_failed': { clientId: string | undefined; reason: string; address: string | undefined };
+  'client.created': { clientId: string; name: string; scopes: string[] };
+  'client.updated': { clientId: string; changes: string[] };
+  'client.disabled': { clientId: string };
+  'client.enabled': { clientId: string };
+  'client.deleted': { clientId: string };
+  'client.secret_rotated': { clientId: string; previousValidUntil: number | null; tokensRevoked: boolean };
+}
+
+export type AuditEventName = keyof AuditEvents;
+
+/** Every event also carries its name and time, so one listener can log them all as JSON lines. */
+export type AuditEvent<K extends AuditEventName = AuditEventName> = AuditEvents[K] & { type: K; time: number };
+
+/**
+ * The instance's audit event bus. Listen to one event by name, or to `'audit'` for all of them.
+ * A listener that throws is reported to `onListenerError`; it never breaks the request that emitted.
+ *
+ * @example
+ * oauth.events.on('audit', (event) => console.log(JSON.stringify(event)));
+ */
+export class AuditEmitter extends EventEmitter {
+  constructor(
+    private readonly now: () => number,
+    private readonly onListenerError: (err: unknown) => void = () => undefined,
+  ) {
+    super();
+  }
+
+  /** Emits `name` and `'audit'` with the payload plus `type` and `time`. */
+  record<K extends AuditEventName>(name: K, payload: AuditEvents[K]): void {
+    const event = { ...payload, type: name, time: this.now() } as AuditEvent<K>;
+    try {
+      this.emit(name, event);
+      this.emit('audit', event);
+    } catch (err) {
+      this.onListenerError(err);
+    }
+  }
+}

@@ -1,0 +1,93 @@
+// The issuer's key ring: stored signing keys held in memory as KeyObjects, generated on first use, reloaded when the store changes.
+import { generateSigningKey, loadKey, type LoadedKey, type PublicJwk, type SigningAlgorithm } from './keys';
+import type { KeyStore } from '../store/types';
+
+/**
+ * Holds the active signing key and every published verification key. Loads from the store once, then
+ * serves from memory; {@link KeyRing.invalidate} (on a store change) makes the next use reload, and an
+ * unknown `kid` triggers at most one reload per cooldown, so a flood of forged kids cannot hammer the store.
+ */
+export class KeyRing {
+  private keys = new Map<string, LoadedKey>();
+  private signer: LoadedKey | undefined;
+  private stale = true;
+  private loading: Promise<void> | undefined;
+  private lastUnknownKidReload = -Infinity;
+
+  constructor(
+    private readonly store: KeyStore,
+    private readonly algorithm: SigningAlgorithm,
+    private readonly now: () => number,
+    private readonly unknownKidCooldownMs = 1000,
+  ) {}
+
+  /** The key new tokens are signed with; generates and stores one on first use. */
+  async getSigner(): Promise<LoadedKey> {
+    if (this.stale || !this.signer) await this.reload();
+    if (!this.signer) {
+      const stored = await this.store.ensureSigningKey(await generateSigningKey(this.algorithm, this.now()));
+      this.stale = true;
+      await this.reload();
+      if (!this.signer) this.signer = this.remember(loadKey(stored));
+    }
+    return this.signer;
+  }
+
+  /** The verification key for `kid`: from memory when known, else after one (rate-limited) reload. */
+  resolve = (kid: string): LoadedKey | Promise<LoadedKey | undefined> => {
+    const known = !this.stale ? this.keys.get(kid) : undefined;
+    if (known) return known;
+    return this.resolveSlow(kid);
+  };
+
+  private async resolveSlow(kid: string): Promise<LoadedKey | undefined> {
+    if (!this.stale && !this.keys.has(kid)) {
+      const now = this.now();
+      if (now - this.lastUnknownKidReload < this.unknownKidCooldownMs) return undefined;
+      this.lastUnknownKidReload = now;
+      this.stale = true;
+    }
+    await this.reload();
+    return this.keys.get(kid);
+  }
+
+  /** Public keys to publish (RFC 7517), active first. */
+  async publicJwks(): Promise<PublicJwk[]> {
+    if (this.stale) await this.reload();
+    return [...this.keys.values()].map((k) => k.jwk);
+  }
+
+  /** Marks the in-memory keys stale: the next use reloads them from the store. */
+  invalidate(): void {
+    this.stale = true;
+  }
+
+  private reload(): Promise<void> {
+    this.loading ??= (async () => {
+      try {
+        this.stale = false;
+        const stored = await this.store.listSigningKeys(this.now());
+        const next = new Map<string, LoadedKey>();
+        let signer: LoadedKey | undefined;
+        for (const s of stored) {
+          const loaded = this.keys.get(s.kid) ?? loadKey(s);
+          next.set(s.kid, loaded);
+          if (s.active) signer = loaded;
+        }
+        this.keys = next;
+        this.signer = signer;
+      } catch (err) {
+        this.stale = true;
+        throw err;
+      } finally {
+        this.loading = undefined;
+      }
+    })();
+    return this.loading;
+  }
+
+  private remember(key: LoadedKey): LoadedKey {
+    this.keys.set(key.kid, key);
+    return key;
+  }
+}

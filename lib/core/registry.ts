@@ -1,0 +1,163 @@
+// Client administration used by the CLI and the admin API: validated create / change / rotate / delete, secrets shown once.
+import type { ClientStore } from '../store/types';
+import { StoreError } from '../store/types';
+import { CLIENT_CREDENTIALS, type Client, type TokenFormat } from './client';
+import type { AuditEmitter } from './events';
+import { normalizeScopes } from './scope';
+import { generateClientId, generateClientSecret, hashSecret } from './secrets';
+
+export type RegistryErrorCode = 'invalid' | 'not_found' | 'conflict';
+
+/** An administrative request that cannot be carried out; `field` names the offending input. */
+export class RegistryError extends Error {
+  constructor(
+    readonly code: RegistryErrorCode,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'RegistryError';
+  }
+}
+
+/** What an administrator gives to register a client. */
+export interface ClientInput {
+  name: string;
+  /** Space-delimited string or list of RFC 6749 §3.3 scope tokens. */
+  scopes?: string | readonly string[];
+  audiences?: readonly string[];
+  tokenFormat?: TokenFormat;
+}
+
+/** A client together with its new secret: the only moment the secret exists outside the caller. */
+export interface ClientWithSecret {
+  client: Client;
+  clientSecret: string;
+}
+
+function validName(name: unknown): string {
+  if (typeof name !== 'string' || name.trim() === '' || name.length > 200 || /[\x00-\x1F\x7F]/.test(name)) {
+    throw new RegistryError('invalid', 'name must be 1 to 200 printable characters', 'name');
+  }
+  return name.trim();
+}
+
+function validScopes(scopes: unknown): string[] {
+  if (typeof scopes !== 'string' && !Array.isArray(scopes)) {
+    throw new RegistryError('invalid', 'scope must be a space-delimited string or a list', 'scope');
+  }
+  try {
+    return normalizeScopes(scopes as string | string[], 'scope');
+  } catch (err) {
+    throw new RegistryError('invalid', (err as Error).message, 'scope');
+  }
+}
+
+function validTokenFormat(value: unknown): TokenFormat {
+  if (value !== 'jwt' && value !== 'reference') {
+    throw new RegistryError('invalid', 'token format must be "jwt" or "reference"', 'token_format');
+  }
+  return value;
+}
+
+/**
+ * Administrative operations on the client registry. Secrets are generated here, hashed with bcrypt
+ * before they reach the store, and returned exactly once.
+ */
+export class ClientRegistry {
+  constructor(
+    private readonly store: ClientStore,
+    private readonly options: { bcryptCost: number; now: () => number },
+    private readonly events?: AuditEmitter,
+  ) {}
+
+  async create(input: ClientInput): Promise<ClientWithSecret> {
+    const name = validName(input.name);
+    const scopes = validScopes(input.scopes ?? []);
+    const tokenFormat = validTokenFormat(input.tokenFormat ?? 'jwt');
+    const audiences = [...new Set(input.audiences ?? [])];
+    const clientSecret = generateClientSecret();
+    const secretHash = await hashSecret(clientSecret, this.options.bcryptCost);
+    const client = await this.store.createClient(
+      { id: generateClientId(), name, scopes, audiences, grantTypes: [CLIENT_CREDENTIALS], tokenFormat, secretHash },
+      this.options.now(),
+    );
+    this.events?.record('client.created', { clientId: client.id, name: client.name, scopes: client.scopes });
+    return { client, clientSecret };
+  }
+
+  async get(id: string): Promise<Client> {
+    const client = await this.store.getClient(id);
+    if (!client) throw new RegistryError('not_found', `no client with id ${JSON.stringify(id)}`, 'client_id');
+    return client;
+  }
+
+  list(): Promise<Client[]> {
+    return this.store.listClients();
+  }
+
+  async setScopes(id: string, scopes: string | readonly string[]): Promise<Client> {
+    const client = await this.update(id, { scopes: validScopes(scopes) });
+    this.events?.record('client.updated', { clientId: id, changes: ['scopes'] });
+    return client;
+  }
+
+  async rename(id: string, name: string): Promise<Client> {
+    const client = await this.update(id, { name: validName(name) });
+    this.events?.record('client.updated', { clientId: id, changes: ['name'] });
+    return client;
+  }
+
+  async setEnabled(id: string, enabled: boolean): Promise<Client> {
+    const client = await this.update(id, { enabled });
+    this.events?.record(enabled ? 'client.enabled' : 'client.disabled', { clientId: id });
+    return client;
+  }
+
+  /**
+   * Issues a new secret. The previous one stays valid for `graceSeconds` (0: cut at once); with
+   * `revokeTokens`, tokens issued before now stop being valid.
+   */
+  async rotateSecret(id: string, options: { graceSeconds?: number; revokeTokens?: boolean } = {}): Promise<ClientWithSecret> {
+    const grace = options.graceSeconds ?? 0;
+    if (!Number.isFinite(grace) || grace < 0) throw new RegistryError('invalid', 'grace must be a non-negative duration', 'grace');
+    const clientSecret = generateClientSecret();
+    const hash = await hashSecret(clientSecret, this.options.bcryptCost);
+    const now = this.options.now();
+    const client = await this.store.rotateSecret(
+      id,
+      {
+        hash,
+        previousValidUntil: grace > 0 ? now + grace * 1000 : null,
+        ...(options.revokeTokens ? { revokeTokensIssuedBefore: now } : {}),
+      },
+      now,
+    );
+    if (!client) throw new RegistryError('not_found', `no client with id ${JSON.stringify(id)}`, 'client_id');
+    this.events?.record('client.secret_rotated', {
+      clientId: id,
+      previousValidUntil: grace > 0 ? now + grace * 1000 : null,
+      tokensRevoked: Boolean(options.revokeTokens),
+    });
+    return { client, clientSecret };
+  }
+
+  async delete(id: string): Promise<void> {
+    if (!(await this.store.deleteClient(id))) {
+      throw new RegistryError('not_found', `no client with id ${JSON.stringify(id)}`, 'client_id');
+    }
+    this.events?.record('client.deleted', { clientId: id });
+  }
+
+  private async update(id: string, changes: Parameters<ClientStore['updateClient']>[1]): Promise<Client> {
+    let client: Client | undefined;
+    try {
+      client = await this.store.updateClient(id, changes, this.options.now());
+    } catch (err) {
+      if (err instanceof StoreError && err.code === 'conflict') throw new RegistryError('conflict', err.message);
+      throw err;
+    }
+    if (!client) throw new RegistryError('not_found', `no client with id ${JSON.stringify(id)}`, 'client_id');
+    return client;
+  }
+}

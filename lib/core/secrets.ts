@@ -1,0 +1,66 @@
+// Client ids and secrets: generation from crypto.randomBytes, bcrypt hashing (async only) and constant-shape verification.
+import { randomBytes } from 'node:crypto';
+import bcrypt from 'bcrypt';
+
+/** bcrypt reads at most 72 bytes of its input; a longer presented secret can never be one of ours. */
+export const MAX_SECRET_BYTES = 72;
+
+/** A new client id: 128 random bits as 32 lowercase hex characters (URL-safe, never starts with `-`). */
+export function generateClientId(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** A new client secret: 256 random bits, base64url (43 characters, well under bcrypt's 72-byte limit). */
+export function generateClientSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** bcrypt hash of a secret, computed on libuv's thread pool. */
+export function hashSecret(secret: string, cost: number): Promise<string> {
+  return bcrypt.hash(secret, cost);
+}
+
+/**
+ * Whether a presented secret could be a secret at all: non-empty, at most 72 bytes (bcrypt would
+ * silently ignore the rest) and visible ASCII only (a NUL would end bcrypt's C string early).
+ * Rejecting the rest needs no bcrypt and says nothing about which client ids exist.
+ */
+export function isPlausibleSecret(secret: string): boolean {
+  return secret.length > 0 && secret.length <= MAX_SECRET_BYTES && /^[\x21-\x7E]+$/.test(secret);
+}
+
+/**
+ * Checks presented secrets against bcrypt hashes, paying the same price when the client is unknown:
+ * an unknown client is compared against a dummy hash of the same cost, so response time does not
+ * reveal which client ids exist (RFC 6749 §10.10 asks that credentials resist guessing).
+ */
+export class SecretVerifier {
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(private readonly cost: number) {}
+
+  /** Starts computing the dummy hash ahead of the first request (optional). */
+  warmUp(): Promise<void> {
+    return this.getDummyHash().then(() => undefined);
+  }
+
+  /**
+   * Resolves true when `secret` matches one of `hashes` (newest first). With no hashes (unknown
+   * client, or a client without a secret) it still runs one bcrypt comparison and resolves false.
+   */
+  async verify(secret: string, hashes: readonly string[]): Promise<boolean> {
+    if (hashes.length === 0) {
+      await bcrypt.compare(secret, await this.getDummyHash());
+      return false;
+    }
+    for (const hash of hashes) {
+      if (await bcrypt.compare(secret, hash)) return true;
+    }
+    return false;
+  }
+
+  private getDummyHash(): Promise<string> {
+    this.dummyHash ??= bcrypt.hash(generateClientSecret(), this.cost);
+    return this.dummyHash;
+  }
+}

@@ -1,0 +1,155 @@
+// JWT access tokens (RFC 9068): signing, and verification with every check RFC 8725 asks for; the one place jsonwebtoken's errors are mapped.
+import { randomBytes } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { InvalidTokenError } from '../errors';
+import type { LoadedKey, SigningAlgorithm } from './keys';
+import { isScopeToken, parseScope } from './scope';
+
+/** Longest token the verifier looks at; anything longer is rejected before parsing. */
+export const MAX_TOKEN_LENGTH = 8192;
+
+/** The claims of an access token this library issues (RFC 9068 §2.2). Times in seconds. */
+export interface AccessTokenClaims {
+  iss: string;
+  sub: string;
+  client_id: string;
+  aud: string | string[];
+  /** Space-delimited granted scopes. */
+  scope: string;
+  iat: number;
+  exp: number;
+  jti: string;
+  [claim: string]: unknown;
+}
+
+/** A token that passed verification: who it is for and what it grants. */
+export interface VerifiedAccessToken {
+  clientId: string;
+  scopes: string[];
+  claims: AccessTokenClaims;
+}
+
+/** What a verifier insists on. */
+export interface TokenExpectations {
+  issuer: string;
+  /** Accepted audiences; the token's `aud` must contain one. */
+  audience: readonly string[];
+  algorithms: readonly SigningAlgorithm[];
+  /** Allowed clock skew, seconds, for `exp`, `nbf` and `iat`. */
+  clockToleranceSeconds: number;
+  /** Current time, epoch ms. */
+  now: number;
+  /** Also read a foreign issuer's `scp` array when the token has no `scope` string. */
+  acceptScp?: boolean;
+}
+
+/** Finds the public key for a token's header; may refresh a key set (async) on an unknown kid. */
+export type KeyResolver = (kid: string, alg: SigningAlgorithm) => LoadedKey | undefined | Promise<LoadedKey | undefined>;
+
+/** A fresh, unguessable token id (`jti`). */
+export function newTokenId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/** Signs an RFC 9068 access token with `typ: at+jwt` and the key's `kid`. */
+export function signAccessToken(claims: AccessTokenClaims, key: LoadedKey): string {
+  if (!key.privateKey) throw new Error(`signing key ${key.kid} has no private part`);
+  return jwt.sign(claims, key.privateKey, {
+    algorithm: key.alg,
+    keyid: key.kid,
+    header: { alg: key.alg, typ: 'at+jwt', kid: key.kid },
+  });
+}
+
+/** RFC 9068 §4: `typ` is `at+jwt` or `application/at+jwt`, compared case-insensitively. */
+function isAccessTokenType(typ: unknown): boolean {
+  if (typeof typ !== 'string') return false;
+  const t = typ.toLowerCase();
+  return t === 'at+jwt' || t === 'application/at+jwt';
+}
+
+/** The one place jsonwebtoken's errors become {@link InvalidTokenError}s, with messages that reveal no expected values. */
+function mapJwtError(err: unknown): InvalidTokenError {
+  if (err instanceof jwt.TokenExpiredError) return new InvalidTokenError('the access token expired', { cause: err });
+  if (err instanceof jwt.NotBeforeError) return new InvalidTokenError('the access token is not valid yet', { cause: err });
+  const message = err instanceof Error ? err.message : '';
+  if (message.startsWith('jwt audience invalid')) {
+    return new InvalidTokenError('the access token is not meant for this audience', { cause: err });
+  }
+  if (message.startsWith('jwt issuer invalid')) {
+    return new InvalidTokenError('the access token was issued by another issuer', { cause: err });
+  }
+  if (message === 'invalid signature') return new InvalidTokenError('the access token signature is invalid', { cause: err });
+  return new InvalidTokenError('the access token is invalid', { cause: err });
+}
+
+/** Reads the granted scopes: RFC 9068's space-delimited `scope`, or (opt-in) a foreign issuer's `scp` array. */
+function grantedScopes(payload: Record<string, unknown>, acceptScp: boolean): string[] | undefined {
+  if (typeof payload.scope === 'string') return payload.scope === '' ? [] : parseScope(payload.scope);
+  if (payload.scope === undefined && acceptScp && Array.isArray(payload.scp)) {
+    return payload.scp.every(isScopeToken) ? [...new Set(payload.scp as string[])] : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Verifies an access token: header (`typ`, pinned `alg`, `kid`, no `crit`), signature with the
+ * resolved key, `iss`, `aud`, `exp` (required), `nbf`, `iat`, and the types of the claims it relies
+ * on. Embedded `jwk` / `jku` / `x5u` / `x5c` headers are ignored: keys only come from `resolveKey`.
+ * Rejects with {@link InvalidTokenError}.
+ */
+export async function verifyAccessToken(
+  token: string,
+  resolveKey: KeyResolver,
+  expect: TokenExpectations,
+): Promise<VerifiedAccessToken> {
+  if (token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError('the access token is too long');
+  let decoded: jwt.Jwt | null;
+  try {
+    decoded = jwt.decode(token, { complete: true });
+  } catch (err) {
+    throw new InvalidTokenError('the access token is malformed', { cause: err });
+  }
+  if (!decoded || typeof decoded.payload !== 'object' || decoded.payload === null) {
+    throw new InvalidTokenError('the access token is malformed');
+  }
+  const header = decoded.header as jwt.JwtHeader & { crit?: unknown };
+  if (!isAccessTokenType(header.typ)) throw new InvalidTokenError('the token is not an access token (typ)');
+  const alg = header.alg as SigningAlgorithm;
+  if (!expect.algorithms.includes(alg)) throw new InvalidTokenError('the access token algorithm is not accepted');
+  if (header.crit !== undefined) throw new InvalidTokenError('the access token has critical header parameters');
+  if (typeof header.kid !== 'string' || header.kid === '') throw new InvalidTokenError('the access token has no key id');
+
+  const key = await resolveKey(header.kid, alg);
+  if (!key || key.alg !== alg) throw new InvalidTokenError('the access token was signed with an unknown key');
+
+  const nowSeconds = Math.floor(expect.now / 1000);
+  let payload: Record<string, unknown>;
+  try {
+    payload = jwt.verify(token, key.publicKey, {
+      algorithms: [key.alg],
+      issuer: expect.issuer,
+      audience: expect.audience.length === 1 ? (expect.audience[0] as string) : [...expect.audience] as [string],
+      clockTolerance: expect.clockToleranceSeconds,
+      clockTimestamp: nowSeconds,
+    }) as Record<string, unknown>;
+  } catch (err) {
+    throw mapJwtError(err);
+  }
+
+  if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) {
+    throw new InvalidTokenError('the access token has no valid expiry');
+  }
+  if (typeof payload.iat !== 'number' || payload.iat > nowSeconds + expect.clockToleranceSeconds) {
+    throw new InvalidTokenError('the access token has an invalid issue time');
+  }
+  if (typeof payload.sub !== 'string' || typeof payload.jti !== 'string') {
+    throw new InvalidTokenError('the access token lacks required claims');
+  }
+  const clientId = payload.client_id === undefined ? payload.sub : payload.client_id;
+  if (typeof clientId !== 'string') throw new InvalidTokenError('the access token lacks required claims');
+  const scopes = grantedScopes(payload, expect.acceptScp ?? false);
+  if (!scopes) throw new InvalidTokenError('the access token scope claim is malformed');
+
+  return { clientId, scopes, claims: payload as AccessTokenClaims };
+}

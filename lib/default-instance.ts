@@ -1,0 +1,60 @@
+// The zero-config default instance behind the bare tokenRouter() / requireScope(): the one place library code reads process.env.
+import type { Router } from 'express';
+import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
+import { createOAuth, localGuardBinder, type OAuth } from './oauth';
+import { resolveGuardOptions, resolveOptions, type GuardOptions, type OAuthOptions } from './options';
+
+let instance: OAuth | undefined;
+let instanceOptions: OAuthOptions | undefined;
+
+/**
+ * The process-wide default instance, created on first use from `OAUTH_DB` and `OAUTH_ISSUER`
+ * (explicit options win over the environment).
+ */
+export function defaultOAuth(options?: OAuthOptions): OAuth {
+  if (instance) {
+    if (options !== undefined && options !== instanceOptions) {
+      throw new TypeError('the default instance is already configured; use createOAuth() for a second configuration');
+    }
+    return instance;
+  }
+  const env: OAuthOptions = {};
+  if (process.env.OAUTH_DB) env.database = process.env.OAUTH_DB;
+  if (process.env.OAUTH_ISSUER) env.issuer = process.env.OAUTH_ISSUER;
+  instance = createOAuth({ ...env, ...options });
+  instanceOptions = options;
+  return instance;
+}
+
+/** Closes and forgets the default instance (for tests and graceful shutdown). */
+export async function closeDefaultOAuth(): Promise<void> {
+  const closing = instance;
+  instance = undefined;
+  instanceOptions = undefined;
+  await closing?.close();
+}
+
+/**
+ * The token endpoint of the default instance: `POST /oauth/token` (RFC 6749 §4.4).
+ *
+ * @example
+ * app.use(tokenRouter()); // issuer from OAUTH_ISSUER, database from OAUTH_DB (default ./oauth.sqlite)
+ */
+export function tokenRouter(options?: OAuthOptions): Router {
+  return defaultOAuth(options).tokenRouter();
+}
+
+/**
+ * Guards a route with the default instance: the bearer token must carry every named scope.
+ * `requireScope.any(...)` needs one of them. Options may follow the scopes.
+ *
+ * @example
+ * app.get('/api/items', requireScope('read'), handler);
+ * app.post('/api/items', requireScope('write'), handler);
+ * app.delete('/api/items/:id', requireScope.any('admin', 'delete'), handler);
+ */
+export const requireScope: RequireScope = createRequireScope((options: GuardOptions) => {
+  resolveGuardOptions(options, resolveOptions({})); // validate when the route is defined
+  let bound: (() => GuardRuntime) | undefined;
+  return () => (bound ??= localGuardBinder(defaultOAuth().server)(options))();
+});

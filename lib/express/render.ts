@@ -1,0 +1,43 @@
+// Rendering OAuth errors as RFC 6749 §5.2 / RFC 6750 §3 JSON responses, and the error handler apps can mount.
+import type { ErrorRequestHandler, Response } from 'express';
+import { OAuthError, toOAuthError } from '../errors';
+import type { Logger } from '../options';
+
+/** RFC 6749 §5.1 / §5.2: token endpoint responses must not be cached. */
+export function setNoStore(res: Response): void {
+  res.set('Cache-Control', 'no-store');
+  res.set('Pragma', 'no-cache');
+}
+
+/**
+ * Writes an error response: status, the error's headers, and `{ error, error_description }`.
+ * Anything that is not an {@link OAuthError} becomes a bare `server_error`, logged without details
+ * reaching the client.
+ */
+export function renderOAuthError(res: Response, err: unknown, logger?: Logger): void {
+  const oauthError = toOAuthError(err);
+  if (!(err instanceof OAuthError) || oauthError.status >= 500) {
+    logger?.error('request failed with an internal error', err instanceof OAuthError ? (err.cause ?? err) : err);
+  }
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.status(oauthError.status).set(oauthError.headers).json(oauthError.toJSON());
+}
+
+/**
+ * An Express error handler that renders this library's errors as JSON with their status and
+ * headers (`WWW-Authenticate`, `Retry-After`) and passes every other error on to the app's next
+ * handler. Mount it after your routes when you do not render OAuth errors yourself.
+ *
+ * @example
+ * app.get('/api/items', requireScope('read'), handler);
+ * app.use(oauthErrorHandler());
+ */
+export function oauthErrorHandler(): ErrorRequestHandler {
+  return (err, _req, res, next) => {
+    if (!(err instanceof OAuthError)) return next(err);
+    renderOAuthError(res, err);
+  };
+}

@@ -1,0 +1,156 @@
+// requireScope(): the RFC 6750 resource guard: bearer extraction, verification through a TokenVerifier, scope check, req.auth.
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { bearerChallenge } from '../core/challenge';
+import { hasAllScopes, hasAnyScope } from '../core/scope';
+import type { AccessTokenClaims, VerifiedAccessToken } from '../core/tokens';
+import { BearerTokenMissingError, InsufficientScopeError, InvalidRequestError, OAuthError, toOAuthError } from '../errors';
+import { resolveRequiredScopes, type GuardOptions, type Logger } from '../options';
+
+/** What a guard puts on `req.auth` when the token is good. */
+export interface AuthInfo {
+  /** The client the token was issued to. */
+  clientId: string;
+  /** The granted scopes. */
+  scopes: string[];
+  /** Every claim of the token. */
+  claims: AccessTokenClaims;
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** Set by `requireScope()` once the bearer token has been verified. */
+      auth?: AuthInfo;
+    }
+  }
+}
+
+/** Anything that can turn a bearer token into verified claims (this issuer's key ring, a remote JWKS, introspection). */
+export interface TokenVerifier {
+  verify(token: string): Promise<VerifiedAccessToken>;
+}
+
+/** What a guard needs at request time, resolved once on first use. */
+export interface GuardRuntime {
+  verifier: TokenVerifier;
+  realm: string;
+  allowBodyToken: boolean;
+  logger: Logger;
+}
+
+/** `requireScope('a', 'b')` needs every scope; `requireScope.any('a', 'b')` needs one of them. */
+export interface RequireScope {
+  (...args: [string, ...(string | GuardOptions)[]]): RequestHandler;
+  /** The any-of form: the token needs at least one of the scopes. */
+  any(...args: [string, ...(string | GuardOptions)[]]): RequestHandler;
+}
+
+/** RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token. */
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+const FORM = 'application/x-www-form-urlencoded';
+
+function splitArgs(args: readonly unknown[]): { scopes: unknown[]; options: GuardOptions } {
+  const last = args[args.length - 1];
+  if (typeof last === 'object' && last !== null) return { scopes: args.slice(0, -1), options: last as GuardOptions };
+  return { scopes: [...args], options: {} };
+}
+
+function uriHasToken(req: Request): boolean {
+  const query = req.originalUrl.indexOf('?');
+  return query >= 0 && new URLSearchParams(req.originalUrl.slice(query + 1)).has('access_token');
+}
+
+const parseForm = express.urlencoded({ extended: false, limit: 8 * 1024, parameterLimit: 32, type: FORM });
+
+/** RFC 6750 §2.2: a form-body token, only for non-GET form requests, read only when the guard allows it. */
+function bodyToken(req: Request, res: Response): Promise<string | undefined> {
+  if (req.method === 'GET' || !req.is(FORM)) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    parseForm(req, res, (err?: unknown) => {
+      if (err) return reject(new InvalidRequestError('the request body is malformed', { cause: err }));
+      const value = (req.body as Record<string, unknown> | undefined)?.access_token;
+      if (value === undefined) return resolve(undefined);
+      if (typeof value !== 'string' || !/^[A-Za-z0-9\-._~+/]+=*$/.test(value)) {
+        return reject(new InvalidRequestError('the access_token parameter is malformed'));
+      }
+      resolve(value);
+    });
+  });
+}
+
+/**
+ * RFC 6750 §2: the token comes from exactly one place. A token in the URI is refused (RFC 9700 §2.4
+ * / RFC 6750 §5.3); the form body is read only when `allowBodyToken` is set.
+ */
+async function extractToken(req: Request, res: Response, allowBody: boolean): Promise<string> {
+  if (uriHasToken(req)) throw new InvalidRequestError('access tokens in the request URI are not accepted');
+  const header = req.headers.authorization;
+  const fromBody = allowBody ? await bodyToken(req, res) : undefined;
+  if (header !== undefined && /^bearer(?:\s|$)/i.test(header)) {
+    const match = BEARER.exec(header);
+    if (!match) throw new InvalidRequestError('the Authorization header is not a well-formed Bearer credential');
+    if (fromBody !== undefined) throw new InvalidRequestError('send the access token one way only (RFC 6750 §2)');
+    return match[1] as string;
+  }
+  if (fromBody !== undefined) return fromBody;
+  throw new BearerTokenMissingError();
+}
+
+/** Adds the RFC 6750 §3 challenge to an error on its way to `next(err)`. */
+function withChallenge(err: OAuthError, realm: string): OAuthError {
+  if (err.status === 401 || err.status === 403 || err.error === 'invalid_request') {
+    err.headers['WWW-Authenticate'] = bearerChallenge({
+      realm,
+      error: err.error,
+      description: err.message,
+      ...(err instanceof InsufficientScopeError ? { scope: err.requiredScopes } : {}),
+    });
+  }
+  return err;
+}
+
+/**
+ * Builds `requireScope` over a runtime provider. `bind` receives each guard's options when the route
+ * is defined (to validate them then) and returns how to get the runtime on first request, so a
+ * zero-config guard opens nothing until it is used.
+ */
+export function createRequireScope(bind: (options: GuardOptions) => () => GuardRuntime): RequireScope {
+  const build = (mode: 'all' | 'any', args: readonly unknown[]): RequestHandler => {
+    const { scopes, options } = splitArgs(args);
+    const required = resolveRequiredScopes(scopes);
+    const getRuntime = bind(options);
+    const allowed = mode === 'all' ? hasAllScopes : hasAnyScope;
+    let runtime: GuardRuntime | undefined;
+
+    async function authorize(req: Request, res: Response, rt: GuardRuntime): Promise<void> {
+      const token = await extractToken(req, res, rt.allowBodyToken);
+      const verified = await rt.verifier.verify(token);
+      if (!allowed(new Set(verified.scopes), required)) {
+        const needs = mode === 'all' ? 'the scopes' : 'one of the scopes';
+        throw new InsufficientScopeError(`this resource needs ${needs} ${required.join(' ')}`, required);
+      }
+      req.auth = { clientId: verified.clientId, scopes: verified.scopes, claims: verified.claims };
+    }
+
+    return (req: Request, res: Response, next: NextFunction): void => {
+      let rt: GuardRuntime;
+      try {
+        rt = runtime ??= getRuntime();
+      } catch (err) {
+        return next(toOAuthError(err));
+      }
+      authorize(req, res, rt).then(
+        () => next(),
+        (err: unknown) => {
+          const oauthError = toOAuthError(err);
+          if (oauthError.status >= 500) rt.logger.error('the guard could not verify a token', err);
+          next(withChallenge(oauthError, rt.realm));
+        },
+      );
+    };
+  };
+  const requireScope = ((...args: unknown[]) => build('all', args)) as RequireScope;
+  requireScope.any = (...args: unknown[]) => build('any', args);
+  return requireScope;
+}

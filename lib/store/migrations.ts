@@ -1,0 +1,114 @@
+// SQLite schema versions, applied in order at open and recorded in PRAGMA user_version.
+import type Database from 'better-sqlite3';
+import { StoreError } from './types';
+
+/** Tables whose changes bump the revision counter other instances poll (see ChangeFeed). */
+const WATCHED_TABLES = ['clients', 'client_secrets', 'groups', 'client_groups', 'signing_keys', 'revoked_tokens'];
+
+function revisionTriggers(table: string): string {
+  return ['INSERT', 'UPDATE', 'DELETE']
+    .map(
+      (op) => `CREATE TRIGGER ${table}_${op.toLowerCase()}_revision AFTER ${op} ON ${table}
+  BEGIN UPDATE meta SET value = value + 1 WHERE key = 'revision'; END;`,
+    )
+    .join('\n');
+}
+
+/**
+ * Each entry takes the schema from version index to index + 1. Append only: a released migration
+ * never changes. Times are epoch milliseconds; scope and audience lists are space-delimited.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
+  INSERT INTO meta (key, value) VALUES ('revision', 0);
+
+  CREATE TABLE clients (
+    id                TEXT PRIMARY KEY,
+    name              TEXT NOT NULL,
+    scopes            TEXT NOT NULL DEFAULT '',
+    audiences         TEXT NOT NULL DEFAULT '',
+    grant_types       TEXT NOT NULL DEFAULT 'client_credentials',
+    token_format      TEXT NOT NULL DEFAULT 'jwt' CHECK (token_format IN ('jwt', 'reference')),
+    enabled           INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+    version           INTEGER NOT NULL DEFAULT 1,
+    tokens_not_before INTEGER NOT NULL DEFAULT 0,
+    created_at        INTEGER NOT NULL,
+    updated_at        INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE client_secrets (
+    id         INTEGER PRIMARY KEY,
+    client_id  TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+    hash       TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER
+  ) STRICT;
+  CREATE INDEX client_secrets_by_client ON client_secrets (client_id);
+
+  CREATE TABLE groups (
+    name       TEXT PRIMARY KEY,
+    scopes     TEXT NOT NULL DEFAULT '',
+    audiences  TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE client_groups (
+    client_id  TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+    group_name TEXT NOT NULL REFERENCES groups (name) ON DELETE CASCADE,
+    PRIMARY KEY (client_id, group_name)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX client_groups_by_group ON client_groups (group_name);
+
+  CREATE TABLE signing_keys (
+    kid         TEXT PRIMARY KEY,
+    alg         TEXT NOT NULL CHECK (alg IN ('RS256', 'ES256')),
+    private_key TEXT NOT NULL,
+    public_jwk  TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    active      INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1)),
+    retire_at   INTEGER
+  ) STRICT;
+  CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (active) WHERE active = 1;
+
+  CREATE TABLE revoked_tokens (
+    jti        TEXT PRIMARY KEY,
+    client_id  TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX revoked_tokens_by_expiry ON revoked_tokens (expires_at);
+
+  CREATE TABLE reference_tokens (
+    token_hash TEXT PRIMARY KEY,
+    jti        TEXT NOT NULL UNIQUE,
+    client_id  TEXT NOT NULL REFERENCES clients (id) ON DELETE CASCADE,
+    claims     TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX reference_tokens_by_expiry ON reference_tokens (expires_at);
+
+  ${WATCHED_TABLES.map(revisionTriggers).join('\n')}
+  `,
+];
+
+/**
+ * Brings `db` to the newest schema. Runs under an IMMEDIATE transaction so two processes opening
+ * the same new file cannot both migrate it; refuses a database written by a newer version.
+ */
+export function migrate(db: Database.Database): void {
+  const apply = db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > MIGRATIONS.length) {
+      throw new StoreError(
+        'schema',
+        `database schema version ${current} is newer than this library understands (${MIGRATIONS.length})`,
+      );
+    }
+    for (let version = current; version < MIGRATIONS.length; version++) {
+      db.exec(MIGRATIONS[version] as string);
+      db.pragma(`user_version = ${version + 1}`);
+    }
+  });
+  apply.immediate();
+}

@@ -1,0 +1,332 @@
+// The embedded default store: better-sqlite3, statements prepared once, named binds, multi-statement changes in transactions.
+import Database from 'better-sqlite3';
+import type { Client, ClientSecret, TokenFormat } from '../core/client';
+import type { PublicJwk, SigningAlgorithm, StoredSigningKey } from '../core/keys';
+import { migrate } from './migrations';
+import { StoreError, type ClientChanges, type NewClient, type SecretRotation, type Store } from './types';
+
+interface ClientRow {
+  id: string;
+  name: string;
+  scopes: string;
+  audiences: string;
+  grant_types: string;
+  token_format: string;
+  enabled: number;
+  version: number;
+  tokens_not_before: number;
+  created_at: number;
+  updated_at: number;
+}
+interface SecretRow {
+  hash: string;
+  created_at: number;
+  expires_at: number | null;
+}
+interface GroupRow {
+  name: string;
+  scopes: string;
+  audiences: string;
+}
+interface KeyRow {
+  kid: string;
+  alg: string;
+  private_key: string;
+  public_jwk: string;
+  created_at: number;
+  active: number;
+  retire_at: number | null;
+}
+
+/** Splits a stored space-delimited list. */
+function list(value: string): string[] {
+  return value === '' ? [] : value.split(' ');
+}
+
+function union(...lists: string[][]): string[] {
+  return [...new Set(lists.flat())];
+}
+
+/** The one place a client's rows become a domain object. */
+function toClient(row: ClientRow, secrets: SecretRow[], groups: GroupRow[]): Client {
+  const scopes = list(row.scopes);
+  const audiences = list(row.audiences);
+  return {
+    id: row.id,
+    name: row.name,
+    scopes,
+    audiences,
+    groups: groups.map((g) => g.name),
+    effectiveScopes: union(scopes, ...groups.map((g) => list(g.scopes))),
+    effectiveAudiences: union(audiences, ...groups.map((g) => list(g.audiences))),
+    grantTypes: list(row.grant_types),
+    tokenFormat: row.token_format as TokenFormat,
+    enabled: row.enabled === 1,
+    secrets: secrets.map(
+      (s): ClientSecret => ({ hash: s.hash, createdAt: s.created_at, expiresAt: s.expires_at }),
+    ),
+    version: row.version,
+    tokensNotBefore: row.tokens_not_before,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toKey(row: KeyRow): StoredSigningKey {
+  return {
+    kid: row.kid,
+    alg: row.alg as SigningAlgorithm,
+    privateKeyPem: row.private_key,
+    publicJwk: JSON.parse(row.public_jwk) as PublicJwk,
+    createdAt: row.created_at,
+    active: row.active === 1,
+    retireAt: row.retire_at,
+  };
+}
+
+/** The one place better-sqlite3's errors become domain errors. */
+export function translateSqliteError(err: unknown): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return err;
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new StoreError('busy', 'the database is locked by another process; try again', { cause: err });
+  }
+  if (code.startsWith('SQLITE_READONLY')) {
+    return new StoreError('readonly', 'the database is read-only', { cause: err });
+  }
+  if (code.startsWith('SQLITE_CONSTRAINT_PRIMARYKEY') || code.startsWith('SQLITE_CONSTRAINT_UNIQUE')) {
+    return new StoreError('conflict', 'that record exists already', { cause: err });
+  }
+  if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_NOTADB') || code.startsWith('SQLITE_CORRUPT')) {
+    return new StoreError('unavailable', 'the database cannot be opened', { cause: err });
+  }
+  return err;
+}
+
+/** Runs a synchronous database call, translating its errors; the async store methods build on it. */
+function run<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (err) {
+    return Promise.reject(translateSqliteError(err));
+  }
+}
+
+/**
+ * Opens (creating if needed) a SQLite database file with the settings the store relies on:
+ * WAL (readers never wait for the writer), foreign keys on, and a bounded wait on a locked file.
+ */
+export function openSqliteDatabase(path: string, options: { busyTimeoutMs?: number } = {}): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
+    db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    return db;
+  } catch (err) {
+    db?.close();
+    const translated = translateSqliteError(err);
+    if (translated instanceof StoreError) {
+      throw new StoreError(translated.code, `${translated.message}: ${path}`, { cause: err });
+    }
+    throw translated;
+  }
+}
+
+/**
+ * {@link Store} on better-sqlite3. Takes a database the caller owns (see {@link openSqliteDatabase})
+ * and migrates it; {@link SqliteStore.open} opens a file and owns it.
+ *
+ * @example
+ * const store = SqliteStore.open('./oauth.sqlite');
+ */
+export class SqliteStore implements Store {
+  private readonly listeners = new Set<() => void>();
+  private readonly stmt;
+  private readonly ownsDatabase: boolean;
+
+  constructor(
+    readonly db: Database.Database,
+    options: { ownsDatabase?: boolean } = {},
+  ) {
+    this.ownsDatabase = options.ownsDatabase ?? false;
+    try {
+      db.pragma('foreign_keys = ON');
+      migrate(db);
+    } catch (err) {
+      throw translateSqliteError(err);
+    }
+    this.stmt = {
+      client: db.prepare<[{ id: string }], ClientRow>('SELECT * FROM clients WHERE id = :id'),
+      clients: db.prepare<[], ClientRow>('SELECT * FROM clients ORDER BY created_at, id'),
+      secrets: db.prepare<[{ id: string }], SecretRow>(
+        'SELECT hash, created_at, expires_at FROM client_secrets WHERE client_id = :id ORDER BY expires_at IS NOT NULL, created_at DESC, id DESC',
+      ),
+      groupsOf: db.prepare<[{ id: string }], GroupRow>(
+        `SELECT g.name, g.scopes, g.audiences FROM client_groups cg JOIN groups g ON g.name = cg.group_name
+         WHERE cg.client_id = :id ORDER BY g.name`,
+      ),
+      insertClient: db.prepare(
+        `INSERT INTO clients (id, name, scopes, audiences, grant_types, token_format, created_at, updated_at)
+         VALUES (:id, :name, :scopes, :audiences, :grant_types, :token_format, :now, :now)`,
+      ),
+      insertSecret: db.prepare(
+        'INSERT INTO client_secrets (client_id, hash, created_at, expires_at) VALUES (:id, :hash, :now, :expires_at)',
+      ),
+      updateClient: db.prepare(
+        `UPDATE clients SET name = coalesce(:name, name), scopes = coalesce(:scopes, scopes),
+           audiences = coalesce(:audiences, audiences), grant_types = coalesce(:grant_types, grant_types),
+           token_format = coalesce(:token_format, token_format), enabled = coalesce(:enabled, enabled),
+           tokens_not_before = max(tokens_not_before, coalesce(:tokens_not_before, 0)),
+           version = version + 1, updated_at = :now
+         WHERE id = :id`,
+      ),
+      dropOldSecrets: db.prepare(
+        'DELETE FROM client_secrets WHERE client_id = :id AND (expires_at IS NOT NULL OR :cut = 1)',
+      ),
+      expireCurrentSecret: db.prepare(
+        'UPDATE client_secrets SET expires_at = :until WHERE client_id = :id AND expires_at IS NULL',
+      ),
+      deleteClient: db.prepare('DELETE FROM clients WHERE id = :id'),
+      revision: db.prepare<[], { value: number }>("SELECT value FROM meta WHERE key = 'revision'"),
+      keys: db.prepare<[{ now: number }], KeyRow>(
+        'SELECT * FROM signing_keys WHERE retire_at IS NULL OR retire_at > :now ORDER BY active DESC, created_at DESC',
+      ),
+      activeKey: db.prepare<[], KeyRow>('SELECT * FROM signing_keys WHERE active = 1'),
+      insertKey: db.prepare(
+        `INSERT INTO signing_keys (kid, alg, private_key, public_jwk, created_at, active, retire_at)
+         VALUES (:kid, :alg, :private_key, :public_jwk, :created_at, :active, :retire_at)`,
+      ),
+    };
+  }
+
+  /** Opens (creating and migrating) the database file at `path`; {@link close} closes it. */
+  static open(path: string, options: { busyTimeoutMs?: number } = {}): SqliteStore {
+    const db = openSqliteDatabase(path, options);
+    try {
+      return new SqliteStore(db, { ownsDatabase: true });
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  private readClient(id: string): Client | undefined {
+    const row = this.stmt.client.get({ id });
+    return row && toClient(row, this.stmt.secrets.all({ id }), this.stmt.groupsOf.all({ id }));
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  /** Runs a write in a transaction, translating errors and telling listeners when it committed. */
+  private write<T>(fn: () => T): Promise<T> {
+    return run(() => {
+      const result = this.db.transaction(fn).immediate();
+      this.changed();
+      return result;
+    });
+  }
+
+  getClient(id: string): Promise<Client | undefined> {
+    return run(() => this.db.transaction(() => this.readClient(id))());
+  }
+
+  listClients(): Promise<Client[]> {
+    return run(() =>
+      this.db.transaction(() =>
+        this.stmt.clients.all().map((row) => toClient(row, this.stmt.secrets.all({ id: row.id }), this.stmt.groupsOf.all({ id: row.id }))),
+      )(),
+    );
+  }
+
+  createClient(client: NewClient, now: number): Promise<Client> {
+    return this.write(() => {
+      this.stmt.insertClient.run({
+        id: client.id,
+        name: client.name,
+        scopes: client.scopes.join(' '),
+        audiences: client.audiences.join(' '),
+        grant_types: client.grantTypes.join(' '),
+        token_format: client.tokenFormat,
+        now,
+      });
+      if (client.secretHash !== null) {
+        this.stmt.insertSecret.run({ id: client.id, hash: client.secretHash, now, expires_at: null });
+      }
+      return this.readClient(client.id) as Client;
+    });
+  }
+
+  updateClient(id: string, changes: ClientChanges, now: number): Promise<Client | undefined> {
+    return this.write(() => this.applyChanges(id, changes, now, undefined));
+  }
+
+  private applyChanges(id: string, changes: ClientChanges, now: number, tokensNotBefore: number | undefined) {
+    const { changes: count } = this.stmt.updateClient.run({
+      id,
+      name: changes.name ?? null,
+      scopes: changes.scopes?.join(' ') ?? null,
+      audiences: changes.audiences?.join(' ') ?? null,
+      grant_types: changes.grantTypes?.join(' ') ?? null,
+      token_format: changes.tokenFormat ?? null,
+      enabled: changes.enabled === undefined ? null : changes.enabled ? 1 : 0,
+      tokens_not_before: tokensNotBefore ?? null,
+      now,
+    });
+    return count === 0 ? undefined : this.readClient(id);
+  }
+
+  rotateSecret(id: string, rotation: SecretRotation, now: number): Promise<Client | undefined> {
+    return this.write(() => {
+      if (!this.stmt.client.get({ id })) return undefined;
+      const keepPrevious = rotation.previousValidUntil !== null && rotation.previousValidUntil > now;
+      // At most two secrets: any secret already in its grace period goes; the current one either
+      // enters its grace period or goes too.
+      this.stmt.dropOldSecrets.run({ id, cut: keepPrevious ? 0 : 1 });
+      if (keepPrevious) this.stmt.expireCurrentSecret.run({ id, until: rotation.previousValidUntil });
+      this.stmt.insertSecret.run({ id, hash: rotation.hash, now, expires_at: null });
+      return this.applyChanges(id, {}, now, rotation.revokeTokensIssuedBefore);
+    });
+  }
+
+  deleteClient(id: string): Promise<boolean> {
+    return this.write(() => this.stmt.deleteClient.run({ id }).changes > 0);
+  }
+
+  listSigningKeys(now: number): Promise<StoredSigningKey[]> {
+    return run(() => this.stmt.keys.all({ now }).map(toKey));
+  }
+
+  ensureSigningKey(candidate: StoredSigningKey): Promise<StoredSigningKey> {
+    return this.write(() => {
+      const existing = this.stmt.activeKey.get();
+      if (existing) return toKey(existing);
+      this.stmt.insertKey.run({
+        kid: candidate.kid,
+        alg: candidate.alg,
+        private_key: candidate.privateKeyPem,
+        public_jwk: JSON.stringify(candidate.publicJwk),
+        created_at: candidate.createdAt,
+        active: 1,
+        retire_at: null,
+      });
+      return { ...candidate, active: true, retireAt: null };
+    });
+  }
+
+  revision(): Promise<number> {
+    return run(() => (this.stmt.revision.get() as { value: number }).value);
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    if (this.ownsDatabase && this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,87 @@
+// The async storage interface every backend implements (SQLite now, a networked database later), and its error type.
+import type { Client, TokenFormat } from '../core/client';
+import type { StoredSigningKey } from '../core/keys';
+
+/** What a new client is stored with. The secret arrives already hashed. */
+export interface NewClient {
+  id: string;
+  name: string;
+  scopes: string[];
+  audiences: string[];
+  grantTypes: string[];
+  tokenFormat: TokenFormat;
+  /** bcrypt hash of the secret, or null for a public client (which can never get a token). */
+  secretHash: string | null;
+}
+
+/** Fields of a client an administrator may change. Omitted fields stay as they are. */
+export interface ClientChanges {
+  name?: string;
+  scopes?: string[];
+  audiences?: string[];
+  grantTypes?: string[];
+  tokenFormat?: TokenFormat;
+  enabled?: boolean;
+}
+
+/** A secret rotation: the new hash, and what happens to the secret it replaces. */
+export interface SecretRotation {
+  hash: string;
+  /** Until when (epoch ms) the previous current secret stays valid; `null` or a past time cuts it at once. */
+  previousValidUntil: number | null;
+  /** When set, tokens issued before this instant (epoch ms) stop being valid. */
+  revokeTokensIssuedBefore?: number;
+}
+
+/** Clients and their secrets. Every method resolves; none returns a secret, only hashes. */
+export interface ClientStore {
+  getClient(id: string): Promise<Client | undefined>;
+  listClients(): Promise<Client[]>;
+  /** Rejects with a `conflict` {@link StoreError} when the id exists. */
+  createClient(client: NewClient, now: number): Promise<Client>;
+  /** Resolves undefined for an unknown id. */
+  updateClient(id: string, changes: ClientChanges, now: number): Promise<Client | undefined>;
+  /** Makes `rotation.hash` the current secret; at most two secrets stay valid. Undefined for an unknown id. */
+  rotateSecret(id: string, rotation: SecretRotation, now: number): Promise<Client | undefined>;
+  /** Resolves false for an unknown id. */
+  deleteClient(id: string): Promise<boolean>;
+}
+
+/** Signing keys, private parts included: the store is the authorization server's own. */
+export interface KeyStore {
+  /** Every key not yet retired at `now`, the active one first. */
+  listSigningKeys(now: number): Promise<StoredSigningKey[]>;
+  /**
+   * Stores `candidate` as the active key unless an active key exists already (another instance may
+   * have won the race); resolves with whichever key is active.
+   */
+  ensureSigningKey(candidate: StoredSigningKey): Promise<StoredSigningKey>;
+}
+
+/** How instances learn that something changed, whichever process made the change. */
+export interface ChangeFeed {
+  /** A number that grows with every change that matters to caches (clients, secrets, groups, keys, revocations). */
+  revision(): Promise<number>;
+  /** Registers a listener called after each change made through this store object; returns an unsubscribe function. */
+  onChange(listener: () => void): () => void;
+}
+
+/** Everything the authorization server needs from storage. */
+export interface Store extends ClientStore, KeyStore, ChangeFeed {
+  /** Releases what the store opened itself (a database it was handed stays open). */
+  close(): Promise<void>;
+}
+
+export type StoreErrorCode = 'conflict' | 'busy' | 'readonly' | 'unavailable' | 'schema';
+
+/** A storage failure in domain terms; the driver's own error is kept as `cause`. */
+export class StoreError extends Error {
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StoreError';
+  }
+}
