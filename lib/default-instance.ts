@@ -2,10 +2,14 @@
 import type { Router } from 'express';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
 import { createOAuth, localGuardBinder, type OAuth } from './oauth';
-import { resolveGuardOptions, resolveOptions, type GuardOptions, type OAuthOptions } from './options';
+import { resolveGuardOptions, resolveOptions, resolveResourceServerOptions, type GuardOptions, type OAuthOptions } from './options';
+import type { RemoteIssuer } from './core/remote-issuer';
+import { remoteGuardRuntime, remoteIssuerFor } from './resource-server';
 
 let instance: OAuth | undefined;
 let instanceOptions: OAuthOptions | undefined;
+/** Remote issuers named by `requireScope(..., { issuer })`, one per issuer so guards share their keys. */
+const remoteIssuers = new Map<string, RemoteIssuer>();
 
 /**
  * The process-wide default instance, created on first use from `OAUTH_DB` and `OAUTH_ISSUER`
@@ -31,6 +35,8 @@ export async function closeDefaultOAuth(): Promise<void> {
   const closing = instance;
   instance = undefined;
   instanceOptions = undefined;
+  for (const issuer of remoteIssuers.values()) issuer.close();
+  remoteIssuers.clear();
   await closing?.close();
 }
 
@@ -52,8 +58,18 @@ export function tokenRouter(options?: OAuthOptions): Router {
  * app.get('/api/items', requireScope('read'), handler);
  * app.post('/api/items', requireScope('write'), handler);
  * app.delete('/api/items/:id', requireScope.any('admin', 'delete'), handler);
+ * // In a service without a database, checking the tokens of an issuer in another process:
+ * app.get('/orders', requireScope('read', { issuer: 'https://auth.internal', audience: 'orders' }), handler);
  */
 export const requireScope: RequireScope = createRequireScope((options: GuardOptions) => {
+  if (options.issuer !== undefined) {
+    const { audience, ...rest } = options;
+    const resolved = resolveResourceServerOptions({ ...rest, issuer: options.issuer, audience: audience as string });
+    let issuer = remoteIssuers.get(resolved.issuer);
+    if (!issuer) remoteIssuers.set(resolved.issuer, (issuer = remoteIssuerFor(resolved)));
+    const runtime = remoteGuardRuntime(issuer, resolved);
+    return () => runtime;
+  }
   resolveGuardOptions(options, resolveOptions({})); // validate when the route is defined
   let bound: (() => GuardRuntime) | undefined;
   return () => (bound ??= localGuardBinder(defaultOAuth().server)(options))();

@@ -1,6 +1,10 @@
 // Public API of express-client-credentials: named exports only.
 export { tokenRouter, requireScope, defaultOAuth, closeDefaultOAuth } from './default-instance';
 export { createOAuth } from './oauth';
+export { createResourceServer } from './resource-server';
+export type { ResourceServer } from './resource-server';
+export type { ResourceServerOptions, IntrospectionClientOptions } from './options';
+export type { IntrospectionResponse } from './core/introspection';
 export type { OAuth } from './oauth';
 export { oauthErrorHandler } from './express/render';
 export type { AuthInfo, RequireScope, TokenVerifier } from './express/require-scope';

@@ -39,6 +39,14 @@ export interface OAuthOptions {
   clock?: () => number;
   /** Where warnings and internal errors go. */
   logger?: Logger;
+  /** Scopes advertised as `scopes_supported` in the RFC 8414 metadata; omitted when not set. */
+  scopesSupported?: readonly string[];
+  /** Scope a client needs to call the introspection endpoint (RFC 7662 §2.1). */
+  introspectionScope?: string;
+  /** Issue opaque reference tokens to every client (`'reference'`), or only to clients whose `tokenFormat` says so (`'jwt'`). */
+  tokenFormat?: 'jwt' | 'reference';
+  /** Rotate the signing key automatically once the active key is this many days old; off when unset. */
+  keyRotationDays?: number;
 }
 
 /** Options of one `requireScope()` guard. */
@@ -51,6 +59,23 @@ export interface GuardOptions {
   acceptScp?: boolean;
   /** Realm of this guard's challenges; default: the instance's `realm`. */
   realm?: string;
+  /**
+   * Verify tokens of an authorization server in another process: its issuer URL. The guard reads
+   * the issuer's RFC 8414 metadata and JWKS once and keeps them in memory; `audience` is then required.
+   */
+  issuer?: string;
+  /** Remote guards only: ask the issuer's introspection endpoint (RFC 7662) instead of checking JWTs locally. */
+  introspection?: IntrospectionClientOptions;
+}
+
+/** How a remote guard authenticates to the issuer's introspection endpoint, and how long it caches answers. */
+export interface IntrospectionClientOptions {
+  clientId: string;
+  clientSecret: string;
+  /** Seconds an active answer is reused (never past the token's `exp`). Default 10. */
+  cacheTtl?: number;
+  /** Most answers kept at once. Default 10000. */
+  cacheMax?: number;
 }
 
 /** Used until an issuer is configured; a warning says so once. */
@@ -69,6 +94,16 @@ export const DEFAULTS = {
   syncInterval: 500,
   allowBodyToken: false,
   acceptScp: false,
+  introspectionScope: 'oauth:introspect',
+  tokenFormat: 'jwt' as 'jwt' | 'reference',
+  /** Remote guards: a JWKS or metadata fetch gives up after this many ms. */
+  fetchTimeout: 5000,
+  /** Remote guards: at most one JWKS refetch per this many ms for unknown key ids. */
+  jwksCooldown: 5000,
+  /** Remote guards: the JWKS is refreshed in the background this often (ms), to drop retired keys. */
+  jwksRefreshInterval: 300_000,
+  introspectionCacheTtl: 10,
+  introspectionCacheMax: 10_000,
 } as const;
 
 export interface ResolvedOptions {
@@ -87,6 +122,10 @@ export interface ResolvedOptions {
   syncInterval: number;
   clock: () => number;
   logger: Logger;
+  scopesSupported: string[] | undefined;
+  introspectionScope: string;
+  tokenFormat: 'jwt' | 'reference';
+  keyRotationDays: number | undefined;
 }
 
 export interface ResolvedGuardOptions {
@@ -186,7 +225,17 @@ export function resolveOptions(options: OAuthOptions = {}): ResolvedOptions {
     syncInterval: positiveInteger(options.syncInterval ?? DEFAULTS.syncInterval, 'syncInterval', 10, 3_600_000),
     clock: options.clock ?? Date.now,
     logger,
+    scopesSupported: options.scopesSupported === undefined ? undefined : normalizeScopes([...options.scopesSupported], 'scopesSupported'),
+    introspectionScope: normalizeScopes([options.introspectionScope ?? DEFAULTS.introspectionScope], 'introspectionScope')[0] as string,
+    tokenFormat: tokenFormatOption(options.tokenFormat ?? DEFAULTS.tokenFormat),
+    keyRotationDays:
+      options.keyRotationDays === undefined ? undefined : positiveInteger(options.keyRotationDays, 'keyRotationDays', 1, 3650),
   };
+}
+
+function tokenFormatOption(value: unknown): 'jwt' | 'reference' {
+  if (value !== 'jwt' && value !== 'reference') throw new TypeError('tokenFormat must be "jwt" or "reference"');
+  return value;
 }
 
 /** Resolves one guard's options against its instance's; throws `TypeError` on misuse. */
@@ -210,4 +259,93 @@ export function resolveRequiredScopes(scopes: readonly unknown[]): string[] {
   if (scopes.length === 0) throw new TypeError('requireScope() needs at least one scope');
   if (scopes.some((s) => typeof s !== 'string')) throw new TypeError('requireScope() scopes must be strings');
   return normalizeScopes(scopes as string[], 'requireScope()');
+}
+
+/** Options of {@link createResourceServer}: a service that checks another process's tokens, with no database. */
+export interface ResourceServerOptions {
+  /** The authorization server's issuer identifier; its metadata is read from `<issuer>/.well-known/oauth-authorization-server`. */
+  issuer: string;
+  /** This service's audience (RFC 8707 resource); tokens must carry it in `aud`. */
+  audience: string | readonly string[];
+  /** Check every token at the issuer's introspection endpoint (RFC 7662) instead of locally against the JWKS. */
+  introspection?: IntrospectionClientOptions;
+  allowBodyToken?: boolean;
+  acceptScp?: boolean;
+  realm?: string;
+  clockTolerance?: number;
+  /** ms before a metadata, JWKS or introspection request gives up. */
+  fetchTimeout?: number;
+  /** ms between two JWKS refetches for unknown key ids; also the `Retry-After` of a 503 before warm-up. */
+  jwksCooldown?: number;
+  /** ms between background JWKS refreshes. */
+  jwksRefreshInterval?: number;
+  clock?: () => number;
+  logger?: Logger;
+}
+
+export interface ResolvedResourceServerOptions {
+  issuer: string;
+  audience: readonly string[];
+  introspection:
+    | { clientId: string; clientSecret: string; cacheTtlMs: number; cacheMax: number }
+    | undefined;
+  allowBodyToken: boolean;
+  acceptScp: boolean;
+  realm: string;
+  clockTolerance: number;
+  fetchTimeout: number;
+  jwksCooldown: number;
+  jwksRefreshInterval: number;
+  clock: () => number;
+  logger: Logger;
+}
+
+function audienceOption(audience: unknown): string[] {
+  const audiences = typeof audience === 'string' ? [audience] : Array.isArray(audience) ? [...(audience as unknown[])] : [];
+  if (audiences.length === 0 || audiences.some((a) => typeof a !== 'string' || a === '')) {
+    throw new TypeError('audience must be a non-empty string or array of strings');
+  }
+  return audiences as string[];
+}
+
+/** Resolves resource server options (or a remote guard's) against {@link DEFAULTS}; throws `TypeError` on misuse. */
+export function resolveResourceServerOptions(options: ResourceServerOptions): ResolvedResourceServerOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  if (options.audience === undefined) {
+    throw new TypeError('a guard for a remote issuer needs its audience (RFC 9068 §4: aud must be checked)');
+  }
+  const intro = options.introspection;
+  if (intro !== undefined) {
+    if (typeof intro !== 'object' || intro === null) throw new TypeError('introspection must be an object');
+    if (typeof intro.clientId !== 'string' || intro.clientId === '' || typeof intro.clientSecret !== 'string' || intro.clientSecret === '') {
+      throw new TypeError('introspection needs clientId and clientSecret');
+    }
+  }
+  if (options.clock !== undefined && typeof options.clock !== 'function') throw new TypeError('clock must be a function');
+  const logger = options.logger ?? consoleLogger;
+  if (typeof logger.warn !== 'function' || typeof logger.error !== 'function') {
+    throw new TypeError('logger must have warn() and error()');
+  }
+  return {
+    issuer: validateIssuer(options.issuer),
+    audience: audienceOption(options.audience),
+    introspection:
+      intro === undefined
+        ? undefined
+        : {
+            clientId: intro.clientId,
+            clientSecret: intro.clientSecret,
+            cacheTtlMs: 1000 * nonNegativeNumber(intro.cacheTtl ?? DEFAULTS.introspectionCacheTtl, 'introspection.cacheTtl'),
+            cacheMax: positiveInteger(intro.cacheMax ?? DEFAULTS.introspectionCacheMax, 'introspection.cacheMax', 1, 1_000_000),
+          },
+    allowBodyToken: Boolean(options.allowBodyToken ?? DEFAULTS.allowBodyToken),
+    acceptScp: Boolean(options.acceptScp ?? DEFAULTS.acceptScp),
+    realm: realmOption(options.realm ?? DEFAULTS.realm, 'realm'),
+    clockTolerance: nonNegativeNumber(options.clockTolerance ?? DEFAULTS.clockTolerance, 'clockTolerance'),
+    fetchTimeout: positiveInteger(options.fetchTimeout ?? DEFAULTS.fetchTimeout, 'fetchTimeout', 1, 600_000),
+    jwksCooldown: positiveInteger(options.jwksCooldown ?? DEFAULTS.jwksCooldown, 'jwksCooldown', 0, 3_600_000),
+    jwksRefreshInterval: positiveInteger(options.jwksRefreshInterval ?? DEFAULTS.jwksRefreshInterval, 'jwksRefreshInterval', 1000, 86_400_000),
+    clock: options.clock ?? Date.now,
+    logger,
+  };
 }

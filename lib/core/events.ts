@@ -13,6 +13,10 @@ export interface AuditEvents {
   'client.enabled': { clientId: string };
   'client.deleted': { clientId: string };
   'client.secret_rotated': { clientId: string; previousValidUntil: number | null; tokensRevoked: boolean };
+  /** An access token was revoked (RFC 7009) by the client it was issued to. */
+  'token.revoked': { clientId: string; jti: string; expiresAt: number };
+  /** A new signing key became active; the previous one stays published until `previousRetireAt`. */
+  'key.rotated': { kid: string; previousKid: string | undefined; previousRetireAt: number; scheduled: boolean };
 }
 
 export type AuditEventName = keyof AuditEvents;

@@ -12,6 +12,8 @@ import {
 } from '../errors';
 import { BASIC, BODY, createClientPassport, parseBasicCredentials } from '../passport/strategies';
 import { renderOAuthError, setNoStore } from './render';
+import { INTROSPECTION_PATH, mountMetadata, REVOCATION_PATH } from './metadata';
+import { introspectionHandler, revocationHandler, type ClientEndpointHandler } from './token-management';
 
 const FORM = 'application/x-www-form-urlencoded';
 /** A token request has a handful of parameters; more than this is refused before parsing them all. */
@@ -138,16 +140,21 @@ export function createTokenRouter(server: AuthorizationServer): Router {
     throw invalidClient('client authentication is required');
   }
 
-  async function token(req: Request, res: Response): Promise<void> {
+  /** The rules every client-authenticated endpoint shares: POST, no credentials in the URI, a form body. */
+  async function readRequest(req: Request, res: Response): Promise<Form> {
     setNoStore(res);
     if (req.method !== 'POST') {
-      throw new InvalidRequestError('the token endpoint accepts only POST', { status: 405, headers: { Allow: 'POST' } });
+      throw new InvalidRequestError('this endpoint accepts only POST', { status: 405, headers: { Allow: 'POST' } });
     }
     if (uriHasCredentials(req)) {
       throw new InvalidRequestError('client credentials must not be sent in the request URI (RFC 6749 §2.3.1)');
     }
     if (!req.is(FORM)) throw new InvalidRequestError(`the request body must be ${FORM}`);
-    const form = await parse(req, res);
+    return parse(req, res);
+  }
+
+  async function token(req: Request, res: Response): Promise<void> {
+    const form = await readRequest(req, res);
     server.checkTokenRequest(form);
     const client = await authenticate(req, res, form);
     res.status(200).json(await server.issueToken(client, form));
@@ -156,7 +163,16 @@ export function createTokenRouter(server: AuthorizationServer): Router {
   router.all(tokenPath, (req: Request, res: Response, next: NextFunction) => {
     token(req, res).catch(next);
   });
-  router.use(tokenPath, (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+  const clientEndpoint = (path: string, handle: ClientEndpointHandler) =>
+    router.all(path, (req: Request, res: Response, next: NextFunction) => {
+      readRequest(req, res)
+        .then(async (form) => handle(await authenticate(req, res, form), form, res))
+        .catch(next);
+    });
+  clientEndpoint(INTROSPECTION_PATH, introspectionHandler(server));
+  clientEndpoint(REVOCATION_PATH, revocationHandler(server));
+  mountMetadata(router, server);
+  router.use([tokenPath, INTROSPECTION_PATH, REVOCATION_PATH], (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     setNoStore(res);
     if (err instanceof InvalidClientError) {
       server.events.record('client.authentication_failed', {

@@ -3,7 +3,17 @@ import Database from 'better-sqlite3';
 import type { Client, ClientSecret, TokenFormat } from '../core/client';
 import type { PublicJwk, SigningAlgorithm, StoredSigningKey } from '../core/keys';
 import { migrate } from './migrations';
-import { StoreError, type ClientChanges, type NewClient, type SecretRotation, type Store } from './types';
+import type { AccessTokenClaims } from '../core/tokens';
+import {
+  StoreError,
+  type ClientChanges,
+  type ClientStatus,
+  type NewClient,
+  type RevokedToken,
+  type SecretRotation,
+  type Store,
+  type StoredReferenceToken,
+} from './types';
 
 interface ClientRow {
   id: string;
@@ -197,6 +207,25 @@ export class SqliteStore implements Store {
         `INSERT INTO signing_keys (kid, alg, private_key, public_jwk, created_at, active, retire_at)
          VALUES (:kid, :alg, :private_key, :public_jwk, :created_at, :active, :retire_at)`,
       ),
+      retireActiveKey: db.prepare('UPDATE signing_keys SET active = 0, retire_at = :retire_at WHERE active = 1'),
+      revoke: db.prepare(
+        'INSERT INTO revoked_tokens (jti, client_id, expires_at) VALUES (:jti, :client_id, :expires_at) ON CONFLICT (jti) DO NOTHING',
+      ),
+      purgeRevoked: db.prepare('DELETE FROM revoked_tokens WHERE expires_at <= :now'),
+      revoked: db.prepare<[{ now: number }], { jti: string; client_id: string; expires_at: number }>(
+        'SELECT jti, client_id, expires_at FROM revoked_tokens WHERE expires_at > :now',
+      ),
+      clientStatuses: db.prepare<[], { id: string; enabled: number; tokens_not_before: number }>(
+        'SELECT id, enabled, tokens_not_before FROM clients',
+      ),
+      insertReference: db.prepare(
+        `INSERT INTO reference_tokens (token_hash, jti, client_id, claims, expires_at)
+         VALUES (:token_hash, :jti, :client_id, :claims, :expires_at)`,
+      ),
+      purgeReferences: db.prepare('DELETE FROM reference_tokens WHERE expires_at <= :now'),
+      reference: db.prepare<[{ token_hash: string; now: number }], { token_hash: string; jti: string; client_id: string; claims: string; expires_at: number }>(
+        'SELECT * FROM reference_tokens WHERE token_hash = :token_hash AND expires_at > :now',
+      ),
     };
   }
 
@@ -313,6 +342,80 @@ export class SqliteStore implements Store {
         retire_at: null,
       });
       return { ...candidate, active: true, retireAt: null };
+    });
+  }
+
+  rotateSigningKey(
+    candidate: StoredSigningKey,
+    expectedActiveKid: string | undefined,
+    previousRetireAt: number,
+  ): Promise<{ active: StoredSigningKey; rotated: boolean }> {
+    return this.write(() => {
+      const current = this.stmt.activeKey.get();
+      if (current && current.kid !== expectedActiveKid) return { active: toKey(current), rotated: false };
+      this.stmt.retireActiveKey.run({ retire_at: previousRetireAt });
+      this.stmt.insertKey.run({
+        kid: candidate.kid,
+        alg: candidate.alg,
+        private_key: candidate.privateKeyPem,
+        public_jwk: JSON.stringify(candidate.publicJwk),
+        created_at: candidate.createdAt,
+        active: 1,
+        retire_at: null,
+      });
+      return { active: { ...candidate, active: true, retireAt: null }, rotated: true };
+    });
+  }
+
+  revokeToken(token: RevokedToken, now: number): Promise<boolean> {
+    return this.write(() => {
+      this.stmt.purgeRevoked.run({ now });
+      return this.stmt.revoke.run({ jti: token.jti, client_id: token.clientId, expires_at: token.expiresAt }).changes > 0;
+    });
+  }
+
+  listRevokedTokens(now: number): Promise<RevokedToken[]> {
+    return run(() =>
+      this.stmt.revoked.all({ now }).map((r) => ({ jti: r.jti, clientId: r.client_id, expiresAt: r.expires_at })),
+    );
+  }
+
+  listClientStatuses(): Promise<ClientStatus[]> {
+    return run(() =>
+      this.stmt.clientStatuses
+        .all()
+        .map((r) => ({ id: r.id, enabled: r.enabled === 1, tokensNotBefore: r.tokens_not_before })),
+    );
+  }
+
+  saveReferenceToken(token: StoredReferenceToken, now: number): Promise<void> {
+    // reference_tokens is not a watched table: a new token changes no cache, so no revision bump.
+    return run(() => {
+      this.db.transaction(() => {
+        this.stmt.purgeReferences.run({ now });
+        this.stmt.insertReference.run({
+          token_hash: token.tokenHash,
+          jti: token.jti,
+          client_id: token.clientId,
+          claims: JSON.stringify(token.claims),
+          expires_at: token.expiresAt,
+        });
+      }).immediate();
+    });
+  }
+
+  findReferenceToken(tokenHash: string, now: number): Promise<StoredReferenceToken | undefined> {
+    return run(() => {
+      const row = this.stmt.reference.get({ token_hash: tokenHash, now });
+      return (
+        row && {
+          tokenHash: row.token_hash,
+          jti: row.jti,
+          clientId: row.client_id,
+          claims: JSON.parse(row.claims) as AccessTokenClaims,
+          expiresAt: row.expires_at,
+        }
+      );
     });
   }
 

@@ -1,6 +1,7 @@
 // The async storage interface every backend implements (SQLite now, a networked database later), and its error type.
 import type { Client, TokenFormat } from '../core/client';
 import type { StoredSigningKey } from '../core/keys';
+import type { AccessTokenClaims } from '../core/tokens';
 
 /** What a new client is stored with. The secret arrives already hashed. */
 export interface NewClient {
@@ -56,6 +57,55 @@ export interface KeyStore {
    * have won the race); resolves with whichever key is active.
    */
   ensureSigningKey(candidate: StoredSigningKey): Promise<StoredSigningKey>;
+  /**
+   * Makes `candidate` the active key if the active key is still `expectedActiveKid` (so two instances
+   * rotating at once rotate once); the previous key stays published until `previousRetireAt`.
+   * Resolves with the active key afterwards and whether this call rotated.
+   */
+  rotateSigningKey(
+    candidate: StoredSigningKey,
+    expectedActiveKid: string | undefined,
+    previousRetireAt: number,
+  ): Promise<{ active: StoredSigningKey; rotated: boolean }>;
+}
+
+/** A revoked token id, kept until the token would have expired anyway. */
+export interface RevokedToken {
+  jti: string;
+  clientId: string;
+  /** Epoch ms. */
+  expiresAt: number;
+}
+
+/** What the revocation check needs to know of every client, without secrets. */
+export interface ClientStatus {
+  id: string;
+  enabled: boolean;
+  /** Tokens issued before this instant (epoch ms) are void. */
+  tokensNotBefore: number;
+}
+
+/** An opaque reference token as stored: only the SHA-256 of the token, with its claims. */
+export interface StoredReferenceToken {
+  tokenHash: string;
+  jti: string;
+  clientId: string;
+  claims: AccessTokenClaims;
+  /** Epoch ms. */
+  expiresAt: number;
+}
+
+/** Token state that outlives issuance: revocations and reference tokens. Expired rows are purged on write. */
+export interface TokenStore {
+  /** Records a revocation; resolves false when the jti was already revoked. Purges expired revocations. */
+  revokeToken(token: RevokedToken, now: number): Promise<boolean>;
+  /** Revocations whose token has not expired at `now`. */
+  listRevokedTokens(now: number): Promise<RevokedToken[]>;
+  listClientStatuses(): Promise<ClientStatus[]>;
+  /** Stores a reference token. Purges expired ones. */
+  saveReferenceToken(token: StoredReferenceToken, now: number): Promise<void>;
+  /** The unexpired reference token with this hash. */
+  findReferenceToken(tokenHash: string, now: number): Promise<StoredReferenceToken | undefined>;
 }
 
 /** How instances learn that something changed, whichever process made the change. */
@@ -67,7 +117,7 @@ export interface ChangeFeed {
 }
 
 /** Everything the authorization server needs from storage. */
-export interface Store extends ClientStore, KeyStore, ChangeFeed {
+export interface Store extends ClientStore, KeyStore, TokenStore, ChangeFeed {
   /** Releases what the store opened itself (a database it was handed stays open). */
   close(): Promise<void>;
 }
