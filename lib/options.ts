@@ -98,8 +98,8 @@ export const DEFAULTS = {
   tokenFormat: 'jwt' as 'jwt' | 'reference',
   /** Remote guards: a JWKS or metadata fetch gives up after this many ms. */
   fetchTimeout: 5000,
-  /** Remote guards: at most one JWKS refetch per this many ms for unknown key ids. */
-  jwksCooldown: 5000,
+  /** Remote guards: at most one JWKS refetch per this many ms for unknown key ids (a request with a new kid waits at most this long). */
+  jwksCooldown: 2000,
   /** Remote guards: the JWKS is refreshed in the background this often (ms), to drop retired keys. */
   jwksRefreshInterval: 300_000,
   introspectionCacheTtl: 10,

@@ -51,7 +51,7 @@ export function remoteIssuerFor(options: ResolvedResourceServerOptions): RemoteI
 /**
  * Guards for a service that only checks tokens. It reads the issuer's RFC 8414 metadata and JWKS
  * once (at `ready()` or the first request), keeps the keys in memory, refetches them for an unknown
- * `kid` (one fetch per `jwksCooldown`, default 5000 ms) and in the background (every
+ * `kid` (one fetch shared by all callers, at most one per `jwksCooldown`, default 2000 ms; a request with a new kid waits for it rather than failing) and in the background (every
  * `jwksRefreshInterval`, default 5 min), and keeps the last good keys when the issuer is down.
  * Before the keys could ever be fetched, guarded requests get `503 temporarily_unavailable` with
  * `Retry-After`. Each guard may override `audience`, `realm`, `allowBodyToken` and `acceptScp`.

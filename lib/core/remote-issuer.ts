@@ -47,9 +47,10 @@ function readMetadata(body: unknown, issuer: string): IssuerMetadata {
 
 /**
  * Metadata and keys of one issuer. Warm-up fetches the metadata and the JWKS; after that a request
- * needs no network: the key set is only refetched for an unknown `kid` (jose shares one fetch among
- * concurrent callers and allows one per cooldown) and in the background. A failed fetch keeps the
- * last good keys. Before the first successful warm-up, requests get a 503 with `Retry-After`.
+ * needs no network: the key set is only refetched for an unknown `kid` (one fetch shared by all
+ * callers, at most one per cooldown) and in the background. A failed fetch keeps the last good keys
+ * (jose replaces its set only on success). Before the first successful warm-up, requests get a 503
+ * with `Retry-After`.
  *
  * jose v5 is used (not v6) because it ships CommonJS, which our build and jest load with `require`.
  */
@@ -58,6 +59,8 @@ export class RemoteIssuer {
   private jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
   private warming: Promise<void> | undefined;
   private lastFailureAt = -Infinity;
+  private lastFetchAt = -Infinity;
+  private refetching: Promise<void> | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly options: RemoteIssuerOptions) {}
@@ -80,20 +83,25 @@ export class RemoteIssuer {
     return this.metadata as IssuerMetadata;
   }
 
-  /** A {@link KeyResolver} over the in-memory key set. */
+  /**
+   * A {@link KeyResolver} over the in-memory key set. An unknown `kid` triggers one refetch that
+   * every concurrent caller shares, at most one per cooldown: a caller arriving during the cooldown
+   * waits for its end rather than failing, so a token signed with a just-rotated key is accepted.
+   */
   resolveKey = async (kid: string, alg: SigningAlgorithm): Promise<VerificationKey | undefined> => {
     await this.whenWarm();
-    const jwks = this.jwks as NonNullable<typeof this.jwks>;
+    const known = await this.lookUp(kid, alg);
+    if (known) return known;
     try {
-      const publicKey = (await jwks({ alg, kid })) as KeyObject;
-      return { alg, publicKey };
+      await this.refetch();
     } catch (err) {
-      if (err instanceof joseErrors.JWKSNoMatchingKey || err instanceof joseErrors.JWKSMultipleMatchingKeys) return undefined;
-      // The refetch for a new kid failed: the known keys stay, but this token cannot be checked now.
+      // The known keys stay; only this token, signed with a key we never saw, cannot be checked now.
       throw this.unavailable(err);
     }
+    return this.lookUp(kid, alg);
   };
 
+  /** Stops the background refresh. */
   /** Stops the background refresh. */
   close(): void {
     if (this.refreshTimer) clearInterval(this.refreshTimer);
@@ -110,6 +118,31 @@ export class RemoteIssuer {
     }
   }
 
+  private async lookUp(kid: string, alg: SigningAlgorithm): Promise<VerificationKey | undefined> {
+    const jwks = this.jwks as NonNullable<typeof this.jwks>;
+    try {
+      return { alg, publicKey: (await jwks({ alg, kid })) as KeyObject };
+    } catch (err) {
+      if (err instanceof joseErrors.JWKSNoMatchingKey || err instanceof joseErrors.JWKSMultipleMatchingKeys) return undefined;
+      throw err;
+    }
+  }
+
+  /** One JWKS fetch shared by every caller, started no sooner than a cooldown after the previous one. */
+  private refetch(): Promise<void> {
+    this.refetching ??= (async () => {
+      const wait = this.lastFetchAt + this.options.jwksCooldownMs - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      try {
+        await (this.jwks as NonNullable<typeof this.jwks>).reload();
+      } finally {
+        this.lastFetchAt = Date.now();
+        this.refetching = undefined;
+      }
+    })();
+    return this.refetching;
+  }
+
   private unavailable(cause?: unknown): TemporarilyUnavailableError {
     return new TemporarilyUnavailableError(
       'the token issuer could not be reached to fetch its signing keys',
@@ -119,16 +152,18 @@ export class RemoteIssuer {
   }
 
   private async warmUp(): Promise<void> {
-    const { issuer, fetchTimeoutMs, jwksCooldownMs } = this.options;
+    const { issuer, fetchTimeoutMs } = this.options;
     try {
       this.metadata ??= await this.fetchMetadata();
       const jwks = createRemoteJWKSet(new URL(this.metadata.jwks_uri), {
-        // Never stale on the request path: refreshes happen on an unknown kid and in the background.
+        // jose never refetches by itself: the set is never stale on the request path, and unknown
+        // kids go through refetch() (shared, paced by the cooldown) rather than jose's fail-fast cooldown.
         cacheMaxAge: Infinity,
-        cooldownDuration: jwksCooldownMs,
+        cooldownDuration: Infinity,
         timeoutDuration: fetchTimeoutMs,
       });
       await jwks.reload();
+      this.lastFetchAt = Date.now();
       this.jwks = jwks;
       this.startRefresh();
     } catch (err) {
@@ -149,7 +184,7 @@ export class RemoteIssuer {
   private startRefresh(): void {
     if (this.refreshTimer) return;
     this.refreshTimer = setInterval(() => {
-      this.jwks?.reload().catch((err: unknown) =>
+      this.refetch().catch((err: unknown) =>
         this.options.logger.warn(`JWKS refresh failed, keeping the last good keys: ${err instanceof Error ? err.message : 'error'}`),
       );
     }, this.options.jwksRefreshIntervalMs);
