@@ -141,10 +141,10 @@ export function createTokenRouter(server: AuthorizationServer): Router {
   }
 
   /** The rules every client-authenticated endpoint shares: POST, no credentials in the URI, a form body. */
-  async function readRequest(req: Request, res: Response): Promise<Form> {
+  async function readRequest(req: Request, res: Response, endpoint: string): Promise<Form> {
     setNoStore(res);
     if (req.method !== 'POST') {
-      throw new InvalidRequestError('this endpoint accepts only POST', { status: 405, headers: { Allow: 'POST' } });
+      throw new InvalidRequestError(`the ${endpoint} endpoint accepts only POST`, { status: 405, headers: { Allow: 'POST' } });
     }
     if (uriHasCredentials(req)) {
       throw new InvalidRequestError('client credentials must not be sent in the request URI (RFC 6749 §2.3.1)');
@@ -154,7 +154,7 @@ export function createTokenRouter(server: AuthorizationServer): Router {
   }
 
   async function token(req: Request, res: Response): Promise<void> {
-    const form = await readRequest(req, res);
+    const form = await readRequest(req, res, 'token');
     server.checkTokenRequest(form);
     const client = await authenticate(req, res, form);
     res.status(200).json(await server.issueToken(client, form));
@@ -163,14 +163,14 @@ export function createTokenRouter(server: AuthorizationServer): Router {
   router.all(tokenPath, (req: Request, res: Response, next: NextFunction) => {
     token(req, res).catch(next);
   });
-  const clientEndpoint = (path: string, handle: ClientEndpointHandler) =>
+  const clientEndpoint = (path: string, endpoint: string, handle: ClientEndpointHandler) =>
     router.all(path, (req: Request, res: Response, next: NextFunction) => {
-      readRequest(req, res)
+      readRequest(req, res, endpoint)
         .then(async (form) => handle(await authenticate(req, res, form), form, res))
         .catch(next);
     });
-  clientEndpoint(INTROSPECTION_PATH, introspectionHandler(server));
-  clientEndpoint(REVOCATION_PATH, revocationHandler(server));
+  clientEndpoint(INTROSPECTION_PATH, 'introspection', introspectionHandler(server));
+  clientEndpoint(REVOCATION_PATH, 'revocation', revocationHandler(server));
   mountMetadata(router, server);
   router.use([tokenPath, INTROSPECTION_PATH, REVOCATION_PATH], (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     setNoStore(res);

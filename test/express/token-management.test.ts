@@ -107,6 +107,7 @@ describe('introspection endpoint (RFC 7662)', () => {
     const res = await request(t.app).get('/oauth/introspect');
     expect(res.status).toBe(405);
     expect(res.headers.allow).toBe('POST');
+    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'the introspection endpoint accepts only POST' });
   });
 });
 
