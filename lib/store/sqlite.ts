@@ -332,17 +332,22 @@ export class SqliteStore implements Store {
     return this.write(() => {
       const existing = this.stmt.activeKey.get();
       if (existing) return toKey(existing);
-      this.stmt.insertKey.run({
-        kid: candidate.kid,
-        alg: candidate.alg,
-        private_key: candidate.privateKeyPem,
-        public_jwk: JSON.stringify(candidate.publicJwk),
-        created_at: candidate.createdAt,
-        active: 1,
-        retire_at: null,
-      });
-      return { ...candidate, active: true, retireAt: null };
+      return this.insertActiveKey(candidate);
     });
+  }
+
+  /** Inserts `candidate` as the active key; the caller has made sure no other key is active. */
+  private insertActiveKey(candidate: StoredSigningKey): StoredSigningKey {
+    this.stmt.insertKey.run({
+      kid: candidate.kid,
+      alg: candidate.alg,
+      private_key: candidate.privateKeyPem,
+      public_jwk: JSON.stringify(candidate.publicJwk),
+      created_at: candidate.createdAt,
+      active: 1,
+      retire_at: null,
+    });
+    return { ...candidate, active: true, retireAt: null };
   }
 
   rotateSigningKey(
@@ -354,16 +359,7 @@ export class SqliteStore implements Store {
       const current = this.stmt.activeKey.get();
       if (current && current.kid !== expectedActiveKid) return { active: toKey(current), rotated: false };
       this.stmt.retireActiveKey.run({ retire_at: previousRetireAt });
-      this.stmt.insertKey.run({
-        kid: candidate.kid,
-        alg: candidate.alg,
-        private_key: candidate.privateKeyPem,
-        public_jwk: JSON.stringify(candidate.publicJwk),
-        created_at: candidate.createdAt,
-        active: 1,
-        retire_at: null,
-      });
-      return { active: { ...candidate, active: true, retireAt: null }, rotated: true };
+      return { active: this.insertActiveKey(candidate), rotated: true };
     });
   }
 
