@@ -241,6 +241,9 @@ function tokenFormatOption(value: unknown): 'jwt' | 'reference' {
 /** Resolves one guard's options against its instance's; throws `TypeError` on misuse. */
 export function resolveGuardOptions(options: GuardOptions, instance: ResolvedOptions): ResolvedGuardOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('guard options must be an object');
+  if ((options.issuer !== undefined && options.issuer !== instance.issuer) || options.introspection !== undefined) {
+    throw new TypeError('this guard verifies its own instance\'s tokens; for another issuer use createResourceServer()');
+  }
   const audience = options.audience ?? instance.audience;
   const audiences = typeof audience === 'string' ? [audience] : [...audience];
   if (audiences.length === 0 || audiences.some((a) => typeof a !== 'string' || a === '')) {

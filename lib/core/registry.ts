@@ -53,6 +53,14 @@ function validScopes(scopes: unknown): string[] {
   }
 }
 
+/** Audiences are stored space-delimited and compared to `resource` values (RFC 8707 §2: no fragment). */
+function validAudiences(audiences: unknown): string[] {
+  if (!Array.isArray(audiences) || audiences.some((a) => typeof a !== 'string' || !/^[\x21-\x7E]{1,2000}$/.test(a) || a.includes('#'))) {
+    throw new RegistryError('invalid', 'audiences must be printable strings without spaces or fragments', 'audience');
+  }
+  return [...new Set(audiences as string[])];
+}
+
 function validTokenFormat(value: unknown): TokenFormat {
   if (value !== 'jwt' && value !== 'reference') {
     throw new RegistryError('invalid', 'token format must be "jwt" or "reference"', 'token_format');
@@ -75,7 +83,7 @@ export class ClientRegistry {
     const name = validName(input.name);
     const scopes = validScopes(input.scopes ?? []);
     const tokenFormat = validTokenFormat(input.tokenFormat ?? 'jwt');
-    const audiences = [...new Set(input.audiences ?? [])];
+    const audiences = validAudiences(input.audiences ?? []);
     const clientSecret = generateClientSecret();
     const secretHash = await hashSecret(clientSecret, this.options.bcryptCost);
     const client = await this.store.createClient(

@@ -57,3 +57,31 @@ describe('key CLI', () => {
     }
   });
 });
+
+describe('client create CLI audiences', () => {
+  it('registers a client with audiences and a token format', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const res = await run(
+        ['client', 'create', '--db', join(dir, 'c.sqlite'), '--name', 'shop', '--scope', 'read', '--audience', 'https://orders.internal https://billing.internal', '--token-format', 'reference', '--json'],
+        Date.now,
+      );
+      expect(res.code).toBe(0);
+      expect(JSON.parse(res.out)).toMatchObject({ audiences: ['https://orders.internal', 'https://billing.internal'], token_format: 'reference' });
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('refuses an audience with a fragment, changing nothing', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const res = await run(['client', 'create', '--db', join(dir, 'c.sqlite'), '--name', 'shop', '--audience', 'https://x#y'], Date.now);
+      expect(res.code).toBe(1);
+      expect(res.err).toBe('express-client-credentials: audiences must be printable strings without spaces or fragments\n');
+      expect(existsSync(join(dir, 'c.sqlite'))).toBe(false);
+    } finally {
+      cleanup();
+    }
+  });
+});

@@ -47,10 +47,10 @@ describe('resource indicators (RFC 8707)', () => {
   });
 
   it('refuses a resource with a fragment (RFC 8707 §2)', async () => {
-    const { id, secret } = await clientFor([`${ORDERS}#x`]);
+    const { id, secret } = await clientFor([ORDERS]);
     const res = await tokenRequest(id, secret, { resource: `${ORDERS}#x` });
     expect(res.status).toBe(400);
-    expect(res.body.error).toBe('invalid_target');
+    expect(res.body).toEqual({ error: 'invalid_target', error_description: 'the resource parameter must not include a fragment (RFC 8707 §2)' });
   });
 
   it('uses the instance audience without a resource parameter', async () => {
@@ -87,6 +87,14 @@ describe('guard audience', () => {
     expect(res.body).toEqual({ error: 'invalid_token', error_description: 'the access token is not meant for this audience' });
     expect(res.headers['www-authenticate']).toBe(
       'Bearer realm="oauth", error="invalid_token", error_description="the access token is not meant for this audience"',
+    );
+  });
+});
+
+describe('guard options', () => {
+  it('refuses an instance guard naming another issuer when the route is defined', () => {
+    expect(() => t.oauth.requireScope('read', { issuer: 'https://other.example' })).toThrow(
+      new TypeError("this guard verifies its own instance's tokens; for another issuer use createResourceServer()"),
     );
   });
 });

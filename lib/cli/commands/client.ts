@@ -1,7 +1,7 @@
 // The `client` commands of the CLI: register, list, show, change scopes, rotate the secret, disable, enable and delete clients.
 import type { Client } from '../../core/client';
 import type { ClientWithSecret } from '../../core/registry';
-import { PROGRAM, type Command, type CommandInput, type Noun } from '../command';
+import { PROGRAM, UsageError, type Command, type CommandInput, type Noun } from '../command';
 import type { CliContext } from '../context';
 import { isoTime, keyValues, parseDuration, table } from '../format';
 
@@ -11,6 +11,8 @@ export function clientJson(client: Client): Record<string, unknown> {
     client_id: client.id,
     client_name: client.name,
     scope: client.scopes.join(' '),
+    audiences: client.audiences,
+    token_format: client.tokenFormat,
     grant_types: client.grantTypes,
     enabled: client.enabled,
     secrets: client.secrets.map((s) => ({ created_at: isoTime(s.createdAt), expires_at: isoTime(s.expiresAt) })),
@@ -32,6 +34,8 @@ function clientText(client: Client): string {
     ['name', client.name],
     ['enabled', client.enabled ? 'yes' : 'no'],
     ['scope', client.scopes.join(' ')],
+    ['audiences', client.audiences.join(' ')],
+    ['token_format', client.tokenFormat],
     ['grant_types', client.grantTypes.join(' ')],
     ['secrets', secretsSummary(client)],
     ['created_at', isoTime(client.createdAt) as string],
@@ -64,6 +68,8 @@ const create: Command = {
   options: {
     name: { type: 'string', value: 'NAME', description: 'a name for people', required: true },
     scope: { type: 'string', value: '"SCOPE ..."', description: 'space-delimited scopes the client may request (RFC 6749 §3.3)' },
+    audience: { type: 'string', value: '"URI ..."', description: 'space-delimited audiences it may request with resource= (RFC 8707)' },
+    'token-format': { type: 'string', value: 'jwt|reference', description: 'issue JWTs (default) or opaque reference tokens' },
   },
   details: [
     'A token request without a scope parameter gets all of the client\'s scopes.',
@@ -72,7 +78,16 @@ const create: Command = {
   async run(input, ctx) {
     const name = input.options.name as string;
     const scopes = typeof input.options.scope === 'string' ? input.options.scope : '';
-    printWithSecret(ctx, await ctx.clients({ create: true }).create({ name, scopes }));
+    const audience = input.options.audience;
+    const audiences = typeof audience === 'string' ? audience.split(' ').filter((a) => a !== '') : [];
+    const format = input.options['token-format'];
+    if (format !== undefined && format !== 'jwt' && format !== 'reference') {
+      throw new UsageError('--token-format must be jwt or reference');
+    }
+    printWithSecret(
+      ctx,
+      await ctx.clients({ create: true }).create({ name, scopes, audiences, ...(format ? { tokenFormat: format } : {}) }),
+    );
   },
 };
 
