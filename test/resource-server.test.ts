@@ -121,6 +121,18 @@ describe('remote guard over JWKS', () => {
     expect(iss.hits.get(JWKS)).toBe(2);
   });
 
+  it('refuses metadata that names another issuer (RFC 8414 §3.3) with 503', async () => {
+    const impostor = await listen((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ issuer: 'https://elsewhere.example', jwks_uri: `${iss.issuer}${JWKS}` }));
+    });
+    cleanups.push(() => impostor.close());
+    const rs = createResourceServer({ issuer: impostor.url, audience: ORDERS, logger: memoryLogger() });
+    cleanups.push(() => rs.close());
+    await expect(rs.ready()).rejects.toThrow('the authorization server metadata names another issuer (RFC 8414 §3.3)');
+    expect(iss.hits.get(JWKS)).toBeUndefined();
+  });
+
   it('rejects a reference token, which only introspection can check', async () => {
     const svc = await ordersService();
     const token = await (await ordersClient({ tokenFormat: 'reference' })).token();
@@ -170,6 +182,15 @@ describe('remote guard over introspection (RFC 7662)', () => {
     const token = await (await ordersClient()).token();
     for (let i = 0; i < 3; i++) expect((await svc.get(token)).status).toBe(200);
     expect(iss.hits.get('/oauth/introspect')).toBe(1);
+  });
+
+  it('keeps at most cacheMax answers, dropping the oldest', async () => {
+    const { client, clientSecret } = await iss.oauth.registry.create({ name: 'orders service', scopes: 'oauth:introspect' });
+    const svc = await ordersService({ introspection: { clientId: client.id, clientSecret, cacheTtl: 60, cacheMax: 1 } });
+    const caller = await ordersClient();
+    const [a, b] = [await caller.token(), await caller.token()];
+    for (const token of [a, a, b, a]) expect((await svc.get(token as string)).status).toBe(200);
+    expect(iss.hits.get('/oauth/introspect')).toBe(3);
   });
 
   it('checks the audience of an introspected token', async () => {

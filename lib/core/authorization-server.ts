@@ -128,7 +128,14 @@ export class AuthorizationServer {
    * store; then the in-memory revocation state. Rejects with InvalidTokenError.
    */
   async verifyAccessToken(token: string, options: LocalVerifyOptions): Promise<VerifiedAccessToken> {
-    const verified = await this.readToken(token, options.audience, options.acceptScp ?? false);
+    return this.assertNotRevoked(await this.readToken(token, options.audience, options.acceptScp ?? false));
+  }
+
+  /**
+   * The revocation half of {@link verifyAccessToken}, against in-memory state. A cache of verified
+   * tokens belongs in front of {@link readToken}, never in front of this: revocation must stay live.
+   */
+  async assertNotRevoked(verified: VerifiedAccessToken): Promise<VerifiedAccessToken> {
     const reason = await this.revocation.voidReason(verified.claims);
     if (reason) throw new InvalidTokenError(reason);
     return verified;
@@ -187,8 +194,8 @@ export class AuthorizationServer {
     return { kid, previousKid };
   }
 
-  /** A JWT or a reference token of this issuer, checked but for revocation. */
-  private async readToken(token: string, audience: readonly string[] | undefined, acceptScp: boolean): Promise<VerifiedAccessToken> {
+  /** A JWT or a reference token of this issuer, checked but for revocation; `audience` undefined skips the aud check. */
+  async readToken(token: string, audience: readonly string[] | undefined, acceptScp: boolean): Promise<VerifiedAccessToken> {
     if (isReferenceToken(token)) {
       const stored = await this.store.findReferenceToken(hashReferenceToken(token), this.options.clock());
       if (!stored) throw new InvalidTokenError('the access token is invalid');

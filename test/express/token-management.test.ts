@@ -54,6 +54,23 @@ describe('introspection endpoint (RFC 7662)', () => {
     expect(res.body).toMatchObject({ active: true, scope: 'read', client_id: client.id, iss: ISSUER, aud: ISSUER, token_type: 'Bearer' });
   });
 
+  it('issues reference tokens to every client when the instance says so, and the in-process guard accepts them', async () => {
+    const opaque = await buildApp({ tokenFormat: 'reference' });
+    try {
+      const { id, secret } = await opaque.createClient('read');
+      const token = await opaque.tokenFor(id, secret);
+      expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      const db = (opaque.oauth.server.store as unknown as { db: import('better-sqlite3').Database }).db;
+      const row = db.prepare('SELECT token_hash FROM reference_tokens').get() as { token_hash: string };
+      expect(row.token_hash).not.toBe(token);
+      const res = await request(opaque.app).get('/api/items').auth(token, { type: 'bearer' });
+      expect(res.status).toBe(200);
+      expect(res.body.auth).toMatchObject({ clientId: id, scopes: ['read'] });
+    } finally {
+      await opaque.close();
+    }
+  });
+
   it.each([
     ['garbage', async () => 'not-a-token'],
     ['an unknown reference token', async () => 'A'.repeat(43)],
