@@ -5,6 +5,8 @@ export { createResourceServer } from './resource-server';
 export type { ResourceServer } from './resource-server';
 export type { ResourceServerOptions, IntrospectionClientOptions } from './options';
 export type { IntrospectionResponse } from './core/introspection';
+export { RemoteIssuer } from './core/remote-issuer';
+export { JwksVerifier, IntrospectionVerifier } from './core/remote-verifiers';
 export type { OAuth } from './oauth';
 export { oauthErrorHandler } from './express/render';
 export type { AuthInfo, RequireScope, TokenVerifier } from './express/require-scope';

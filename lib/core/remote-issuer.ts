@@ -53,6 +53,10 @@ function readMetadata(body: unknown, issuer: string): IssuerMetadata {
  * with `Retry-After`.
  *
  * jose v5 is used (not v6) because it ships CommonJS, which our build and jest load with `require`.
+ *
+ * @example
+ * const issuer = new RemoteIssuer({ issuer: 'https://auth.internal', fetchTimeoutMs: 5000, jwksCooldownMs: 2000, jwksRefreshIntervalMs: 300_000, logger: console });
+ * await issuer.ready();
  */
 export class RemoteIssuer {
   private metadata: IssuerMetadata | undefined;

@@ -16,7 +16,15 @@ export interface RemoteExpectations {
   clock: () => number;
 }
 
-/** Verifies JWT access tokens of a remote issuer with no network I/O once its keys are in memory. */
+/**
+ * Verifies JWT access tokens of a remote issuer with no network I/O once its keys are in memory.
+ * `createResourceServer()` builds one per guard; use it directly to wrap it in another verifier.
+ *
+ * @example
+ * const issuer = new RemoteIssuer({ issuer: 'https://auth.internal', fetchTimeoutMs: 5000, jwksCooldownMs: 2000, jwksRefreshIntervalMs: 300_000, logger: console });
+ * const verifier = new JwksVerifier(issuer, { audience: ['orders'], acceptScp: false, clockToleranceSeconds: 5, clock: Date.now });
+ * const { clientId, scopes } = await verifier.verify(token);
+ */
 export class JwksVerifier {
   constructor(
     private readonly issuer: RemoteIssuer,
@@ -54,6 +62,10 @@ function basicCredentials(id: string, secret: string): string {
 /**
  * Asks the issuer's introspection endpoint (RFC 7662) about each token, so a revocation takes effect
  * within `cacheTtlMs`. Costs one request to the issuer per token per TTL; works for reference tokens.
+ * Only active answers are cached; the cache holds at most `cacheMax` of them, oldest dropped first.
+ *
+ * @example
+ * const verifier = new IntrospectionVerifier(issuer, { clientId, clientSecret, cacheTtlMs: 10_000, cacheMax: 10_000 }, expectations, logger);
  */
 export class IntrospectionVerifier {
   private readonly cache = new Map<string, { verified: VerifiedAccessToken; until: number }>();
