@@ -133,6 +133,28 @@ describe('remote guard over JWKS', () => {
     expect(iss.hits.get(JWKS)).toBeUndefined();
   });
 
+  it('refuses a token whose key in the JWKS cannot be imported with 401, not 500', async () => {
+    const impostor = await listen((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      if (req.url === JWKS) res.end(JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', kid: 'k', alg: 'ES256', use: 'sig', x: 'AA', y: 'AA' }] }));
+      else res.end(JSON.stringify({ issuer: impostor.url, jwks_uri: `${impostor.url}${JWKS}` }));
+    });
+    cleanups.push(() => impostor.close());
+    const rs = createResourceServer({ issuer: impostor.url, audience: ORDERS, logger: memoryLogger(), jwksCooldown: 100 });
+    cleanups.push(() => rs.close());
+    const app = express().get('/orders', rs.requireScope('read'), (_req, res) => res.json({})).use(oauthErrorHandler());
+    const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    const token = [
+      part({ alg: 'ES256', typ: 'at+jwt', kid: 'k' }),
+      part({ iss: impostor.url, aud: ORDERS, sub: 'c', jti: 'j', scope: 'read', iat: now, exp: now + 60 }),
+      'c2lnbmF0dXJl',
+    ].join('.');
+    const res = await request(app).get('/orders').auth(token, { type: 'bearer' });
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ error: 'invalid_token', error_description: 'the access token was signed with an unknown key' });
+  });
+
   it('rejects a reference token, which only introspection can check', async () => {
     const svc = await ordersService();
     const token = await (await ordersClient({ tokenFormat: 'reference' })).token();

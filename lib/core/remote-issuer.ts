@@ -127,8 +127,11 @@ export class RemoteIssuer {
     try {
       return { alg, publicKey: (await jwks({ alg, kid })) as KeyObject };
     } catch (err) {
-      if (err instanceof joseErrors.JWKSNoMatchingKey || err instanceof joseErrors.JWKSMultipleMatchingKeys) return undefined;
-      throw err;
+      if (!(err instanceof joseErrors.JWKSNoMatchingKey || err instanceof joseErrors.JWKSMultipleMatchingKeys)) {
+        // A published key jose cannot import: the token is refused as signed with an unknown key.
+        this.options.logger.warn(`the JWKS of ${this.options.issuer} has an unusable key ${JSON.stringify(kid)}`);
+      }
+      return undefined;
     }
   }
 
