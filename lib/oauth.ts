@@ -3,6 +3,7 @@ import type { Router } from 'express';
 import { AuthorizationServer } from './core/authorization-server';
 import type { AuditEmitter } from './core/events';
 import type { ClientRegistry } from './core/registry';
+import type { GroupRegistry } from './core/group-registry';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
 import { createTokenRouter } from './express/token-router';
 import { resolveGuardOptions, resolveOptions, type GuardOptions, type OAuthOptions } from './options';
@@ -14,6 +15,8 @@ export interface OAuth {
   readonly server: AuthorizationServer;
   /** Client administration (create, rotate, disable, ...), as the CLI uses it. */
   readonly registry: ClientRegistry;
+  /** Groups and memberships (create, set scopes, add a client, ...), as the CLI uses them. */
+  readonly groups: GroupRegistry;
   /** Audit events: `oauth.events.on('audit', (event) => ...)`. */
   readonly events: AuditEmitter;
   /** The token endpoint (and, later, its companion endpoints) as a router to `app.use()`. */
@@ -54,6 +57,7 @@ export function createOAuth(options: OAuthOptions = {}): OAuth {
   return {
     server,
     registry: server.registry,
+    groups: server.groups,
     events: server.events,
     tokenRouter: () => createTokenRouter(server),
     requireScope: createRequireScope(localGuardBinder(server)),
