@@ -1,11 +1,14 @@
 // Public API of express-client-credentials: named exports only.
 export { tokenRouter, requireScope, defaultOAuth, closeDefaultOAuth } from './default-instance';
+export { adminRouter } from './default-instance';
 export { createOAuth } from './oauth';
 export type { OAuth } from './oauth';
 export { oauthErrorHandler } from './express/render';
 export type { AuthInfo, RequireScope, TokenVerifier } from './express/require-scope';
 export { DEFAULTS } from './options';
 export type { OAuthOptions, GuardOptions, Logger } from './options';
+export type { AdminRouterOptions } from './options';
+export type { ClientView, GroupView, SecretView } from './core/admin-views';
 export {
   OAuthError,
   InvalidRequestError,

@@ -35,7 +35,8 @@ export interface ClientWithSecret {
   clientSecret: string;
 }
 
-function validName(name: unknown): string {
+/** Validates a client name; errors name the `name` field. */
+export function validName(name: unknown): string {
   if (typeof name !== 'string' || name.trim() === '' || name.length > 200 || /[\x00-\x1F\x7F]/.test(name)) {
     throw new RegistryError('invalid', 'name must be 1 to 200 printable characters', 'name');
   }
