@@ -12,10 +12,10 @@ export interface SecretView {
   expires_at: string | null;
 }
 
-/** A client as the admin API returns it. Times are ISO 8601 (UTC). */
+/** A client as the admin API and the CLI's `--json` show it (RFC 7591 metadata names where they exist). Times are ISO 8601 (UTC). */
 export interface ClientView {
   client_id: string;
-  name: string;
+  client_name: string;
   /** Scopes given to the client directly (space-delimited, RFC 6749 §3.3). */
   scope: string;
   /** What the client may request: its own scopes plus its groups'. */
@@ -61,7 +61,7 @@ export function secretViews(client: Client, now: number): SecretView[] {
 export function clientView(client: Client, now: number): ClientView {
   return {
     client_id: client.id,
-    name: client.name,
+    client_name: client.name,
     scope: formatScope(client.scopes),
     effective_scope: formatScope(client.effectiveScopes),
     audiences: [...client.audiences],

@@ -66,12 +66,12 @@ const SCHEMAS: Json = {
   Client: {
     type: 'object',
     required: [
-      'client_id', 'name', 'scope', 'effective_scope', 'audiences', 'effective_audiences', 'groups',
+      'client_id', 'client_name', 'scope', 'effective_scope', 'audiences', 'effective_audiences', 'groups',
       'grant_types', 'token_format', 'enabled', 'secrets', 'version', 'created_at', 'updated_at',
     ],
     properties: {
       client_id: { type: 'string' },
-      name: { type: 'string' },
+      client_name: { type: 'string' },
       scope: { $ref: '#/components/schemas/Scope', description: 'Scopes given to the client directly' },
       effective_scope: { $ref: '#/components/schemas/Scope', description: "The client's own scopes plus its groups'" },
       audiences: ref('Audiences'),
@@ -93,9 +93,9 @@ const SCHEMAS: Json = {
   NewClient: {
     type: 'object',
     additionalProperties: false,
-    required: ['name'],
+    required: ['client_name'],
     properties: {
-      name: { type: 'string', minLength: 1, maxLength: 200 },
+      client_name: { type: 'string', minLength: 1, maxLength: 200 },
       scope: ref('Scope'),
       audiences: ref('Audiences'),
       token_format: { enum: ['jwt', 'reference'], default: 'jwt' },
@@ -107,7 +107,7 @@ const SCHEMAS: Json = {
     additionalProperties: false,
     minProperties: 1,
     properties: {
-      name: { type: 'string', minLength: 1, maxLength: 200 },
+      client_name: { type: 'string', minLength: 1, maxLength: 200 },
       scope: ref('Scope'),
       groups: { type: 'array', items: ref('GroupName'), description: 'The exact set of groups the client belongs to' },
       enabled: { type: 'boolean' },

@@ -34,6 +34,16 @@ function readBody(req: Request, allowed: readonly string[], required: readonly s
   return body;
 }
 
+/** RFC 7591's `client_name`, checked by the registry's rule. */
+function clientNameField(value: unknown): string {
+  try {
+    return validName(value);
+  } catch (err) {
+    if (err instanceof RegistryError) throw invalid(err.message.replace(/^name\b/, 'client_name'), 'client_name');
+    throw err;
+  }
+}
+
 function scopeField(value: unknown): string[] {
   if (typeof value !== 'string') throw invalid('scope must be a space-delimited string', 'scope');
   return validScopes(value);
@@ -125,9 +135,9 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
   router.post(
     '/clients',
     route(async (req, res) => {
-      const body = readBody(req, ['name', 'scope', 'audiences', 'token_format', 'groups'], ['name']);
+      const body = readBody(req, ['client_name', 'scope', 'audiences', 'token_format', 'groups'], ['client_name']);
       const input = {
-        name: validName(body.name),
+        name: clientNameField(body.client_name),
         scopes: body.scope === undefined ? [] : scopeField(body.scope),
         audiences: body.audiences === undefined ? [] : validAudiences(body.audiences),
         // checked by the registry, which names the field
@@ -152,9 +162,9 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
     '/clients/:id',
     route(async (req, res) => {
       const id = req.params.id as string;
-      const body = readBody(req, ['name', 'scope', 'groups', 'enabled']);
-      if (Object.keys(body).length === 0) throw invalid('nothing to change: give name, scope, groups or enabled');
-      const name = body.name === undefined ? undefined : validName(body.name);
+      const body = readBody(req, ['client_name', 'scope', 'groups', 'enabled']);
+      if (Object.keys(body).length === 0) throw invalid('nothing to change: give client_name, scope, groups or enabled');
+      const name = body.client_name === undefined ? undefined : clientNameField(body.client_name);
       const scopes = body.scope === undefined ? undefined : scopeField(body.scope);
       const enabled = body.enabled === undefined ? undefined : booleanField(body.enabled, 'enabled');
       const groupNames = body.groups === undefined ? undefined : await existingGroups(body.groups);

@@ -45,8 +45,8 @@ function tokenStatus(id: string, secret: string, scope?: string) {
 }
 
 const CLIENT_FIELDS = [
-  'audiences', 'client_id', 'created_at', 'effective_audiences', 'effective_scope', 'enabled', 'grant_types',
-  'groups', 'name', 'scope', 'secrets', 'token_format', 'updated_at', 'version',
+  'audiences', 'client_id', 'client_name', 'created_at', 'effective_audiences', 'effective_scope', 'enabled', 'grant_types',
+  'groups', 'scope', 'secrets', 'token_format', 'updated_at', 'version',
 ];
 
 describe('admin API guard', () => {
@@ -64,7 +64,7 @@ describe('admin API guard', () => {
     expect(res.status).toBe(403);
     expect(res.body).toEqual({ error: 'insufficient_scope', error_description: 'this resource needs the scopes oauth:admin' });
     expect(res.headers['www-authenticate']).toContain('scope="oauth:admin"');
-    const write = await as(token).post('/admin/clients', { name: 'sneaky' });
+    const write = await as(token).post('/admin/clients', { client_name: 'sneaky' });
     expect(write.status).toBe(403);
     expect((await t.oauth.registry.list()).map((c) => c.name)).toEqual(['admin tool', 'test client']);
   });
@@ -102,13 +102,13 @@ describe('admin API guard', () => {
 
 describe('admin API: clients', () => {
   it('creates a client, returns its secret once with no-store and a Location, and the secret works', async () => {
-    const res = await admin().post('/admin/clients', { name: 'orders', scope: 'orders:read orders:write' });
+    const res = await admin().post('/admin/clients', { client_name: 'orders', scope: 'orders:read orders:write' });
     expect(res.status).toBe(201);
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.headers['location']).toBe(`/admin/clients/${res.body.client_id}`);
     expect(Object.keys(res.body).sort()).toEqual([...CLIENT_FIELDS, 'client_secret'].sort());
     expect(res.body).toMatchObject({
-      name: 'orders',
+      client_name: 'orders',
       scope: 'orders:read orders:write',
       effective_scope: 'orders:read orders:write',
       groups: [],
@@ -124,7 +124,7 @@ describe('admin API: clients', () => {
   });
 
   it('never returns a secret hash, and lists clients without secrets', async () => {
-    await admin().post('/admin/clients', { name: 'a', scope: 'x' });
+    await admin().post('/admin/clients', { client_name: 'a', scope: 'x' });
     const res = await admin().get('/admin/clients');
     expect(res.status).toBe(200);
     expect(res.body.clients).toHaveLength(2);
@@ -135,20 +135,21 @@ describe('admin API: clients', () => {
 
   it('creates a client in existing groups with their scopes in effective_scope', async () => {
     await t.oauth.groups.create({ name: 'billing', scopes: 'invoices:read' });
-    const res = await admin().post('/admin/clients', { name: 'b', scope: 'read', groups: ['billing'] });
+    const res = await admin().post('/admin/clients', { client_name: 'b', scope: 'read', groups: ['billing'] });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ scope: 'read', effective_scope: 'read invoices:read', groups: ['billing'] });
   });
 
   it.each([
-    [{}, 'name', 'name is required'],
-    [{ name: '' }, 'name', 'name must be 1 to 200 printable characters'],
-    [{ name: 'a', scope: 'ok "bad"' }, 'scope', 'scope: "\\"bad\\"" is not a valid scope (RFC 6749 §3.3 scope-token)'],
-    [{ name: 'a', scope: ['read'] }, 'scope', 'scope must be a space-delimited string'],
-    [{ name: 'a', token_format: 'opaque' }, 'token_format', 'token format must be "jwt" or "reference"'],
-    [{ name: 'a', audiences: 'orders' }, 'audiences', 'audiences must be a list of strings of visible ASCII characters without spaces'],
-    [{ name: 'a', groups: ['nope'] }, 'groups', 'no group named "nope"'],
-    [{ name: 'a', secret: 'mine' }, 'secret', 'unknown field "secret"'],
+    [{}, 'client_name', 'client_name is required'],
+    [{ client_name: '' }, 'client_name', 'client_name must be 1 to 200 printable characters'],
+    [{ name: 'a' }, 'name', 'unknown field "name"'],
+    [{ client_name: 'a', scope: 'ok "bad"' }, 'scope', 'scope: "\\"bad\\"" is not a valid scope (RFC 6749 §3.3 scope-token)'],
+    [{ client_name: 'a', scope: ['read'] }, 'scope', 'scope must be a space-delimited string'],
+    [{ client_name: 'a', token_format: 'opaque' }, 'token_format', 'token format must be "jwt" or "reference"'],
+    [{ client_name: 'a', audiences: 'orders' }, 'audiences', 'audiences must be a list of strings of visible ASCII characters without spaces'],
+    [{ client_name: 'a', groups: ['nope'] }, 'groups', 'no group named "nope"'],
+    [{ client_name: 'a', secret: 'mine' }, 'secret', 'unknown field "secret"'],
   ])('refuses %j with 400 naming the field and creates nothing', async (body, field, description) => {
     const res = await admin().post('/admin/clients', body);
     expect(res.status).toBe(400);
@@ -160,13 +161,13 @@ describe('admin API: clients', () => {
     const bad = await admin().post('/admin/clients').set('Content-Type', 'application/json').send('{"name":');
     expect(bad.status).toBe(400);
     expect(bad.body).toEqual({ error: 'invalid_request', error_description: 'the request body is not valid JSON' });
-    const array = await admin().post('/admin/clients', [{ name: 'a' }]);
+    const array = await admin().post('/admin/clients', [{ client_name: 'a' }]);
     expect(array.status).toBe(400);
     expect(array.body.error_description).toBe('the request body must be a JSON object (Content-Type: application/json)');
-    const form = await admin().post('/admin/clients').type('form').send({ name: 'a' });
+    const form = await admin().post('/admin/clients').type('form').send({ client_name: 'a' });
     expect(form.status).toBe(415);
     expect(form.body).toEqual({ error: 'invalid_request', error_description: 'the request body must be application/json' });
-    const huge = await admin().post('/admin/clients', { name: 'a', scope: 'x'.repeat(20_000) });
+    const huge = await admin().post('/admin/clients', { client_name: 'a', scope: 'x'.repeat(20_000) });
     expect(huge.status).toBe(413);
     expect(await t.oauth.registry.list()).toHaveLength(1);
   });
@@ -191,9 +192,9 @@ describe('admin API: clients', () => {
   it('changes scopes, name and groups; the next token request sees it', async () => {
     const { id, secret } = await t.createClient('read');
     await t.oauth.groups.create({ name: 'g', scopes: 'deploy' });
-    const res = await admin().patch(`/admin/clients/${id}`, { name: 'renamed', scope: 'write', groups: ['g'] });
+    const res = await admin().patch(`/admin/clients/${id}`, { client_name: 'renamed', scope: 'write', groups: ['g'] });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ name: 'renamed', scope: 'write', effective_scope: 'write deploy', groups: ['g'] });
+    expect(res.body).toMatchObject({ client_name: 'renamed', scope: 'write', effective_scope: 'write deploy', groups: ['g'] });
     expect((await tokenStatus(id, secret, 'read')).body.error).toBe('invalid_scope');
     expect((await tokenStatus(id, secret, 'write deploy')).status).toBe(200);
     const cleared = await admin().patch(`/admin/clients/${id}`, { groups: [] });
@@ -204,7 +205,7 @@ describe('admin API: clients', () => {
     const { id } = await t.createClient('read');
     const empty = await admin().patch(`/admin/clients/${id}`, {});
     expect(empty.status).toBe(400);
-    expect(empty.body.error_description).toBe('nothing to change: give name, scope, groups or enabled');
+    expect(empty.body.error_description).toBe('nothing to change: give client_name, scope, groups or enabled');
     const typed = await admin().patch(`/admin/clients/${id}`, { scope: 'write', enabled: 'no' });
     expect(typed.status).toBe(400);
     expect(typed.body).toEqual({ error: 'invalid_request', error_description: 'enabled must be true or false', field: 'enabled' });
@@ -294,7 +295,7 @@ describe('admin API: clients', () => {
   it('records audit events for changes made through the API', async () => {
     const events: AuditEvent[] = [];
     t.oauth.events.on('audit', (e: AuditEvent) => events.push(e));
-    const created = await admin().post('/admin/clients', { name: 'c', scope: 'x' });
+    const created = await admin().post('/admin/clients', { client_name: 'c', scope: 'x' });
     await admin().post(`/admin/clients/${created.body.client_id}/rotate-secret`, { grace_seconds: 60 });
     await admin().post('/admin/groups', { name: 'g' });
     await admin().put(`/admin/clients/${created.body.client_id}/groups/g`);
@@ -408,7 +409,7 @@ describe('admin API description', () => {
     expect([...doc.components.schemas.Client.required].sort()).toEqual(Object.keys(client).sort());
     const group = (await admin().post('/admin/groups', { name: 'g' })).body;
     expect(Object.keys(doc.components.schemas.Group.properties).sort()).toEqual(Object.keys(group).sort());
-    expect(Object.keys(doc.components.schemas.NewClient.properties).sort()).toEqual(['audiences', 'groups', 'name', 'scope', 'token_format']);
+    expect(Object.keys(doc.components.schemas.NewClient.properties).sort()).toEqual(['audiences', 'client_name', 'groups', 'scope', 'token_format']);
   });
 });
 
@@ -424,6 +425,6 @@ describe('admin API on Express 4', () => {
     expect(missing.status).toBe(404);
     expect(missing.body).toEqual({ error: 'not_found', error_description: 'no client with id "nope"', field: 'client_id' });
     const empty = await request(app4).post('/admin/clients').auth(adminToken, { type: 'bearer' });
-    expect(empty.body).toEqual({ error: 'invalid_request', error_description: 'name is required', field: 'name' });
+    expect(empty.body).toEqual({ error: 'invalid_request', error_description: 'client_name is required', field: 'client_name' });
   });
 });
