@@ -124,7 +124,6 @@ const SCHEMAS: Json = {
         default: 0,
         description: 'How long the previous secret stays valid; 0 cuts it at once. At most two secrets are valid.',
       },
-      revoke_tokens: { type: 'boolean', default: false, description: 'Also invalidate tokens issued before now' },
     },
   },
   Group: {

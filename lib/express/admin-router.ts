@@ -188,13 +188,12 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
   router.post(
     '/clients/:id/rotate-secret',
     route(async (req, res) => {
-      const body = readBody(req, ['grace_seconds', 'revoke_tokens']);
+      const body = readBody(req, ['grace_seconds']);
       const grace = body.grace_seconds ?? 0;
       if (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS) {
         throw invalid(`grace_seconds must be an integer from 0 to ${MAX_GRACE_SECONDS}`, 'grace_seconds');
       }
-      const revokeTokens = body.revoke_tokens === undefined ? false : booleanField(body.revoke_tokens, 'revoke_tokens');
-      const { client, clientSecret } = await registry.rotateSecret(req.params.id as string, { graceSeconds: grace, revokeTokens });
+      const { client, clientSecret } = await registry.rotateSecret(req.params.id as string, { graceSeconds: grace });
       res.json({ ...view(client), client_secret: clientSecret });
     }),
   );
