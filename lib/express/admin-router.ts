@@ -270,6 +270,11 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
     }),
   );
 
+  // Past the guard, an unknown route or method under the admin paths gets a JSON answer, not the host app's HTML 404.
+  router.use(ADMIN_PATHS, (req, _res, next) => {
+    next(new RegistryError('not_found', `no admin route ${req.method} ${req.originalUrl.split('?')[0]}`));
+  });
+
   router.use(ADMIN_PATHS, (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     setNoStore(res);
     if (err instanceof RegistryError) {

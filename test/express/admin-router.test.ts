@@ -94,6 +94,14 @@ describe('admin API guard', () => {
     expect(() => t.oauth.adminRouter({ scope: '' })).toThrow(TypeError);
   });
 
+  it('answers an unknown admin route or method with a JSON 404, after the guard', async () => {
+    const res = await admin().put('/admin/clients');
+    expect(res.status).toBe(404);
+    expect(res.body).toEqual({ error: 'not_found', error_description: 'no admin route PUT /admin/clients' });
+    expect((await admin().get('/admin/clients/x/y/z')).body.error).toBe('not_found');
+    expect((await request(base).put('/admin/clients')).status).toBe(401);
+  });
+
   it('leaves the host app\'s other routes alone', async () => {
     const res = await request(base).get('/api/items');
     expect(res.status).toBe(401);
