@@ -17,6 +17,12 @@ export interface AuditEvents {
   'token.revoked': { clientId: string; jti: string; expiresAt: number };
   /** A new signing key became active; the previous one stays published until `previousRetireAt`. */
   'key.rotated': { kid: string; previousKid: string | undefined; previousRetireAt: number; scheduled: boolean };
+  'group.created': { group: string; scopes: string[]; audiences: string[] };
+  'group.updated': { group: string; changes: string[]; members: string[] };
+  /** `members` lists the clients that lost the group (only a forced delete has any). */
+  'group.deleted': { group: string; members: string[] };
+  'client.group_added': { clientId: string; group: string };
+  'client.group_removed': { clientId: string; group: string };
 }
 
 export type AuditEventName = keyof AuditEvents;

@@ -73,12 +73,12 @@ describe('client create CLI audiences', () => {
     }
   });
 
-  it('refuses an audience with a fragment, changing nothing', async () => {
+  it('refuses an unknown token format with exit status 2, changing nothing', async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const res = await run(['client', 'create', '--db', join(dir, 'c.sqlite'), '--name', 'shop', '--audience', 'https://x#y'], Date.now);
-      expect(res.code).toBe(1);
-      expect(res.err).toBe('express-client-credentials: audiences must be printable strings without spaces or fragments\n');
+      const res = await run(['client', 'create', '--db', join(dir, 'c.sqlite'), '--name', 'shop', '--token-format', 'paseto'], Date.now);
+      expect(res.code).toBe(2);
+      expect(res.err).toBe("express-client-credentials: --token-format must be jwt or reference (see 'express-client-credentials client create --help')\n");
       expect(existsSync(join(dir, 'c.sqlite'))).toBe(false);
     } finally {
       cleanup();
