@@ -61,9 +61,8 @@ describe('resource indicators (RFC 8707)', () => {
 
   it('lets a client request an audience granted through one of its groups', async () => {
     const { client, clientSecret } = await t.oauth.registry.create({ name: 'svc', scopes: 'read' });
-    const db = (t.oauth.server.store as unknown as { db: import('better-sqlite3').Database }).db;
-    db.prepare("INSERT INTO groups (name, scopes, audiences, created_at, updated_at) VALUES ('ops', '', ?, 0, 0)").run(BILLING);
-    db.prepare("INSERT INTO client_groups (client_id, group_name) VALUES (?, 'ops')").run(client.id);
+    await t.oauth.groups.create({ name: 'ops', audiences: [BILLING] });
+    await t.oauth.groups.addClient(client.id, 'ops');
     const res = await tokenRequest(client.id, clientSecret, { resource: BILLING });
     expect(res.status).toBe(200);
     expect(jwt.decode(res.body.access_token)).toMatchObject({ aud: BILLING });
