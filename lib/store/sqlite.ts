@@ -2,7 +2,7 @@
 import Database from 'better-sqlite3';
 import type { Client, ClientSecret, TokenFormat } from '../core/client';
 import type { PublicJwk, SigningAlgorithm, StoredSigningKey } from '../core/keys';
-import { migrate } from './migrations';
+import { checkSchemaVersion, migrate } from './migrations';
 import { StoreError, type ClientChanges, type NewClient, type SecretRotation, type Store } from './types';
 
 interface ClientRow {
@@ -120,6 +120,7 @@ export function openSqliteDatabase(path: string, options: { busyTimeoutMs?: numb
   let db: Database.Database | undefined;
   try {
     db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
+    checkSchemaVersion(db);
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     return db;
