@@ -85,6 +85,22 @@ describe('token endpoint', () => {
       expect(payload.sub).toBe(id);
     });
 
+    it('accepts the Basic scheme in any case and followed by several spaces (RFC 7235 §2.1)', async () => {
+      const { id, secret } = await t.createClient('read');
+      const credentials = Buffer.from(`${id}:${secret}`).toString('base64');
+      for (const header of [`basic ${credentials}`, `BASIC ${credentials}`, `Basic   ${credentials}`]) {
+        const res = await post().set('Authorization', header).type('form').send(GRANT);
+        expect(res.status).toBe(200);
+      }
+    });
+
+    it('treats an empty scope parameter as omitted (RFC 6749 §3.1)', async () => {
+      const { id, secret } = await t.createClient('read write');
+      const res = await post().auth(id, secret).type('form').send('grant_type=client_credentials&scope=');
+      expect(res.status).toBe(200);
+      expect(res.body.scope).toBe('read write');
+    });
+
     it('grants every allowed scope when the request has no scope parameter, and says so (RFC 6749 §3.3)', async () => {
       const { id, secret } = await t.createClient('read write admin');
       const res = await post().auth(id, secret).type('form').send(GRANT);
