@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import express from 'express';
 import request from 'supertest';
-import { createOAuth } from '../../lib';
+import type { AddressInfo } from 'node:net';
+import { closeDefaultOAuth, createOAuth, tokenRouter } from '../../lib';
 import { ISSUER, memoryLogger, tempDir } from '../helpers';
 
 const BIN = resolve(__dirname, '../../dist/cli/main.js');
@@ -136,6 +137,34 @@ describe('CLI', () => {
       const key = keys[0];
       const payload = jwt.verify(token.body.access_token, createPublicKey({ key: key as never, format: 'jwk' }), { algorithms: [key?.alg as 'ES256'] });
       expect(payload).toMatchObject({ sub: id, scope: 'read write' });
+    });
+
+    it('client create, then curl -u ID:SECRET against a minimal app using tokenRouter() on OAUTH_DB, returns a token (done-when check)', async () => {
+      const { client_id, client_secret } = await createClient('read');
+      const saved = { db: process.env.OAUTH_DB, issuer: process.env.OAUTH_ISSUER };
+      process.env.OAUTH_DB = db;
+      process.env.OAUTH_ISSUER = ISSUER;
+      const app = express();
+      app.use(tokenRouter());
+      const server = app.listen(0, '127.0.0.1');
+      try {
+        await new Promise((ready) => server.once('listening', ready));
+        const { port } = server.address() as AddressInfo;
+        const res = await fetch(`http://127.0.0.1:${port}/oauth/token`, {
+          method: 'POST',
+          headers: { Authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+          body: 'grant_type=client_credentials',
+        });
+        expect(res.status).toBe(200);
+        expect(await res.json()).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: 'read' });
+      } finally {
+        await new Promise((closed) => server.close(closed));
+        await closeDefaultOAuth();
+        for (const [name, value] of [['OAUTH_DB', saved.db], ['OAUTH_ISSUER', saved.issuer]] as const) {
+          if (value === undefined) delete process.env[name];
+          else process.env[name] = value;
+        }
+      }
     });
 
     it('prints one JSON object with client_id, client_secret and scope with --json', async () => {
