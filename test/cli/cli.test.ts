@@ -254,6 +254,31 @@ describe('CLI', () => {
     });
   });
 
+  describe('a running app on the same database', () => {
+    it('sees disable, enable, rotate-secret and delete made by the CLI on its next token request', async () => {
+      const { client_id, client_secret } = await createClient('read');
+      const oauth = createOAuth({ issuer: ISSUER, database: db, bcryptCost: 4, signingAlgorithm: 'ES256', logger: memoryLogger() });
+      const app = express();
+      app.use(oauth.tokenRouter());
+      const token = (secret: string) =>
+        request(app).post('/oauth/token').auth(client_id, secret).type('form').send({ grant_type: 'client_credentials' });
+      try {
+        expect((await token(client_secret)).status).toBe(200);
+        await run('client', 'disable', client_id);
+        expect((await token(client_secret)).body.error).toBe('unauthorized_client');
+        await run('client', 'enable', client_id);
+        expect((await token(client_secret)).status).toBe(200);
+        const rotated = JSON.parse((await run('client', 'rotate-secret', client_id, '--json')).stdout) as { client_secret: string };
+        expect((await token(client_secret)).status).toBe(401);
+        expect((await token(rotated.client_secret)).status).toBe(200);
+        await run('client', 'delete', client_id);
+        expect((await token(rotated.client_secret)).status).toBe(401);
+      } finally {
+        await oauth.close();
+      }
+    });
+  });
+
   describe('bad input: one line on stderr, non-zero exit, nothing changed', () => {
     it('an unknown client id, for every command that takes one', async () => {
       await createClient();

@@ -288,6 +288,17 @@ describe('token endpoint', () => {
       expect(res.headers['www-authenticate']).toBe(CHALLENGE);
     });
 
+    it('records a failed authentication as an audit event, without the secret', async () => {
+      const { id } = await t.createClient();
+      const events: unknown[] = [];
+      t.oauth.events.on('audit', (event) => events.push(event));
+      await post().auth(id, 'wrong-secret-4711').type('form').send(GRANT);
+      expect(events).toEqual([
+        expect.objectContaining({ type: 'client.authentication_failed', clientId: id, reason: 'client authentication failed' }),
+      ]);
+      expect(JSON.stringify(events)).not.toContain('wrong-secret-4711');
+    });
+
     it('runs one bcrypt comparison against a dummy hash for an unknown client id, as for a known one', async () => {
       const { id, client } = await t.createClient();
       const compare = jest.spyOn(bcrypt, 'compare');
