@@ -151,6 +151,21 @@ export class TemporarilyUnavailableError extends OAuthError {
 }
 
 /**
+ * Client authentication refused before any secret was compared, because the address or the
+ * client id failed too often (see `addressFailureLimit` / `clientFailureLimit`). 429 with
+ * `Retry-After` (RFC 6585 §4) and the RFC 6749 §5.2 code `invalid_client`: a client library
+ * treats it as an authentication failure, and the status tells it to wait instead of retrying.
+ */
+export class TooManyAttemptsError extends OAuthError {
+  constructor(description: string, retryAfterSeconds: number, options?: OAuthErrorOptions) {
+    super('invalid_client', description, 429, {
+      ...options,
+      headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))), ...(options?.headers ?? {}) },
+    });
+  }
+}
+
+/**
  * An unexpected failure (database gone, a bug). Rendered as a bare `{ "error": "server_error" }`:
  * its message and cause are for logs only.
  */

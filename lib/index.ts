@@ -19,12 +19,15 @@ export {
   InsufficientScopeError,
   UnsupportedTokenTypeError,
   TemporarilyUnavailableError,
+  TooManyAttemptsError,
   ServerError,
 } from './errors';
 export type { OAuthErrorCode } from './errors';
 export { AuthorizationServer } from './core/authorization-server';
 export { AuditEmitter } from './core/events';
 export type { AuditEvents, AuditEvent, AuditEventName } from './core/events';
+export { jsonLinesAuditLogger } from './audit-log';
+export type { LineSink } from './audit-log';
 export { ClientRegistry, RegistryError } from './core/registry';
 export type { ClientInput, ClientWithSecret } from './core/registry';
 export type { Client, ClientSecret, TokenFormat } from './core/client';

@@ -3,6 +3,7 @@ import type { ResolvedOptions } from '../options';
 import type { Store } from '../store/types';
 import { ChangeWatcher } from './changes';
 import type { Client } from './client';
+import { ClientAuthGuard } from './auth-guard';
 import { ClientAuthenticator } from './client-auth';
 import { AuditEmitter } from './events';
 import { buildClaims, checkClientMayUseGrant, checkGrantType, decideScopes, type TokenRequestParams, type TokenResponse } from './grant';
@@ -27,6 +28,8 @@ export class AuthorizationServer {
   readonly changes: ChangeWatcher;
   /** Audit events (see {@link AuditEvents}); listen to `'audit'` for all of them. */
   readonly events: AuditEmitter;
+  /** Failure limits and the bounded bcrypt gate every client authentication goes through (see {@link ClientAuthGuard}). */
+  readonly authGuard: ClientAuthGuard;
   private readonly authenticator: ClientAuthenticator;
   private issuerWarningShown = false;
 
@@ -40,6 +43,7 @@ export class AuthorizationServer {
     this.registry = new ClientRegistry(store, { bcryptCost: options.bcryptCost, now }, this.events);
     const verifier = new SecretVerifier(options.bcryptCost);
     this.authenticator = new ClientAuthenticator(store, verifier, now);
+    this.authGuard = new ClientAuthGuard(options, this.events);
     this.changes = new ChangeWatcher(store, options.syncInterval, (err) =>
       options.logger.error('could not check the store for changes', err),
     );

@@ -13,6 +13,17 @@ export interface AuditEvents {
   'client.enabled': { clientId: string };
   'client.deleted': { clientId: string };
   'client.secret_rotated': { clientId: string; previousValidUntil: number | null; tokensRevoked: boolean };
+  /**
+   * A client authentication was refused before its secret was compared: the address or the claimed
+   * client id failed too often (429), or too many authentications were already waiting (503).
+   * `retryAfter` is in seconds.
+   */
+  'rate_limit.hit': {
+    limit: 'address' | 'client' | 'concurrency';
+    clientId: string | undefined;
+    address: string | undefined;
+    retryAfter: number;
+  };
 }
 
 export type AuditEventName = keyof AuditEvents;

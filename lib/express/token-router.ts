@@ -12,6 +12,7 @@ import {
 } from '../errors';
 import { BASIC, BODY, createClientPassport, parseBasicCredentials } from '../passport/strategies';
 import { renderOAuthError, setNoStore } from './render';
+import { checkTransport } from './transport';
 
 const FORM = 'application/x-www-form-urlencoded';
 /** A token request has a handful of parameters; more than this is refused before parsing them all. */
@@ -124,9 +125,11 @@ export function createTokenRouter(server: AuthorizationServer): Router {
       if (form.client_id !== undefined && form.client_id !== basic.clientId) {
         throw new InvalidRequestError('the client_id parameter does not match the authenticated client');
       }
-      return runStrategy(BASIC, req, res);
+      return server.authGuard.run({ clientId: basic.clientId, address: req.ip }, () => runStrategy(BASIC, req, res));
     }
-    if (form.client_id !== undefined && form.client_secret !== undefined) return runStrategy(BODY, req, res);
+    if (form.client_id !== undefined && form.client_secret !== undefined) {
+      return server.authGuard.run({ clientId: form.client_id, address: req.ip }, () => runStrategy(BODY, req, res));
+    }
     if (form.client_secret !== undefined) throw invalidClient('client_secret was sent without client_id');
     if (form.client_id !== undefined) {
       const client = await server.findClient(form.client_id);
@@ -140,6 +143,7 @@ export function createTokenRouter(server: AuthorizationServer): Router {
 
   async function token(req: Request, res: Response): Promise<void> {
     setNoStore(res);
+    checkTransport(req, server.options);
     if (req.method !== 'POST') {
       throw new InvalidRequestError('the token endpoint accepts only POST', { status: 405, headers: { Allow: 'POST' } });
     }
