@@ -24,7 +24,7 @@ export function headerBytes(req: Request): number {
 export function checkTransport(req: Request, limits: TransportLimits): void {
   if (limits.requireTls && !req.secure) {
     throw new InvalidRequestError(
-      'the token endpoint requires HTTPS (RFC 6749 §3.2); behind a TLS-terminating proxy, set Express\'s "trust proxy" so the forwarded protocol is honoured',
+      'the token endpoint requires HTTPS (RFC 6749 §3.2); behind a TLS-terminating proxy, set the Express trust proxy setting so the forwarded protocol is honoured',
     );
   }
   if (headerBytes(req) > limits.headerLimit) {

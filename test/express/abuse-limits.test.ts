@@ -141,7 +141,7 @@ describe('token endpoint transport', () => {
     expect(res.body).toEqual({
       error: 'invalid_request',
       error_description:
-        'the token endpoint requires HTTPS (RFC 6749 §3.2); behind a TLS-terminating proxy, set Express\'s "trust proxy" so the forwarded protocol is honoured',
+        'the token endpoint requires HTTPS (RFC 6749 section 3.2); behind a TLS-terminating proxy, set the Express trust proxy setting so the forwarded protocol is honoured',
     });
   });
 
