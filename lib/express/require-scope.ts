@@ -16,12 +16,15 @@ export interface AuthInfo {
   claims: AccessTokenClaims;
 }
 
+/** Alias used inside `namespace Express`, where `AuthInfo` would name @types/passport's empty `Express.AuthInfo`. */
+type RequireScopeAuthInfo = AuthInfo;
+
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
       /** Set by `requireScope()` once the bearer token has been verified. */
-      auth?: AuthInfo;
+      auth?: RequireScopeAuthInfo;
     }
   }
 }

@@ -125,11 +125,11 @@ export function openSqliteDatabase(path: string, options: { busyTimeoutMs?: numb
     return db;
   } catch (err) {
     db?.close();
+    // better-sqlite3 throws a plain TypeError for a missing directory: every failure here is the file's.
     const translated = translateSqliteError(err);
-    if (translated instanceof StoreError) {
-      throw new StoreError(translated.code, `${translated.message}: ${path}`, { cause: err });
-    }
-    throw translated;
+    const code = translated instanceof StoreError ? translated.code : 'unavailable';
+    const message = translated instanceof StoreError ? translated.message : 'the database cannot be opened';
+    throw new StoreError(code, `${message}: ${path}`, { cause: err });
   }
 }
 
