@@ -41,9 +41,9 @@ describe('work gate', () => {
     const log: string[] = [];
     const first = controlled(log, 'first');
     const running = [gate.run(first.task)];
-    running.push(gate.run(async () => void log.push('normal') ?? 'normal'));
+    running.push(gate.run(async () => (log.push('normal'), 'normal')));
     await expect(gate.run(async () => 'refused')).rejects.toBeInstanceOf(GateFullError);
-    running.push(gate.run(async () => void log.push('priority') ?? 'priority', true));
+    running.push(gate.run(async () => (log.push('priority'), 'priority'), true));
     first.release();
     await Promise.all(running);
     expect(log).toEqual(['first', 'priority', 'normal']);

@@ -194,3 +194,21 @@ describe('request size limits', () => {
     expect(res.body).toEqual({ error: 'invalid_token', error_description: 'the access token is too long' });
   });
 });
+
+describe('abuse limit options', () => {
+  it('throws a TypeError at construction for a misconfigured limit', () => {
+    expect(() => resolveOptions({ addressFailureLimit: -1 })).toThrow(new TypeError('addressFailureLimit must be an integer from 0 to 1000000'));
+    expect(() => resolveOptions({ clientFailureWindow: 0 })).toThrow(new TypeError('clientFailureWindow must be an integer from 1 to 86400'));
+    expect(() => resolveOptions({ maxConcurrentAuthentications: 1.5 })).toThrow(
+      new TypeError('maxConcurrentAuthentications must be an integer from 1 to 1024'),
+    );
+    expect(() => resolveOptions({ headerLimit: 10 })).toThrow(new TypeError('headerLimit must be an integer from 1024 to 1048576'));
+  });
+
+  it('defaults to limits that stop guessing but tolerate a dozen fumbles', () => {
+    const o = resolveOptions({});
+    expect([o.addressFailureLimit, o.addressFailureWindow, o.clientFailureLimit, o.clientFailureWindow, o.clientMaxBackoff]).toEqual([30, 600, 20, 60, 60]);
+    expect(o.maxQueuedAuthentications).toBe(32);
+    expect(o.maxConcurrentAuthentications).toBeGreaterThanOrEqual(1);
+  });
+});

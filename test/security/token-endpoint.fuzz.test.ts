@@ -155,7 +155,7 @@ function bodyBytes(b: Body): Buffer {
     case 'none':
       return Buffer.alloc(0);
     case 'form':
-      return Buffer.from(new URLSearchParams(b.params.map(([n, v]) => [n, fill(v)])).toString());
+      return Buffer.from(new URLSearchParams(b.params.map(([n, v]): [string, string] => [n, fill(v)])).toString());
     case 'text':
       return Buffer.from(b.text);
     case 'bytes':
