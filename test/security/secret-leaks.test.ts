@@ -59,6 +59,7 @@ describe('secrets in logs, events and errors', () => {
 
     const rotated = await t.oauth.registry.rotateSecret(id, { graceSeconds: 60 });
     secrets.push(rotated.clientSecret, ...rotated.client.secrets.map((s) => s.hash));
+    await t.oauth.registry.setScopes(other.id, 'read write');
     await t.oauth.registry.setEnabled(other.id, false);
     responses.push(await request(t.app).post('/oauth/token').set('X-Forwarded-For', '10.0.0.1').auth(other.id, other.secret).type('form').send(GRANT));
     await t.oauth.registry.delete(other.id);
@@ -79,7 +80,7 @@ describe('secrets in logs, events and errors', () => {
     expect(responses.some((r) => r.status === 429)).toBe(true);
     expect(captured.some((line) => line.includes('disk I/O error'))).toBe(true);
     const types = new Set(events.map((e) => e.type));
-    for (const type of ['client.created', 'token.issued', 'client.authentication_failed', 'rate_limit.hit', 'client.secret_rotated', 'client.disabled', 'client.deleted']) {
+    for (const type of ['client.created', 'token.issued', 'client.authentication_failed', 'rate_limit.hit', 'client.secret_rotated', 'client.updated', 'client.disabled', 'client.deleted']) {
       expect(types).toContain(type);
     }
     expect(jsonLines.map((line) => JSON.parse(line) as unknown)).toEqual(JSON.parse(JSON.stringify(events)));
