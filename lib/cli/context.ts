@@ -1,6 +1,7 @@
 // What a CLI command runs against: its output streams and the database, opened on demand and removed again if this run created it and failed.
 import { existsSync, rmSync } from 'node:fs';
 import { ClientRegistry } from '../core/registry';
+import { GroupRegistry } from '../core/group-registry';
 import { DEFAULTS } from '../options';
 import { SqliteStore } from '../store/sqlite';
 import type { Store } from '../store/types';
@@ -62,6 +63,11 @@ export class CliContext {
   /** The client registry on {@link openStore}'s store, hashing new secrets at the default bcrypt cost. */
   clients(options: { create?: boolean } = {}): ClientRegistry {
     return new ClientRegistry(this.openStore(options), { bcryptCost: DEFAULTS.bcryptCost, now: this.now });
+  }
+
+  /** Group and membership administration on {@link openStore}'s store. */
+  groups(options: { create?: boolean } = {}): GroupRegistry {
+    return new GroupRegistry(this.openStore(options), { now: this.now });
   }
 
   /** Closes the database; after a failure, removes the file again if this run created it. */

@@ -7,11 +7,13 @@ import { DEFAULTS } from '../options';
 import { StoreError } from '../store/types';
 import { CommandError, GLOBAL_OPTIONS, PROGRAM, UsageError, commandHelp, commandList, nounHelp, parseCommandLine, wantsHelp, type Noun } from './command';
 import { clientNoun } from './commands/client';
+import { groupNoun } from './commands/group';
 import { CliContext, type CliOutput } from './context';
 
 /** Every noun of the CLI; a new group of commands is one more line here. */
 const NOUNS: readonly Noun[] = [
   clientNoun,
+  groupNoun,
 ];
 
 /** What a run sees of its process: environment and output (injectable for in-process use). */

@@ -9,6 +9,7 @@ import { AuditEmitter } from './events';
 import { buildClaims, checkClientMayUseGrant, checkGrantType, decideScopes, type TokenRequestParams, type TokenResponse } from './grant';
 import { KeyRing } from './keyring';
 import { ClientRegistry } from './registry';
+import { GroupRegistry } from './group-registry';
 import { SecretVerifier } from './secrets';
 import { signAccessToken, verifyAccessToken, type VerifiedAccessToken } from './tokens';
 import { SIGNING_ALGORITHMS } from './keys';
@@ -25,6 +26,8 @@ export interface LocalVerifyOptions {
 export class AuthorizationServer {
   readonly keys: KeyRing;
   readonly registry: ClientRegistry;
+  /** Group and membership administration. */
+  readonly groups: GroupRegistry;
   readonly changes: ChangeWatcher;
   /** Audit events (see {@link AuditEvents}); listen to `'audit'` for all of them. */
   readonly events: AuditEmitter;
@@ -41,6 +44,7 @@ export class AuthorizationServer {
     this.events = new AuditEmitter(now, (err) => options.logger.error('an audit event listener failed', err));
     this.keys = new KeyRing(store, options.signingAlgorithm, now);
     this.registry = new ClientRegistry(store, { bcryptCost: options.bcryptCost, now }, this.events);
+    this.groups = new GroupRegistry(store, { now }, this.events);
     const verifier = new SecretVerifier(options.bcryptCost);
     this.authenticator = new ClientAuthenticator(store, verifier, now);
     this.authGuard = new ClientAuthGuard(options, this.events);

@@ -1,39 +1,35 @@
-// The `client` commands of the CLI: register, list, show, change scopes, rotate the secret, disable, enable and delete clients.
+// The `client` commands of the CLI: register, list, show, change scopes and groups, rotate the secret, disable, enable and delete clients.
+import { clientView, secretViews, type ClientView } from '../../core/admin-views';
 import type { Client } from '../../core/client';
 import type { ClientWithSecret } from '../../core/registry';
 import { PROGRAM, type Command, type CommandInput, type Noun } from '../command';
 import type { CliContext } from '../context';
 import { isoTime, keyValues, parseDuration, table } from '../format';
 
-/** A client as the CLI prints it with `--json` (RFC 7591 metadata names where they exist). Never a hash. */
-export function clientJson(client: Client): Record<string, unknown> {
-  return {
-    client_id: client.id,
-    client_name: client.name,
-    scope: client.scopes.join(' '),
-    grant_types: client.grantTypes,
-    enabled: client.enabled,
-    secrets: client.secrets.map((s) => ({ created_at: isoTime(s.createdAt), expires_at: isoTime(s.expiresAt) })),
-    created_at: isoTime(client.createdAt),
-    updated_at: isoTime(client.updatedAt),
-  };
+/** A client as `--json` prints it: the admin API's view (RFC 7591 names where they exist), never a secret or a hash. */
+function clientJson(ctx: CliContext, client: Client): ClientView {
+  return clientView(client, ctx.now());
 }
 
-function secretsSummary(client: Client): string {
-  if (client.secrets.length === 0) return 'none';
-  return client.secrets
-    .map((s) => (s.expiresAt === null ? `current (since ${isoTime(s.createdAt)})` : `previous, valid until ${isoTime(s.expiresAt)}`))
+/** The secrets the client accepts now; an expired previous secret is not listed. */
+function secretsSummary(client: Client, now: number): string {
+  const secrets = secretViews(client, now);
+  if (secrets.length === 0) return 'none';
+  return secrets
+    .map((s) => (s.status === 'current' ? `current (since ${s.created_at})` : `previous, valid until ${s.expires_at}`))
     .join('; ');
 }
 
-function clientText(client: Client): string {
+function clientText(client: Client, now: number): string {
   return keyValues([
     ['client_id', client.id],
     ['name', client.name],
     ['enabled', client.enabled ? 'yes' : 'no'],
     ['scope', client.scopes.join(' ')],
+    ['groups', client.groups.join(' ') || '(none)'],
+    ['effective_scope', client.effectiveScopes.join(' ')],
     ['grant_types', client.grantTypes.join(' ')],
-    ['secrets', secretsSummary(client)],
+    ['secrets', secretsSummary(client, now)],
     ['created_at', isoTime(client.createdAt) as string],
     ['updated_at', isoTime(client.updatedAt) as string],
   ]);
@@ -42,7 +38,8 @@ function clientText(client: Client): string {
 /** Prints a new secret: on stdout, this once, and nowhere else. */
 function printWithSecret(ctx: CliContext, { client, clientSecret }: ClientWithSecret): void {
   if (ctx.json) {
-    ctx.printJson({ client_id: client.id, client_secret: clientSecret, ...clientJson(client) });
+    const { client_id, ...rest } = clientJson(ctx, client);
+    ctx.printJson({ client_id, client_secret: clientSecret, ...rest });
   } else {
     ctx.print(keyValues([['client_id', client.id], ['client_secret', clientSecret], ['scope', client.scopes.join(' ')]]));
     ctx.note('Store the client secret now: it is shown only this once.');
@@ -51,7 +48,7 @@ function printWithSecret(ctx: CliContext, { client, clientSecret }: ClientWithSe
 
 /** Prints a changed client: the whole client with --json, else one line. */
 function printChanged(ctx: CliContext, client: Client, what: string): void {
-  if (ctx.json) ctx.printJson(clientJson(client));
+  if (ctx.json) ctx.printJson(clientJson(ctx, client));
   else ctx.print(`client ${client.id} ${what}`);
 }
 
@@ -80,7 +77,7 @@ const list: Command = {
   summary: 'List the clients',
   async run(_input, ctx) {
     const clients = await ctx.clients().list();
-    if (ctx.json) return ctx.printJson(clients.map(clientJson));
+    if (ctx.json) return ctx.printJson(clients.map((c) => clientJson(ctx, c)));
     if (clients.length === 0) return ctx.note('no clients');
     ctx.print(
       table(
@@ -92,12 +89,12 @@ const list: Command = {
 };
 
 const show: Command = {
-  summary: 'Show one client (never its secret)',
+  summary: 'Show one client: direct and effective scopes, groups, which secrets exist (never a secret)',
   args: ['ID'],
   async run(input, ctx) {
     const client = await ctx.clients().get(id(input));
-    if (ctx.json) ctx.printJson(clientJson(client));
-    else ctx.print(clientText(client));
+    if (ctx.json) ctx.printJson(clientJson(ctx, client));
+    else ctx.print(clientText(client, ctx.now()));
   },
 };
 
@@ -149,6 +146,24 @@ const enable: Command = {
   },
 };
 
+const addGroup: Command = {
+  summary: 'Put a client in a group: it may then request the group\'s scopes too',
+  args: ['ID', 'GROUP'],
+  async run(input, ctx) {
+    const client = await ctx.groups().addClient(id(input), input.args.GROUP as string);
+    printChanged(ctx, client, `is in group ${input.args.GROUP}; may now request: ${client.effectiveScopes.join(' ') || '(no scopes)'}`);
+  },
+};
+
+const removeGroup: Command = {
+  summary: 'Take a client out of a group',
+  args: ['ID', 'GROUP'],
+  async run(input, ctx) {
+    const client = await ctx.groups().removeClient(id(input), input.args.GROUP as string);
+    printChanged(ctx, client, `left group ${input.args.GROUP}; may now request: ${client.effectiveScopes.join(' ') || '(no scopes)'}`);
+  },
+};
+
 const remove: Command = {
   summary: 'Delete a client and its secrets',
   args: ['ID'],
@@ -171,6 +186,8 @@ export const clientNoun: Noun = {
     'rotate-secret': rotateSecret,
     disable,
     enable,
+    'add-group': addGroup,
+    'remove-group': removeGroup,
     delete: remove,
   },
 };
