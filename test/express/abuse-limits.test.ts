@@ -5,7 +5,7 @@ import bcrypt from 'bcrypt';
 import request from 'supertest';
 import { resolveOptions } from '../../lib/options';
 import type { AuditEvent } from '../../lib';
-import { buildApp, type TestApp } from '../helpers';
+import { buildApp, memoryLogger, type TestApp } from '../helpers';
 
 const GRANT = { grant_type: 'client_credentials' };
 
@@ -90,6 +90,8 @@ describe('token endpoint failure limits', () => {
       error_description: 'the server is busy authenticating other clients; retry shortly',
     });
     expect(events.map((e) => e.type)).toEqual(['rate_limit.hit']);
+    // Load shedding is reported by its event, not logged as an internal error once per refused request.
+    expect((t.oauth.server.options.logger as ReturnType<typeof memoryLogger>).lines).toEqual([]);
     expect((await request(t.app).post('/oauth/token').auth(id, secret).type('form').send(GRANT)).status).toBe(200);
   });
 });
