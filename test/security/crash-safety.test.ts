@@ -8,7 +8,7 @@ import { tempDir } from '../helpers';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
 /** Kills per run; CRASH_RUNS raises it for a longer local soak. */
-const RUNS = Number(process.env.CRASH_RUNS ?? 28);
+const RUNS = Number(process.env.CRASH_RUNS ?? 20);
 
 interface Outcome {
   code: number | null;
@@ -199,6 +199,52 @@ describe('CLI crash safety', () => {
       holder.close();
     }
     checkConsistent(file);
+  });
+});
+
+describe('signing key crash safety', () => {
+  it('leaves at most one active signing key after SIGKILL during first-key generation, and exactly one after the next start', async () => {
+    const { dir, cleanup } = tempDir();
+    const dist = join(__dirname, '..', '..', 'dist', 'index.js');
+    /** Runs a process that opens `file` and makes sure a signing key exists; SIGKILLs it after `killAfterMs`. */
+    const generate = (file: string, killAfterMs?: number) =>
+      new Promise<{ ms: number; killed: boolean }>((resolve) => {
+        const started = Date.now();
+        const script = `const { createOAuth } = require(${JSON.stringify(dist)});
+          const oauth = createOAuth({ issuer: 'https://auth.test', database: ${JSON.stringify(file)} });
+          oauth.server.keys.getSigner().then(() => oauth.close());`;
+        const child = spawn(process.execPath, ['-e', script], { stdio: 'ignore' });
+        const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+        child.on('close', (code) => {
+          clearTimeout(timer);
+          resolve({ ms: Date.now() - started, killed: code === null });
+        });
+      });
+    const activeKeys = (file: string) => {
+      const db = new Database(file);
+      try {
+        expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+        const table = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'signing_keys'").get();
+        return table ? (db.prepare<[], { n: number }>('SELECT count(*) AS n FROM signing_keys WHERE active = 1').get()?.n ?? 0) : 0;
+      } finally {
+        db.close();
+      }
+    };
+    try {
+      const full = await generate(join(dir, 'timing.sqlite'));
+      const random = prng(9);
+      let killed = 0;
+      for (let run = 0; run < 4; run++) {
+        const file = join(dir, `oauth-${run}.sqlite`);
+        if ((await generate(file, Math.floor(full.ms * random()))).killed) killed++;
+        if (existsSync(file)) expect(activeKeys(file)).toBeLessThanOrEqual(1);
+        expect((await generate(file)).killed).toBe(false);
+        expect(activeKeys(file)).toBe(1);
+      }
+      expect(killed).toBeGreaterThan(0);
+    } finally {
+      cleanup();
+    }
   });
 });
 
