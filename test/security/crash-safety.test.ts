@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { ClientRegistry, SqliteStore, StoreError, type Client } from '../../lib';
+import { ClientRegistry, GroupRegistry, SqliteStore, StoreError, type Client } from '../../lib';
 import { tempDir } from '../helpers';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
@@ -82,8 +82,8 @@ async function clients(file: string): Promise<Map<string, Client>> {
   }
 }
 
-type Op = 'create' | 'rotate-secret' | 'rotate-secret-grace' | 'disable' | 'enable' | 'set-scope' | 'delete';
-const OPS: Op[] = ['create', 'rotate-secret', 'rotate-secret-grace', 'disable', 'enable', 'set-scope', 'delete'];
+type Op = 'create' | 'rotate-secret' | 'rotate-secret-grace' | 'disable' | 'enable' | 'set-scope' | 'add-group' | 'remove-group' | 'delete';
+const OPS: Op[] = ['create', 'rotate-secret', 'rotate-secret-grace', 'disable', 'add-group', 'enable', 'set-scope', 'remove-group', 'delete'];
 
 function argsFor(op: Op, id: string, db: string): string[] {
   switch (op) {
@@ -95,6 +95,9 @@ function argsFor(op: Op, id: string, db: string): string[] {
       return ['client', 'rotate-secret', id, '--grace', '1h', '--db', db];
     case 'set-scope':
       return ['client', 'set-scope', id, 'admin', '--db', db];
+    case 'add-group':
+    case 'remove-group':
+      return ['client', op, id, 'ops', '--db', db];
     default:
       return ['client', op, id, '--db', db];
   }
@@ -116,28 +119,35 @@ function checkOldOrNew(op: Op, before: Map<string, Client>, after: Map<string, C
   if (op === 'delete') return now === undefined ? 'new' : (expect(now).toEqual(old), 'old');
   expect(now).toBeDefined();
   const c = now as Client;
+  const done = finished(op, old, c);
   if (c.version === old.version) {
     expect(c).toEqual(old);
-    return 'old';
+    // An operation whose result held already (adding a member twice) succeeds without a change.
+    return done ? 'new' : 'old';
   }
   expect(c.version).toBe(old.version + 1);
+  expect(done).toBe(true);
+  return 'new';
+}
+
+/** Whether `c` is what `op` on `old` leaves behind. */
+function finished(op: Op, old: Client, c: Client): boolean {
   switch (op) {
     case 'disable':
-      expect(c.enabled).toBe(false);
-      break;
+      return !c.enabled;
     case 'enable':
-      expect(c.enabled).toBe(true);
-      break;
+      return c.enabled;
     case 'set-scope':
-      expect(c.scopes).toEqual(['admin']);
-      break;
+      return c.scopes.join(' ') === 'admin';
+    case 'add-group':
+      return c.groups.includes('ops');
+    case 'remove-group':
+      return !c.groups.includes('ops');
     default: {
       const oldHashes = new Set(old.secrets.map((s) => s.hash));
-      expect(oldHashes.has(c.secrets[0]?.hash as string)).toBe(false);
-      expect(c.secrets.length).toBe(op === 'rotate-secret-grace' ? 2 : 1);
+      return !oldHashes.has(c.secrets[0]?.hash as string) && c.secrets.length === (op === 'rotate-secret-grace' ? 2 : 1);
     }
   }
-  return 'new';
 }
 
 describe('CLI crash safety', () => {
@@ -152,12 +162,17 @@ describe('CLI crash safety', () => {
     file = join(dir, 'oauth.sqlite');
     const store = SqliteStore.open(file);
     const registry = new ClientRegistry(store, { bcryptCost: 4, now: Date.now });
-    for (let i = 0; i < 4; i++) await registry.create({ name: `seed ${i}`, scopes: 'read' });
+    const groups = new GroupRegistry(store, { now: Date.now });
+    await groups.create({ name: 'ops', scopes: 'ops:read' });
+    for (let i = 0; i < 4; i++) {
+      const { client } = await registry.create({ name: `seed ${i}`, scopes: 'read' });
+      if (i % 2) await groups.addClient(client.id, 'ops');
+    }
     await store.close();
   });
   afterEach(() => cleanup());
 
-  it(`leaves a consistent, usable store after SIGKILL at ${RUNS} random moments of create, rotate, disable, enable, set-scope and delete`, async () => {
+  it(`leaves a consistent, usable store after SIGKILL at ${RUNS} random moments of create, rotate, disable, enable, set-scope, add-group, remove-group and delete`, async () => {
     const started = Date.now();
     const full = await cli(argsFor('create', '', file));
     expect(full.code).toBe(0);
@@ -174,10 +189,14 @@ describe('CLI crash safety', () => {
       checkConsistent(file);
       const after = await clients(file);
       const state = checkOldOrNew(op, before, after, id);
-      if (!result.killed) {
-        expect(result.code).toBe(0);
-        expect(state).toBe('new');
-      } else outcomes.killed++;
+      if (result.killed) outcomes.killed++;
+      else if (result.code === 0) expect({ op, state, out: result.stdout }).toEqual({ op, state: 'new', out: result.stdout });
+      else {
+        // A refused operation (already in the group, not a member) says so in one line and changes nothing.
+        expect(result.code).toBe(1);
+        expect(after).toEqual(before);
+        expect(result.stderr).toMatch(/^express-client-credentials: [^\n]+\n$/);
+      }
       outcomes[state]++;
     }
     expect(outcomes.killed).toBeGreaterThan(0);
