@@ -46,6 +46,8 @@ export class AuthorizationServer {
     this.registry = new ClientRegistry(store, { bcryptCost: options.bcryptCost, now }, this.events);
     this.groups = new GroupRegistry(store, { now }, this.events);
     const verifier = new SecretVerifier(options.bcryptCost);
+    // Else the first unknown client id would also pay for hashing the dummy, and stand out.
+    verifier.warmUp().catch((err: unknown) => options.logger.error('could not prepare the dummy secret hash', err));
     this.authenticator = new ClientAuthenticator(store, verifier, now);
     this.authGuard = new ClientAuthGuard(options, this.events);
     this.changes = new ChangeWatcher(store, options.syncInterval, (err) =>

@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import type { Client, ClientSecret, TokenFormat } from '../core/client';
 import type { Group } from '../core/group';
 import type { PublicJwk, SigningAlgorithm, StoredSigningKey } from '../core/keys';
-import { migrate } from './migrations';
+import { checkSchemaVersion, migrate } from './migrations';
 import {
   StoreError,
   type ClientChanges,
@@ -145,6 +145,7 @@ export function openSqliteDatabase(path: string, options: { busyTimeoutMs?: numb
   let db: Database.Database | undefined;
   try {
     db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
+    checkSchemaVersion(db);
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     return db;

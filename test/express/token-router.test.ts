@@ -85,6 +85,22 @@ describe('token endpoint', () => {
       expect(payload.sub).toBe(id);
     });
 
+    it('accepts the Basic scheme in any case and followed by several spaces (RFC 7235 §2.1)', async () => {
+      const { id, secret } = await t.createClient('read');
+      const credentials = Buffer.from(`${id}:${secret}`).toString('base64');
+      for (const header of [`basic ${credentials}`, `BASIC ${credentials}`, `Basic   ${credentials}`]) {
+        const res = await post().set('Authorization', header).type('form').send(GRANT);
+        expect(res.status).toBe(200);
+      }
+    });
+
+    it('treats an empty scope parameter as omitted (RFC 6749 §3.1)', async () => {
+      const { id, secret } = await t.createClient('read write');
+      const res = await post().auth(id, secret).type('form').send('grant_type=client_credentials&scope=');
+      expect(res.status).toBe(200);
+      expect(res.body.scope).toBe('read write');
+    });
+
     it('grants every allowed scope when the request has no scope parameter, and says so (RFC 6749 §3.3)', async () => {
       const { id, secret } = await t.createClient('read write admin');
       const res = await post().auth(id, secret).type('form').send(GRANT);
@@ -270,6 +286,17 @@ describe('token endpoint', () => {
       const res = await post().set('Authorization', header).type('form').send(GRANT);
       expectError(res, 401, 'invalid_client', description);
       expect(res.headers['www-authenticate']).toBe(CHALLENGE);
+    });
+
+    it('records a failed authentication as an audit event, without the secret', async () => {
+      const { id } = await t.createClient();
+      const events: unknown[] = [];
+      t.oauth.events.on('audit', (event) => events.push(event));
+      await post().auth(id, 'wrong-secret-4711').type('form').send(GRANT);
+      expect(events).toEqual([
+        expect.objectContaining({ type: 'client.authentication_failed', clientId: id, reason: 'client authentication failed' }),
+      ]);
+      expect(JSON.stringify(events)).not.toContain('wrong-secret-4711');
     });
 
     it('runs one bcrypt comparison against a dummy hash for an unknown client id, as for a known one', async () => {
