@@ -28,12 +28,16 @@ export {
   InsufficientScopeError,
   UnsupportedTokenTypeError,
   TemporarilyUnavailableError,
+  TooManyAttemptsError,
   ServerError,
 } from './errors';
 export type { OAuthErrorCode } from './errors';
 export { AuthorizationServer } from './core/authorization-server';
 export { AuditEmitter } from './core/events';
 export type { AuditEvents, AuditEvent, AuditEventName } from './core/events';
+export { jsonLinesAuditLogger } from './audit-log';
+export { limitOptionsFromEnv, LIMIT_ENV } from './env-options';
+export type { LineSink } from './audit-log';
 export { ClientRegistry, RegistryError } from './core/registry';
 export type { ClientInput, ClientWithSecret } from './core/registry';
 export { GroupRegistry } from './core/group-registry';

@@ -64,7 +64,8 @@ export function localGuardBinder(server: AuthorizationServer): (options: GuardOp
  * app.get('/api/items', oauth.requireScope('read'), handler);
  */
 export function createOAuth(options: OAuthOptions = {}): OAuth {
-  const resolved = resolveOptions(options);
+  // The entry point reads NODE_ENV once (and nothing below it does): production turns requireTls on.
+  const resolved = resolveOptions(options, { nodeEnv: process.env.NODE_ENV });
   const store = resolved.store ?? SqliteStore.open(resolved.database);
   const server = new AuthorizationServer(resolved, store);
   const requireScope = createRequireScope(localGuardBinder(server));

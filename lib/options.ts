@@ -1,4 +1,5 @@
 // Options of the instance and the guard: their types, the one DEFAULTS object, and resolution with TypeError on misuse.
+import { availableParallelism } from 'node:os';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './core/keys';
 import { isScopeToken, normalizeScopes } from './core/scope';
 import type { Store } from './store/types';
@@ -47,6 +48,24 @@ export interface OAuthOptions {
   tokenFormat?: 'jwt' | 'reference';
   /** Rotate the signing key automatically once the active key is this many days old; off when unset. */
   keyRotationDays?: number;
+  /** Largest total size of a token request's headers, in bytes (431 beyond it). */
+  headerLimit?: number;
+  /** Refuse token requests that did not arrive over TLS (`req.secure`, which honours Express's `trust proxy`). Default: true when `NODE_ENV=production`. */
+  requireTls?: boolean;
+  /** Failed client authentications one address may make per `addressFailureWindow` before it is refused (429) until the window passes; 0 turns the limit off. */
+  addressFailureLimit?: number;
+  /** Window of `addressFailureLimit`, in seconds. */
+  addressFailureWindow?: number;
+  /** Failed authentications for one `client_id` (from any address) per `clientFailureWindow` before that id backs off; 0 turns the limit off. */
+  clientFailureLimit?: number;
+  /** Window of `clientFailureLimit`, in seconds. */
+  clientFailureWindow?: number;
+  /** Longest back-off of a `client_id`, in seconds: it starts at 1 s and doubles each time the limit is hit again. */
+  clientMaxBackoff?: number;
+  /** bcrypt comparisons allowed in flight at once; default: the number of CPU cores. */
+  maxConcurrentAuthentications?: number;
+  /** Authentications allowed to wait for a free slot; beyond it, 503 with `Retry-After` at once. */
+  maxQueuedAuthentications?: number;
 }
 
 /** Options of one `requireScope()` guard. */
@@ -104,6 +123,15 @@ export const DEFAULTS = {
   jwksRefreshInterval: 300_000,
   introspectionCacheTtl: 10,
   introspectionCacheMax: 10_000,
+  headerLimit: 8 * 1024,
+  requireTls: false,
+  addressFailureLimit: 30,
+  addressFailureWindow: 600,
+  clientFailureLimit: 20,
+  clientFailureWindow: 60,
+  clientMaxBackoff: 60,
+  maxConcurrentAuthentications: availableParallelism(),
+  maxQueuedAuthentications: 32,
   adminScope: 'oauth:admin',
 } as const;
 
@@ -127,6 +155,21 @@ export interface ResolvedOptions {
   introspectionScope: string;
   tokenFormat: 'jwt' | 'reference';
   keyRotationDays: number | undefined;
+  headerLimit: number;
+  requireTls: boolean;
+  addressFailureLimit: number;
+  addressFailureWindow: number;
+  clientFailureLimit: number;
+  clientFailureWindow: number;
+  clientMaxBackoff: number;
+  maxConcurrentAuthentications: number;
+  maxQueuedAuthentications: number;
+}
+
+/** What the resolution may learn from the process environment; only the entry points read it (see createOAuth). */
+export interface OptionEnvironment {
+  /** `process.env.NODE_ENV`: `production` turns `requireTls` on unless it is set. */
+  nodeEnv?: string | undefined;
 }
 
 export interface ResolvedGuardOptions {
@@ -189,8 +232,8 @@ function realmOption(value: unknown, name: string): string {
   return value;
 }
 
-/** Resolves instance options against {@link DEFAULTS}; throws `TypeError` on misuse. */
-export function resolveOptions(options: OAuthOptions = {}): ResolvedOptions {
+/** Resolves instance options against {@link DEFAULTS} (and `env` for environment-dependent defaults); throws `TypeError` on misuse. */
+export function resolveOptions(options: OAuthOptions = {}, env: OptionEnvironment = {}): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
   const issuerIsDefault = options.issuer === undefined;
   const issuer = issuerIsDefault ? DEVELOPMENT_ISSUER : validateIssuer(options.issuer);
@@ -231,6 +274,38 @@ export function resolveOptions(options: OAuthOptions = {}): ResolvedOptions {
     tokenFormat: tokenFormatOption(options.tokenFormat ?? DEFAULTS.tokenFormat),
     keyRotationDays:
       options.keyRotationDays === undefined ? undefined : positiveInteger(options.keyRotationDays, 'keyRotationDays', 1, 3650),
+    ...resolveAbuseOptions(options, env),
+  };
+}
+
+function booleanOption(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`${name} must be true or false`);
+  return value;
+}
+
+/** The limits of lib/core/auth-guard.ts and the token endpoint's transport checks. */
+function resolveAbuseOptions(options: OAuthOptions, env: OptionEnvironment) {
+  const day = 86_400;
+  return {
+    headerLimit: positiveInteger(options.headerLimit ?? DEFAULTS.headerLimit, 'headerLimit', 1024, 1024 * 1024),
+    requireTls: booleanOption(options.requireTls ?? (env.nodeEnv === 'production' || DEFAULTS.requireTls), 'requireTls'),
+    addressFailureLimit: positiveInteger(options.addressFailureLimit ?? DEFAULTS.addressFailureLimit, 'addressFailureLimit', 0, 1_000_000),
+    addressFailureWindow: positiveInteger(options.addressFailureWindow ?? DEFAULTS.addressFailureWindow, 'addressFailureWindow', 1, day),
+    clientFailureLimit: positiveInteger(options.clientFailureLimit ?? DEFAULTS.clientFailureLimit, 'clientFailureLimit', 0, 1_000_000),
+    clientFailureWindow: positiveInteger(options.clientFailureWindow ?? DEFAULTS.clientFailureWindow, 'clientFailureWindow', 1, day),
+    clientMaxBackoff: positiveInteger(options.clientMaxBackoff ?? DEFAULTS.clientMaxBackoff, 'clientMaxBackoff', 1, day),
+    maxConcurrentAuthentications: positiveInteger(
+      options.maxConcurrentAuthentications ?? DEFAULTS.maxConcurrentAuthentications,
+      'maxConcurrentAuthentications',
+      1,
+      1024,
+    ),
+    maxQueuedAuthentications: positiveInteger(
+      options.maxQueuedAuthentications ?? DEFAULTS.maxQueuedAuthentications,
+      'maxQueuedAuthentications',
+      0,
+      100_000,
+    ),
   };
 }
 

@@ -3,6 +3,7 @@ import type { ResolvedOptions } from '../options';
 import type { Store } from '../store/types';
 import { ChangeWatcher } from './changes';
 import type { Client } from './client';
+import { ClientAuthGuard } from './auth-guard';
 import { ClientAuthenticator } from './client-auth';
 import { AuditEmitter } from './events';
 import {
@@ -45,6 +46,8 @@ export class AuthorizationServer {
   readonly events: AuditEmitter;
   /** Revoked jtis and client states, in memory (see {@link RevocationState}). */
   readonly revocation: RevocationState;
+  /** Failure limits and the bounded bcrypt gate every client authentication goes through (see {@link ClientAuthGuard}). */
+  readonly authGuard: ClientAuthGuard;
   private readonly authenticator: ClientAuthenticator;
   /** Set when `keyRotationDays` is configured. */
   readonly rotationSchedule: KeyRotationSchedule | undefined;
@@ -63,6 +66,7 @@ export class AuthorizationServer {
     // Else the first unknown client id would also pay for hashing the dummy, and stand out.
     verifier.warmUp().catch((err: unknown) => options.logger.error('could not prepare the dummy secret hash', err));
     this.authenticator = new ClientAuthenticator(store, verifier, now);
+    this.authGuard = new ClientAuthGuard(options, this.events);
     this.changes = new ChangeWatcher(store, options.syncInterval, (err) =>
       options.logger.error('could not check the store for changes', err),
     );

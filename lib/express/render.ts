@@ -16,7 +16,9 @@ export function setNoStore(res: Response): void {
  */
 export function renderOAuthError(res: Response, err: unknown, logger?: Logger): void {
   const oauthError = toOAuthError(err);
-  if (!(err instanceof OAuthError) || oauthError.status >= 500) {
+  // A deliberate 5xx without a cause (load shedding, reported by its own audit event) is no internal error.
+  const internal = !(err instanceof OAuthError) || (err.status >= 500 && (!err.expose || err.cause !== undefined));
+  if (internal) {
     logger?.error('request failed with an internal error', err instanceof OAuthError ? (err.cause ?? err) : err);
   }
   if (res.headersSent) {

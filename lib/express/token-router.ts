@@ -14,6 +14,7 @@ import { BASIC, BODY, createClientPassport, parseBasicCredentials } from '../pas
 import { renderOAuthError, setNoStore } from './render';
 import { INTROSPECTION_PATH, mountMetadata, REVOCATION_PATH } from './metadata';
 import { introspectionHandler, revocationHandler, type ClientEndpointHandler } from './token-management';
+import { checkTransport } from './transport';
 
 const FORM = 'application/x-www-form-urlencoded';
 /** A token request has a handful of parameters; more than this is refused before parsing them all. */
@@ -128,9 +129,11 @@ export function createTokenRouter(server: AuthorizationServer): Router {
       }
       // RFC 7235 §2.1 allows several spaces after the scheme; passport-http splits on one.
       req.headers.authorization = header.replace(/^(\S+) +/, '$1 ');
-      return runStrategy(BASIC, req, res);
+      return server.authGuard.run({ clientId: basic.clientId, address: req.ip }, () => runStrategy(BASIC, req, res));
     }
-    if (form.client_id !== undefined && form.client_secret !== undefined) return runStrategy(BODY, req, res);
+    if (form.client_id !== undefined && form.client_secret !== undefined) {
+      return server.authGuard.run({ clientId: form.client_id, address: req.ip }, () => runStrategy(BODY, req, res));
+    }
     if (form.client_secret !== undefined) throw invalidClient('client_secret was sent without client_id');
     if (form.client_id !== undefined) {
       const client = await server.findClient(form.client_id);
@@ -145,6 +148,7 @@ export function createTokenRouter(server: AuthorizationServer): Router {
   /** The rules every client-authenticated endpoint shares: POST, no credentials in the URI, a form body. */
   async function readRequest(req: Request, res: Response, endpoint: string): Promise<Form> {
     setNoStore(res);
+    checkTransport(req, server.options);
     if (req.method !== 'POST') {
       throw new InvalidRequestError(`the ${endpoint} endpoint accepts only POST`, { status: 405, headers: { Allow: 'POST' } });
     }

@@ -50,7 +50,7 @@ describe('resource indicators (RFC 8707)', () => {
     const { id, secret } = await clientFor([ORDERS]);
     const res = await tokenRequest(id, secret, { resource: `${ORDERS}#x` });
     expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: 'invalid_target', error_description: 'the resource parameter must not include a fragment (RFC 8707 §2)' });
+    expect(res.body).toEqual({ error: 'invalid_target', error_description: 'the resource parameter must not include a fragment (RFC 8707 section 2)' });
   });
 
   it('uses the instance audience without a resource parameter', async () => {

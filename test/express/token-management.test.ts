@@ -161,7 +161,7 @@ describe('revocation endpoint (RFC 7009)', () => {
     const token = await t.tokenFor(owner.id, owner.secret);
     const res = await revoke(token, other);
     expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'the token was not issued to the client revoking it (RFC 7009 §2.1)' });
+    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'the token was not issued to the client revoking it (RFC 7009 section 2.1)' });
     expect((await guarded(token)).status).toBe(200);
   });
 

@@ -223,9 +223,9 @@ describe('token endpoint', () => {
     it('refuses client credentials in the query string (RFC 6749 §2.3.1)', async () => {
       const { id, secret } = await t.createClient();
       const res = await post(`/oauth/token?client_id=${id}&client_secret=${secret}`).type('form').send(GRANT);
-      expectError(res, 400, 'invalid_request', 'client credentials must not be sent in the request URI (RFC 6749 §2.3.1)');
+      expectError(res, 400, 'invalid_request', 'client credentials must not be sent in the request URI (RFC 6749 section 2.3.1)');
       const alongsideBasic = await post(`/oauth/token?client_secret=${secret}`).auth(id, secret).type('form').send(GRANT);
-      expectError(alongsideBasic, 400, 'invalid_request', 'client credentials must not be sent in the request URI (RFC 6749 §2.3.1)');
+      expectError(alongsideBasic, 400, 'invalid_request', 'client credentials must not be sent in the request URI (RFC 6749 section 2.3.1)');
     });
 
     it('answers other methods with 405 and Allow: POST', async () => {
@@ -239,7 +239,7 @@ describe('token endpoint', () => {
     it('rejects Basic credentials together with a client_secret in the body with invalid_request (RFC 6749 §2.3)', async () => {
       const { id, secret } = await t.createClient();
       const res = await post().auth(id, secret).type('form').send({ ...GRANT, client_id: id, client_secret: secret });
-      expectError(res, 400, 'invalid_request', 'use either HTTP Basic or body credentials, not both (RFC 6749 §2.3)');
+      expectError(res, 400, 'invalid_request', 'use either HTTP Basic or body credentials, not both (RFC 6749 section 2.3)');
     });
 
     it('rejects a body client_id naming another client than Basic with invalid_request (RFC 6749 §3.2.1)', async () => {
@@ -279,7 +279,7 @@ describe('token endpoint', () => {
       ['an empty id', rawBasic(':secret'), 'Basic credentials have an empty part'],
       ['an empty secret', rawBasic('id:'), 'Basic credentials have an empty part'],
       ['non-UTF-8 bytes', rawBasic(Buffer.from([0x69, 0x64, 0x3a, 0xff, 0xfe])), 'Basic credentials are not valid UTF-8'],
-      ['a bad %-encoding', rawBasic('id%zz:secret'), 'Basic credentials are not correctly form-encoded (RFC 6749 §2.3.1)'],
+      ['a bad %-encoding', rawBasic('id%zz:secret'), 'Basic credentials are not correctly form-encoded (RFC 6749 section 2.3.1)'],
       ['no credentials', 'Basic', 'malformed Basic credentials'],
       ['another scheme', 'Bearer abc', 'the token endpoint accepts only HTTP Basic client authentication'],
     ])('answers a malformed Basic header (%s) with invalid_client, never a 500', async (_case, header, description) => {
@@ -353,7 +353,7 @@ describe('token endpoint', () => {
       async (_case, scope) => {
         const { id, secret } = await t.createClient('read write');
         const res = await post().auth(id, secret).type('form').send({ ...GRANT, scope });
-        expectError(res, 400, 'invalid_scope', 'the scope parameter is malformed (RFC 6749 §3.3)');
+        expectError(res, 400, 'invalid_scope', 'the scope parameter is malformed (RFC 6749 section 3.3)');
       },
     );
 
