@@ -142,6 +142,12 @@ function pathOption(value: unknown, name: string): string {
   return value;
 }
 
+/** A flag must be a real boolean: `Boolean('false')` is true, and a security switch must not flip on a typo. */
+function booleanOption(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean`);
+  return value;
+}
+
 function realmOption(value: unknown, name: string): string {
   if (typeof value !== 'string' || !/^[\x20-\x7E]*$/.test(value)) {
     throw new TypeError(`${name} must be a string of printable ASCII characters`);
@@ -192,15 +198,15 @@ export function resolveOptions(options: OAuthOptions = {}): ResolvedOptions {
 /** Resolves one guard's options against its instance's; throws `TypeError` on misuse. */
 export function resolveGuardOptions(options: GuardOptions, instance: ResolvedOptions): ResolvedGuardOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('guard options must be an object');
-  const audience = options.audience ?? instance.audience;
-  const audiences = typeof audience === 'string' ? [audience] : [...audience];
+  const audience: unknown = options.audience ?? instance.audience;
+  const audiences: unknown[] = typeof audience === 'string' ? [audience] : Array.isArray(audience) ? [...audience] : [];
   if (audiences.length === 0 || audiences.some((a) => typeof a !== 'string' || a === '')) {
     throw new TypeError('audience must be a non-empty string or array of strings');
   }
   return {
-    audience: audiences,
-    allowBodyToken: Boolean(options.allowBodyToken ?? DEFAULTS.allowBodyToken),
-    acceptScp: Boolean(options.acceptScp ?? DEFAULTS.acceptScp),
+    audience: audiences as string[],
+    allowBodyToken: booleanOption(options.allowBodyToken ?? DEFAULTS.allowBodyToken, 'allowBodyToken'),
+    acceptScp: booleanOption(options.acceptScp ?? DEFAULTS.acceptScp, 'acceptScp'),
     realm: realmOption(options.realm ?? instance.realm, 'realm'),
   };
 }
