@@ -21,12 +21,17 @@ export function defaultOAuth(options?: OAuthOptions): OAuth {
   const env: OAuthOptions = {};
   if (process.env.OAUTH_DB) env.database = process.env.OAUTH_DB;
   if (process.env.OAUTH_ISSUER) env.issuer = process.env.OAUTH_ISSUER;
-  instance = createOAuth({ ...env, ...options });
+  // An option given as `undefined` is not given: it must not hide the environment's value.
+  const explicit = Object.fromEntries(Object.entries(options ?? {}).filter(([, value]) => value !== undefined));
+  instance = createOAuth({ ...env, ...explicit });
   instanceOptions = options;
   return instance;
 }
 
-/** Closes and forgets the default instance (for tests and graceful shutdown). */
+/**
+ * Closes and forgets the default instance (for tests and graceful shutdown). Middlewares made from
+ * it stay bound to the closed instance: build the app again after a new default instance is created.
+ */
 export async function closeDefaultOAuth(): Promise<void> {
   const closing = instance;
   instance = undefined;

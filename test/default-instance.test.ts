@@ -89,6 +89,12 @@ describe('zero-config default instance', () => {
     expect(jwt.decode(await token(app, client.id, clientSecret))).toMatchObject({ iss: 'https://explicit.test' });
   });
 
+  it('treats an option given as undefined as not given, so OAUTH_DB still applies', () => {
+    const oauth = defaultOAuth({ database: undefined, issuer: undefined, bcryptCost: 4, logger: memoryLogger() });
+    expect(oauth.server.options.database).toBe(database);
+    expect(oauth.server.options.issuer).toBe('https://zero.test');
+  });
+
   it('rejects an invalid OAUTH_ISSUER with a TypeError when the instance is created', () => {
     process.env.OAUTH_ISSUER = 'http://auth.example.com';
     expect(() => tokenRouter()).toThrow('issuer must use https (http is allowed only for localhost)');
