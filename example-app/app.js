@@ -128,7 +128,8 @@ async function start({ env = process.env, print = console.log } = {}) {
     print('Get a token and call both routes:');
     for (const line of curlCommands(url, demo.client.id, demo.clientSecret)) print(`  ${line}`);
   } else {
-    print('Clients already exist, so no demo client was created (its secret was shown on the first run).');
+    print('Clients already exist, so no demo client was created (its secret was shown on the first run;');
+    print('to start over, stop the server and delete the database file).');
     print('Set CLIENT_ID and CLIENT_SECRET to a client of yours, then:');
     for (const line of curlCommands(url)) print(`  ${line}`);
   }

@@ -55,6 +55,22 @@ async function readWriteToken(scope?: string): Promise<string> {
 const challenge = (error: string, description: string, scope?: string) =>
   `Bearer realm="oauth", error="${error}", error_description="${description}"${scope ? `, scope="${scope}"` : ''}`;
 
+const STATUS = { invalid_request: 400, invalid_token: 401, insufficient_scope: 403 } as const;
+
+/** The exact RFC 6750 §3 refusal: status, challenge header and JSON body. */
+function expectRefusal(res: request.Response, error: keyof typeof STATUS, description: string, scope?: string): void {
+  expect(res.status).toBe(STATUS[error]);
+  expect(res.headers['www-authenticate']).toBe(challenge(error, description, scope));
+  expect(res.body).toEqual({ error, error_description: description });
+}
+
+/** RFC 6750 §3.1: no token at all gets a bare challenge and no error code. */
+function expectNoToken(res: request.Response): void {
+  expect(res.status).toBe(401);
+  expect(res.headers['www-authenticate']).toBe('Bearer realm="oauth"');
+  expect(res.body).toEqual({ error_description: 'a bearer access token is required' });
+}
+
 describe('requireScope guard', () => {
   beforeEach(async () => {
     t = await buildApp();
@@ -63,16 +79,12 @@ describe('requireScope guard', () => {
   describe('a request without a token (RFC 6750 §3.1)', () => {
     it('gets 401 with a bare realm challenge and no error code', async () => {
       const res = await request(t.app).get('/api/items');
-      expect(res.status).toBe(401);
-      expect(res.headers['www-authenticate']).toBe('Bearer realm="oauth"');
-      expect(res.body).toEqual({ error_description: 'a bearer access token is required' });
+      expectNoToken(res);
     });
 
     it('treats another authentication scheme as no bearer token', async () => {
       const res = await request(t.app).get('/api/items').set('Authorization', 'Basic YTpi');
-      expect(res.status).toBe(401);
-      expect(res.headers['www-authenticate']).toBe('Bearer realm="oauth"');
-      expect(res.body).toEqual({ error_description: 'a bearer access token is required' });
+      expectNoToken(res);
     });
   });
 
@@ -86,26 +98,20 @@ describe('requireScope guard', () => {
     ])('rejects %s', async (_name, header) => {
       const res = await request(t.app).get('/api/items').set('Authorization', header);
       const description = 'the Authorization header is not a well-formed Bearer credential';
-      expect(res.status).toBe(400);
-      expect(res.headers['www-authenticate']).toBe(challenge('invalid_request', description));
-      expect(res.body).toEqual({ error: 'invalid_request', error_description: description });
+      expectRefusal(res, 'invalid_request', description);
     });
 
     it('rejects two Authorization headers', async () => {
       const token = await readWriteToken();
       const res = await request(t.app).get('/api/items').set('Authorization', [`Bearer ${token}`, `Bearer ${token}`] as unknown as string); // two header lines
-      expect(res.status).toBe(400);
-      expect(res.headers['www-authenticate']).toBe(challenge('invalid_request', 'send exactly one Authorization header'));
-      expect(res.body).toEqual({ error: 'invalid_request', error_description: 'send exactly one Authorization header' });
+      expectRefusal(res, 'invalid_request', 'send exactly one Authorization header');
     });
 
     it('refuses a token in the query string, even next to a good header (RFC 9700 §2.4)', async () => {
       const token = await readWriteToken();
       const res = await request(t.app).get(`/api/items?access_token=${token}`).set('Authorization', `Bearer ${token}`);
       const description = 'access tokens in the request URI are not accepted';
-      expect(res.status).toBe(400);
-      expect(res.headers['www-authenticate']).toBe(challenge('invalid_request', description));
-      expect(res.body).toEqual({ error: 'invalid_request', error_description: description });
+      expectRefusal(res, 'invalid_request', description);
     });
 
     it('accepts the scheme name in any case and more than one space (RFC 6750 §2.1, RFC 7235 §2.1)', async () => {
@@ -118,9 +124,7 @@ describe('requireScope guard', () => {
   describe('a bad token gets 401 invalid_token (RFC 6750 §3.1)', () => {
     async function expectInvalidToken(token: string, description: string, app: Express = t.app): Promise<void> {
       const res = await request(app).get('/api/items').set('Authorization', `Bearer ${token}`);
-      expect(res.status).toBe(401);
-      expect(res.headers['www-authenticate']).toBe(challenge('invalid_token', description));
-      expect(res.body).toEqual({ error: 'invalid_token', error_description: description });
+      expectRefusal(res, 'invalid_token', description);
     }
 
     it('rejects a token that is not a JWT', async () => {
@@ -198,18 +202,13 @@ describe('requireScope guard', () => {
     it('returns 403 insufficient_scope with the required scopes in the challenge (RFC 6750 §3.1)', async () => {
       const token = await readWriteToken('read');
       const res = await request(t.app).post('/api/items').set('Authorization', `Bearer ${token}`);
-      expect(res.status).toBe(403);
-      expect(res.headers['www-authenticate']).toBe(challenge('insufficient_scope', 'this resource needs the scopes write', 'write'));
-      expect(res.body).toEqual({ error: 'insufficient_scope', error_description: 'this resource needs the scopes write' });
+      expectRefusal(res, 'insufficient_scope', 'this resource needs the scopes write', 'write');
     });
 
     it('requires every scope of requireScope(a, b) (all-of)', async () => {
       const app = mount(t.oauth, (a) => a.get('/both', t.oauth.requireScope('read', 'write'), ok));
       const partial = await request(app).get('/both').set('Authorization', `Bearer ${await readWriteToken('read')}`);
-      expect(partial.status).toBe(403);
-      expect(partial.headers['www-authenticate']).toBe(
-        challenge('insufficient_scope', 'this resource needs the scopes read write', 'read write'),
-      );
+      expectRefusal(partial, 'insufficient_scope', 'this resource needs the scopes read write', 'read write');
       const full = await request(app).get('/both').set('Authorization', `Bearer ${await readWriteToken('read write')}`);
       expect(full.status).toBe(200);
     });
@@ -218,18 +217,13 @@ describe('requireScope guard', () => {
       const read = await request(t.app).get('/api/any').set('Authorization', `Bearer ${await readWriteToken('read')}`);
       expect(read.status).toBe(200);
       const write = await request(t.app).get('/api/any').set('Authorization', `Bearer ${await readWriteToken('write')}`);
-      expect(write.status).toBe(403);
-      expect(write.headers['www-authenticate']).toBe(
-        challenge('insufficient_scope', 'this resource needs one of the scopes read admin', 'read admin'),
-      );
-      expect(write.body).toEqual({ error: 'insufficient_scope', error_description: 'this resource needs one of the scopes read admin' });
+      expectRefusal(write, 'insufficient_scope', 'this resource needs one of the scopes read admin', 'read admin');
     });
 
     it('reads a scp array claim only from a guard with acceptScp', async () => {
       const token = await craft({ scope: undefined, scp: ['read', 'admin'] });
       const plain = await request(t.app).get('/api/items').set('Authorization', `Bearer ${token}`);
-      expect(plain.status).toBe(401);
-      expect(plain.body).toEqual({ error: 'invalid_token', error_description: 'the access token scope claim is malformed' });
+      expectRefusal(plain, 'invalid_token', 'the access token scope claim is malformed');
 
       const app = mount(t.oauth, (a) => a.get('/scp', t.oauth.requireScope('admin', { acceptScp: true }), ok));
       const res = await request(app).get('/scp').set('Authorization', `Bearer ${token}`);
@@ -268,8 +262,7 @@ describe('requireScope guard', () => {
 
     it('ignores a body token unless allowBodyToken is set', async () => {
       const res = await form(withBodyGuard({}), `access_token=${await readWriteToken()}`);
-      expect(res.status).toBe(401);
-      expect(res.headers['www-authenticate']).toBe('Bearer realm="oauth"');
+      expectNoToken(res);
     });
 
     it('accepts a form-body token when allowBodyToken is set', async () => {
@@ -281,9 +274,7 @@ describe('requireScope guard', () => {
     it('rejects a Bearer header together with a body token (one method per request, RFC 6750 §2)', async () => {
       const token = await readWriteToken();
       const res = await form(withBodyGuard(), `access_token=${token}`).set('Authorization', `Bearer ${token}`);
-      expect(res.status).toBe(400);
-      expect(res.body).toEqual({ error: 'invalid_request', error_description: 'send the access token one way only' });
-      expect(res.headers['www-authenticate']).toBe(challenge('invalid_request', 'send the access token one way only'));
+      expectRefusal(res, 'invalid_request', 'send the access token one way only');
     });
 
     it.each([
@@ -291,20 +282,17 @@ describe('requireScope guard', () => {
       ['a token outside the b64token grammar', 'access_token=a%20b'],
     ])('rejects %s with 400', async (_name, body) => {
       const res = await form(withBodyGuard(), body);
-      expect(res.status).toBe(400);
-      expect(res.body).toEqual({ error: 'invalid_request', error_description: 'the access_token parameter is malformed' });
+      expectRefusal(res, 'invalid_request', 'the access_token parameter is malformed');
     });
 
     it('never reads a body token of a GET request', async () => {
       const token = await readWriteToken();
       const res = await request(withBodyGuard()).get('/form').type('form').send(`access_token=${token}`);
-      expect(res.status).toBe(401);
-      expect(res.headers['www-authenticate']).toBe('Bearer realm="oauth"');
+      expectNoToken(res);
     });
 
     it('never reads a JSON body token', async () => {
-      const res = await request(withBodyGuard()).post('/form').send({ access_token: await readWriteToken() });
-      expect(res.status).toBe(401);
+      expectNoToken(await request(withBodyGuard()).post('/form').send({ access_token: await readWriteToken() }));
     });
   });
 
@@ -427,8 +415,7 @@ describe('requireScope guard', () => {
       expect((await get()).status).toBe(200);
       clock.advance(1_000);
       const res = await get();
-      expect(res.status).toBe(401);
-      expect(res.body).toEqual({ error: 'invalid_token', error_description: 'the access token expired' });
+      expectRefusal(res, 'invalid_token', 'the access token expired');
     });
 
     it('rejects at exp itself with clockTolerance 0', async () => {
@@ -440,15 +427,13 @@ describe('requireScope guard', () => {
       expect((await request(t.app).get('/api/items').set('Authorization', `Bearer ${token}`)).status).toBe(200);
       clock.advance(1_000);
       const res = await request(t.app).get('/api/items').set('Authorization', `Bearer ${token}`);
-      expect(res.status).toBe(401);
-      expect(res.headers['www-authenticate']).toBe(challenge('invalid_token', 'the access token expired'));
+      expectRefusal(res, 'invalid_token', 'the access token expired');
     });
 
     it('rejects a token that is not valid yet beyond the tolerance', async () => {
       const now = Math.floor(t.oauth.server.options.clock() / 1000);
       const res = await request(t.app).get('/api/items').set('Authorization', `Bearer ${await craft({ nbf: now + 30 })}`);
-      expect(res.status).toBe(401);
-      expect(res.body).toEqual({ error: 'invalid_token', error_description: 'the access token is not valid yet' });
+      expectRefusal(res, 'invalid_token', 'the access token is not valid yet');
     });
   });
 });
