@@ -59,7 +59,17 @@ export function tokenRouter(options?: OAuthOptions): Router {
  * app.delete('/api/items/:id', requireScope.any('admin', 'delete'), handler);
  */
 export const requireScope: RequireScope = createRequireScope((options: GuardOptions) => {
-  resolveGuardOptions(options, resolveOptions({})); // validate when the route is defined
+  const defaults = resolveOptions({});
+  resolveGuardOptions(options, defaults); // validate when the route is defined
   let bound: (() => GuardRuntime) | undefined;
-  return () => (bound ??= localGuardBinder(defaultOAuth().server)(options))();
+  return () => {
+    try {
+      return (bound ??= localGuardBinder(defaultOAuth().server)(options))();
+    } catch (err) {
+      // The request becomes a bare server_error; without an instance there is no configured logger,
+      // so the default one says why (a bad OAUTH_ISSUER, an unopenable OAUTH_DB).
+      defaults.logger.error('the default instance could not be created', err);
+      throw err;
+    }
+  };
 });

@@ -100,6 +100,23 @@ describe('zero-config default instance', () => {
     expect(() => tokenRouter()).toThrow('issuer must use https (http is allowed only for localhost)');
   });
 
+  it('answers a bare server_error and logs why when a guard-only app cannot create the default instance', async () => {
+    process.env.OAUTH_ISSUER = 'http://auth.example.com';
+    const logged = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const app = express().get('/api/items', requireScope('read'), (_req, res) => void res.end()).use(oauthErrorHandler());
+      const res = await request(app).get('/api/items');
+      expect(res.status).toBe(500);
+      expect(res.body).toEqual({ error: 'server_error' });
+      expect(logged).toHaveBeenCalledWith(
+        '[express-client-credentials] the default instance could not be created',
+        'issuer must use https (http is allowed only for localhost)',
+      );
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
   it('forgets the instance on closeDefaultOAuth(): the next use reads the environment again', async () => {
     const first = defaultOAuth({ bcryptCost: 4, logger: memoryLogger() });
     expect(first.server.options.database).toBe(database);

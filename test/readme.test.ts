@@ -1,0 +1,23 @@
+// The README is the user's manual: its options tables must state exactly the defaults in DEFAULTS.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULTS } from '../lib';
+
+const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+
+/** The default cells of every table row naming an option: `| \`name\` | type | default | meaning |`. */
+function defaultCells(name: string): string[] {
+  return readme
+    .split('\n')
+    .filter((line) => line.startsWith(`| \`${name}\` |`))
+    .map((line) => line.split(' | ')[2] ?? '');
+}
+
+describe('README options tables', () => {
+  it.each(Object.entries(DEFAULTS))('states the default of %s as in DEFAULTS', (name, value) => {
+    const literal = typeof value === 'string' ? `'${value}'` : String(value);
+    const cells = defaultCells(name);
+    expect(cells.length).toBeGreaterThan(0);
+    expect(cells.some((cell) => cell.includes(`\`${literal}\``))).toBe(true);
+  });
+});
