@@ -401,6 +401,7 @@ describe('requireScope guard', () => {
       expect(res.headers['www-authenticate']).toBe('Bearer realm="oauth"');
       expect(res.text).toContain('Unauthorized');
       expect(res.text).not.toContain('BearerTokenMissingError');
+      await new Promise((resolve) => setImmediate(resolve)); // let Express log before the spy is restored
     });
   });
 
