@@ -128,9 +128,12 @@ async function start({ env = process.env, print = console.log } = {}) {
     print('Get a token and call both routes:');
     for (const line of curlCommands(url, demo.client.id, demo.clientSecret)) print(`  ${line}`);
   } else {
-    print('Clients already exist, so no demo client was created (its secret was shown on the first run;');
-    print('to start over, stop the server and delete the database file).');
-    print('Set CLIENT_ID and CLIENT_SECRET to a client of yours, then:');
+    const db = JSON.stringify(path.resolve(defaultOAuth().server.options.database));
+    print('Clients already exist, so no demo client was created (its secret was shown on the first run).');
+    print('Register a client, or give one a new secret, with the CLI:');
+    print(`  npx express-client-credentials client create --db ${db} --name my-service --scope "read write"`);
+    print(`  npx express-client-credentials client rotate-secret --db ${db} CLIENT_ID`);
+    print('Then set CLIENT_ID and CLIENT_SECRET to its credentials and:');
     for (const line of curlCommands(url)) print(`  ${line}`);
   }
   print('');

@@ -2,7 +2,7 @@
 import type { Router } from 'express';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
 import { createOAuth, localGuardBinder, type OAuth } from './oauth';
-import { resolveGuardOptions, resolveOptions, type GuardOptions, type OAuthOptions } from './options';
+import { resolveGuardOptions, resolveOptions, type AdminRouterOptions, type GuardOptions, type OAuthOptions } from './options';
 
 let instance: OAuth | undefined;
 let instanceOptions: OAuthOptions | undefined;
@@ -47,6 +47,18 @@ export async function closeDefaultOAuth(): Promise<void> {
  */
 export function tokenRouter(options?: OAuthOptions): Router {
   return defaultOAuth(options).tokenRouter();
+}
+
+/**
+ * The admin API of the default instance (clients and groups as JSON, OpenAPI at `GET /openapi.json`),
+ * guarded by `requireScope('oauth:admin')` by default.
+ *
+ * @example
+ * app.use(tokenRouter());
+ * app.use('/admin', adminRouter()); // an operator's tool is a client with the oauth:admin scope
+ */
+export function adminRouter(options?: AdminRouterOptions): Router {
+  return defaultOAuth().adminRouter(options);
 }
 
 /**

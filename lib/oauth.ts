@@ -3,9 +3,18 @@ import type { Router } from 'express';
 import { AuthorizationServer } from './core/authorization-server';
 import type { AuditEmitter } from './core/events';
 import type { ClientRegistry } from './core/registry';
+import type { GroupRegistry } from './core/group-registry';
+import { createAdminRouter } from './express/admin-router';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
 import { createTokenRouter } from './express/token-router';
-import { resolveGuardOptions, resolveOptions, type GuardOptions, type OAuthOptions } from './options';
+import {
+  resolveAdminRouterOptions,
+  resolveGuardOptions,
+  resolveOptions,
+  type AdminRouterOptions,
+  type GuardOptions,
+  type OAuthOptions,
+} from './options';
 import { SqliteStore } from './store/sqlite';
 
 /** An authorization server and the middlewares bound to it. */
@@ -14,10 +23,17 @@ export interface OAuth {
   readonly server: AuthorizationServer;
   /** Client administration (create, rotate, disable, ...), as the CLI uses it. */
   readonly registry: ClientRegistry;
+  /** Groups and memberships (create, set scopes, add a client, ...), as the CLI uses them. */
+  readonly groups: GroupRegistry;
   /** Audit events: `oauth.events.on('audit', (event) => ...)`. */
   readonly events: AuditEmitter;
   /** The token endpoint (and, later, its companion endpoints) as a router to `app.use()`. */
   tokenRouter(): Router;
+  /**
+   * The admin API (JSON REST over clients and groups, OpenAPI at `GET /openapi.json`), guarded by
+   * `requireScope('oauth:admin')` unless `options.scope` names another scope.
+   */
+  adminRouter(options?: AdminRouterOptions): Router;
   /** Guards that verify this instance's tokens in memory. */
   readonly requireScope: RequireScope;
   /** Stops background work and closes the database this instance opened. */
@@ -51,12 +67,18 @@ export function createOAuth(options: OAuthOptions = {}): OAuth {
   const resolved = resolveOptions(options);
   const store = resolved.store ?? SqliteStore.open(resolved.database);
   const server = new AuthorizationServer(resolved, store);
+  const requireScope = createRequireScope(localGuardBinder(server));
   return {
     server,
     registry: server.registry,
+    groups: server.groups,
     events: server.events,
     tokenRouter: () => createTokenRouter(server),
-    requireScope: createRequireScope(localGuardBinder(server)),
+    adminRouter: (adminOptions) => {
+      const resolvedAdmin = resolveAdminRouterOptions(adminOptions);
+      return createAdminRouter(server, requireScope(resolvedAdmin.scope, resolvedAdmin.guard), resolvedAdmin);
+    },
+    requireScope,
     close: () => server.close(),
   };
 }

@@ -1,6 +1,6 @@
 // Options of the instance and the guard: their types, the one DEFAULTS object, and resolution with TypeError on misuse.
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './core/keys';
-import { normalizeScopes } from './core/scope';
+import { isScopeToken, normalizeScopes } from './core/scope';
 import type { Store } from './store/types';
 
 /** Where the library reports what an operator should see. Never given a secret or a token. */
@@ -69,6 +69,7 @@ export const DEFAULTS = {
   syncInterval: 500,
   allowBodyToken: false,
   acceptScp: false,
+  adminScope: 'oauth:admin',
 } as const;
 
 export interface ResolvedOptions {
@@ -216,4 +217,27 @@ export function resolveRequiredScopes(scopes: readonly unknown[]): string[] {
   if (scopes.length === 0) throw new TypeError('requireScope() needs at least one scope');
   if (scopes.some((s) => typeof s !== 'string')) throw new TypeError('requireScope() scopes must be strings');
   return normalizeScopes(scopes as string[], 'requireScope()');
+}
+
+/** Options of `adminRouter()`. */
+export interface AdminRouterOptions {
+  /** The scope a caller's access token must carry (default `oauth:admin`). */
+  scope?: string;
+  /** Options of the guard in front of the admin API (accepted audience, realm). */
+  guard?: GuardOptions;
+}
+
+export interface ResolvedAdminRouterOptions {
+  scope: string;
+  guard: GuardOptions;
+}
+
+/** Resolves `adminRouter()` options; throws `TypeError` on misuse. */
+export function resolveAdminRouterOptions(options: AdminRouterOptions = {}): ResolvedAdminRouterOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('adminRouter options must be an object');
+  const scope = options.scope ?? DEFAULTS.adminScope;
+  if (!isScopeToken(scope)) throw new TypeError('adminRouter scope must be one RFC 6749 §3.3 scope-token');
+  const guard = options.guard ?? {};
+  if (typeof guard !== 'object' || guard === null) throw new TypeError('adminRouter guard options must be an object');
+  return { scope, guard };
 }

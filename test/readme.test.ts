@@ -5,11 +5,14 @@ import { DEFAULTS } from '../lib';
 
 const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
 
-/** The default cells of every table row naming an option: `| \`name\` | type | default | meaning |`. */
+/**
+ * The default cells of every table row documenting an option: `| \`name\` | type | default | meaning |`,
+ * or a row whose default cell names `DEFAULTS.name` (an option documented under another name).
+ */
 function defaultCells(name: string): string[] {
   return readme
     .split('\n')
-    .filter((line) => line.startsWith(`| \`${name}\` |`))
+    .filter((line) => line.startsWith(`| \`${name}\` |`) || line.includes(`(\`DEFAULTS.${name}\`)`))
     .map((line) => line.split(' | ')[2] ?? '');
 }
 

@@ -8,6 +8,7 @@ import { AuditEmitter } from './events';
 import { buildClaims, checkClientMayUseGrant, checkGrantType, decideScopes, type TokenRequestParams, type TokenResponse } from './grant';
 import { KeyRing } from './keyring';
 import { ClientRegistry } from './registry';
+import { GroupRegistry } from './group-registry';
 import { SecretVerifier } from './secrets';
 import { signAccessToken, verifyAccessToken, type VerifiedAccessToken } from './tokens';
 import { SIGNING_ALGORITHMS } from './keys';
@@ -24,6 +25,8 @@ export interface LocalVerifyOptions {
 export class AuthorizationServer {
   readonly keys: KeyRing;
   readonly registry: ClientRegistry;
+  /** Group and membership administration. */
+  readonly groups: GroupRegistry;
   readonly changes: ChangeWatcher;
   /** Audit events (see {@link AuditEvents}); listen to `'audit'` for all of them. */
   readonly events: AuditEmitter;
@@ -38,7 +41,10 @@ export class AuthorizationServer {
     this.events = new AuditEmitter(now, (err) => options.logger.error('an audit event listener failed', err));
     this.keys = new KeyRing(store, options.signingAlgorithm, now);
     this.registry = new ClientRegistry(store, { bcryptCost: options.bcryptCost, now }, this.events);
+    this.groups = new GroupRegistry(store, { now }, this.events);
     const verifier = new SecretVerifier(options.bcryptCost);
+    // Else the first unknown client id would also pay for hashing the dummy, and stand out.
+    verifier.warmUp().catch((err: unknown) => options.logger.error('could not prepare the dummy secret hash', err));
     this.authenticator = new ClientAuthenticator(store, verifier, now);
     this.changes = new ChangeWatcher(store, options.syncInterval, (err) =>
       options.logger.error('could not check the store for changes', err),

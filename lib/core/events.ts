@@ -13,6 +13,12 @@ export interface AuditEvents {
   'client.enabled': { clientId: string };
   'client.deleted': { clientId: string };
   'client.secret_rotated': { clientId: string; previousValidUntil: number | null; tokensRevoked: boolean };
+  'group.created': { group: string; scopes: string[]; audiences: string[] };
+  'group.updated': { group: string; changes: string[]; members: string[] };
+  /** `members` lists the clients that lost the group (only a forced delete has any). */
+  'group.deleted': { group: string; members: string[] };
+  'client.group_added': { clientId: string; group: string };
+  'client.group_removed': { clientId: string; group: string };
 }
 
 export type AuditEventName = keyof AuditEvents;

@@ -16,15 +16,15 @@ export interface AuthInfo {
   claims: AccessTokenClaims;
 }
 
-/** `AuthInfo` by another name: inside `namespace Express` that name is Passport's own (empty) `Express.AuthInfo`. */
-type RequestAuth = AuthInfo;
+/** Alias used inside `namespace Express`, where `AuthInfo` would name @types/passport's empty `Express.AuthInfo`. */
+type RequireScopeAuthInfo = AuthInfo;
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
       /** Set by `requireScope()` once the bearer token has been verified. */
-      auth?: RequestAuth;
+      auth?: RequireScopeAuthInfo;
     }
   }
 }

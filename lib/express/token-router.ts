@@ -124,6 +124,8 @@ export function createTokenRouter(server: AuthorizationServer): Router {
       if (form.client_id !== undefined && form.client_id !== basic.clientId) {
         throw new InvalidRequestError('the client_id parameter does not match the authenticated client');
       }
+      // RFC 7235 §2.1 allows several spaces after the scheme; passport-http splits on one.
+      req.headers.authorization = header.replace(/^(\S+) +/, '$1 ');
       return runStrategy(BASIC, req, res);
     }
     if (form.client_id !== undefined && form.client_secret !== undefined) return runStrategy(BODY, req, res);

@@ -1,5 +1,6 @@
 // The async storage interface every backend implements (SQLite now, a networked database later), and its error type.
 import type { Client, TokenFormat } from '../core/client';
+import type { Group } from '../core/group';
 import type { StoredSigningKey } from '../core/keys';
 
 /** What a new client is stored with. The secret arrives already hashed. */
@@ -47,6 +48,43 @@ export interface ClientStore {
   deleteClient(id: string): Promise<boolean>;
 }
 
+/** What a new group is stored with. */
+export interface NewGroup {
+  name: string;
+  scopes: string[];
+  audiences: string[];
+}
+
+/** Fields of a group an administrator may change. Omitted fields stay as they are. */
+export interface GroupChanges {
+  scopes?: string[];
+  audiences?: string[];
+}
+
+/**
+ * Groups and memberships. Every change that alters what a client may get also increments that
+ * client's `version`, so whatever is cached by client version is dropped with it.
+ */
+export interface GroupStore {
+  getGroup(name: string): Promise<Group | undefined>;
+  listGroups(): Promise<Group[]>;
+  /** Rejects with a `conflict` {@link StoreError} when the name exists. */
+  createGroup(group: NewGroup, now: number): Promise<Group>;
+  /** Resolves undefined for an unknown name. */
+  updateGroup(name: string, changes: GroupChanges, now: number): Promise<Group | undefined>;
+  /**
+   * Resolves false for an unknown name. Rejects with a `conflict` {@link StoreError} while the group
+   * has members, unless `force` (then the memberships go with it).
+   */
+  deleteGroup(name: string, options: { force: boolean }): Promise<boolean>;
+  /** Adds a membership (a no-op when it exists). Undefined when the client or the group is unknown. */
+  addClientToGroup(clientId: string, group: string, now: number): Promise<Client | undefined>;
+  /** Removes a membership (a no-op when there is none). Undefined for an unknown client. */
+  removeClientFromGroup(clientId: string, group: string, now: number): Promise<Client | undefined>;
+  /** Makes `groups` the client's exact set of groups. Undefined when the client or any group is unknown. */
+  setClientGroups(clientId: string, groups: readonly string[], now: number): Promise<Client | undefined>;
+}
+
 /** Signing keys, private parts included: the store is the authorization server's own. */
 export interface KeyStore {
   /** Every key not yet retired at `now`, the active one first. */
@@ -67,7 +105,7 @@ export interface ChangeFeed {
 }
 
 /** Everything the authorization server needs from storage. */
-export interface Store extends ClientStore, KeyStore, ChangeFeed {
+export interface Store extends ClientStore, GroupStore, KeyStore, ChangeFeed {
   /** Releases what the store opened itself (a database it was handed stays open). */
   close(): Promise<void>;
 }
