@@ -32,12 +32,17 @@ export function defaultOAuth(options?: OAuthOptions): OAuth {
   const env: OAuthOptions = {};
   if (process.env.OAUTH_DB) env.database = process.env.OAUTH_DB;
   if (process.env.OAUTH_ISSUER) env.issuer = process.env.OAUTH_ISSUER;
-  instance = createOAuth({ ...env, ...options });
+  // An option given as `undefined` is not given: it must not hide the environment's value.
+  const explicit = Object.fromEntries(Object.entries(options ?? {}).filter(([, value]) => value !== undefined));
+  instance = createOAuth({ ...env, ...explicit });
   instanceOptions = options;
   return instance;
 }
 
-/** Closes and forgets the default instance (for tests and graceful shutdown). */
+/**
+ * Closes and forgets the default instance (for tests and graceful shutdown). Middlewares made from
+ * it stay bound to the closed instance: build the app again after a new default instance is created.
+ */
 export async function closeDefaultOAuth(): Promise<void> {
   const closing = instance;
   instance = undefined;
@@ -89,7 +94,17 @@ export const requireScope: RequireScope = createRequireScope((options: GuardOpti
     const runtime = remoteGuardRuntime(issuer, resolved);
     return () => runtime;
   }
-  resolveGuardOptions(options, resolveOptions({})); // validate when the route is defined
+  const defaults = resolveOptions({});
+  resolveGuardOptions(options, defaults); // validate when the route is defined
   let bound: (() => GuardRuntime) | undefined;
-  return () => (bound ??= localGuardBinder(defaultOAuth().server)(options))();
+  return () => {
+    try {
+      return (bound ??= localGuardBinder(defaultOAuth().server)(options))();
+    } catch (err) {
+      // The request becomes a bare server_error; without an instance there is no configured logger,
+      // so the default one says why (a bad OAUTH_ISSUER, an unopenable OAUTH_DB).
+      defaults.logger.error('the default instance could not be created', err);
+      throw err;
+    }
+  };
 });

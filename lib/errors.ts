@@ -73,6 +73,20 @@ export class OAuthError extends Error {
       ...(description ? { error_description: description } : {}),
     };
   }
+
+  /**
+   * What `console.error(err)` prints, and Express 5's default handler calls it on every error. A
+   * rejected request is an expected outcome: one line, never the `cause`'s stack trace (Node's default
+   * inspection prints it). Only a {@link ServerError}, a real failure, shows its cause to the operator.
+   */
+  [Symbol.for('nodejs.util.inspect.custom')](
+    _depth: number,
+    options: object,
+    inspect: (value: unknown, options: object) => string,
+  ): string {
+    const line = `${this.name}: ${this.message} (${this.status}${this.error === null ? '' : ` ${this.error}`})`;
+    return this.expose || this.cause === undefined ? line : `${line}\n[cause]: ${inspect(this.cause, options)}`;
+  }
 }
 
 /** RFC 6749 §5.2: a missing, repeated or malformed parameter, or an unacceptable request shape. 400. */

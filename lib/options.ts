@@ -225,6 +225,12 @@ function pathOption(value: unknown, name: string): string {
   return value;
 }
 
+/** A flag must be a real boolean: `Boolean('false')` is true, and a security switch must not flip on a typo. */
+function booleanOption(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`${name} must be true or false`);
+  return value;
+}
+
 function realmOption(value: unknown, name: string): string {
   if (typeof value !== 'string' || !/^[\x20-\x7E]*$/.test(value)) {
     throw new TypeError(`${name} must be a string of printable ASCII characters`);
@@ -278,11 +284,6 @@ export function resolveOptions(options: OAuthOptions = {}, env: OptionEnvironmen
   };
 }
 
-function booleanOption(value: unknown, name: string): boolean {
-  if (typeof value !== 'boolean') throw new TypeError(`${name} must be true or false`);
-  return value;
-}
-
 /** The limits of lib/core/auth-guard.ts and the token endpoint's transport checks. */
 function resolveAbuseOptions(options: OAuthOptions, env: OptionEnvironment) {
   const day = 86_400;
@@ -320,15 +321,15 @@ export function resolveGuardOptions(options: GuardOptions, instance: ResolvedOpt
   if ((options.issuer !== undefined && options.issuer !== instance.issuer) || options.introspection !== undefined) {
     throw new TypeError('this guard verifies its own instance\'s tokens; for another issuer use createResourceServer()');
   }
-  const audience = options.audience ?? instance.audience;
-  const audiences = typeof audience === 'string' ? [audience] : [...audience];
+  const audience: unknown = options.audience ?? instance.audience;
+  const audiences: unknown[] = typeof audience === 'string' ? [audience] : Array.isArray(audience) ? [...audience] : [];
   if (audiences.length === 0 || audiences.some((a) => typeof a !== 'string' || a === '')) {
     throw new TypeError('audience must be a non-empty string or array of strings');
   }
   return {
-    audience: audiences,
-    allowBodyToken: Boolean(options.allowBodyToken ?? DEFAULTS.allowBodyToken),
-    acceptScp: Boolean(options.acceptScp ?? DEFAULTS.acceptScp),
+    audience: audiences as string[],
+    allowBodyToken: booleanOption(options.allowBodyToken ?? DEFAULTS.allowBodyToken, 'allowBodyToken'),
+    acceptScp: booleanOption(options.acceptScp ?? DEFAULTS.acceptScp, 'acceptScp'),
     realm: realmOption(options.realm ?? instance.realm, 'realm'),
   };
 }

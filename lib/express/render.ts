@@ -31,7 +31,9 @@ export function renderOAuthError(res: Response, err: unknown, logger?: Logger): 
 /**
  * An Express error handler that renders this library's errors as JSON with their status and
  * headers (`WWW-Authenticate`, `Retry-After`) and passes every other error on to the app's next
- * handler. Mount it after your routes when you do not render OAuth errors yourself.
+ * handler. Mount it after your routes when you do not render OAuth errors yourself. Without it,
+ * Express's own final handler still sends the right status and `WWW-Authenticate` header (from the
+ * error's `status` and `headers`), with its small HTML body instead of the RFC JSON body.
  *
  * @example
  * app.get('/api/items', requireScope('read'), handler);
