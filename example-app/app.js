@@ -4,7 +4,16 @@
 const http = require('node:http');
 const path = require('node:path');
 const express = require('express');
-const { closeDefaultOAuth, defaultOAuth, oauthErrorHandler, requireScope, tokenRouter } = require('express-client-credentials');
+const {
+  closeDefaultOAuth,
+  defaultOAuth,
+  jsonLinesAuditLogger,
+  limitOptionsFromEnv,
+  oauthErrorHandler,
+  requireScope,
+  tokenRouter,
+} = require('express-client-credentials');
+const { ordersAudience } = require('./orders');
 
 /** Kept small on purpose: the list lives in memory and never grows past this. */
 const MAX_ITEMS = 100;
@@ -52,13 +61,16 @@ function createApp(options) {
 }
 
 /**
- * On an empty database, registers a demo client allowed `read` and `write`. Returns it with its
- * secret (the only time the secret exists in clear), or `undefined` when clients already exist.
+ * On an empty database, registers a demo client allowed `read` and `write`, for this service and for
+ * the `audiences` given (the orders service's, RFC 8707). Returns it with its secret (the only time
+ * the secret exists in clear), or `undefined` when clients already exist.
+ *
+ * @param {string[]} [audiences]
  */
-async function ensureDemoClient() {
+async function ensureDemoClient(audiences = []) {
   const { registry } = defaultOAuth();
   if ((await registry.list()).length > 0) return undefined;
-  return registry.create({ name: 'demo client', scopes: 'read write' });
+  return registry.create({ name: 'demo client', scopes: 'read write', audiences });
 }
 
 /** The curl session that gets a token and calls both routes; POSIX shell, `node` reads the JSON. */
@@ -108,8 +120,11 @@ async function start({ env = process.env, print = console.log } = {}) {
   let demo;
   try {
     // Attached before the first await: no request can arrive without a handler.
-    server.on('request', createApp({ issuer: env.OAUTH_ISSUER || `http://localhost:${port}`, database: env.OAUTH_DB }));
-    demo = await ensureDemoClient();
+    const issuer = env.OAUTH_ISSUER || `http://localhost:${port}`;
+    server.on('request', createApp({ issuer, database: env.OAUTH_DB, ...limitOptionsFromEnv(env) }));
+    // Audit events (token issued, authentication failed, rate limit hit, ...) as JSON lines on stdout.
+    defaultOAuth().events.on('audit', jsonLinesAuditLogger(process.stdout));
+    demo = await ensureDemoClient([ordersAudience(env)]);
   } catch (err) {
     await close();
     throw err;
@@ -137,7 +152,14 @@ async function start({ env = process.env, print = console.log } = {}) {
     for (const line of curlCommands(url)) print(`  ${line}`);
   }
   print('');
-  return { name: 'items service', url, server, close };
+  return {
+    name: 'items service',
+    url,
+    issuer: defaultOAuth().server.options.issuer,
+    demo: demo && { clientId: demo.client.id, clientSecret: demo.clientSecret },
+    server,
+    close,
+  };
 }
 
 module.exports = { createApp, ensureDemoClient, curlCommands, start };

@@ -3,16 +3,17 @@
 
 /**
  * The services `npm start` runs, in order. Each module exports
- * `start({ env, print }) => Promise<{ name, url, close() }>`; adding a service is one line here.
+ * `start({ env, print, running }) => Promise<{ name, url, close() }>` (`running`: the services started
+ * before it); adding a service is one line here.
  */
-const SERVICES = [require('./app')];
+const SERVICES = [require('./app'), require('./orders')];
 
 /** Starts `services` in order; on a failure, stops the ones already running and exits with 1. */
 async function run(services) {
   const running = [];
   const stopAll = () => Promise.allSettled(running.map((service) => service.close()));
   try {
-    for (const service of services) running.push(await service.start({ env: process.env }));
+    for (const service of services) running.push(await service.start({ env: process.env, running: [...running] }));
   } catch (err) {
     console.error(`could not start: ${err instanceof Error ? err.message : String(err)}`);
     await stopAll();

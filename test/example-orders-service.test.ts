@@ -1,7 +1,18 @@
 // The example orders service, loaded as Express loads its examples: a second server with no database guarded by the remote guard.
 import request from 'supertest';
-import { startOrdersService } from '../example-app/orders-service';
 import { startIssuer, type TestIssuer } from './remote-helpers';
+
+interface OrdersExample {
+  start(context: {
+    env: Record<string, string | undefined>;
+    print: (line: string) => void;
+    running?: { issuer?: string }[];
+  }): Promise<{ name: string; url: string; close(): Promise<void> }>;
+}
+
+// The example imports the built package by its name, as an application would.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const orders = require('../example-app/orders') as OrdersExample;
 
 const AUDIENCE = 'https://orders.example';
 let iss: TestIssuer;
@@ -11,29 +22,37 @@ beforeEach(async () => {
 afterEach(() => iss.close());
 
 describe('example orders service', () => {
-  it('serves orders to a token for its audience and refuses the rest', async () => {
-    const orders = await startOrdersService({ issuer: iss.issuer, audience: AUDIENCE, port: 0 });
+  it('serves orders only to tokens minted for its audience (RFC 8707) with the scope each route needs', async () => {
+    const lines: string[] = [];
+    const service = await orders.start({
+      env: { ORDERS_PORT: '0', ORDERS_AUDIENCE: AUDIENCE },
+      print: (line) => lines.push(line),
+      running: [{ issuer: iss.issuer }],
+    });
     try {
-      const { client, clientSecret } = await iss.oauth.registry.create({
-        name: 'shop',
-        scopes: 'orders:read',
-        audiences: [AUDIENCE],
-      });
+      expect(lines.join('\n')).toContain(`resource=${AUDIENCE}`);
+      const { client, clientSecret } = await iss.oauth.registry.create({ name: 'shop', scopes: 'read', audiences: [AUDIENCE] });
+
       const token = await iss.token(client.id, clientSecret, { resource: AUDIENCE });
-      const ok = await request(orders.url).get('/orders').auth(token, { type: 'bearer' });
+      const ok = await request(service.url).get('/orders').auth(token, { type: 'bearer' });
       expect(ok.status).toBe(200);
       expect(ok.body.caller).toBe(client.id);
       expect(ok.body.orders).toHaveLength(2);
 
-      const write = await request(orders.url).post('/orders').auth(token, { type: 'bearer' });
+      const write = await request(service.url).post('/orders').auth(token, { type: 'bearer' });
       expect(write.status).toBe(403);
-      expect(write.body).toEqual({ error: 'insufficient_scope', error_description: 'this resource needs the scopes orders:write' });
+      expect(write.body).toEqual({ error: 'insufficient_scope', error_description: 'this resource needs the scopes write' });
 
-      const missing = await request(orders.url).get('/orders');
+      const forIssuer = await iss.token(client.id, clientSecret);
+      const wrongAudience = await request(service.url).get('/orders').auth(forIssuer, { type: 'bearer' });
+      expect(wrongAudience.status).toBe(401);
+      expect(wrongAudience.body.error).toBe('invalid_token');
+
+      const missing = await request(service.url).get('/orders');
       expect(missing.status).toBe(401);
       expect(missing.headers['www-authenticate']).toBe('Bearer realm="oauth"');
     } finally {
-      await orders.stop();
+      await service.close();
     }
   });
 });

@@ -1,0 +1,85 @@
+// The second example service: an orders API with no database that checks the items service's tokens from another process (discovery + JWKS).
+'use strict';
+
+const http = require('node:http');
+const express = require('express');
+const { createResourceServer, oauthErrorHandler } = require('express-client-credentials');
+
+const ORDERS = [
+  { id: 'o-1001', item: 'keyboard', quantity: 2 },
+  { id: 'o-1002', item: 'monitor', quantity: 1 },
+];
+
+/** The audience the orders service answers to; the items service lets its demo client ask for it. */
+function ordersAudience(env = process.env) {
+  return env.ORDERS_AUDIENCE || `http://localhost:${env.ORDERS_PORT || 3001}`;
+}
+
+/**
+ * Builds the orders app: `GET /orders` needs `read`, `POST /orders` needs `write`, and only tokens
+ * minted for this audience (`resource=<audience>` at the token endpoint, RFC 8707) are accepted.
+ *
+ * @param {{ issuer: string, audience: string }} options
+ */
+function buildOrdersService({ issuer, audience }) {
+  const resourceServer = createResourceServer({ issuer, audience });
+  const app = express();
+  app.get('/health', (_req, res) => res.json({ ok: true }));
+  app.get('/orders', resourceServer.requireScope('read'), (req, res) => {
+    res.json({ orders: ORDERS, caller: req.auth.clientId });
+  });
+  app.post('/orders', resourceServer.requireScope('write'), (req, res) => {
+    res.status(201).json({ id: 'o-1003', caller: req.auth.clientId });
+  });
+  app.use(oauthErrorHandler());
+  return { app, resourceServer };
+}
+
+/** The curl session against the orders service: a token for its audience, then a call. */
+function curlCommands(ordersUrl, issuer, audience, clientId, clientSecret) {
+  const credentials = clientId ? `'${clientId}:${clientSecret}'` : '"$CLIENT_ID:$CLIENT_SECRET"';
+  return [
+    `ORDERS_TOKEN=$(curl -s -u ${credentials} -d grant_type=client_credentials -d resource=${audience} ${issuer}/oauth/token | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).access_token')`,
+    `curl -s -H "Authorization: Bearer $ORDERS_TOKEN" ${ordersUrl}/orders`,
+  ];
+}
+
+/**
+ * Starts the orders service on `ORDERS_PORT` (default 3001), trusting the issuer `OAUTH_ISSUER`
+ * (default: the items service started before it). It opens no database.
+ *
+ * @param {{ env?: Record<string, string | undefined>, print?: (line: string) => void, running?: { issuer?: string, demo?: { clientId: string, clientSecret: string } }[] }} [context]
+ */
+async function start({ env = process.env, print = console.log, running = [] } = {}) {
+  const host = env.HOST || '127.0.0.1';
+  const auth = running.find((service) => service.issuer);
+  const issuer = env.OAUTH_ISSUER || (auth && auth.issuer);
+  if (!issuer) throw new Error('the orders service needs OAUTH_ISSUER or an items service started before it');
+  const audience = ordersAudience(env);
+  const { app, resourceServer } = buildOrdersService({ issuer, audience });
+  const server = http.createServer(app);
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(env.ORDERS_PORT || 3001), host, () => resolve(undefined));
+  });
+  const url = `http://localhost:${server.address().port}`;
+  const close = async () => {
+    resourceServer.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(() => resolve(undefined)));
+  };
+
+  print(`orders service listening on ${url} (no database; trusts ${issuer}, audience ${audience})`);
+  print('  GET  /orders        needs scope read, a token for this audience');
+  print('  POST /orders        needs scope write, a token for this audience');
+  print('');
+  print('Get a token for the orders service and call it:');
+  const demo = auth && auth.demo;
+  for (const line of curlCommands(url, issuer, audience, demo && demo.clientId, demo && demo.clientSecret)) print(`  ${line}`);
+  print('');
+  return { name: 'orders service', url, server, close };
+}
+
+module.exports = { buildOrdersService, curlCommands, ordersAudience, start };
+
+if (require.main === module) require('./start').run([module.exports]);
