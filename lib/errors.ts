@@ -1,4 +1,5 @@
 // Typed OAuth errors: one class per RFC 6749 §5.2 / RFC 6750 §3.1 / RFC 8707 / RFC 7009 code, each carrying its HTTP status and headers.
+import { StoreError } from './store/types';
 
 /** Every error code this library can put in an `error` field. */
 export type OAuthErrorCode =
@@ -208,9 +209,14 @@ export class ServerError extends OAuthError {
 }
 
 /**
- * Maps anything thrown to an {@link OAuthError}: OAuth errors pass through, everything else becomes a
- * {@link ServerError} that keeps the original only as `cause`.
+ * Maps anything thrown to an {@link OAuthError}: OAuth errors pass through; a database locked by
+ * another writer is a 503 worth retrying; everything else becomes a {@link ServerError} that keeps the
+ * original only as `cause`.
  */
 export function toOAuthError(err: unknown): OAuthError {
-  return err instanceof OAuthError ? err : new ServerError(err);
+  if (err instanceof OAuthError) return err;
+  if (err instanceof StoreError && err.code === 'busy') {
+    return new TemporarilyUnavailableError('the database is busy; try again', 1, { cause: err });
+  }
+  return new ServerError(err);
 }

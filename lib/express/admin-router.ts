@@ -4,9 +4,8 @@ import { clientView, groupView } from '../core/admin-views';
 import type { AuthorizationServer } from '../core/authorization-server';
 import type { Client, TokenFormat } from '../core/client';
 import { RegistryError, validAudiences, validName, validScopes } from '../core/registry';
-import { InvalidRequestError, OAuthError, TemporarilyUnavailableError } from '../errors';
+import { InvalidRequestError, OAuthError } from '../errors';
 import type { ResolvedAdminRouterOptions } from '../options';
-import { StoreError } from '../store/types';
 import { adminOpenApiDocument } from './admin-openapi';
 import { renderOAuthError, setNoStore } from './render';
 
@@ -284,9 +283,6 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
         ...(err.field === undefined ? {} : { field: err.field }),
       });
       return;
-    }
-    if (err instanceof StoreError && err.code === 'busy') {
-      return renderOAuthError(res, new TemporarilyUnavailableError('the database is busy; try again', 1, { cause: err }), logger);
     }
     renderOAuthError(res, bodyParserError(err) ?? err, logger);
   });

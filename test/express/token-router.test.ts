@@ -4,7 +4,8 @@ import jwt from 'jsonwebtoken';
 import bcrypt from 'bcrypt';
 import express from 'express';
 import { createPublicKey } from 'node:crypto';
-import { createOAuth, type PublicJwk } from '../../lib';
+import Database from 'better-sqlite3';
+import { createOAuth, SqliteStore, type PublicJwk } from '../../lib';
 import { buildApp, ISSUER, memoryLogger, type TestApp } from '../helpers';
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
@@ -379,6 +380,27 @@ describe('token endpoint', () => {
       expect(res.text).not.toMatch(/database|sqlite|at /i);
       expect(logger.lines).toEqual(['error request failed with an internal error']);
       await broken.close();
+    });
+    it('answers a database locked by another writer with 503 temporarily_unavailable and Retry-After', async () => {
+      const { id, secret } = await t.createClient();
+      const store = SqliteStore.open(t.database, { busyTimeoutMs: 50 });
+      const locked = createOAuth({ issuer: ISSUER, store, bcryptCost: 4, logger: memoryLogger() });
+      const app = express();
+      app.use(locked.tokenRouter());
+      // The first token needs a signing key, which is a write; another connection holds the write lock.
+      const other = new Database(t.database);
+      other.exec('BEGIN IMMEDIATE');
+      try {
+        const res = await request(app).post('/oauth/token').auth(id, secret).type('form').send(GRANT);
+        expect(res.status).toBe(503);
+        expect(res.headers['retry-after']).toBe('1');
+        expect(res.body).toEqual({ error: 'temporarily_unavailable', error_description: 'the database is busy; try again' });
+      } finally {
+        other.exec('ROLLBACK');
+        other.close();
+        await locked.close();
+        await store.close();
+      }
     });
   });
 
