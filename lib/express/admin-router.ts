@@ -7,6 +7,7 @@ import { RegistryError, validAudiences, validName, validScopes } from '../core/r
 import { InvalidRequestError, OAuthError } from '../errors';
 import type { ResolvedAdminRouterOptions } from '../options';
 import { adminOpenApiDocument } from './admin-openapi';
+import { bodyParserError } from './body-errors';
 import { renderOAuthError, setNoStore } from './render';
 
 /** The paths this router answers; its guard and error handler apply to nothing else of the host app. */
@@ -67,21 +68,6 @@ const requireJson: RequestHandler = (req, _res, next) => {
       : undefined,
   );
 };
-
-/** Maps body-parser's failures (it sets `type`) to a 4xx naming the problem. */
-function bodyParserError(err: unknown): OAuthError | undefined {
-  switch ((err as { type?: unknown } | null)?.type) {
-    case 'entity.parse.failed':
-      return new InvalidRequestError('the request body is not valid JSON', { cause: err });
-    case 'entity.too.large':
-      return new InvalidRequestError('the request body is too large', { status: 413, cause: err });
-    case 'charset.unsupported':
-    case 'encoding.unsupported':
-      return new InvalidRequestError('the request body encoding is not supported', { status: 415, cause: err });
-    default:
-      return undefined;
-  }
-}
 
 /**
  * Builds the admin API of `server` behind `guard` (a `requireScope(...)` handler). Mount it under
@@ -284,7 +270,7 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
       });
       return;
     }
-    renderOAuthError(res, bodyParserError(err) ?? err, logger);
+    renderOAuthError(res, bodyParserError(err, 'the request body is not valid JSON') ?? err, logger);
   });
   return router;
 }

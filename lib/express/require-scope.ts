@@ -5,6 +5,7 @@ import { hasAllScopes, hasAnyScope } from '../core/scope';
 import type { AccessTokenClaims, VerifiedAccessToken } from '../core/tokens';
 import { BearerTokenMissingError, InsufficientScopeError, InvalidRequestError, OAuthError, toOAuthError } from '../errors';
 import { resolveRequiredScopes, type GuardOptions, type Logger } from '../options';
+import { bodyParserError } from './body-errors';
 
 /** What a guard puts on `req.auth` when the token is good. */
 export interface AuthInfo {
@@ -78,7 +79,7 @@ function bodyToken(req: Request, res: Response): Promise<string | undefined> {
   if (req.method === 'GET' || !req.is(FORM)) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
     parseForm(req, res, (err?: unknown) => {
-      if (err) return reject(new InvalidRequestError('the request body is malformed', { cause: err }));
+      if (err) return reject(bodyParserError(err) ?? new InvalidRequestError('the request body is malformed', { cause: err }));
       const value = (req.body as Record<string, unknown> | undefined)?.access_token;
       if (value === undefined) return resolve(undefined);
       if (typeof value !== 'string' || !/^[A-Za-z0-9\-._~+/]+=*$/.test(value)) {

@@ -11,6 +11,7 @@ import {
   type OAuthErrorOptions,
 } from '../errors';
 import { BASIC, BODY, createClientPassport, parseBasicCredentials } from '../passport/strategies';
+import { bodyParserError } from './body-errors';
 import { renderOAuthError, setNoStore } from './render';
 import { INTROSPECTION_PATH, mountMetadata, REVOCATION_PATH } from './metadata';
 import { introspectionHandler, revocationHandler, type ClientEndpointHandler } from './token-management';
@@ -23,22 +24,6 @@ const MAX_PARAMETERS = 32;
 const URI_FORBIDDEN = ['client_secret', 'client_id'];
 
 type Form = Record<string, string>;
-
-/** Maps body-parser's failures (it sets `type`) to `invalid_request` with a fitting HTTP status. */
-function bodyError(err: unknown): OAuthError {
-  const type = (err as { type?: unknown } | null)?.type;
-  switch (type) {
-    case 'entity.too.large':
-      return new InvalidRequestError('the request body is too large', { status: 413, cause: err });
-    case 'parameters.too.many':
-      return new InvalidRequestError('the request body has too many parameters', { status: 413, cause: err });
-    case 'charset.unsupported':
-    case 'encoding.unsupported':
-      return new InvalidRequestError('the request body encoding is not supported', { status: 415, cause: err });
-    default:
-      return new InvalidRequestError('the request body is malformed', { cause: err });
-  }
-}
 
 /**
  * RFC 6749 §3.2: every parameter at most once; §3.1: an empty value counts as absent. A repeated
@@ -88,7 +73,7 @@ export function createTokenRouter(server: AuthorizationServer): Router {
   function parse(req: Request, res: Response): Promise<Form> {
     return new Promise((resolve, reject) => {
       parseForm(req, res, (err?: unknown) => {
-        if (err) return reject(bodyError(err));
+        if (err) return reject(bodyParserError(err) ?? new InvalidRequestError('the request body is malformed', { cause: err }));
         try {
           resolve(readForm(req.body));
         } catch (e) {
