@@ -34,3 +34,4 @@ export type { SigningAlgorithm, PublicJwk } from './core/keys';
 export { SqliteStore, openSqliteDatabase } from './store/sqlite';
 export { StoreError } from './store/types';
 export type { Store, ClientStore, KeyStore, ChangeFeed, NewClient, ClientChanges, SecretRotation } from './store/types';
+export { CachingTokenVerifier } from './core/token-cache';

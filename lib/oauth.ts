@@ -3,6 +3,7 @@ import type { Router } from 'express';
 import { AuthorizationServer } from './core/authorization-server';
 import type { AuditEmitter } from './core/events';
 import type { ClientRegistry } from './core/registry';
+import { CachingTokenVerifier } from './core/token-cache';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
 import { createTokenRouter } from './express/token-router';
 import { resolveGuardOptions, resolveOptions, type GuardOptions, type OAuthOptions } from './options';
@@ -26,10 +27,23 @@ export interface OAuth {
 
 /** Binds a guard's options to a local authorization server: options checked now, verification in memory. */
 export function localGuardBinder(server: AuthorizationServer): (options: GuardOptions) => () => GuardRuntime {
+  // Guards that verify alike share one cache, so a token verified on one route is known on the others.
+  const caches = new Map<string, CachingTokenVerifier>();
   return (options) => {
     const resolved = resolveGuardOptions(options, server.options);
+    const cacheKey = JSON.stringify([resolved.audience, resolved.acceptScp, resolved.tokenCacheSize]);
+    let verifier = caches.get(cacheKey);
+    if (!verifier) {
+      const cache = new CachingTokenVerifier(
+        { verify: (token) => server.verifyAccessToken(token, resolved) },
+        { maxEntries: resolved.tokenCacheSize, now: server.options.clock },
+      );
+      server.changes.subscribe(() => cache.clear());
+      caches.set(cacheKey, cache);
+      verifier = cache;
+    }
     const runtime: GuardRuntime = {
-      verifier: { verify: (token) => server.verifyAccessToken(token, resolved) },
+      verifier,
       realm: resolved.realm,
       allowBodyToken: resolved.allowBodyToken,
       logger: server.options.logger,

@@ -39,6 +39,10 @@ export interface OAuthOptions {
   clock?: () => number;
   /** Where warnings and internal errors go. */
   logger?: Logger;
+  /** How many bcrypt-verified client secrets to remember (as keyed hashes) so returning clients skip bcrypt; 0 turns it off. */
+  verifiedSecretCacheSize?: number;
+  /** Seconds a remembered secret verification counts before bcrypt runs again. */
+  verifiedSecretMaxAge?: number;
 }
 
 /** Options of one `requireScope()` guard. */
@@ -51,6 +55,8 @@ export interface GuardOptions {
   acceptScp?: boolean;
   /** Realm of this guard's challenges; default: the instance's `realm`. */
   realm?: string;
+  /** How many verified tokens the guard remembers (each until its `exp`); 0 turns the cache off. */
+  tokenCacheSize?: number;
 }
 
 /** Used until an issuer is configured; a warning says so once. */
@@ -69,6 +75,9 @@ export const DEFAULTS = {
   syncInterval: 500,
   allowBodyToken: false,
   acceptScp: false,
+  verifiedSecretCacheSize: 10_000,
+  verifiedSecretMaxAge: 3600,
+  tokenCacheSize: 10_000,
 } as const;
 
 export interface ResolvedOptions {
@@ -87,6 +96,8 @@ export interface ResolvedOptions {
   syncInterval: number;
   clock: () => number;
   logger: Logger;
+  verifiedSecretCacheSize: number;
+  verifiedSecretMaxAge: number;
 }
 
 export interface ResolvedGuardOptions {
@@ -94,6 +105,7 @@ export interface ResolvedGuardOptions {
   allowBodyToken: boolean;
   acceptScp: boolean;
   realm: string;
+  tokenCacheSize: number;
 }
 
 const consoleLogger: Logger = {
@@ -186,6 +198,10 @@ export function resolveOptions(options: OAuthOptions = {}): ResolvedOptions {
     syncInterval: positiveInteger(options.syncInterval ?? DEFAULTS.syncInterval, 'syncInterval', 10, 3_600_000),
     clock: options.clock ?? Date.now,
     logger,
+    verifiedSecretCacheSize: positiveInteger(
+      options.verifiedSecretCacheSize ?? DEFAULTS.verifiedSecretCacheSize, 'verifiedSecretCacheSize', 0, 10_000_000,
+    ),
+    verifiedSecretMaxAge: positiveInteger(options.verifiedSecretMaxAge ?? DEFAULTS.verifiedSecretMaxAge, 'verifiedSecretMaxAge', 1, 86_400),
   };
 }
 
@@ -202,6 +218,7 @@ export function resolveGuardOptions(options: GuardOptions, instance: ResolvedOpt
     allowBodyToken: Boolean(options.allowBodyToken ?? DEFAULTS.allowBodyToken),
     acceptScp: Boolean(options.acceptScp ?? DEFAULTS.acceptScp),
     realm: realmOption(options.realm ?? instance.realm, 'realm'),
+    tokenCacheSize: positiveInteger(options.tokenCacheSize ?? DEFAULTS.tokenCacheSize, 'tokenCacheSize', 0, 10_000_000),
   };
 }
 

@@ -8,6 +8,7 @@ import { AuditEmitter } from './events';
 import { buildClaims, checkClientMayUseGrant, checkGrantType, decideScopes, type TokenRequestParams, type TokenResponse } from './grant';
 import { KeyRing } from './keyring';
 import { ClientRegistry } from './registry';
+import { SecretMemory } from './secret-memory';
 import { SecretVerifier } from './secrets';
 import { signAccessToken, verifyAccessToken, type VerifiedAccessToken } from './tokens';
 import { SIGNING_ALGORITHMS } from './keys';
@@ -39,7 +40,8 @@ export class AuthorizationServer {
     this.keys = new KeyRing(store, options.signingAlgorithm, now);
     this.registry = new ClientRegistry(store, { bcryptCost: options.bcryptCost, now }, this.events);
     const verifier = new SecretVerifier(options.bcryptCost);
-    this.authenticator = new ClientAuthenticator(store, verifier, now);
+    const memory = new SecretMemory(options.verifiedSecretCacheSize, options.verifiedSecretMaxAge * 1000, now);
+    this.authenticator = new ClientAuthenticator(store, verifier, now, memory);
     this.changes = new ChangeWatcher(store, options.syncInterval, (err) =>
       options.logger.error('could not check the store for changes', err),
     );

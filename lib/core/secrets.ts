@@ -49,14 +49,19 @@ export class SecretVerifier {
    * client, or a client without a secret) it still runs one bcrypt comparison and resolves false.
    */
   async verify(secret: string, hashes: readonly string[]): Promise<boolean> {
+    return (await this.match(secret, hashes)) !== undefined;
+  }
+
+  /** Like {@link SecretVerifier.verify}, but resolves the hash that matched (undefined when none did). */
+  async match(secret: string, hashes: readonly string[]): Promise<string | undefined> {
     if (hashes.length === 0) {
       await bcrypt.compare(secret, await this.getDummyHash());
-      return false;
+      return undefined;
     }
     for (const hash of hashes) {
-      if (await bcrypt.compare(secret, hash)) return true;
+      if (await bcrypt.compare(secret, hash)) return hash;
     }
-    return false;
+    return undefined;
   }
 
   private getDummyHash(): Promise<string> {
