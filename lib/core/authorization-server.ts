@@ -77,7 +77,7 @@ export class AuthorizationServer {
       nowMs: this.options.clock(),
       lifetimeSeconds: this.options.accessTokenLifetime,
     });
-    const accessToken = signAccessToken(claims, key);
+    const accessToken = await signAccessToken(claims, key);
     this.events.record('token.issued', {
       clientId: client.id,
       scopes,
