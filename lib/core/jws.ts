@@ -1,4 +1,4 @@
-// JWS compact serialization (RFC 7515 §7.1) signed with node:crypto: RS256 on libuv's thread pool, ES256 on the loop.
+// JWS compact serialization (RFC 7515 §7.1) signed with node:crypto on libuv's thread pool, off the event loop.
 import { sign, type KeyObject } from 'node:crypto';
 import type { SigningAlgorithm } from './keys';
 
@@ -13,26 +13,20 @@ function keyFits(alg: SigningAlgorithm, key: KeyObject): boolean {
 }
 
 /**
- * Signs `payload` as a compact JWS. jsonwebtoken has no way to sign off the event loop (its callback
- * form signs synchronously), and an RS256 signature costs about half a millisecond of CPU, so RS256 uses
- * the callback form of `crypto.sign`, which runs on libuv's thread pool. An ES256 signature costs about
- * 50 µs, less than handing it to the pool, so it is made in place; `ieee-p1363` gives the fixed-size
- * r || s form RFC 7518 §3.4 requires (OpenSSL's default is DER). RS256 is RSASSA-PKCS1-v1_5 with
- * SHA-256 (RFC 7518 §3.3), OpenSSL's default padding for an RSA key. jsonwebtoken still verifies.
+ * Signs `payload` as a compact JWS on libuv's thread pool (the callback form of `crypto.sign`).
+ * jsonwebtoken cannot sign off the event loop (its callback form signs synchronously); an RS256
+ * signature costs about half a millisecond of CPU and an ES256 one about 50 µs (100 µs through
+ * jsonwebtoken). Measured under load (bench/README.md), signing ES256 in place was several times slower
+ * than handing it to the pool, which also lets signatures use other cores. RS256 is RSASSA-PKCS1-v1_5
+ * with SHA-256 (RFC 7518 §3.3, OpenSSL's default padding for an RSA key); ES256 uses `ieee-p1363`, the
+ * fixed-size r || s form RFC 7518 §3.4 requires (OpenSSL's default is DER). jsonwebtoken still verifies.
  */
 export function signJws(header: { alg: SigningAlgorithm; [name: string]: unknown }, payload: object, key: KeyObject): Promise<string> {
   if (!keyFits(header.alg, key)) return Promise.reject(new TypeError(`the signing key does not fit ${header.alg}`));
   const signingInput = `${base64urlJson(header)}.${base64urlJson(payload)}`;
-  const data = Buffer.from(signingInput);
-  if (header.alg === 'ES256') {
-    try {
-      return Promise.resolve(`${signingInput}.${sign('sha256', data, { key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
+  const signingKey = header.alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' as const } : key;
   return new Promise((resolve, reject) => {
-    sign('sha256', data, key, (err, signature) => {
+    sign('sha256', Buffer.from(signingInput), signingKey, (err, signature) => {
       if (err) reject(err);
       else resolve(`${signingInput}.${signature.toString('base64url')}`);
     });

@@ -52,7 +52,7 @@ export function newTokenId(): string {
   return randomBytes(16).toString('base64url');
 }
 
-/** Signs an RFC 9068 access token with `typ: at+jwt` and the key's `kid`, off the event loop for RS256 (see {@link signJws}). */
+/** Signs an RFC 9068 access token with `typ: at+jwt` and the key's `kid`, off the event loop (see {@link signJws}). */
 export function signAccessToken(claims: AccessTokenClaims, key: LoadedKey): Promise<string> {
   if (!key.privateKey) return Promise.reject(new Error(`signing key ${key.kid} has no private part`));
   return signJws({ alg: key.alg, typ: 'at+jwt', kid: key.kid }, claims, key.privateKey);
