@@ -22,6 +22,14 @@ async function main() {
   try {
     const { client } = await oauth.registry.create({ name: 'memory', scopes: 'read' });
     const guard = oauth.requireScope('read');
+    let cache;
+    const guardCacheSize = () => cache?.size ?? '?';
+    // The guard's verifier is the token cache; reach it through the runtime the guard binds on first use.
+    const original = lib.CachingTokenVerifier.prototype.verify;
+    lib.CachingTokenVerifier.prototype.verify = function verify(token) {
+      cache = this;
+      return original.call(this, token);
+    };
     const mb = (bytes) => Math.round(bytes / 2 ** 20);
     console.log(`guard sees ${TOKENS.toLocaleString('en-US')} distinct tokens; token cache size ${lib.DEFAULTS.tokenCacheSize}; ceiling ${RSS_CEILING_MB} MB`);
     const started = Date.now();
@@ -34,7 +42,10 @@ async function main() {
       if (i % 100_000 === 0 || i === TOKENS) {
         const rss = process.memoryUsage().rss;
         peak = Math.max(peak, rss);
-        console.log(`${i.toLocaleString('en-US').padStart(9)} tokens: RSS ${mb(rss)} MB, heap ${mb(process.memoryUsage().heapUsed)} MB (${Math.round((Date.now() - started) / 1000)} s)`);
+        // With --expose-gc, the live heap after a full collection shows what is retained, not garbage not yet swept.
+        global.gc?.();
+        const live = global.gc ? `, live heap after GC ${mb(process.memoryUsage().heapUsed)} MB` : '';
+        console.log(`${i.toLocaleString('en-US').padStart(9)} tokens: RSS ${mb(rss)} MB${live}, cached tokens ${guardCacheSize()} (${Math.round((Date.now() - started) / 1000)} s)`);
       }
     }
     const peakMB = Math.max(mb(peak), Math.round(process.resourceUsage().maxRSS / 1024));

@@ -43,6 +43,8 @@ export interface OAuthOptions {
   verifiedSecretCacheSize?: number;
   /** Seconds a remembered secret verification counts before bcrypt runs again. */
   verifiedSecretMaxAge?: number;
+  /** Most bcrypt comparisons in flight at once, so they never hold every thread of libuv's pool (which also signs tokens). */
+  bcryptConcurrency?: number;
 }
 
 /** Options of one `requireScope()` guard. */
@@ -77,6 +79,7 @@ export const DEFAULTS = {
   acceptScp: false,
   verifiedSecretCacheSize: 10_000,
   verifiedSecretMaxAge: 3600,
+  bcryptConcurrency: 2,
   tokenCacheSize: 10_000,
 } as const;
 
@@ -98,6 +101,7 @@ export interface ResolvedOptions {
   logger: Logger;
   verifiedSecretCacheSize: number;
   verifiedSecretMaxAge: number;
+  bcryptConcurrency: number;
 }
 
 export interface ResolvedGuardOptions {
@@ -202,6 +206,7 @@ export function resolveOptions(options: OAuthOptions = {}): ResolvedOptions {
       options.verifiedSecretCacheSize ?? DEFAULTS.verifiedSecretCacheSize, 'verifiedSecretCacheSize', 0, 10_000_000,
     ),
     verifiedSecretMaxAge: positiveInteger(options.verifiedSecretMaxAge ?? DEFAULTS.verifiedSecretMaxAge, 'verifiedSecretMaxAge', 1, 86_400),
+    bcryptConcurrency: positiveInteger(options.bcryptConcurrency ?? DEFAULTS.bcryptConcurrency, 'bcryptConcurrency', 1, 1024),
   };
 }
 

@@ -39,7 +39,7 @@ export class AuthorizationServer {
     this.events = new AuditEmitter(now, (err) => options.logger.error('an audit event listener failed', err));
     this.keys = new KeyRing(store, options.signingAlgorithm, now);
     this.registry = new ClientRegistry(store, { bcryptCost: options.bcryptCost, now }, this.events);
-    const verifier = new SecretVerifier(options.bcryptCost);
+    const verifier = new SecretVerifier(options.bcryptCost, options.bcryptConcurrency);
     const memory = new SecretMemory(options.verifiedSecretCacheSize, options.verifiedSecretMaxAge * 1000, now);
     this.authenticator = new ClientAuthenticator(store, verifier, now, memory);
     this.changes = new ChangeWatcher(store, options.syncInterval, (err) =>

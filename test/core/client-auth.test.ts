@@ -155,3 +155,30 @@ describe('remembered secret verification', () => {
     expect(compare).toHaveBeenCalledTimes(2);
   });
 });
+
+describe('bcrypt concurrency', () => {
+  it('keeps at most bcryptConcurrency comparisons in flight and runs the rest in turn', async () => {
+    await t.close();
+    t = await buildApp({ bcryptConcurrency: 1, verifiedSecretCacheSize: 0 });
+    const { id, secret } = await t.createClient();
+    let inFlight = 0;
+    let most = 0;
+    const real = compare.getMockImplementation() ?? jest.requireActual<typeof bcrypt>('bcrypt').compare;
+    compare.mockImplementation(async (...args: Parameters<typeof bcrypt.compare>) => {
+      most = Math.max(most, ++inFlight);
+      try {
+        return await (real as (...a: unknown[]) => Promise<boolean>)(...args);
+      } finally {
+        inFlight--;
+      }
+    });
+    const statuses = await Promise.all([1, 2, 3, 4].map(async () => (await tokenRequest(id, secret)).status));
+    expect(statuses).toEqual([200, 200, 200, 200]);
+    expect(compare).toHaveBeenCalledTimes(4);
+    expect(most).toBe(1);
+  });
+
+  it('rejects a bcryptConcurrency below 1 at construction', async () => {
+    await expect(buildApp({ bcryptConcurrency: 0 })).rejects.toThrow(TypeError);
+  });
+});
