@@ -11,7 +11,7 @@ function renderChart(run, title = 'Throughput relative to a bare Express route (
   const barMax = 420;
   const rowH = 26;
   const top = 44;
-  const width = label + barMax + 90;
+  const width = label + barMax + 170;
   const height = top + rows.length * rowH + 30;
   const max = Math.max(1, ...rows.map((r) => r.xBare));
   const out = [
