@@ -1,13 +1,16 @@
 // One benchmark server per process: builds the app of one case (ours or a peer's), reports its port, event-loop delay and peak RSS over IPC.
 'use strict';
 const { createPublicKey, randomBytes } = require('node:crypto');
+const { createRequire } = require('node:module');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
 const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..');
-/** Every case uses the library's Express (5.x), not the 4.x a peer's peer dependency pulled into bench/node_modules. */
+/** Every case uses the library's Express (5.x), not the 4.x a peer's peer dependency pulled into bench/peers. */
 const express = require(require.resolve('express', { paths: [ROOT] }));
 const lib = require(path.join(ROOT, 'dist'));
+/** The peers are installed apart, in bench/peers (see bench/README.md). */
+const peer = createRequire(path.join(__dirname, 'peers', 'package.json'));
 
 const config = JSON.parse(process.env.BENCH_CONFIG);
 const { issuer } = config;
@@ -64,7 +67,7 @@ const CASES = {
   },
 
   async oauth2orize(app) {
-    const oauth2orize = require('oauth2orize');
+    const oauth2orize = peer('oauth2orize');
     const { Passport } = require('passport');
     const { BasicStrategy } = require('passport-http');
     const ClientPasswordStrategy = require('passport-oauth2-client-password').Strategy;
@@ -91,7 +94,7 @@ const CASES = {
   },
 
   async 'node-oauth'(app) {
-    const OAuth2Server = require('@node-oauth/oauth2-server');
+    const OAuth2Server = peer('@node-oauth/oauth2-server');
     const { store, key, jwt, bcrypt } = await peerContext();
     const sign = peerSigner(jwt, key);
     const verify = peerVerify(store, bcrypt);
@@ -128,14 +131,14 @@ const CASES = {
   },
 
   async 'jwt-bearer'(app, port) {
-    const { auth, requiredScopes } = require('express-oauth2-jwt-bearer');
+    const { auth, requiredScopes } = peer('express-oauth2-jwt-bearer');
     app.get('/jwks', (_req, res) => res.json({ keys: config.jwks }));
     app.get('/api/items', auth({ issuer, audience: issuer, jwksUri: `http://127.0.0.1:${port()}/jwks` }), requiredScopes('read'), items);
   },
 
   async 'express-jwt'(app) {
-    const { expressjwt } = require('express-jwt');
-    const jwtAuthz = require('express-jwt-authz');
+    const { expressjwt } = peer('express-jwt');
+    const jwtAuthz = peer('express-jwt-authz');
     const secret = createPublicKey({ key: config.jwks[0], format: 'jwk' });
     app.get(
       '/api/items',

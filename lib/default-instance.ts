@@ -2,10 +2,21 @@
 import type { Router } from 'express';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
 import { createOAuth, localGuardBinder, type OAuth } from './oauth';
-import { resolveGuardOptions, resolveOptions, type GuardOptions, type OAuthOptions } from './options';
+import {
+  resolveGuardOptions,
+  resolveOptions,
+  resolveResourceServerOptions,
+  type AdminRouterOptions,
+  type GuardOptions,
+  type OAuthOptions,
+} from './options';
+import type { RemoteIssuer } from './core/remote-issuer';
+import { remoteGuardRuntime, remoteIssuerFor } from './resource-server';
 
 let instance: OAuth | undefined;
 let instanceOptions: OAuthOptions | undefined;
+/** Remote issuers named by `requireScope(..., { issuer })`, one per issuer so guards share their keys. */
+const remoteIssuers = new Map<string, RemoteIssuer>();
 
 /**
  * The process-wide default instance, created on first use from `OAUTH_DB` and `OAUTH_ISSUER`
@@ -21,16 +32,23 @@ export function defaultOAuth(options?: OAuthOptions): OAuth {
   const env: OAuthOptions = {};
   if (process.env.OAUTH_DB) env.database = process.env.OAUTH_DB;
   if (process.env.OAUTH_ISSUER) env.issuer = process.env.OAUTH_ISSUER;
-  instance = createOAuth({ ...env, ...options });
+  // An option given as `undefined` is not given: it must not hide the environment's value.
+  const explicit = Object.fromEntries(Object.entries(options ?? {}).filter(([, value]) => value !== undefined));
+  instance = createOAuth({ ...env, ...explicit });
   instanceOptions = options;
   return instance;
 }
 
-/** Closes and forgets the default instance (for tests and graceful shutdown). */
+/**
+ * Closes and forgets the default instance (for tests and graceful shutdown). Middlewares made from
+ * it stay bound to the closed instance: build the app again after a new default instance is created.
+ */
 export async function closeDefaultOAuth(): Promise<void> {
   const closing = instance;
   instance = undefined;
   instanceOptions = undefined;
+  for (const issuer of remoteIssuers.values()) issuer.close();
+  remoteIssuers.clear();
   await closing?.close();
 }
 
@@ -45,6 +63,18 @@ export function tokenRouter(options?: OAuthOptions): Router {
 }
 
 /**
+ * The admin API of the default instance (clients and groups as JSON, OpenAPI at `GET /openapi.json`),
+ * guarded by `requireScope('oauth:admin')` by default.
+ *
+ * @example
+ * app.use(tokenRouter());
+ * app.use('/admin', adminRouter()); // an operator's tool is a client with the oauth:admin scope
+ */
+export function adminRouter(options?: AdminRouterOptions): Router {
+  return defaultOAuth().adminRouter(options);
+}
+
+/**
  * Guards a route with the default instance: the bearer token must carry every named scope.
  * `requireScope.any(...)` needs one of them. Options may follow the scopes.
  *
@@ -52,9 +82,29 @@ export function tokenRouter(options?: OAuthOptions): Router {
  * app.get('/api/items', requireScope('read'), handler);
  * app.post('/api/items', requireScope('write'), handler);
  * app.delete('/api/items/:id', requireScope.any('admin', 'delete'), handler);
+ * // In a service without a database, checking the tokens of an issuer in another process:
+ * app.get('/orders', requireScope('read', { issuer: 'https://auth.internal', audience: 'orders' }), handler);
  */
 export const requireScope: RequireScope = createRequireScope((options: GuardOptions) => {
-  resolveGuardOptions(options, resolveOptions({})); // validate when the route is defined
+  if (options.issuer !== undefined) {
+    const { audience, ...rest } = options;
+    const resolved = resolveResourceServerOptions({ ...rest, issuer: options.issuer, audience: audience as string });
+    let issuer = remoteIssuers.get(resolved.issuer);
+    if (!issuer) remoteIssuers.set(resolved.issuer, (issuer = remoteIssuerFor(resolved)));
+    const runtime = remoteGuardRuntime(issuer, resolved);
+    return () => runtime;
+  }
+  const defaults = resolveOptions({});
+  resolveGuardOptions(options, defaults); // validate when the route is defined
   let bound: (() => GuardRuntime) | undefined;
-  return () => (bound ??= localGuardBinder(defaultOAuth().server)(options))();
+  return () => {
+    try {
+      return (bound ??= localGuardBinder(defaultOAuth().server)(options))();
+    } catch (err) {
+      // The request becomes a bare server_error; without an instance there is no configured logger,
+      // so the default one says why (a bad OAUTH_ISSUER, an unopenable OAUTH_DB).
+      defaults.logger.error('the default instance could not be created', err);
+      throw err;
+    }
+  };
 });

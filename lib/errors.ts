@@ -25,6 +25,17 @@ export interface OAuthErrorOptions {
 }
 
 /**
+ * RFC 6749 §5.2: `error_description` MUST NOT include characters outside %x20-21 / %x23-5B / %x5D-7E.
+ * A section sign in a message becomes the word, `"` becomes `'`, anything else outside the set goes.
+ */
+function errorDescription(message: string): string {
+  return message
+    .replace(/§\s*/g, 'section ')
+    .replace(/"/g, "'")
+    .replace(/[^\x20\x21\x23-\x5B\x5D-\x7E]/g, '');
+}
+
+/**
  * Base of every error this library raises on purpose. `status`, `headers` and `expose` follow the
  * conventions of Express's error handler (and http-errors), so an app's own error handler can render
  * it; {@link OAuthError.toJSON} gives the RFC 6749 §5.2 body `{ error, error_description }`.
@@ -56,10 +67,25 @@ export class OAuthError extends Error {
 
   /** The RFC 6749 §5.2 / RFC 6750 §3 JSON body. */
   toJSON(): { error?: OAuthErrorCode; error_description?: string } {
+    const description = errorDescription(this.message);
     return {
       ...(this.error === null ? {} : { error: this.error }),
-      ...(this.message ? { error_description: this.message } : {}),
+      ...(description ? { error_description: description } : {}),
     };
+  }
+
+  /**
+   * What `console.error(err)` prints, and Express 5's default handler calls it on every error. A
+   * rejected request is an expected outcome: one line, never the `cause`'s stack trace (Node's default
+   * inspection prints it). Only a {@link ServerError}, a real failure, shows its cause to the operator.
+   */
+  [Symbol.for('nodejs.util.inspect.custom')](
+    _depth: number,
+    options: object,
+    inspect: (value: unknown, options: object) => string,
+  ): string {
+    const line = `${this.name}: ${this.message} (${this.status}${this.error === null ? '' : ` ${this.error}`})`;
+    return this.expose || this.cause === undefined ? line : `${line}\n[cause]: ${inspect(this.cause, options)}`;
   }
 }
 
@@ -144,6 +170,21 @@ export class UnsupportedTokenTypeError extends OAuthError {
 export class TemporarilyUnavailableError extends OAuthError {
   constructor(description: string, retryAfterSeconds: number, options?: OAuthErrorOptions) {
     super('temporarily_unavailable', description, 503, {
+      ...options,
+      headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))), ...(options?.headers ?? {}) },
+    });
+  }
+}
+
+/**
+ * Client authentication refused before any secret was compared, because the address or the
+ * client id failed too often (see `addressFailureLimit` / `clientFailureLimit`). 429 with
+ * `Retry-After` (RFC 6585 §4) and the RFC 6749 §5.2 code `invalid_client`: a client library
+ * treats it as an authentication failure, and the status tells it to wait instead of retrying.
+ */
+export class TooManyAttemptsError extends OAuthError {
+  constructor(description: string, retryAfterSeconds: number, options?: OAuthErrorOptions) {
+    super('invalid_client', description, 429, {
       ...options,
       headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))), ...(options?.headers ?? {}) },
     });

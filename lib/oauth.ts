@@ -4,9 +4,18 @@ import { AuthorizationServer } from './core/authorization-server';
 import type { AuditEmitter } from './core/events';
 import type { ClientRegistry } from './core/registry';
 import { CachingTokenVerifier } from './core/token-cache';
+import type { GroupRegistry } from './core/group-registry';
+import { createAdminRouter } from './express/admin-router';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
 import { createTokenRouter } from './express/token-router';
-import { resolveGuardOptions, resolveOptions, type GuardOptions, type OAuthOptions } from './options';
+import {
+  resolveAdminRouterOptions,
+  resolveGuardOptions,
+  resolveOptions,
+  type AdminRouterOptions,
+  type GuardOptions,
+  type OAuthOptions,
+} from './options';
 import { SqliteStore } from './store/sqlite';
 
 /** An authorization server and the middlewares bound to it. */
@@ -15,10 +24,17 @@ export interface OAuth {
   readonly server: AuthorizationServer;
   /** Client administration (create, rotate, disable, ...), as the CLI uses it. */
   readonly registry: ClientRegistry;
+  /** Groups and memberships (create, set scopes, add a client, ...), as the CLI uses them. */
+  readonly groups: GroupRegistry;
   /** Audit events: `oauth.events.on('audit', (event) => ...)`. */
   readonly events: AuditEmitter;
   /** The token endpoint (and, later, its companion endpoints) as a router to `app.use()`. */
   tokenRouter(): Router;
+  /**
+   * The admin API (JSON REST over clients and groups, OpenAPI at `GET /openapi.json`), guarded by
+   * `requireScope('oauth:admin')` unless `options.scope` names another scope.
+   */
+  adminRouter(options?: AdminRouterOptions): Router;
   /** Guards that verify this instance's tokens in memory. */
   readonly requireScope: RequireScope;
   /** Stops background work and closes the database this instance opened. */
@@ -32,18 +48,20 @@ export function localGuardBinder(server: AuthorizationServer): (options: GuardOp
   return (options) => {
     const resolved = resolveGuardOptions(options, server.options);
     const cacheKey = JSON.stringify([resolved.audience, resolved.acceptScp, resolved.tokenCacheSize]);
-    let verifier = caches.get(cacheKey);
-    if (!verifier) {
-      const cache = new CachingTokenVerifier(
-        { verify: (token) => server.verifyAccessToken(token, resolved) },
+    let cache = caches.get(cacheKey);
+    if (!cache) {
+      const created = new CachingTokenVerifier(
+        { verify: (token) => server.readToken(token, resolved.audience, resolved.acceptScp) },
         { maxEntries: resolved.tokenCacheSize, now: server.options.clock },
       );
-      server.changes.subscribe(() => cache.clear());
-      caches.set(cacheKey, cache);
-      verifier = cache;
+      server.changes.subscribe(() => created.clear());
+      caches.set(cacheKey, created);
+      cache = created;
     }
+    const verified = cache;
     const runtime: GuardRuntime = {
-      verifier,
+      // The cache spares the signature check; revocation (in memory) is still checked on every request.
+      verifier: { verify: async (token) => server.assertNotRevoked(await verified.verify(token)) },
       realm: resolved.realm,
       allowBodyToken: resolved.allowBodyToken,
       logger: server.options.logger,
@@ -62,15 +80,22 @@ export function localGuardBinder(server: AuthorizationServer): (options: GuardOp
  * app.get('/api/items', oauth.requireScope('read'), handler);
  */
 export function createOAuth(options: OAuthOptions = {}): OAuth {
-  const resolved = resolveOptions(options);
+  // The entry point reads NODE_ENV once (and nothing below it does): production turns requireTls on.
+  const resolved = resolveOptions(options, { nodeEnv: process.env.NODE_ENV });
   const store = resolved.store ?? SqliteStore.open(resolved.database);
   const server = new AuthorizationServer(resolved, store);
+  const requireScope = createRequireScope(localGuardBinder(server));
   return {
     server,
     registry: server.registry,
+    groups: server.groups,
     events: server.events,
     tokenRouter: () => createTokenRouter(server),
-    requireScope: createRequireScope(localGuardBinder(server)),
+    adminRouter: (adminOptions) => {
+      const resolvedAdmin = resolveAdminRouterOptions(adminOptions);
+      return createAdminRouter(server, requireScope(resolvedAdmin.scope, resolvedAdmin.guard), resolvedAdmin);
+    },
+    requireScope,
     close: () => server.close(),
   };
 }

@@ -1,6 +1,7 @@
 // Options of the instance and the guard: their types, the one DEFAULTS object, and resolution with TypeError on misuse.
+import { availableParallelism } from 'node:os';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './core/keys';
-import { normalizeScopes } from './core/scope';
+import { isScopeToken, normalizeScopes } from './core/scope';
 import type { Store } from './store/types';
 
 /** Where the library reports what an operator should see. Never given a secret or a token. */
@@ -43,8 +44,32 @@ export interface OAuthOptions {
   verifiedSecretCacheSize?: number;
   /** Seconds a remembered secret verification counts before bcrypt runs again. */
   verifiedSecretMaxAge?: number;
-  /** Most bcrypt comparisons in flight at once, so they never hold every thread of libuv's pool (which also signs tokens). */
-  bcryptConcurrency?: number;
+  /** Scopes advertised as `scopes_supported` in the RFC 8414 metadata; omitted when not set. */
+  scopesSupported?: readonly string[];
+  /** Scope a client needs to call the introspection endpoint (RFC 7662 §2.1). */
+  introspectionScope?: string;
+  /** Issue opaque reference tokens to every client (`'reference'`), or only to clients whose `tokenFormat` says so (`'jwt'`). */
+  tokenFormat?: 'jwt' | 'reference';
+  /** Rotate the signing key automatically once the active key is this many days old; off when unset. */
+  keyRotationDays?: number;
+  /** Largest total size of a token request's headers, in bytes (431 beyond it). */
+  headerLimit?: number;
+  /** Refuse token requests that did not arrive over TLS (`req.secure`, which honours Express's `trust proxy`). Default: true when `NODE_ENV=production`. */
+  requireTls?: boolean;
+  /** Failed client authentications one address may make per `addressFailureWindow` before it is refused (429) until the window passes; 0 turns the limit off. */
+  addressFailureLimit?: number;
+  /** Window of `addressFailureLimit`, in seconds. */
+  addressFailureWindow?: number;
+  /** Failed authentications for one `client_id` (from any address) per `clientFailureWindow` before that id backs off; 0 turns the limit off. */
+  clientFailureLimit?: number;
+  /** Window of `clientFailureLimit`, in seconds. */
+  clientFailureWindow?: number;
+  /** Longest back-off of a `client_id`, in seconds: it starts at 1 s and doubles each time the limit is hit again. */
+  clientMaxBackoff?: number;
+  /** bcrypt comparisons allowed in flight at once; default: the number of CPU cores. */
+  maxConcurrentAuthentications?: number;
+  /** Authentications allowed to wait for a free slot; beyond it, 503 with `Retry-After` at once. */
+  maxQueuedAuthentications?: number;
 }
 
 /** Options of one `requireScope()` guard. */
@@ -59,6 +84,23 @@ export interface GuardOptions {
   realm?: string;
   /** How many verified tokens the guard remembers (each until its `exp`); 0 turns the cache off. */
   tokenCacheSize?: number;
+  /**
+   * Verify tokens of an authorization server in another process: its issuer URL. The guard reads
+   * the issuer's RFC 8414 metadata and JWKS once and keeps them in memory; `audience` is then required.
+   */
+  issuer?: string;
+  /** Remote guards only: ask the issuer's introspection endpoint (RFC 7662) instead of checking JWTs locally. */
+  introspection?: IntrospectionClientOptions;
+}
+
+/** How a remote guard authenticates to the issuer's introspection endpoint, and how long it caches answers. */
+export interface IntrospectionClientOptions {
+  clientId: string;
+  clientSecret: string;
+  /** Seconds an active answer is reused (never past the token's `exp`). Default 10. */
+  cacheTtl?: number;
+  /** Most answers kept at once. Default 10000. */
+  cacheMax?: number;
 }
 
 /** Used until an issuer is configured; a warning says so once. */
@@ -79,8 +121,27 @@ export const DEFAULTS = {
   acceptScp: false,
   verifiedSecretCacheSize: 10_000,
   verifiedSecretMaxAge: 3600,
-  bcryptConcurrency: 2,
   tokenCacheSize: 10_000,
+  introspectionScope: 'oauth:introspect',
+  tokenFormat: 'jwt' as 'jwt' | 'reference',
+  /** Remote guards: a JWKS or metadata fetch gives up after this many ms. */
+  fetchTimeout: 5000,
+  /** Remote guards: at most one JWKS refetch per this many ms for unknown key ids (a request with a new kid waits at most this long). */
+  jwksCooldown: 2000,
+  /** Remote guards: the JWKS is refreshed in the background this often (ms), to drop retired keys. */
+  jwksRefreshInterval: 300_000,
+  introspectionCacheTtl: 10,
+  introspectionCacheMax: 10_000,
+  headerLimit: 8 * 1024,
+  requireTls: false,
+  addressFailureLimit: 30,
+  addressFailureWindow: 600,
+  clientFailureLimit: 20,
+  clientFailureWindow: 60,
+  clientMaxBackoff: 60,
+  maxConcurrentAuthentications: availableParallelism(),
+  maxQueuedAuthentications: 32,
+  adminScope: 'oauth:admin',
 } as const;
 
 export interface ResolvedOptions {
@@ -101,7 +162,25 @@ export interface ResolvedOptions {
   logger: Logger;
   verifiedSecretCacheSize: number;
   verifiedSecretMaxAge: number;
-  bcryptConcurrency: number;
+  scopesSupported: string[] | undefined;
+  introspectionScope: string;
+  tokenFormat: 'jwt' | 'reference';
+  keyRotationDays: number | undefined;
+  headerLimit: number;
+  requireTls: boolean;
+  addressFailureLimit: number;
+  addressFailureWindow: number;
+  clientFailureLimit: number;
+  clientFailureWindow: number;
+  clientMaxBackoff: number;
+  maxConcurrentAuthentications: number;
+  maxQueuedAuthentications: number;
+}
+
+/** What the resolution may learn from the process environment; only the entry points read it (see createOAuth). */
+export interface OptionEnvironment {
+  /** `process.env.NODE_ENV`: `production` turns `requireTls` on unless it is set. */
+  nodeEnv?: string | undefined;
 }
 
 export interface ResolvedGuardOptions {
@@ -158,6 +237,12 @@ function pathOption(value: unknown, name: string): string {
   return value;
 }
 
+/** A flag must be a real boolean: `Boolean('false')` is true, and a security switch must not flip on a typo. */
+function booleanOption(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw new TypeError(`${name} must be true or false`);
+  return value;
+}
+
 function realmOption(value: unknown, name: string): string {
   if (typeof value !== 'string' || !/^[\x20-\x7E]*$/.test(value)) {
     throw new TypeError(`${name} must be a string of printable ASCII characters`);
@@ -165,8 +250,8 @@ function realmOption(value: unknown, name: string): string {
   return value;
 }
 
-/** Resolves instance options against {@link DEFAULTS}; throws `TypeError` on misuse. */
-export function resolveOptions(options: OAuthOptions = {}): ResolvedOptions {
+/** Resolves instance options against {@link DEFAULTS} (and `env` for environment-dependent defaults); throws `TypeError` on misuse. */
+export function resolveOptions(options: OAuthOptions = {}, env: OptionEnvironment = {}): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
   const issuerIsDefault = options.issuer === undefined;
   const issuer = issuerIsDefault ? DEVELOPMENT_ISSUER : validateIssuer(options.issuer);
@@ -206,22 +291,61 @@ export function resolveOptions(options: OAuthOptions = {}): ResolvedOptions {
       options.verifiedSecretCacheSize ?? DEFAULTS.verifiedSecretCacheSize, 'verifiedSecretCacheSize', 0, 10_000_000,
     ),
     verifiedSecretMaxAge: positiveInteger(options.verifiedSecretMaxAge ?? DEFAULTS.verifiedSecretMaxAge, 'verifiedSecretMaxAge', 1, 86_400),
-    bcryptConcurrency: positiveInteger(options.bcryptConcurrency ?? DEFAULTS.bcryptConcurrency, 'bcryptConcurrency', 1, 1024),
+    scopesSupported: options.scopesSupported === undefined ? undefined : normalizeScopes([...options.scopesSupported], 'scopesSupported'),
+    introspectionScope: normalizeScopes([options.introspectionScope ?? DEFAULTS.introspectionScope], 'introspectionScope')[0] as string,
+    tokenFormat: tokenFormatOption(options.tokenFormat ?? DEFAULTS.tokenFormat),
+    keyRotationDays:
+      options.keyRotationDays === undefined ? undefined : positiveInteger(options.keyRotationDays, 'keyRotationDays', 1, 3650),
+    ...resolveAbuseOptions(options, env),
   };
+}
+
+/** The limits of lib/core/auth-guard.ts and the token endpoint's transport checks. */
+function resolveAbuseOptions(options: OAuthOptions, env: OptionEnvironment) {
+  const day = 86_400;
+  return {
+    headerLimit: positiveInteger(options.headerLimit ?? DEFAULTS.headerLimit, 'headerLimit', 1024, 1024 * 1024),
+    requireTls: booleanOption(options.requireTls ?? (env.nodeEnv === 'production' || DEFAULTS.requireTls), 'requireTls'),
+    addressFailureLimit: positiveInteger(options.addressFailureLimit ?? DEFAULTS.addressFailureLimit, 'addressFailureLimit', 0, 1_000_000),
+    addressFailureWindow: positiveInteger(options.addressFailureWindow ?? DEFAULTS.addressFailureWindow, 'addressFailureWindow', 1, day),
+    clientFailureLimit: positiveInteger(options.clientFailureLimit ?? DEFAULTS.clientFailureLimit, 'clientFailureLimit', 0, 1_000_000),
+    clientFailureWindow: positiveInteger(options.clientFailureWindow ?? DEFAULTS.clientFailureWindow, 'clientFailureWindow', 1, day),
+    clientMaxBackoff: positiveInteger(options.clientMaxBackoff ?? DEFAULTS.clientMaxBackoff, 'clientMaxBackoff', 1, day),
+    maxConcurrentAuthentications: positiveInteger(
+      options.maxConcurrentAuthentications ?? DEFAULTS.maxConcurrentAuthentications,
+      'maxConcurrentAuthentications',
+      1,
+      1024,
+    ),
+    maxQueuedAuthentications: positiveInteger(
+      options.maxQueuedAuthentications ?? DEFAULTS.maxQueuedAuthentications,
+      'maxQueuedAuthentications',
+      0,
+      100_000,
+    ),
+  };
+}
+
+function tokenFormatOption(value: unknown): 'jwt' | 'reference' {
+  if (value !== 'jwt' && value !== 'reference') throw new TypeError('tokenFormat must be "jwt" or "reference"');
+  return value;
 }
 
 /** Resolves one guard's options against its instance's; throws `TypeError` on misuse. */
 export function resolveGuardOptions(options: GuardOptions, instance: ResolvedOptions): ResolvedGuardOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('guard options must be an object');
-  const audience = options.audience ?? instance.audience;
-  const audiences = typeof audience === 'string' ? [audience] : [...audience];
+  if ((options.issuer !== undefined && options.issuer !== instance.issuer) || options.introspection !== undefined) {
+    throw new TypeError('this guard verifies its own instance\'s tokens; for another issuer use createResourceServer()');
+  }
+  const audience: unknown = options.audience ?? instance.audience;
+  const audiences: unknown[] = typeof audience === 'string' ? [audience] : Array.isArray(audience) ? [...audience] : [];
   if (audiences.length === 0 || audiences.some((a) => typeof a !== 'string' || a === '')) {
     throw new TypeError('audience must be a non-empty string or array of strings');
   }
   return {
-    audience: audiences,
-    allowBodyToken: Boolean(options.allowBodyToken ?? DEFAULTS.allowBodyToken),
-    acceptScp: Boolean(options.acceptScp ?? DEFAULTS.acceptScp),
+    audience: audiences as string[],
+    allowBodyToken: booleanOption(options.allowBodyToken ?? DEFAULTS.allowBodyToken, 'allowBodyToken'),
+    acceptScp: booleanOption(options.acceptScp ?? DEFAULTS.acceptScp, 'acceptScp'),
     realm: realmOption(options.realm ?? instance.realm, 'realm'),
     tokenCacheSize: positiveInteger(options.tokenCacheSize ?? DEFAULTS.tokenCacheSize, 'tokenCacheSize', 0, 10_000_000),
   };
@@ -232,4 +356,116 @@ export function resolveRequiredScopes(scopes: readonly unknown[]): string[] {
   if (scopes.length === 0) throw new TypeError('requireScope() needs at least one scope');
   if (scopes.some((s) => typeof s !== 'string')) throw new TypeError('requireScope() scopes must be strings');
   return normalizeScopes(scopes as string[], 'requireScope()');
+}
+
+/** Options of {@link createResourceServer}: a service that checks another process's tokens, with no database. */
+export interface ResourceServerOptions {
+  /** The authorization server's issuer identifier; its metadata is read from `<issuer>/.well-known/oauth-authorization-server`. */
+  issuer: string;
+  /** This service's audience (RFC 8707 resource); tokens must carry it in `aud`. */
+  audience: string | readonly string[];
+  /** Check every token at the issuer's introspection endpoint (RFC 7662) instead of locally against the JWKS. */
+  introspection?: IntrospectionClientOptions;
+  allowBodyToken?: boolean;
+  acceptScp?: boolean;
+  realm?: string;
+  clockTolerance?: number;
+  /** ms before a metadata, JWKS or introspection request gives up. */
+  fetchTimeout?: number;
+  /** ms between two JWKS refetches for unknown key ids; also the `Retry-After` of a 503 before warm-up. */
+  jwksCooldown?: number;
+  /** ms between background JWKS refreshes. */
+  jwksRefreshInterval?: number;
+  clock?: () => number;
+  logger?: Logger;
+}
+
+export interface ResolvedResourceServerOptions {
+  issuer: string;
+  audience: readonly string[];
+  introspection:
+    | { clientId: string; clientSecret: string; cacheTtlMs: number; cacheMax: number }
+    | undefined;
+  allowBodyToken: boolean;
+  acceptScp: boolean;
+  realm: string;
+  clockTolerance: number;
+  fetchTimeout: number;
+  jwksCooldown: number;
+  jwksRefreshInterval: number;
+  clock: () => number;
+  logger: Logger;
+}
+
+function audienceOption(audience: unknown): string[] {
+  const audiences = typeof audience === 'string' ? [audience] : Array.isArray(audience) ? [...(audience as unknown[])] : [];
+  if (audiences.length === 0 || audiences.some((a) => typeof a !== 'string' || a === '')) {
+    throw new TypeError('audience must be a non-empty string or array of strings');
+  }
+  return audiences as string[];
+}
+
+/** Resolves resource server options (or a remote guard's) against {@link DEFAULTS}; throws `TypeError` on misuse. */
+export function resolveResourceServerOptions(options: ResourceServerOptions): ResolvedResourceServerOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  if (options.audience === undefined) {
+    throw new TypeError('a guard for a remote issuer needs its audience (RFC 9068 §4: aud must be checked)');
+  }
+  const intro = options.introspection;
+  if (intro !== undefined) {
+    if (typeof intro !== 'object' || intro === null) throw new TypeError('introspection must be an object');
+    if (typeof intro.clientId !== 'string' || intro.clientId === '' || typeof intro.clientSecret !== 'string' || intro.clientSecret === '') {
+      throw new TypeError('introspection needs clientId and clientSecret');
+    }
+  }
+  if (options.clock !== undefined && typeof options.clock !== 'function') throw new TypeError('clock must be a function');
+  const logger = options.logger ?? consoleLogger;
+  if (typeof logger.warn !== 'function' || typeof logger.error !== 'function') {
+    throw new TypeError('logger must have warn() and error()');
+  }
+  return {
+    issuer: validateIssuer(options.issuer),
+    audience: audienceOption(options.audience),
+    introspection:
+      intro === undefined
+        ? undefined
+        : {
+            clientId: intro.clientId,
+            clientSecret: intro.clientSecret,
+            cacheTtlMs: 1000 * nonNegativeNumber(intro.cacheTtl ?? DEFAULTS.introspectionCacheTtl, 'introspection.cacheTtl'),
+            cacheMax: positiveInteger(intro.cacheMax ?? DEFAULTS.introspectionCacheMax, 'introspection.cacheMax', 1, 1_000_000),
+          },
+    allowBodyToken: Boolean(options.allowBodyToken ?? DEFAULTS.allowBodyToken),
+    acceptScp: Boolean(options.acceptScp ?? DEFAULTS.acceptScp),
+    realm: realmOption(options.realm ?? DEFAULTS.realm, 'realm'),
+    clockTolerance: nonNegativeNumber(options.clockTolerance ?? DEFAULTS.clockTolerance, 'clockTolerance'),
+    fetchTimeout: positiveInteger(options.fetchTimeout ?? DEFAULTS.fetchTimeout, 'fetchTimeout', 1, 600_000),
+    jwksCooldown: positiveInteger(options.jwksCooldown ?? DEFAULTS.jwksCooldown, 'jwksCooldown', 0, 3_600_000),
+    jwksRefreshInterval: positiveInteger(options.jwksRefreshInterval ?? DEFAULTS.jwksRefreshInterval, 'jwksRefreshInterval', 1000, 86_400_000),
+    clock: options.clock ?? Date.now,
+    logger,
+  };
+}
+
+/** Options of `adminRouter()`. */
+export interface AdminRouterOptions {
+  /** The scope a caller's access token must carry (default `oauth:admin`). */
+  scope?: string;
+  /** Options of the guard in front of the admin API (accepted audience, realm). */
+  guard?: GuardOptions;
+}
+
+export interface ResolvedAdminRouterOptions {
+  scope: string;
+  guard: GuardOptions;
+}
+
+/** Resolves `adminRouter()` options; throws `TypeError` on misuse. */
+export function resolveAdminRouterOptions(options: AdminRouterOptions = {}): ResolvedAdminRouterOptions {
+  if (typeof options !== 'object' || options === null) throw new TypeError('adminRouter options must be an object');
+  const scope = options.scope ?? DEFAULTS.adminScope;
+  if (!isScopeToken(scope)) throw new TypeError('adminRouter scope must be one RFC 6749 §3.3 scope-token');
+  const guard = options.guard ?? {};
+  if (typeof guard !== 'object' || guard === null) throw new TypeError('adminRouter guard options must be an object');
+  return { scope, guard };
 }

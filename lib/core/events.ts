@@ -13,6 +13,27 @@ export interface AuditEvents {
   'client.enabled': { clientId: string };
   'client.deleted': { clientId: string };
   'client.secret_rotated': { clientId: string; previousValidUntil: number | null; tokensRevoked: boolean };
+  /** An access token was revoked (RFC 7009) by the client it was issued to. */
+  'token.revoked': { clientId: string; jti: string; expiresAt: number };
+  /** A new signing key became active; the previous one stays published until `previousRetireAt`. */
+  'key.rotated': { kid: string; previousKid: string | undefined; previousRetireAt: number; scheduled: boolean };
+  /**
+   * A client authentication was refused before its secret was compared: the address or the claimed
+   * client id failed too often (429), or too many authentications were already waiting (503).
+   * `retryAfter` is in seconds.
+   */
+  'rate_limit.hit': {
+    limit: 'address' | 'client' | 'concurrency';
+    clientId: string | undefined;
+    address: string | undefined;
+    retryAfter: number;
+  };
+  'group.created': { group: string; scopes: string[]; audiences: string[] };
+  'group.updated': { group: string; changes: string[]; members: string[] };
+  /** `members` lists the clients that lost the group (only a forced delete has any). */
+  'group.deleted': { group: string; members: string[] };
+  'client.group_added': { clientId: string; group: string };
+  'client.group_removed': { clientId: string; group: string };
 }
 
 export type AuditEventName = keyof AuditEvents;

@@ -2,6 +2,7 @@
 import {
   InvalidRequestError,
   InvalidScopeError,
+  InvalidTargetError,
   UnauthorizedClientError,
   UnsupportedGrantTypeError,
 } from '../errors';
@@ -13,6 +14,8 @@ import { newTokenId, type AccessTokenClaims } from './tokens';
 export interface TokenRequestParams {
   grant_type?: string;
   scope?: string;
+  /** RFC 8707 §2: the API the token is for. */
+  resource?: string;
 }
 
 /** RFC 6749 §5.1 successful response. Never a refresh token (RFC 6749 §4.4.3). */
@@ -58,6 +61,21 @@ export function decideScopes(client: Client, requested: string | undefined): str
   const refused = scopes.filter((s) => !allowed.has(s));
   if (refused.length > 0) throw new InvalidScopeError(`scope not allowed for this client: ${formatScope(refused)}`);
   return scopes;
+}
+
+/**
+ * RFC 8707 §2: the token's audience. Without `resource` it is the instance's default audience; with
+ * one, the resource must be one the client (or one of its groups) is allowed, else `invalid_target`.
+ * RFC 8707 asks for an absolute URI without a fragment; plain names such as `orders` are accepted
+ * too, since the allow-list is what decides, but a fragment never is.
+ */
+export function decideAudience(client: Client, resource: string | undefined, defaultAudience: string): string {
+  if (resource === undefined) return defaultAudience;
+  if (resource.includes('#')) throw new InvalidTargetError('the resource parameter must not include a fragment (RFC 8707 §2)');
+  if (resource !== defaultAudience && !client.effectiveAudiences.includes(resource)) {
+    throw new InvalidTargetError('the client may not get tokens for this resource');
+  }
+  return resource;
 }
 
 /** The RFC 9068 §2.2 claims of a new access token. */

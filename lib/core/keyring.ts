@@ -13,6 +13,8 @@ export class KeyRing {
   private stale = true;
   private loading: Promise<void> | undefined;
   private lastUnknownKidReload = -Infinity;
+  /** kid → when it was created and when it stops being published (null while signing). */
+  private lifetimes = new Map<string, { createdAt: number; retireAt: number | null }>();
 
   constructor(
     private readonly store: KeyStore,
@@ -51,10 +53,37 @@ export class KeyRing {
     return this.keys.get(kid);
   }
 
-  /** Public keys to publish (RFC 7517), active first. */
+  /** Public keys to publish (RFC 7517), active first; a key past its `retire_at` is dropped without waiting for a reload. */
   async publicJwks(): Promise<PublicJwk[]> {
     if (this.stale) await this.reload();
-    return [...this.keys.values()].map((k) => k.jwk);
+    const now = this.now();
+    return [...this.keys.values()]
+      .filter((k) => {
+        const retireAt = this.lifetimes.get(k.kid)?.retireAt;
+        return retireAt === undefined || retireAt === null || retireAt > now;
+      })
+      .map((k) => k.jwk);
+  }
+
+  /**
+   * Makes a freshly generated key the signer. The previous key stays published until
+   * `previousRetireAt` (when every token it signed has expired). When another instance rotated
+   * first (the active key is no longer the one this ring knew), nothing more happens.
+   */
+  async rotate(previousRetireAt: number): Promise<{ kid: string; previousKid: string | undefined; rotated: boolean }> {
+    await this.reload();
+    const previousKid = this.signer?.kid;
+    const candidate = await generateSigningKey(this.algorithm, this.now());
+    const { active, rotated } = await this.store.rotateSigningKey(candidate, previousKid, previousRetireAt);
+    this.stale = true;
+    await this.reload();
+    return { kid: active.kid, previousKid, rotated };
+  }
+
+  /** When the active key was created (epoch ms), or undefined before the first key exists. */
+  async activeKeyCreatedAt(): Promise<number | undefined> {
+    if (this.stale) await this.reload();
+    return this.signer && this.lifetimes.get(this.signer.kid)?.createdAt;
   }
 
   /** Marks the in-memory keys stale: the next use reloads them from the store. */
@@ -68,13 +97,16 @@ export class KeyRing {
         this.stale = false;
         const stored = await this.store.listSigningKeys(this.now());
         const next = new Map<string, LoadedKey>();
+        const lifetimes = new Map<string, { createdAt: number; retireAt: number | null }>();
         let signer: LoadedKey | undefined;
         for (const s of stored) {
           const loaded = this.keys.get(s.kid) ?? loadKey(s);
           next.set(s.kid, loaded);
+          lifetimes.set(s.kid, { createdAt: s.createdAt, retireAt: s.retireAt });
           if (s.active) signer = loaded;
         }
         this.keys = next;
+        this.lifetimes = lifetimes;
         this.signer = signer;
       } catch (err) {
         this.stale = true;

@@ -35,14 +35,16 @@ export interface ClientWithSecret {
   clientSecret: string;
 }
 
-function validName(name: unknown): string {
+/** Validates a client name; errors name the `name` field. */
+export function validName(name: unknown): string {
   if (typeof name !== 'string' || name.trim() === '' || name.length > 200 || /[\x00-\x1F\x7F]/.test(name)) {
     throw new RegistryError('invalid', 'name must be 1 to 200 printable characters', 'name');
   }
   return name.trim();
 }
 
-function validScopes(scopes: unknown): string[] {
+/** Validates an administrator's scope list (RFC 6749 §3.3 scope-tokens); errors name the `scope` field. */
+export function validScopes(scopes: unknown): string[] {
   if (typeof scopes !== 'string' && !Array.isArray(scopes)) {
     throw new RegistryError('invalid', 'scope must be a space-delimited string or a list', 'scope');
   }
@@ -51,6 +53,17 @@ function validScopes(scopes: unknown): string[] {
   } catch (err) {
     throw new RegistryError('invalid', (err as Error).message, 'scope');
   }
+}
+
+/**
+ * Validates an administrator's audience list: each a non-empty run of visible ASCII (an RFC 8707
+ * resource URI or a plain name such as `orders`); lists are stored space-delimited, so no spaces.
+ */
+export function validAudiences(audiences: unknown): string[] {
+  if (!Array.isArray(audiences) || audiences.some((a) => typeof a !== 'string' || !/^[\x21-\x7E]{1,2000}$/.test(a))) {
+    throw new RegistryError('invalid', 'audiences must be a list of strings of visible ASCII characters without spaces', 'audiences');
+  }
+  return [...new Set(audiences as string[])];
 }
 
 function validTokenFormat(value: unknown): TokenFormat {
@@ -75,7 +88,7 @@ export class ClientRegistry {
     const name = validName(input.name);
     const scopes = validScopes(input.scopes ?? []);
     const tokenFormat = validTokenFormat(input.tokenFormat ?? 'jwt');
-    const audiences = [...new Set(input.audiences ?? [])];
+    const audiences = validAudiences(input.audiences ?? []);
     const clientSecret = generateClientSecret();
     const secretHash = await hashSecret(clientSecret, this.options.bcryptCost);
     const client = await this.store.createClient(

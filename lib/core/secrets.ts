@@ -1,7 +1,7 @@
 // Client ids and secrets: generation from crypto.randomBytes, bcrypt hashing (async only) and constant-shape verification.
 import { randomBytes } from 'node:crypto';
 import bcrypt from 'bcrypt';
-import { ConcurrencyGate } from './concurrency';
+import { throughBcryptGate } from './bcrypt-gate';
 
 /** bcrypt reads at most 72 bytes of its input; a longer presented secret can never be one of ours. */
 export const MAX_SECRET_BYTES = 72;
@@ -38,15 +38,7 @@ export function isPlausibleSecret(secret: string): boolean {
 export class SecretVerifier {
   private dummyHash: Promise<string> | undefined;
 
-  private readonly gate: ConcurrencyGate;
-
-  /** `concurrency`: most bcrypt comparisons in flight at once (see {@link ConcurrencyGate}). */
-  constructor(
-    private readonly cost: number,
-    concurrency = Infinity,
-  ) {
-    this.gate = new ConcurrencyGate(concurrency);
-  }
+  constructor(private readonly cost: number) {}
 
   /** Starts computing the dummy hash ahead of the first request (optional). */
   warmUp(): Promise<void> {
@@ -65,11 +57,11 @@ export class SecretVerifier {
   async match(secret: string, hashes: readonly string[]): Promise<string | undefined> {
     if (hashes.length === 0) {
       const dummy = await this.getDummyHash();
-      await this.gate.run(() => bcrypt.compare(secret, dummy));
+      await throughBcryptGate(() => bcrypt.compare(secret, dummy));
       return undefined;
     }
     for (const hash of hashes) {
-      if (await this.gate.run(() => bcrypt.compare(secret, hash))) return hash;
+      if (await throughBcryptGate(() => bcrypt.compare(secret, hash))) return hash;
     }
     return undefined;
   }

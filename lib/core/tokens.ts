@@ -33,8 +33,8 @@ export interface VerifiedAccessToken {
 /** What a verifier insists on. */
 export interface TokenExpectations {
   issuer: string;
-  /** Accepted audiences; the token's `aud` must contain one. */
-  audience: readonly string[];
+  /** Accepted audiences; the token's `aud` must contain one. `undefined` skips the check (introspection does, RFC 7662 §2.2). */
+  audience: readonly string[] | undefined;
   algorithms: readonly SigningAlgorithm[];
   /** Allowed clock skew, seconds, for `exp`, `nbf` and `iat`. */
   clockToleranceSeconds: number;
@@ -44,8 +44,14 @@ export interface TokenExpectations {
   acceptScp?: boolean;
 }
 
+/** What verification needs of a key: a local LoadedKey, or a key from a remote JWKS. */
+export type VerificationKey = Pick<LoadedKey, 'alg' | 'publicKey'>;
+
 /** Finds the public key for a token's header; may refresh a key set (async) on an unknown kid. */
-export type KeyResolver = (kid: string, alg: SigningAlgorithm) => LoadedKey | undefined | Promise<LoadedKey | undefined>;
+export type KeyResolver = (
+  kid: string,
+  alg: SigningAlgorithm,
+) => VerificationKey | undefined | Promise<VerificationKey | undefined>;
 
 /** A fresh, unguessable token id (`jti`). */
 export function newTokenId(): string {
@@ -126,7 +132,9 @@ export async function verifyAccessToken(
     payload = jwt.verify(token, key.publicKey, {
       algorithms: [key.alg],
       issuer: expect.issuer,
-      audience: expect.audience.length === 1 ? (expect.audience[0] as string) : [...expect.audience] as [string],
+      ...(expect.audience === undefined
+        ? {}
+        : { audience: expect.audience.length === 1 ? (expect.audience[0] as string) : ([...expect.audience] as [string]) }),
       clockTolerance: expect.clockToleranceSeconds,
       clockTimestamp: nowSeconds,
     }) as Record<string, unknown>;

@@ -16,7 +16,9 @@ export function setNoStore(res: Response): void {
  */
 export function renderOAuthError(res: Response, err: unknown, logger?: Logger): void {
   const oauthError = toOAuthError(err);
-  if (!(err instanceof OAuthError) || oauthError.status >= 500) {
+  // A deliberate 5xx without a cause (load shedding, reported by its own audit event) is no internal error.
+  const internal = !(err instanceof OAuthError) || (err.status >= 500 && (!err.expose || err.cause !== undefined));
+  if (internal) {
     logger?.error('request failed with an internal error', err instanceof OAuthError ? (err.cause ?? err) : err);
   }
   if (res.headersSent) {
@@ -29,7 +31,9 @@ export function renderOAuthError(res: Response, err: unknown, logger?: Logger): 
 /**
  * An Express error handler that renders this library's errors as JSON with their status and
  * headers (`WWW-Authenticate`, `Retry-After`) and passes every other error on to the app's next
- * handler. Mount it after your routes when you do not render OAuth errors yourself.
+ * handler. Mount it after your routes when you do not render OAuth errors yourself. Without it,
+ * Express's own final handler still sends the right status and `WWW-Authenticate` header (from the
+ * error's `status` and `headers`), with its small HTML body instead of the RFC JSON body.
  *
  * @example
  * app.get('/api/items', requireScope('read'), handler);

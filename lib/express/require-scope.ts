@@ -16,12 +16,15 @@ export interface AuthInfo {
   claims: AccessTokenClaims;
 }
 
+/** Alias used inside `namespace Express`, where `AuthInfo` would name @types/passport's empty `Express.AuthInfo`. */
+type RequireScopeAuthInfo = AuthInfo;
+
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
       /** Set by `requireScope()` once the bearer token has been verified. */
-      auth?: AuthInfo;
+      auth?: RequireScopeAuthInfo;
     }
   }
 }
@@ -52,13 +55,20 @@ const FORM = 'application/x-www-form-urlencoded';
 
 function splitArgs(args: readonly unknown[]): { scopes: unknown[]; options: GuardOptions } {
   const last = args[args.length - 1];
-  if (typeof last === 'object' && last !== null) return { scopes: args.slice(0, -1), options: last as GuardOptions };
+  if (typeof last === 'object' && last !== null && !Array.isArray(last)) return { scopes: args.slice(0, -1), options: last as GuardOptions };
   return { scopes: [...args], options: {} };
 }
 
 function uriHasToken(req: Request): boolean {
   const query = req.originalUrl.indexOf('?');
   return query >= 0 && new URLSearchParams(req.originalUrl.slice(query + 1)).has('access_token');
+}
+
+/** Node keeps only the first of repeated Authorization headers; the raw list shows whether there were more. */
+function authorizationHeaderCount(req: Request): number {
+  let count = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]?.toLowerCase() === 'authorization') count++;
+  return count;
 }
 
 const parseForm = express.urlencoded({ extended: false, limit: 8 * 1024, parameterLimit: 32, type: FORM });
@@ -85,12 +95,13 @@ function bodyToken(req: Request, res: Response): Promise<string | undefined> {
  */
 async function extractToken(req: Request, res: Response, allowBody: boolean): Promise<string> {
   if (uriHasToken(req)) throw new InvalidRequestError('access tokens in the request URI are not accepted');
+  if (authorizationHeaderCount(req) > 1) throw new InvalidRequestError('send exactly one Authorization header');
   const header = req.headers.authorization;
   const fromBody = allowBody ? await bodyToken(req, res) : undefined;
   if (header !== undefined && /^bearer(?:\s|$)/i.test(header)) {
     const match = BEARER.exec(header);
     if (!match) throw new InvalidRequestError('the Authorization header is not a well-formed Bearer credential');
-    if (fromBody !== undefined) throw new InvalidRequestError('send the access token one way only (RFC 6750 §2)');
+    if (fromBody !== undefined) throw new InvalidRequestError('send the access token one way only');
     return match[1] as string;
   }
   if (fromBody !== undefined) return fromBody;

@@ -12,6 +12,9 @@ import {
 } from '../errors';
 import { BASIC, BODY, createClientPassport, parseBasicCredentials } from '../passport/strategies';
 import { renderOAuthError, setNoStore } from './render';
+import { INTROSPECTION_PATH, mountMetadata, REVOCATION_PATH } from './metadata';
+import { introspectionHandler, revocationHandler, type ClientEndpointHandler } from './token-management';
+import { checkTransport } from './transport';
 
 const FORM = 'application/x-www-form-urlencoded';
 /** A token request has a handful of parameters; more than this is refused before parsing them all. */
@@ -124,9 +127,13 @@ export function createTokenRouter(server: AuthorizationServer): Router {
       if (form.client_id !== undefined && form.client_id !== basic.clientId) {
         throw new InvalidRequestError('the client_id parameter does not match the authenticated client');
       }
-      return runStrategy(BASIC, req, res);
+      // RFC 7235 §2.1 allows several spaces after the scheme; passport-http splits on one.
+      req.headers.authorization = header.replace(/^(\S+) +/, '$1 ');
+      return server.authGuard.run({ clientId: basic.clientId, address: req.ip }, () => runStrategy(BASIC, req, res));
     }
-    if (form.client_id !== undefined && form.client_secret !== undefined) return runStrategy(BODY, req, res);
+    if (form.client_id !== undefined && form.client_secret !== undefined) {
+      return server.authGuard.run({ clientId: form.client_id, address: req.ip }, () => runStrategy(BODY, req, res));
+    }
     if (form.client_secret !== undefined) throw invalidClient('client_secret was sent without client_id');
     if (form.client_id !== undefined) {
       const client = await server.findClient(form.client_id);
@@ -138,16 +145,22 @@ export function createTokenRouter(server: AuthorizationServer): Router {
     throw invalidClient('client authentication is required');
   }
 
-  async function token(req: Request, res: Response): Promise<void> {
+  /** The rules every client-authenticated endpoint shares: POST, no credentials in the URI, a form body. */
+  async function readRequest(req: Request, res: Response, endpoint: string): Promise<Form> {
     setNoStore(res);
+    checkTransport(req, server.options);
     if (req.method !== 'POST') {
-      throw new InvalidRequestError('the token endpoint accepts only POST', { status: 405, headers: { Allow: 'POST' } });
+      throw new InvalidRequestError(`the ${endpoint} endpoint accepts only POST`, { status: 405, headers: { Allow: 'POST' } });
     }
     if (uriHasCredentials(req)) {
       throw new InvalidRequestError('client credentials must not be sent in the request URI (RFC 6749 §2.3.1)');
     }
     if (!req.is(FORM)) throw new InvalidRequestError(`the request body must be ${FORM}`);
-    const form = await parse(req, res);
+    return parse(req, res);
+  }
+
+  async function token(req: Request, res: Response): Promise<void> {
+    const form = await readRequest(req, res, 'token');
     server.checkTokenRequest(form);
     const client = await authenticate(req, res, form);
     res.status(200).json(await server.issueToken(client, form));
@@ -156,7 +169,16 @@ export function createTokenRouter(server: AuthorizationServer): Router {
   router.all(tokenPath, (req: Request, res: Response, next: NextFunction) => {
     token(req, res).catch(next);
   });
-  router.use(tokenPath, (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+  const clientEndpoint = (path: string, endpoint: string, handle: ClientEndpointHandler) =>
+    router.all(path, (req: Request, res: Response, next: NextFunction) => {
+      readRequest(req, res, endpoint)
+        .then(async (form) => handle(await authenticate(req, res, form), form, res))
+        .catch(next);
+    });
+  clientEndpoint(INTROSPECTION_PATH, 'introspection', introspectionHandler(server));
+  clientEndpoint(REVOCATION_PATH, 'revocation', revocationHandler(server));
+  mountMetadata(router, server);
+  router.use([tokenPath, INTROSPECTION_PATH, REVOCATION_PATH], (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     setNoStore(res);
     if (err instanceof InvalidClientError) {
       server.events.record('client.authentication_failed', {

@@ -93,18 +93,24 @@ export const MIGRATIONS: readonly string[] = [
 ];
 
 /**
+ * Returns the schema version of `db`; throws a `schema` StoreError for one written by a newer
+ * version of this library, before anything (even the journal mode) is changed.
+ */
+export function checkSchemaVersion(db: Database.Database): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new StoreError('schema', `database schema version ${current} is newer than this library understands (${MIGRATIONS.length})`);
+  }
+  return current;
+}
+
+/**
  * Brings `db` to the newest schema. Runs under an IMMEDIATE transaction so two processes opening
  * the same new file cannot both migrate it; refuses a database written by a newer version.
  */
 export function migrate(db: Database.Database): void {
   const apply = db.transaction(() => {
-    const current = db.pragma('user_version', { simple: true }) as number;
-    if (current > MIGRATIONS.length) {
-      throw new StoreError(
-        'schema',
-        `database schema version ${current} is newer than this library understands (${MIGRATIONS.length})`,
-      );
-    }
+    const current = checkSchemaVersion(db);
     for (let version = current; version < MIGRATIONS.length; version++) {
       db.exec(MIGRATIONS[version] as string);
       db.pragma(`user_version = ${version + 1}`);

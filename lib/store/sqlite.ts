@@ -1,9 +1,22 @@
 // The embedded default store: better-sqlite3, statements prepared once, named binds, multi-statement changes in transactions.
 import Database from 'better-sqlite3';
 import type { Client, ClientSecret, TokenFormat } from '../core/client';
+import type { Group } from '../core/group';
 import type { PublicJwk, SigningAlgorithm, StoredSigningKey } from '../core/keys';
-import { migrate } from './migrations';
-import { StoreError, type ClientChanges, type NewClient, type SecretRotation, type Store } from './types';
+import { checkSchemaVersion, migrate } from './migrations';
+import type { AccessTokenClaims } from '../core/tokens';
+import {
+  StoreError,
+  type ClientChanges,
+  type ClientStatus,
+  type GroupChanges,
+  type NewClient,
+  type NewGroup,
+  type RevokedToken,
+  type SecretRotation,
+  type Store,
+  type StoredReferenceToken,
+} from './types';
 
 interface ClientRow {
   id: string;
@@ -27,6 +40,10 @@ interface GroupRow {
   name: string;
   scopes: string;
   audiences: string;
+}
+interface FullGroupRow extends GroupRow {
+  created_at: number;
+  updated_at: number;
 }
 interface KeyRow {
   kid: string;
@@ -67,6 +84,18 @@ function toClient(row: ClientRow, secrets: SecretRow[], groups: GroupRow[]): Cli
     ),
     version: row.version,
     tokensNotBefore: row.tokens_not_before,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** The one place a group's rows become a domain object. */
+function toGroup(row: FullGroupRow, members: { client_id: string }[]): Group {
+  return {
+    name: row.name,
+    scopes: list(row.scopes),
+    audiences: list(row.audiences),
+    members: members.map((m) => m.client_id),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -120,16 +149,17 @@ export function openSqliteDatabase(path: string, options: { busyTimeoutMs?: numb
   let db: Database.Database | undefined;
   try {
     db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
+    checkSchemaVersion(db);
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     return db;
   } catch (err) {
     db?.close();
+    // better-sqlite3 throws a plain TypeError for a missing directory: every failure here is the file's.
     const translated = translateSqliteError(err);
-    if (translated instanceof StoreError) {
-      throw new StoreError(translated.code, `${translated.message}: ${path}`, { cause: err });
-    }
-    throw translated;
+    const code = translated instanceof StoreError ? translated.code : 'unavailable';
+    const message = translated instanceof StoreError ? translated.message : 'the database cannot be opened';
+    throw new StoreError(code, `${message}: ${path}`, { cause: err });
   }
 }
 
@@ -188,6 +218,26 @@ export class SqliteStore implements Store {
         'UPDATE client_secrets SET expires_at = :until WHERE client_id = :id AND expires_at IS NULL',
       ),
       deleteClient: db.prepare('DELETE FROM clients WHERE id = :id'),
+      group: db.prepare<[{ name: string }], FullGroupRow>('SELECT * FROM groups WHERE name = :name'),
+      groups: db.prepare<[], FullGroupRow>('SELECT * FROM groups ORDER BY name'),
+      members: db.prepare<[{ name: string }], { client_id: string }>(
+        'SELECT client_id FROM client_groups WHERE group_name = :name ORDER BY client_id',
+      ),
+      insertGroup: db.prepare(
+        'INSERT INTO groups (name, scopes, audiences, created_at, updated_at) VALUES (:name, :scopes, :audiences, :now, :now)',
+      ),
+      updateGroup: db.prepare(
+        `UPDATE groups SET scopes = coalesce(:scopes, scopes), audiences = coalesce(:audiences, audiences), updated_at = :now
+         WHERE name = :name`,
+      ),
+      deleteGroup: db.prepare('DELETE FROM groups WHERE name = :name'),
+      // A group change alters what its members may get: their version moves so caches keyed on it drop them.
+      bumpMembers: db.prepare(
+        'UPDATE clients SET version = version + 1 WHERE id IN (SELECT client_id FROM client_groups WHERE group_name = :name)',
+      ),
+      addMembership: db.prepare('INSERT OR IGNORE INTO client_groups (client_id, group_name) VALUES (:id, :group)'),
+      removeMembership: db.prepare('DELETE FROM client_groups WHERE client_id = :id AND group_name = :group'),
+      clearMemberships: db.prepare('DELETE FROM client_groups WHERE client_id = :id'),
       revision: db.prepare<[], { value: number }>("SELECT value FROM meta WHERE key = 'revision'"),
       keys: db.prepare<[{ now: number }], KeyRow>(
         'SELECT * FROM signing_keys WHERE retire_at IS NULL OR retire_at > :now ORDER BY active DESC, created_at DESC',
@@ -196,6 +246,25 @@ export class SqliteStore implements Store {
       insertKey: db.prepare(
         `INSERT INTO signing_keys (kid, alg, private_key, public_jwk, created_at, active, retire_at)
          VALUES (:kid, :alg, :private_key, :public_jwk, :created_at, :active, :retire_at)`,
+      ),
+      retireActiveKey: db.prepare('UPDATE signing_keys SET active = 0, retire_at = :retire_at WHERE active = 1'),
+      revoke: db.prepare(
+        'INSERT INTO revoked_tokens (jti, client_id, expires_at) VALUES (:jti, :client_id, :expires_at) ON CONFLICT (jti) DO NOTHING',
+      ),
+      purgeRevoked: db.prepare('DELETE FROM revoked_tokens WHERE expires_at <= :now'),
+      revoked: db.prepare<[{ now: number }], { jti: string; client_id: string; expires_at: number }>(
+        'SELECT jti, client_id, expires_at FROM revoked_tokens WHERE expires_at > :now',
+      ),
+      clientStatuses: db.prepare<[], { id: string; enabled: number; tokens_not_before: number }>(
+        'SELECT id, enabled, tokens_not_before FROM clients',
+      ),
+      insertReference: db.prepare(
+        `INSERT INTO reference_tokens (token_hash, jti, client_id, claims, expires_at)
+         VALUES (:token_hash, :jti, :client_id, :claims, :expires_at)`,
+      ),
+      purgeReferences: db.prepare('DELETE FROM reference_tokens WHERE expires_at <= :now'),
+      reference: db.prepare<[{ token_hash: string; now: number }], { token_hash: string; jti: string; client_id: string; claims: string; expires_at: number }>(
+        'SELECT * FROM reference_tokens WHERE token_hash = :token_hash AND expires_at > :now',
       ),
     };
   }
@@ -295,6 +364,81 @@ export class SqliteStore implements Store {
     return this.write(() => this.stmt.deleteClient.run({ id }).changes > 0);
   }
 
+  private readGroup(name: string): Group | undefined {
+    const row = this.stmt.group.get({ name });
+    return row && toGroup(row, this.stmt.members.all({ name }));
+  }
+
+  getGroup(name: string): Promise<Group | undefined> {
+    return run(() => this.db.transaction(() => this.readGroup(name))());
+  }
+
+  listGroups(): Promise<Group[]> {
+    return run(() =>
+      this.db.transaction(() => this.stmt.groups.all().map((row) => toGroup(row, this.stmt.members.all({ name: row.name }))))(),
+    );
+  }
+
+  createGroup(group: NewGroup, now: number): Promise<Group> {
+    return this.write(() => {
+      this.stmt.insertGroup.run({ name: group.name, scopes: group.scopes.join(' '), audiences: group.audiences.join(' '), now });
+      return this.readGroup(group.name) as Group;
+    });
+  }
+
+  updateGroup(name: string, changes: GroupChanges, now: number): Promise<Group | undefined> {
+    return this.write(() => {
+      const { changes: count } = this.stmt.updateGroup.run({
+        name,
+        scopes: changes.scopes?.join(' ') ?? null,
+        audiences: changes.audiences?.join(' ') ?? null,
+        now,
+      });
+      if (count === 0) return undefined;
+      this.stmt.bumpMembers.run({ name });
+      return this.readGroup(name);
+    });
+  }
+
+  deleteGroup(name: string, options: { force: boolean }): Promise<boolean> {
+    return this.write(() => {
+      const group = this.readGroup(name);
+      if (!group) return false;
+      if (group.members.length > 0 && !options.force) {
+        throw new StoreError('conflict', `group ${JSON.stringify(name)} still has ${group.members.length} member(s)`);
+      }
+      this.stmt.bumpMembers.run({ name });
+      this.stmt.deleteGroup.run({ name });
+      return true;
+    });
+  }
+
+  addClientToGroup(clientId: string, group: string, now: number): Promise<Client | undefined> {
+    return this.write(() => {
+      if (!this.stmt.client.get({ id: clientId }) || !this.stmt.group.get({ name: group })) return undefined;
+      const added = this.stmt.addMembership.run({ id: clientId, group }).changes > 0;
+      return added ? this.applyChanges(clientId, {}, now, undefined) : this.readClient(clientId);
+    });
+  }
+
+  removeClientFromGroup(clientId: string, group: string, now: number): Promise<Client | undefined> {
+    return this.write(() => {
+      if (!this.stmt.client.get({ id: clientId })) return undefined;
+      const removed = this.stmt.removeMembership.run({ id: clientId, group }).changes > 0;
+      return removed ? this.applyChanges(clientId, {}, now, undefined) : this.readClient(clientId);
+    });
+  }
+
+  setClientGroups(clientId: string, groups: readonly string[], now: number): Promise<Client | undefined> {
+    return this.write(() => {
+      if (!this.stmt.client.get({ id: clientId })) return undefined;
+      if (groups.some((name) => !this.stmt.group.get({ name }))) return undefined;
+      this.stmt.clearMemberships.run({ id: clientId });
+      for (const group of new Set(groups)) this.stmt.addMembership.run({ id: clientId, group });
+      return this.applyChanges(clientId, {}, now, undefined);
+    });
+  }
+
   listSigningKeys(now: number): Promise<StoredSigningKey[]> {
     return run(() => this.stmt.keys.all({ now }).map(toKey));
   }
@@ -303,16 +447,86 @@ export class SqliteStore implements Store {
     return this.write(() => {
       const existing = this.stmt.activeKey.get();
       if (existing) return toKey(existing);
-      this.stmt.insertKey.run({
-        kid: candidate.kid,
-        alg: candidate.alg,
-        private_key: candidate.privateKeyPem,
-        public_jwk: JSON.stringify(candidate.publicJwk),
-        created_at: candidate.createdAt,
-        active: 1,
-        retire_at: null,
-      });
-      return { ...candidate, active: true, retireAt: null };
+      return this.insertActiveKey(candidate);
+    });
+  }
+
+  /** Inserts `candidate` as the active key; the caller has made sure no other key is active. */
+  private insertActiveKey(candidate: StoredSigningKey): StoredSigningKey {
+    this.stmt.insertKey.run({
+      kid: candidate.kid,
+      alg: candidate.alg,
+      private_key: candidate.privateKeyPem,
+      public_jwk: JSON.stringify(candidate.publicJwk),
+      created_at: candidate.createdAt,
+      active: 1,
+      retire_at: null,
+    });
+    return { ...candidate, active: true, retireAt: null };
+  }
+
+  rotateSigningKey(
+    candidate: StoredSigningKey,
+    expectedActiveKid: string | undefined,
+    previousRetireAt: number,
+  ): Promise<{ active: StoredSigningKey; rotated: boolean }> {
+    return this.write(() => {
+      const current = this.stmt.activeKey.get();
+      if (current && current.kid !== expectedActiveKid) return { active: toKey(current), rotated: false };
+      this.stmt.retireActiveKey.run({ retire_at: previousRetireAt });
+      return { active: this.insertActiveKey(candidate), rotated: true };
+    });
+  }
+
+  revokeToken(token: RevokedToken, now: number): Promise<boolean> {
+    return this.write(() => {
+      this.stmt.purgeRevoked.run({ now });
+      return this.stmt.revoke.run({ jti: token.jti, client_id: token.clientId, expires_at: token.expiresAt }).changes > 0;
+    });
+  }
+
+  listRevokedTokens(now: number): Promise<RevokedToken[]> {
+    return run(() =>
+      this.stmt.revoked.all({ now }).map((r) => ({ jti: r.jti, clientId: r.client_id, expiresAt: r.expires_at })),
+    );
+  }
+
+  listClientStatuses(): Promise<ClientStatus[]> {
+    return run(() =>
+      this.stmt.clientStatuses
+        .all()
+        .map((r) => ({ id: r.id, enabled: r.enabled === 1, tokensNotBefore: r.tokens_not_before })),
+    );
+  }
+
+  saveReferenceToken(token: StoredReferenceToken, now: number): Promise<void> {
+    // reference_tokens is not a watched table: a new token changes no cache, so no revision bump.
+    return run(() => {
+      this.db.transaction(() => {
+        this.stmt.purgeReferences.run({ now });
+        this.stmt.insertReference.run({
+          token_hash: token.tokenHash,
+          jti: token.jti,
+          client_id: token.clientId,
+          claims: JSON.stringify(token.claims),
+          expires_at: token.expiresAt,
+        });
+      }).immediate();
+    });
+  }
+
+  findReferenceToken(tokenHash: string, now: number): Promise<StoredReferenceToken | undefined> {
+    return run(() => {
+      const row = this.stmt.reference.get({ token_hash: tokenHash, now });
+      return (
+        row && {
+          tokenHash: row.token_hash,
+          jti: row.jti,
+          clientId: row.client_id,
+          claims: JSON.parse(row.claims) as AccessTokenClaims,
+          expiresAt: row.expires_at,
+        }
+      );
     });
   }
 

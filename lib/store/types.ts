@@ -1,6 +1,8 @@
 // The async storage interface every backend implements (SQLite now, a networked database later), and its error type.
 import type { Client, TokenFormat } from '../core/client';
+import type { Group } from '../core/group';
 import type { StoredSigningKey } from '../core/keys';
+import type { AccessTokenClaims } from '../core/tokens';
 
 /** What a new client is stored with. The secret arrives already hashed. */
 export interface NewClient {
@@ -47,6 +49,43 @@ export interface ClientStore {
   deleteClient(id: string): Promise<boolean>;
 }
 
+/** What a new group is stored with. */
+export interface NewGroup {
+  name: string;
+  scopes: string[];
+  audiences: string[];
+}
+
+/** Fields of a group an administrator may change. Omitted fields stay as they are. */
+export interface GroupChanges {
+  scopes?: string[];
+  audiences?: string[];
+}
+
+/**
+ * Groups and memberships. Every change that alters what a client may get also increments that
+ * client's `version`, so whatever is cached by client version is dropped with it.
+ */
+export interface GroupStore {
+  getGroup(name: string): Promise<Group | undefined>;
+  listGroups(): Promise<Group[]>;
+  /** Rejects with a `conflict` {@link StoreError} when the name exists. */
+  createGroup(group: NewGroup, now: number): Promise<Group>;
+  /** Resolves undefined for an unknown name. */
+  updateGroup(name: string, changes: GroupChanges, now: number): Promise<Group | undefined>;
+  /**
+   * Resolves false for an unknown name. Rejects with a `conflict` {@link StoreError} while the group
+   * has members, unless `force` (then the memberships go with it).
+   */
+  deleteGroup(name: string, options: { force: boolean }): Promise<boolean>;
+  /** Adds a membership (a no-op when it exists). Undefined when the client or the group is unknown. */
+  addClientToGroup(clientId: string, group: string, now: number): Promise<Client | undefined>;
+  /** Removes a membership (a no-op when there is none). Undefined for an unknown client. */
+  removeClientFromGroup(clientId: string, group: string, now: number): Promise<Client | undefined>;
+  /** Makes `groups` the client's exact set of groups. Undefined when the client or any group is unknown. */
+  setClientGroups(clientId: string, groups: readonly string[], now: number): Promise<Client | undefined>;
+}
+
 /** Signing keys, private parts included: the store is the authorization server's own. */
 export interface KeyStore {
   /** Every key not yet retired at `now`, the active one first. */
@@ -56,6 +95,55 @@ export interface KeyStore {
    * have won the race); resolves with whichever key is active.
    */
   ensureSigningKey(candidate: StoredSigningKey): Promise<StoredSigningKey>;
+  /**
+   * Makes `candidate` the active key if the active key is still `expectedActiveKid` (so two instances
+   * rotating at once rotate once); the previous key stays published until `previousRetireAt`.
+   * Resolves with the active key afterwards and whether this call rotated.
+   */
+  rotateSigningKey(
+    candidate: StoredSigningKey,
+    expectedActiveKid: string | undefined,
+    previousRetireAt: number,
+  ): Promise<{ active: StoredSigningKey; rotated: boolean }>;
+}
+
+/** A revoked token id, kept until the token would have expired anyway. */
+export interface RevokedToken {
+  jti: string;
+  clientId: string;
+  /** Epoch ms. */
+  expiresAt: number;
+}
+
+/** What the revocation check needs to know of every client, without secrets. */
+export interface ClientStatus {
+  id: string;
+  enabled: boolean;
+  /** Tokens issued before this instant (epoch ms) are void. */
+  tokensNotBefore: number;
+}
+
+/** An opaque reference token as stored: only the SHA-256 of the token, with its claims. */
+export interface StoredReferenceToken {
+  tokenHash: string;
+  jti: string;
+  clientId: string;
+  claims: AccessTokenClaims;
+  /** Epoch ms. */
+  expiresAt: number;
+}
+
+/** Token state that outlives issuance: revocations and reference tokens. Expired rows are purged on write. */
+export interface TokenStore {
+  /** Records a revocation; resolves false when the jti was already revoked. Purges expired revocations. */
+  revokeToken(token: RevokedToken, now: number): Promise<boolean>;
+  /** Revocations whose token has not expired at `now`. */
+  listRevokedTokens(now: number): Promise<RevokedToken[]>;
+  listClientStatuses(): Promise<ClientStatus[]>;
+  /** Stores a reference token. Purges expired ones. */
+  saveReferenceToken(token: StoredReferenceToken, now: number): Promise<void>;
+  /** The unexpired reference token with this hash. */
+  findReferenceToken(tokenHash: string, now: number): Promise<StoredReferenceToken | undefined>;
 }
 
 /** How instances learn that something changed, whichever process made the change. */
@@ -67,7 +155,7 @@ export interface ChangeFeed {
 }
 
 /** Everything the authorization server needs from storage. */
-export interface Store extends ClientStore, KeyStore, ChangeFeed {
+export interface Store extends ClientStore, GroupStore, KeyStore, TokenStore, ChangeFeed {
   /** Releases what the store opened itself (a database it was handed stays open). */
   close(): Promise<void>;
 }

@@ -12,7 +12,7 @@ const clock = fakeClock();
 async function setUp(options = {}): Promise<void> {
   clock.set(Date.UTC(2026, 0, 1));
   t = await buildApp({ clock: clock.now, ...options });
-  verify = jest.spyOn(t.oauth.server, 'verifyAccessToken');
+  verify = jest.spyOn(t.oauth.server, 'readToken');
 }
 beforeEach(() => setUp());
 afterEach(async () => {
@@ -53,6 +53,26 @@ describe('verified-token cache', () => {
     clock.advance((3600 + 2) * 1000);
     expect((await get(token)).status).toBe(200);
     expect(verify).toHaveBeenCalledTimes(2);
+  });
+
+  it('refuses a cached token at once once it is revoked (RFC 7009 §2.2)', async () => {
+    const { id, secret, client } = await t.createClient('read');
+    const token = await t.tokenFor(id, secret);
+    expect((await get(token)).status).toBe(200);
+    await t.oauth.server.revokeToken(client, token);
+    const res = await get(token);
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ error: 'invalid_token', error_description: 'the access token was revoked' });
+  });
+
+  it('refuses a cached token at once when its client is disabled', async () => {
+    const { id, secret } = await t.createClient('read');
+    const token = await t.tokenFor(id, secret);
+    expect((await get(token)).status).toBe(200);
+    await t.oauth.registry.setEnabled(id, false);
+    const res = await get(token);
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ error: 'invalid_token', error_description: 'the client of this access token is disabled' });
   });
 
   it('empties the cache at once on a change made through this process', async () => {

@@ -1,0 +1,145 @@
+// The example items service: the token endpoint and an items API guarded by scopes, on the embedded SQLite default.
+'use strict';
+
+const http = require('node:http');
+const path = require('node:path');
+const express = require('express');
+const { closeDefaultOAuth, defaultOAuth, oauthErrorHandler, requireScope, tokenRouter } = require('express-client-credentials');
+
+/** Kept small on purpose: the list lives in memory and never grows past this. */
+const MAX_ITEMS = 100;
+
+/**
+ * Builds the service on the zero-config default instance. `options` configure that instance
+ * (issuer, database, ...); left out, they come from OAUTH_ISSUER and OAUTH_DB.
+ *
+ * @param {import('express-client-credentials').OAuthOptions} [options]
+ * @returns {import('express').Express}
+ */
+function createApp(options) {
+  /** @type {{ id: number, name: string, createdBy: string }[]} */
+  const items = [];
+  let nextId = 1;
+  const app = express();
+
+  app.use(tokenRouter(options)); // POST /oauth/token
+
+  app.get('/api/items', requireScope('read'), (req, res) => {
+    res.json({ items });
+  });
+
+  // The guard runs before the body parser: a request without a good token is refused unread.
+  app.post('/api/items', requireScope('write'), express.json({ limit: '1kb' }), (req, res) => {
+    const name = req.body && req.body.name;
+    if (typeof name !== 'string' || name.trim() === '' || name.length > 100) {
+      res.status(400).json({ error: 'invalid_request', error_description: 'send {"name": "..."} with 1 to 100 characters' });
+      return;
+    }
+    const item = { id: nextId++, name: name.trim(), createdBy: req.auth.clientId };
+    items.push(item);
+    if (items.length > MAX_ITEMS) items.shift();
+    res.status(201).json(item);
+  });
+
+  app.use(oauthErrorHandler()); // 401 / 403 / 400 from the guards as RFC 6750 JSON
+  app.use((err, _req, res, _next) => {
+    // Anything else (a malformed JSON body, a bug): a short JSON answer, never a stack trace.
+    const status = err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500) console.error(err);
+    res.status(status).json({ error: status === 500 ? 'server_error' : 'invalid_request' });
+  });
+  return app;
+}
+
+/**
+ * On an empty database, registers a demo client allowed `read` and `write`. Returns it with its
+ * secret (the only time the secret exists in clear), or `undefined` when clients already exist.
+ */
+async function ensureDemoClient() {
+  const { registry } = defaultOAuth();
+  if ((await registry.list()).length > 0) return undefined;
+  return registry.create({ name: 'demo client', scopes: 'read write' });
+}
+
+/** The curl session that gets a token and calls both routes; POSIX shell, `node` reads the JSON. */
+function curlCommands(baseUrl, clientId, clientSecret) {
+  const credentials = clientId ? `'${clientId}:${clientSecret}'` : '"$CLIENT_ID:$CLIENT_SECRET"';
+  return [
+    `TOKEN=$(curl -s -u ${credentials} -d grant_type=client_credentials ${baseUrl}/oauth/token | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).access_token')`,
+    `curl -s -H "Authorization: Bearer $TOKEN" ${baseUrl}/api/items`,
+    `curl -s -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"name":"first item"}' ${baseUrl}/api/items`,
+  ];
+}
+
+function listen(server, port, host) {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address().port);
+    });
+  });
+}
+
+function parsePort(value) {
+  const port = Number(value ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, not ${JSON.stringify(value)}`);
+  return port;
+}
+
+/**
+ * Starts the service: listens on `PORT` (default 3000) at `HOST` (default 127.0.0.1), opens `OAUTH_DB`
+ * (default ./oauth.sqlite), uses `OAUTH_ISSUER` (default http://localhost:PORT), creates the demo
+ * client on an empty database and prints how to call it.
+ *
+ * @param {{ env?: Record<string, string | undefined>, print?: (line: string) => void }} [context]
+ * @returns {Promise<{ name: string, url: string, server: http.Server, close: () => Promise<void> }>}
+ */
+async function start({ env = process.env, print = console.log } = {}) {
+  const host = env.HOST || '127.0.0.1';
+  const server = http.createServer();
+  const port = await listen(server, parsePort(env.PORT), host);
+  const close = async () => {
+    await new Promise((resolve) => server.close(() => resolve(undefined)));
+    await closeDefaultOAuth();
+  };
+  const loopback = ['127.0.0.1', '::1', '0.0.0.0', '::', 'localhost'].includes(host);
+  const url = `http://${loopback ? 'localhost' : host}:${port}`;
+  let demo;
+  try {
+    // Attached before the first await: no request can arrive without a handler.
+    server.on('request', createApp({ issuer: env.OAUTH_ISSUER || `http://localhost:${port}`, database: env.OAUTH_DB }));
+    demo = await ensureDemoClient();
+  } catch (err) {
+    await close();
+    throw err;
+  }
+
+  print(`items service listening on ${url} (database ${path.resolve(defaultOAuth().server.options.database)})`);
+  print('  POST /oauth/token   client credentials grant');
+  print('  GET  /api/items     needs scope read');
+  print('  POST /api/items     needs scope write');
+  print('');
+  if (demo) {
+    print('Created a demo client (scopes: read write). Its secret is shown only this once:');
+    print(`  client_id:     ${demo.client.id}`);
+    print(`  client_secret: ${demo.clientSecret}`);
+    print('');
+    print('Get a token and call both routes:');
+    for (const line of curlCommands(url, demo.client.id, demo.clientSecret)) print(`  ${line}`);
+  } else {
+    const db = JSON.stringify(path.resolve(defaultOAuth().server.options.database));
+    print('Clients already exist, so no demo client was created (its secret was shown on the first run).');
+    print('Register a client, or give one a new secret, with the CLI:');
+    print(`  npx express-client-credentials client create --db ${db} --name my-service --scope "read write"`);
+    print(`  npx express-client-credentials client rotate-secret --db ${db} CLIENT_ID`);
+    print('Then set CLIENT_ID and CLIENT_SECRET to its credentials and:');
+    for (const line of curlCommands(url)) print(`  ${line}`);
+  }
+  print('');
+  return { name: 'items service', url, server, close };
+}
+
+module.exports = { createApp, ensureDemoClient, curlCommands, start };
+
+if (require.main === module) require('./start').run([module.exports]);

@@ -1,0 +1,31 @@
+// `npm start`: starts every example service, each on its own port, and stops them all on Ctrl-C.
+'use strict';
+
+/**
+ * The services `npm start` runs, in order. Each module exports
+ * `start({ env, print }) => Promise<{ name, url, close() }>`; adding a service is one line here.
+ */
+const SERVICES = [require('./app')];
+
+/** Starts `services` in order; on a failure, stops the ones already running and exits with 1. */
+async function run(services) {
+  const running = [];
+  const stopAll = () => Promise.allSettled(running.map((service) => service.close()));
+  try {
+    for (const service of services) running.push(await service.start({ env: process.env }));
+  } catch (err) {
+    console.error(`could not start: ${err instanceof Error ? err.message : String(err)}`);
+    await stopAll();
+    process.exit(1);
+  }
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => {
+      console.log(`stopping ${running.map((service) => service.name).join(', ')}`);
+      void stopAll().then(() => process.exit(0));
+    });
+  }
+}
+
+module.exports = { run, SERVICES };
+
+if (require.main === module) void run(SERVICES);

@@ -1,0 +1,82 @@
+// What a CLI command runs against: its output streams and the database, opened on demand and removed again if this run created it and failed.
+import { existsSync, rmSync } from 'node:fs';
+import { ClientRegistry } from '../core/registry';
+import { GroupRegistry } from '../core/group-registry';
+import { DEFAULTS } from '../options';
+import { SqliteStore } from '../store/sqlite';
+import type { Store } from '../store/types';
+import { CommandError } from './command';
+
+/** Where a command writes. Secrets go to `out` only. */
+export interface CliOutput {
+  /** Standard output: results, and a new secret exactly once. */
+  out(text: string): void;
+  /** Standard error: notes and errors; never a secret. */
+  err(text: string): void;
+}
+
+/** The database and output of one CLI run. */
+export class CliContext {
+  private store: SqliteStore | undefined;
+  private createdDatabase = false;
+
+  constructor(
+    /** The database file: `--db`, else env `OAUTH_DB`, else ./oauth.sqlite. */
+    readonly database: string,
+    /** Whether `--json` was given. */
+    readonly json: boolean,
+    private readonly output: CliOutput,
+    /** Current time, epoch ms. */
+    readonly now: () => number = Date.now,
+  ) {}
+
+  /** Prints one line (or block) of text on stdout. */
+  print(text: string): void {
+    this.output.out(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** Prints a value as JSON on stdout. */
+  printJson(value: unknown): void {
+    this.output.out(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** Prints a note for the person at the terminal on stderr. */
+  note(text: string): void {
+    this.output.err(`${text}\n`);
+  }
+
+  /**
+   * The store. Only a command that adds something may create the database file (`create: true`);
+   * every other command on a missing file fails, so a typo in `--db` changes nothing on disk.
+   */
+  openStore(options: { create?: boolean } = {}): Store {
+    if (this.store) return this.store;
+    const exists = existsSync(this.database);
+    if (!exists && !options.create) {
+      throw new CommandError(`no database at ${this.database} (give --db PATH or set OAUTH_DB)`);
+    }
+    this.store = SqliteStore.open(this.database);
+    this.createdDatabase = !exists;
+    return this.store;
+  }
+
+  /** The client registry on {@link openStore}'s store, hashing new secrets at the default bcrypt cost. */
+  clients(options: { create?: boolean } = {}): ClientRegistry {
+    return new ClientRegistry(this.openStore(options), { bcryptCost: DEFAULTS.bcryptCost, now: this.now });
+  }
+
+  /** Group and membership administration on {@link openStore}'s store. */
+  groups(options: { create?: boolean } = {}): GroupRegistry {
+    return new GroupRegistry(this.openStore(options), { now: this.now });
+  }
+
+  /** Closes the database; after a failure, removes the file again if this run created it. */
+  async close(failed: boolean): Promise<void> {
+    const store = this.store;
+    this.store = undefined;
+    await store?.close();
+    if (failed && this.createdDatabase) {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${this.database}${suffix}`, { force: true });
+    }
+  }
+}

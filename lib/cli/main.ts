@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// The express-client-credentials command line: `<noun> <command>` dispatched to the nouns in ./commands; with the example app and the default instance, the only code that reads argv and env.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RegistryError } from '../core/registry';
+import { DEFAULTS } from '../options';
+import { StoreError } from '../store/types';
+import { CommandError, GLOBAL_OPTIONS, PROGRAM, UsageError, commandHelp, commandList, nounHelp, parseCommandLine, wantsHelp, type Noun } from './command';
+import { clientNoun } from './commands/client';
+import { keyNoun } from './commands/key';
+import { groupNoun } from './commands/group';
+import { CliContext, type CliOutput } from './context';
+
+/** Every noun of the CLI; a new group of commands is one more line here. */
+const NOUNS: readonly Noun[] = [
+  clientNoun,
+  keyNoun,
+  groupNoun,
+];
+
+/** What a run sees of its process: environment and output (injectable for in-process use). */
+export interface CliEnvironment {
+  env: Readonly<Record<string, string | undefined>>;
+  output: CliOutput;
+  now?: () => number;
+}
+
+function topHelp(): string {
+  const globals = Object.entries(GLOBAL_OPTIONS).map(([name, spec]) =>
+    name === 'help' ? '-h, --help' : `--${name}${spec.value ? ` ${spec.value}` : ''}`,
+  );
+  return [
+    `Usage: ${PROGRAM} <noun> <command> [arguments] [options]`,
+    '',
+    'Manages the client registry of express-client-credentials (OAuth 2.0 client credentials, RFC 6749 §4.4).',
+    '',
+    'Commands:',
+    ...commandList(NOUNS),
+    '',
+    `Options of every command: ${globals.join(', ')}. '${PROGRAM} --version' prints the version.`,
+    `Database: --db PATH, else $OAUTH_DB, else ${DEFAULTS.database}.`,
+    `Run '${PROGRAM} <noun> <command> --help' for the arguments and options of one command.`,
+    '',
+  ].join('\n');
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+  return `${pkg.version}\n`;
+}
+
+/** One line for any failure, and the exit status; never a stack trace. */
+function describeFailure(err: unknown, helpFor: string | undefined): { line: string; exitCode: number } {
+  if (err instanceof UsageError) {
+    const target = err.helpFor ?? helpFor;
+    const hint = target === undefined ? '--help' : `${target} --help`;
+    return { line: `${err.message} (see '${PROGRAM} ${hint}')`, exitCode: err.exitCode };
+  }
+  if (err instanceof CommandError || err instanceof RegistryError || err instanceof StoreError) {
+    return { line: err.message, exitCode: err instanceof CommandError ? err.exitCode : 1 };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { line: `unexpected failure: ${message}`, exitCode: 1 };
+}
+
+/**
+ * Runs one command line (without the `node` and script arguments) and resolves with the exit status:
+ * 0 on success, 1 when the command failed, 2 on bad usage.
+ */
+export async function main(argv: readonly string[], environment: CliEnvironment): Promise<number> {
+  const { output } = environment;
+  const [nounName, verb, ...rest] = argv;
+  let helpFor: string | undefined;
+  let ctx: CliContext | undefined;
+  try {
+    if (nounName === undefined || nounName === '--help' || nounName === '-h' || nounName === 'help') {
+      // Without any argument the help is the answer to a usage error: stderr, status 2.
+      if (nounName === undefined) output.err(topHelp());
+      else output.out(topHelp());
+      return nounName === undefined ? 2 : 0;
+    }
+    if (nounName === '--version') {
+      output.out(version());
+      return 0;
+    }
+    const noun = NOUNS.find((n) => n.name === nounName);
+    if (!noun) throw new UsageError(`unknown command ${JSON.stringify(nounName)}`);
+    if (verb === undefined || verb === '--help' || verb === '-h') {
+      if (verb === undefined) output.err(nounHelp(noun));
+      else output.out(nounHelp(noun));
+      return verb === undefined ? 2 : 0;
+    }
+    const command = Object.hasOwn(noun.commands, verb) ? noun.commands[verb] : undefined;
+    if (!command) throw new UsageError(`unknown command ${JSON.stringify(`${noun.name} ${verb}`)}`, noun.name);
+    helpFor = `${noun.name} ${verb}`;
+    if (wantsHelp(rest)) {
+      output.out(commandHelp(noun, verb, command));
+      return 0;
+    }
+    const input = parseCommandLine(command, rest, helpFor);
+    const database = (input.options.db as string | undefined) ?? (environment.env.OAUTH_DB || DEFAULTS.database);
+    ctx = new CliContext(database, input.options.json === true, output, environment.now);
+    await command.run(input, ctx);
+    await ctx.close(false);
+    return 0;
+  } catch (err: unknown) {
+    await ctx?.close(true).catch(() => undefined);
+    const { line, exitCode } = describeFailure(err, helpFor);
+    output.err(`${PROGRAM}: ${line.replace(/\s*\n\s*/g, ' ')}\n`);
+    return exitCode;
+  }
+}
+
+if (require.main === module) {
+  const output: CliOutput = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
+  void main(process.argv.slice(2), { env: process.env, output }).then((code) => {
+    process.exitCode = code;
+  });
+}

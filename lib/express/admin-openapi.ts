@@ -1,0 +1,243 @@
+// The OpenAPI 3.1 description of the admin API, built for the path the router is mounted on.
+
+/** Where the document points tools: the mount path of the router and the token endpoint to get an admin token from. */
+export interface AdminApiLocation {
+  /** The router's mount path, as `req.baseUrl` gives it ('' at the root). */
+  basePath: string;
+  /** Absolute URL of the token endpoint (RFC 6749 §3.2). */
+  tokenUrl: string;
+  /** The scope the guard requires. */
+  scope: string;
+}
+
+type Json = Record<string, unknown>;
+
+const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+const jsonBody = (schema: Json): Json => ({ 'application/json': { schema } });
+const ok = (description: string, schema: Json): Json => ({ description, content: jsonBody(schema) });
+const error = (description: string): Json => ({ description, content: jsonBody(ref('Error')) });
+const noContent = { description: 'Done; no body' };
+
+const GUARDED = {
+  '401': error('No access token, or one that is expired, revoked or not for this API (RFC 6750 §3.1)'),
+  '403': error('The access token lacks the admin scope (insufficient_scope)'),
+};
+const BAD = error('Invalid input; `field` names the offending field');
+const MISSING = error('Unknown client or group');
+const CONFLICT = error('Conflicts with the current state (a name in use, a group with members)');
+const clientId = { name: 'client_id', in: 'path', required: true, schema: { type: 'string' } };
+const groupName = { name: 'name', in: 'path', required: true, schema: ref('GroupName') };
+const membershipGroup = { name: 'group', in: 'path', required: true, schema: ref('GroupName') };
+
+function op(summary: string, responses: Json, extra: Json = {}): Json {
+  return { summary, ...extra, responses: { ...responses, ...GUARDED } };
+}
+
+const body = (schema: Json, required = true): Json => ({ requestBody: { required, content: jsonBody(schema) } });
+
+const SCHEMAS: Json = {
+  Error: {
+    type: 'object',
+    required: ['error'],
+    properties: {
+      error: { type: 'string', examples: ['invalid_request', 'not_found', 'conflict', 'insufficient_scope'] },
+      error_description: { type: 'string' },
+      field: { type: 'string', description: 'The request field that was refused' },
+    },
+  },
+  Scope: {
+    type: 'string',
+    description: 'Space-delimited RFC 6749 §3.3 scope-tokens',
+    pattern: '^([\\x21\\x23-\\x5B\\x5D-\\x7E]+( +[\\x21\\x23-\\x5B\\x5D-\\x7E]+)*)?$',
+    examples: ['orders:read orders:write'],
+  },
+  Audiences: { type: 'array', items: { type: 'string', pattern: '^[\\x21-\\x7E]{1,2000}$' } },
+  GroupName: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$' },
+  Secret: {
+    type: 'object',
+    required: ['status', 'created_at', 'expires_at'],
+    description: 'A secret the client accepts now; never the secret or its hash',
+    properties: {
+      status: { enum: ['current', 'previous'] },
+      created_at: { type: 'string', format: 'date-time' },
+      expires_at: { type: ['string', 'null'], format: 'date-time' },
+    },
+  },
+  Client: {
+    type: 'object',
+    required: [
+      'client_id', 'client_name', 'scope', 'effective_scope', 'audiences', 'effective_audiences', 'groups',
+      'grant_types', 'token_format', 'enabled', 'secrets', 'version', 'created_at', 'updated_at',
+    ],
+    properties: {
+      client_id: { type: 'string' },
+      client_name: { type: 'string' },
+      scope: { $ref: '#/components/schemas/Scope', description: 'Scopes given to the client directly' },
+      effective_scope: { $ref: '#/components/schemas/Scope', description: "The client's own scopes plus its groups'" },
+      audiences: ref('Audiences'),
+      effective_audiences: ref('Audiences'),
+      groups: { type: 'array', items: ref('GroupName') },
+      grant_types: { type: 'array', items: { type: 'string' } },
+      token_format: { enum: ['jwt', 'reference'] },
+      enabled: { type: 'boolean' },
+      secrets: { type: 'array', items: ref('Secret') },
+      version: { type: 'integer', description: 'Moves with every change to the client or its groups' },
+      created_at: { type: 'string', format: 'date-time' },
+      updated_at: { type: 'string', format: 'date-time' },
+    },
+  },
+  ClientWithSecret: {
+    description: 'The client and its new secret, shown this once (Cache-Control: no-store)',
+    allOf: [ref('Client'), { type: 'object', required: ['client_secret'], properties: { client_secret: { type: 'string' } } }],
+  },
+  NewClient: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['client_name'],
+    properties: {
+      client_name: { type: 'string', minLength: 1, maxLength: 200 },
+      scope: ref('Scope'),
+      audiences: ref('Audiences'),
+      token_format: { enum: ['jwt', 'reference'], default: 'jwt' },
+      groups: { type: 'array', items: ref('GroupName'), description: 'Existing groups to put the client in' },
+    },
+  },
+  ClientUpdate: {
+    type: 'object',
+    additionalProperties: false,
+    minProperties: 1,
+    properties: {
+      client_name: { type: 'string', minLength: 1, maxLength: 200 },
+      scope: ref('Scope'),
+      groups: { type: 'array', items: ref('GroupName'), description: 'The exact set of groups the client belongs to' },
+      enabled: { type: 'boolean' },
+    },
+  },
+  Rotation: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      grace_seconds: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 31536000,
+        default: 0,
+        description: 'How long the previous secret stays valid; 0 cuts it at once. At most two secrets are valid.',
+      },
+    },
+  },
+  Group: {
+    type: 'object',
+    required: ['name', 'scope', 'audiences', 'members', 'created_at', 'updated_at'],
+    properties: {
+      name: ref('GroupName'),
+      scope: ref('Scope'),
+      audiences: ref('Audiences'),
+      members: { type: 'array', items: { type: 'string' }, description: 'Ids of the member clients' },
+      created_at: { type: 'string', format: 'date-time' },
+      updated_at: { type: 'string', format: 'date-time' },
+    },
+  },
+  NewGroup: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['name'],
+    properties: { name: ref('GroupName'), scope: ref('Scope'), audiences: ref('Audiences') },
+  },
+  GroupUpdate: {
+    type: 'object',
+    additionalProperties: false,
+    minProperties: 1,
+    properties: { scope: ref('Scope'), audiences: ref('Audiences') },
+  },
+};
+
+/** The admin API's operations, by path; every one needs a bearer token with the admin scope. */
+const PATHS: Json = {
+  '/clients': {
+    get: op('List clients', { '200': ok('All clients', { type: 'object', properties: { clients: { type: 'array', items: ref('Client') } } }) }),
+    post: op(
+      'Register a client; the response holds its secret, shown this once',
+      { '201': ok('Created (Location: the new client)', ref('ClientWithSecret')), '400': BAD },
+      body(ref('NewClient')),
+    ),
+  },
+  '/clients/{client_id}': {
+    parameters: [clientId],
+    get: op('Show a client', { '200': ok('The client', ref('Client')), '404': MISSING }),
+    patch: op(
+      'Change name, scopes, groups or enabled',
+      { '200': ok('The changed client', ref('Client')), '400': BAD, '404': MISSING },
+      body(ref('ClientUpdate')),
+    ),
+    delete: op('Delete a client', { '204': noContent, '404': MISSING }),
+  },
+  '/clients/{client_id}/rotate-secret': {
+    parameters: [clientId],
+    post: op(
+      'Issue a new secret, keeping the previous one for the grace period',
+      { '200': ok('The client and its new secret', ref('ClientWithSecret')), '400': BAD, '404': MISSING },
+      body(ref('Rotation'), false),
+    ),
+  },
+  '/clients/{client_id}/disable': {
+    parameters: [clientId],
+    post: op('Disable a client: no new tokens', { '200': ok('The client', ref('Client')), '404': MISSING }),
+  },
+  '/clients/{client_id}/enable': {
+    parameters: [clientId],
+    post: op('Enable a client', { '200': ok('The client', ref('Client')), '404': MISSING }),
+  },
+  '/clients/{client_id}/groups/{group}': {
+    parameters: [clientId, membershipGroup],
+    put: op('Add the client to a group (idempotent)', { '200': ok('The client', ref('Client')), '400': BAD, '404': MISSING }),
+    delete: op('Remove the client from a group', { '200': ok('The client', ref('Client')), '404': MISSING }),
+  },
+  '/groups': {
+    get: op('List groups', { '200': ok('All groups', { type: 'object', properties: { groups: { type: 'array', items: ref('Group') } } }) }),
+    post: op('Create a group', { '201': ok('Created', ref('Group')), '400': BAD, '409': CONFLICT }, body(ref('NewGroup'))),
+  },
+  '/groups/{name}': {
+    parameters: [groupName],
+    get: op('Show a group', { '200': ok('The group', ref('Group')), '404': MISSING }),
+    patch: op(
+      "Change a group's scopes or audiences; members see it from their next token request",
+      { '200': ok('The changed group', ref('Group')), '400': BAD, '404': MISSING },
+      body(ref('GroupUpdate')),
+    ),
+    delete: op(
+      'Delete a group; refused while it has members unless force=true',
+      { '204': noContent, '400': BAD, '404': MISSING, '409': CONFLICT },
+      { parameters: [{ name: 'force', in: 'query', required: false, schema: { enum: ['true', 'false'] } }] },
+    ),
+  },
+  '/openapi.json': {
+    get: op('This document', { '200': ok('OpenAPI 3.1 description', { type: 'object' }) }),
+  },
+};
+
+/** The OpenAPI 3.1 document served at `GET /openapi.json` under the admin router. */
+export function adminOpenApiDocument(location: AdminApiLocation): Json {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'express-client-credentials admin API',
+      version: '1',
+      description:
+        'Client and group administration. Every operation needs a bearer access token carrying the admin scope; ' +
+        'secrets appear only in the responses that create them.',
+    },
+    servers: [{ url: location.basePath === '' ? '/' : location.basePath }],
+    security: [{ oauth2: [location.scope] }],
+    paths: PATHS,
+    components: {
+      schemas: SCHEMAS,
+      securitySchemes: {
+        oauth2: {
+          type: 'oauth2',
+          flows: { clientCredentials: { tokenUrl: location.tokenUrl, scopes: { [location.scope]: 'Administer clients and groups' } } },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,36 @@
+// jsonLinesAuditLogger() and limitOptionsFromEnv(): the two helpers an app wires at its edge.
+import { createOAuth, jsonLinesAuditLogger, limitOptionsFromEnv } from '../lib';
+import { fakeClock, memoryLogger, tempDir } from './helpers';
+import { join } from 'node:path';
+
+describe('jsonLinesAuditLogger', () => {
+  it('writes each audit event as one JSON line with its type and time', async () => {
+    const { dir, cleanup } = tempDir();
+    const clock = fakeClock();
+    const oauth = createOAuth({ issuer: 'https://auth.test', database: join(dir, 'db.sqlite'), bcryptCost: 4, clock: clock.now, logger: memoryLogger() });
+    const lines: string[] = [];
+    oauth.events.on('audit', jsonLinesAuditLogger({ write: (chunk: string) => lines.push(chunk) }));
+    const { client } = await oauth.registry.create({ name: 'billing', scopes: 'read' });
+    await oauth.registry.setEnabled(client.id, false);
+    expect(lines).toEqual([
+      `{"clientId":"${client.id}","name":"billing","scopes":["read"],"type":"client.created","time":${clock.now()}}\n`,
+      `{"clientId":"${client.id}","type":"client.disabled","time":${clock.now()}}\n`,
+    ]);
+    await oauth.close();
+    cleanup();
+  });
+});
+
+describe('limitOptionsFromEnv', () => {
+  it('maps the OAUTH_* limit variables to options and leaves unset or empty ones to the defaults', () => {
+    expect(
+      limitOptionsFromEnv({ OAUTH_ADDRESS_FAILURE_LIMIT: '50', OAUTH_CLIENT_MAX_BACKOFF: ' 30 ', OAUTH_CLIENT_FAILURE_LIMIT: '', PATH: '/bin' }),
+    ).toEqual({ addressFailureLimit: 50, clientMaxBackoff: 30 });
+  });
+
+  it('throws a TypeError naming the variable for a value that is not a non-negative integer', () => {
+    expect(() => limitOptionsFromEnv({ OAUTH_MAX_QUEUED_AUTHENTICATIONS: '-1' })).toThrow(
+      new TypeError('OAUTH_MAX_QUEUED_AUTHENTICATIONS must be a non-negative integer, not "-1"'),
+    );
+  });
+});

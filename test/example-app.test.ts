@@ -1,0 +1,116 @@
+// The example app, loaded in-process the way Express's own acceptance tests load its examples, driven through the full flow.
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import request from 'supertest';
+import type * as Library from '../lib';
+import { memoryLogger, tempDir } from './helpers';
+
+interface ExampleApp {
+  createApp(options?: Library.OAuthOptions): Express;
+  ensureDemoClient(): Promise<Library.ClientWithSecret | undefined>;
+  curlCommands(baseUrl: string, clientId?: string, clientSecret?: string): string[];
+  start(context: { env: Record<string, string | undefined>; print: (line: string) => void }): Promise<{
+    name: string;
+    url: string;
+    server: import('node:http').Server;
+    close(): Promise<void>;
+  }>;
+}
+
+// The example imports the built package by its name, as an application would; so does this test.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const example = require('../example-app/app') as ExampleApp;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { closeDefaultOAuth } = require('express-client-credentials') as typeof Library;
+
+let dir: string;
+let cleanup: () => void;
+beforeEach(() => {
+  ({ dir, cleanup } = tempDir());
+});
+afterEach(async () => {
+  await closeDefaultOAuth();
+  cleanup();
+});
+
+const bearer = (token: string) => `Bearer ${token}`;
+
+describe('example app', () => {
+  it('runs the full flow: demo client, token, both routes, 403 for a missing scope, 401 without a token', async () => {
+    const app = example.createApp({ issuer: 'http://localhost:3000', database: join(dir, 'oauth.sqlite'), bcryptCost: 4, logger: memoryLogger() });
+    const demo = await example.ensureDemoClient();
+    if (!demo) throw new Error('expected a demo client on an empty database');
+    expect(demo.client).toMatchObject({ name: 'demo client', scopes: ['read', 'write'] });
+    expect(await example.ensureDemoClient()).toBeUndefined();
+
+    const tokenRes = await request(app).post('/oauth/token').auth(demo.client.id, demo.clientSecret).type('form').send({ grant_type: 'client_credentials' });
+    expect(tokenRes.status).toBe(200);
+    expect(tokenRes.body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: 'read write' });
+    const token = tokenRes.body.access_token as string;
+
+    expect((await request(app).get('/api/items').set('Authorization', bearer(token))).body).toEqual({ items: [] });
+    const created = await request(app).post('/api/items').set('Authorization', bearer(token)).send({ name: 'first item' });
+    expect(created.status).toBe(201);
+    expect(created.body).toEqual({ id: 1, name: 'first item', createdBy: demo.client.id });
+    const listed = await request(app).get('/api/items').set('Authorization', bearer(token));
+    expect(listed.status).toBe(200);
+    expect(listed.body).toEqual({ items: [created.body] });
+
+    const readOnly = await request(app).post('/oauth/token').auth(demo.client.id, demo.clientSecret).type('form').send({ grant_type: 'client_credentials', scope: 'read' });
+    const denied = await request(app).post('/api/items').set('Authorization', bearer(readOnly.body.access_token)).send({ name: 'x' });
+    expect(denied.status).toBe(403);
+    expect(denied.headers['www-authenticate']).toBe(
+      'Bearer realm="oauth", error="insufficient_scope", error_description="this resource needs the scopes write", scope="write"',
+    );
+    expect(denied.body).toEqual({ error: 'insufficient_scope', error_description: 'this resource needs the scopes write' });
+
+    const anonymous = await request(app).get('/api/items');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers['www-authenticate']).toBe('Bearer realm="oauth"');
+  });
+
+  it('answers a malformed JSON body with a short JSON 400, never a stack trace', async () => {
+    const app = example.createApp({ issuer: 'http://localhost:3000', database: join(dir, 'oauth.sqlite'), bcryptCost: 4, logger: memoryLogger() });
+    const demo = await example.ensureDemoClient();
+    const tokenRes = await request(app).post('/oauth/token').auth(demo!.client.id, demo!.clientSecret).type('form').send({ grant_type: 'client_credentials' });
+    const res = await request(app).post('/api/items').set('Authorization', bearer(tokenRes.body.access_token)).type('json').send('{"name":');
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid_request' });
+  });
+
+  it('starts on PORT with OAUTH_DB, prints the demo client once with working commands, and prints no secret on the next run', async () => {
+    const env = { PORT: '0', OAUTH_DB: join(dir, 'oauth.sqlite') };
+    const lines: string[] = [];
+    const running = await example.start({ env, print: (line) => void lines.push(line) });
+    try {
+      const { port } = running.server.address() as AddressInfo;
+      expect(running.url).toBe(`http://localhost:${port}`);
+      const output = lines.join('\n');
+      const id = /client_id: +([0-9a-f]{32})/.exec(output)?.[1];
+      const secret = /client_secret: +([A-Za-z0-9_-]{43})/.exec(output)?.[1];
+      if (!id || !secret) throw new Error(`no demo client in the output:\n${output}`);
+      for (const command of example.curlCommands(running.url, id, secret)) expect(lines).toContain(`  ${command}`);
+
+      // What the printed commands do, against the running server (127.0.0.1).
+      const base = `http://127.0.0.1:${port}`;
+      const tokenRes = await request(base).post('/oauth/token').auth(id, secret).type('form').send({ grant_type: 'client_credentials' });
+      expect(tokenRes.status).toBe(200);
+      expect(tokenRes.body.scope).toBe('read write');
+      expect((await request(base).get('/api/items').set('Authorization', bearer(tokenRes.body.access_token))).status).toBe(200);
+      const posted = await request(base).post('/api/items').set('Authorization', bearer(tokenRes.body.access_token)).send({ name: 'first item' });
+      expect(posted.status).toBe(201);
+      // The issuer defaults to http://localhost:PORT.
+      const payload = JSON.parse(Buffer.from((tokenRes.body.access_token as string).split('.')[1]!, 'base64url').toString()) as { iss: string };
+      expect(payload.iss).toBe(`http://localhost:${port}`);
+    } finally {
+      await running.close();
+    }
+
+    const again: string[] = [];
+    const second = await example.start({ env: { ...env, OAUTH_ISSUER: 'https://items.example.com' }, print: (line) => void again.push(line) });
+    await second.close();
+    expect(again.join('\n')).not.toMatch(/client_secret/);
+    expect(again).toContain(`  ${example.curlCommands(second.url)[0]}`);
+  });
+});

@@ -1,0 +1,216 @@
+// Abuse resistance of the token endpoint: failure limits, the bounded bcrypt gate, TLS and size limits, each with its RFC error.
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import bcrypt from 'bcrypt';
+import request from 'supertest';
+import { resolveOptions } from '../../lib/options';
+import type { AuditEvent } from '../../lib';
+import { buildApp, memoryLogger, type TestApp } from '../helpers';
+
+const GRANT = { grant_type: 'client_credentials' };
+
+let t: TestApp;
+afterEach(async () => {
+  jest.restoreAllMocks();
+  await t.close();
+});
+
+/** An app that reads the client address from X-Forwarded-For, so one test can speak from many addresses. */
+async function proxiedApp(options: Parameters<typeof buildApp>[0] = {}): Promise<TestApp> {
+  const app = await buildApp(options);
+  app.app.set('trust proxy', true);
+  return app;
+}
+
+function tokenRequest(app: TestApp, id: string, secret: string, from = '10.0.0.1') {
+  return request(app.app).post('/oauth/token').set('X-Forwarded-For', from).auth(id, secret).type('form').send(GRANT);
+}
+
+function audit(app: TestApp): AuditEvent[] {
+  const events: AuditEvent[] = [];
+  app.oauth.events.on('audit', (e: AuditEvent) => events.push(e));
+  return events;
+}
+
+describe('token endpoint failure limits', () => {
+  it('refuses an address with 429 invalid_client and Retry-After after addressFailureLimit failures, without running bcrypt', async () => {
+    t = await proxiedApp({ addressFailureLimit: 3, addressFailureWindow: 120, clientFailureLimit: 0 });
+    const { id, secret } = await t.createClient();
+    const events = audit(t);
+    for (let i = 0; i < 3; i++) expect((await tokenRequest(t, `guess-${i}`, 'wrong-secret')).status).toBe(401);
+    const compare = jest.spyOn(bcrypt, 'compare');
+    const refused = await tokenRequest(t, id, secret);
+    expect(refused.status).toBe(429);
+    expect(refused.headers['retry-after']).toBe('120');
+    expect(refused.headers['cache-control']).toBe('no-store');
+    expect(refused.body).toEqual({
+      error: 'invalid_client',
+      error_description: 'too many failed client authentications from this address; retry after 120 s',
+    });
+    expect(compare).not.toHaveBeenCalled();
+    expect(events.filter((e) => e.type === 'rate_limit.hit')).toEqual([
+      { type: 'rate_limit.hit', time: expect.any(Number), limit: 'address', clientId: id, address: '10.0.0.1', retryAfter: 120 },
+    ]);
+    expect((await tokenRequest(t, id, secret, '10.0.0.2')).status).toBe(200);
+  });
+
+  it('tolerates a dozen fumbled secrets with the default limits, then issues a token for the right one', async () => {
+    t = await proxiedApp();
+    const { id, secret } = await t.createClient();
+    for (let i = 0; i < 12; i++) expect((await tokenRequest(t, id, `fumble-${i}`)).status).toBe(401);
+    expect((await tokenRequest(t, id, secret)).status).toBe(200);
+  });
+
+  it('backs a hammered client_id off, but keeps serving the real client from the address it authenticated from', async () => {
+    t = await proxiedApp({ clientFailureLimit: 5 });
+    const { id, secret } = await t.createClient();
+    expect((await tokenRequest(t, id, secret, '10.1.1.1')).status).toBe(200);
+    for (let i = 0; i < 5; i++) expect((await tokenRequest(t, id, 'wrong-secret', `10.66.0.${i}`)).status).toBe(401);
+    const attacker = await tokenRequest(t, id, 'wrong-secret', '10.66.0.99');
+    expect(attacker.status).toBe(429);
+    expect(attacker.body.error).toBe('invalid_client');
+    expect(attacker.headers['retry-after']).toBe('1');
+    expect((await tokenRequest(t, id, secret, '10.1.1.1')).status).toBe(200);
+  });
+
+  it('answers 503 temporarily_unavailable with Retry-After at once when every bcrypt slot and the queue are taken', async () => {
+    t = await buildApp({ maxConcurrentAuthentications: 1, maxQueuedAuthentications: 1 });
+    const { id, secret } = await t.createClient();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    void t.oauth.server.authGuard.gate.run(() => held);
+    void t.oauth.server.authGuard.gate.run(() => held);
+    const events = audit(t);
+    const res = await request(t.app).post('/oauth/token').auth(id, secret).type('form').send(GRANT);
+    release();
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.body).toEqual({
+      error: 'temporarily_unavailable',
+      error_description: 'the server is busy authenticating other clients; retry shortly',
+    });
+    expect(events.map((e) => e.type)).toEqual(['rate_limit.hit']);
+    // Load shedding is reported by its event, not logged as an internal error once per refused request.
+    expect((t.oauth.server.options.logger as ReturnType<typeof memoryLogger>).lines).toEqual([]);
+    expect((await request(t.app).post('/oauth/token').auth(id, secret).type('form').send(GRANT)).status).toBe(200);
+  });
+});
+
+describe('token endpoint under a wrong-secret flood', () => {
+  let server: Server;
+  afterEach(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('keeps issuing tokens to a valid client while real and unknown ids are flooded from many addresses', async () => {
+    t = await proxiedApp({ bcryptCost: 6, maxConcurrentAuthentications: 1, maxQueuedAuthentications: 4 });
+    server = t.app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const victim = await t.createClient('read', 'victim');
+    const valid = await t.createClient('read', 'valid');
+    const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+    const post = (auth: string, from: string) =>
+      fetch(`${base}/oauth/token`, {
+        method: 'POST',
+        headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': from },
+        body: 'grant_type=client_credentials',
+      });
+    expect((await post(basic(valid.id, valid.secret), '10.5.0.1')).status).toBe(200);
+
+    const statuses = new Map<number, number>();
+    const validStatuses: number[] = [];
+    for (let wave = 0; wave < 8; wave++) {
+      const flood = Array.from({ length: 40 }, (_, i) =>
+        post(basic(i % 2 ? victim.id : `unknown-${wave}-${i}`, `wrong-${i}`), `10.66.${wave}.${i}`).then((r) => {
+          statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+        }),
+      );
+      const mine = post(basic(valid.id, valid.secret), '10.5.0.1').then((r) => validStatuses.push(r.status));
+      await Promise.all([...flood, mine]);
+    }
+    expect(validStatuses).toEqual(Array(8).fill(200));
+    expect(statuses.get(200)).toBeUndefined();
+    expect(statuses.get(503)).toBeGreaterThan(0);
+    expect([...statuses.keys()].every((s) => [401, 429, 503].includes(s))).toBe(true);
+  });
+});
+
+describe('token endpoint transport', () => {
+  it('refuses a token request not sent over TLS when requireTls is set, saying why', async () => {
+    t = await buildApp({ requireTls: true });
+    const { id, secret } = await t.createClient();
+    const res = await request(t.app).post('/oauth/token').auth(id, secret).type('form').send(GRANT);
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      error: 'invalid_request',
+      error_description:
+        'the token endpoint requires HTTPS (RFC 6749 section 3.2); behind a TLS-terminating proxy, set the Express trust proxy setting so the forwarded protocol is honoured',
+    });
+  });
+
+  it('accepts X-Forwarded-Proto: https only when Express trusts the proxy', async () => {
+    t = await buildApp({ requireTls: true });
+    const { id, secret } = await t.createClient();
+    const send = () =>
+      request(t.app).post('/oauth/token').set('X-Forwarded-Proto', 'https').auth(id, secret).type('form').send(GRANT);
+    expect((await send()).status).toBe(400);
+    t.app.set('trust proxy', 'loopback');
+    expect((await send()).status).toBe(200);
+  });
+
+  it('turns requireTls on by default only when NODE_ENV is production', () => {
+    expect(resolveOptions({}, { nodeEnv: 'production' }).requireTls).toBe(true);
+    expect(resolveOptions({ requireTls: false }, { nodeEnv: 'production' }).requireTls).toBe(false);
+    expect(resolveOptions({}, { nodeEnv: 'development' }).requireTls).toBe(false);
+    expect(resolveOptions({}).requireTls).toBe(false);
+    expect(() => resolveOptions({ requireTls: 'yes' as never })).toThrow(new TypeError('requireTls must be true or false'));
+  });
+});
+
+describe('request size limits', () => {
+  beforeEach(async () => {
+    t = await buildApp({ headerLimit: 2048, bodyLimit: 1024 });
+  });
+
+  it('refuses headers larger than headerLimit with 431 invalid_request', async () => {
+    const res = await request(t.app).post('/oauth/token').set('X-Padding', 'a'.repeat(3000)).type('form').send(GRANT);
+    expect(res.status).toBe(431);
+    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'the request headers are larger than 2048 bytes' });
+  });
+
+  it('refuses a body larger than bodyLimit with 413 invalid_request', async () => {
+    const res = await request(t.app).post('/oauth/token').type('form').send(`grant_type=client_credentials&scope=${'a'.repeat(2000)}`);
+    expect(res.status).toBe(413);
+    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'the request body is too large' });
+  });
+
+  it('refuses more than 32 parameters with 413 invalid_request', async () => {
+    const body = Array.from({ length: 40 }, (_, i) => `p${i}=1`).join('&');
+    const res = await request(t.app).post('/oauth/token').type('form').send(body);
+    expect(res.status).toBe(413);
+    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'the request body has too many parameters' });
+  });
+
+  it('refuses a bearer token longer than 8192 characters with 401 invalid_token', async () => {
+    const res = await request(t.app).get('/api/items').set('Authorization', `Bearer ${'a'.repeat(8193)}`);
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ error: 'invalid_token', error_description: 'the access token is too long' });
+  });
+});
+
+describe('abuse limit options', () => {
+  it('throws a TypeError at construction for a misconfigured limit', () => {
+    expect(() => resolveOptions({ addressFailureLimit: -1 })).toThrow(new TypeError('addressFailureLimit must be an integer from 0 to 1000000'));
+    expect(() => resolveOptions({ clientFailureWindow: 0 })).toThrow(new TypeError('clientFailureWindow must be an integer from 1 to 86400'));
+    expect(() => resolveOptions({ maxConcurrentAuthentications: 1.5 })).toThrow(
+      new TypeError('maxConcurrentAuthentications must be an integer from 1 to 1024'),
+    );
+    expect(() => resolveOptions({ headerLimit: 10 })).toThrow(new TypeError('headerLimit must be an integer from 1024 to 1048576'));
+  });
+
+  it('defaults to limits that stop guessing but tolerate a dozen fumbles', () => {
+    const o = resolveOptions({});
+    expect([o.addressFailureLimit, o.addressFailureWindow, o.clientFailureLimit, o.clientFailureWindow, o.clientMaxBackoff]).toEqual([30, 600, 20, 60, 60]);
+    expect(o.maxQueuedAuthentications).toBe(32);
+    expect(o.maxConcurrentAuthentications).toBeGreaterThanOrEqual(1);
+  });
+});

@@ -1,0 +1,252 @@
+// A resource service in "another process": no database, the issuer's metadata and JWKS over real HTTP on 127.0.0.1.
+import express from 'express';
+import request from 'supertest';
+import jwt from 'jsonwebtoken';
+import { createResourceServer, oauthErrorHandler, requireScope, closeDefaultOAuth, type ResourceServerOptions } from '../lib';
+import { memoryLogger } from './helpers';
+import { listen, startIssuer, type TestIssuer } from './remote-helpers';
+
+const ORDERS = 'https://orders.internal';
+const JWKS = '/.well-known/jwks.json';
+const METADATA = '/.well-known/oauth-authorization-server';
+
+let iss: TestIssuer;
+const cleanups: (() => Promise<void> | void)[] = [];
+beforeEach(async () => {
+  iss = await startIssuer();
+});
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await iss.close();
+});
+
+/** An orders service on 127.0.0.1 guarded by a resource server for `iss`. */
+async function ordersService(options: Partial<ResourceServerOptions> = {}) {
+  const rs = createResourceServer({ issuer: iss.issuer, audience: ORDERS, logger: memoryLogger(), ...options });
+  const app = express();
+  app.get('/orders', rs.requireScope('read'), (req, res) => res.json({ clientId: req.auth?.clientId, scopes: req.auth?.scopes }));
+  app.use(oauthErrorHandler());
+  const http = await listen(app);
+  cleanups.push(() => rs.close(), () => http.close());
+  return { rs, get: (token: string) => request(http.url).get('/orders').auth(token, { type: 'bearer' }) };
+}
+
+async function ordersClient(options: { tokenFormat?: 'jwt' | 'reference'; scopes?: string } = {}) {
+  const { client, clientSecret } = await iss.oauth.registry.create({
+    name: 'orders caller',
+    scopes: options.scopes ?? 'read',
+    audiences: [ORDERS],
+    ...(options.tokenFormat ? { tokenFormat: options.tokenFormat } : {}),
+  });
+  return { id: client.id, secret: clientSecret, token: () => iss.token(client.id, clientSecret, { resource: ORDERS }) };
+}
+
+const kidOf = (token: string) => (jwt.decode(token, { complete: true })?.header.kid as string);
+
+describe('remote guard over JWKS', () => {
+  it('verifies a token after fetching the metadata and the JWKS once, with no request to the issuer per request', async () => {
+    const svc = await ordersService();
+    const caller = await ordersClient();
+    const token = await caller.token();
+    for (let i = 0; i < 5; i++) {
+      const res = await svc.get(token);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ clientId: caller.id, scopes: ['read'] });
+    }
+    expect(iss.hits.get(METADATA)).toBe(1);
+    expect(iss.hits.get(JWKS)).toBe(1);
+  });
+
+  it('rejects a token for another audience with 401 invalid_token', async () => {
+    const svc = await ordersService();
+    const { client, clientSecret } = await iss.oauth.registry.create({ name: 'billing caller', scopes: 'read' });
+    const token = await iss.token(client.id, clientSecret);
+    const res = await svc.get(token);
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ error: 'invalid_token', error_description: 'the access token is not meant for this audience' });
+  });
+
+  it('keeps verifying with the last good keys when the issuer goes down after warm-up', async () => {
+    const svc = await ordersService();
+    const token = await (await ordersClient()).token();
+    expect((await svc.get(token)).status).toBe(200);
+    await iss.stop();
+    expect((await svc.get(token)).status).toBe(200);
+  });
+
+  it('answers 503 temporarily_unavailable with Retry-After while the keys could never be fetched', async () => {
+    const caller = await ordersClient();
+    const token = await caller.token();
+    await iss.stop();
+    const svc = await ordersService({ jwksCooldown: 3000, fetchTimeout: 1000 });
+    const res = await svc.get(token);
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('3');
+    expect(res.body).toEqual({
+      error: 'temporarily_unavailable',
+      error_description: 'the token issuer could not be reached to fetch its signing keys',
+    });
+    // Within the cooldown the next request fails fast, without trying again.
+    expect((await svc.get(token)).status).toBe(503);
+  });
+
+  it('refetches the JWKS once for a new kid, shared by every concurrent request (rotation, no stampede)', async () => {
+    const svc = await ordersService({ jwksCooldown: 200 });
+    const caller = await ordersClient();
+    const before = await caller.token();
+    expect((await svc.get(before)).status).toBe(200);
+    const { kid, previousKid } = await iss.oauth.server.rotateSigningKey();
+    expect(previousKid).toBe(kidOf(before));
+    const after = await caller.token();
+    expect(kidOf(after)).toBe(kid);
+    expect(kid).not.toBe(previousKid);
+    const results = await Promise.all(Array.from({ length: 10 }, () => svc.get(after)));
+    expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(iss.hits.get(JWKS)).toBe(2);
+    // The old key stays published until its tokens expire: the earlier token still works.
+    expect((await svc.get(before)).status).toBe(200);
+  });
+
+  it('refetches at most once per cooldown for unknown kids', async () => {
+    const svc = await ordersService({ jwksCooldown: 300 });
+    const token = await (await ordersClient()).token();
+    expect((await svc.get(token)).status).toBe(200);
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const forge = (kid: string) =>
+      [Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(header, 'base64url').toString()), kid })).toString('base64url'), payload, signature].join('.');
+    const results = await Promise.all(['a', 'b', 'c', 'd'].map((kid) => svc.get(forge(kid))));
+    expect(results.map((r) => r.body)).toEqual(
+      Array(4).fill({ error: 'invalid_token', error_description: 'the access token was signed with an unknown key' }),
+    );
+    expect(iss.hits.get(JWKS)).toBe(2);
+  });
+
+  it('refuses metadata that names another issuer (RFC 8414 §3.3) with 503', async () => {
+    const impostor = await listen((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ issuer: 'https://elsewhere.example', jwks_uri: `${iss.issuer}${JWKS}` }));
+    });
+    cleanups.push(() => impostor.close());
+    const rs = createResourceServer({ issuer: impostor.url, audience: ORDERS, logger: memoryLogger() });
+    cleanups.push(() => rs.close());
+    await expect(rs.ready()).rejects.toThrow('the authorization server metadata names another issuer (RFC 8414 §3.3)');
+    expect(iss.hits.get(JWKS)).toBeUndefined();
+  });
+
+  it('refuses a token whose key in the JWKS cannot be imported with 401, not 500', async () => {
+    const impostor = await listen((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      if (req.url === JWKS) res.end(JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', kid: 'k', alg: 'ES256', use: 'sig', x: 'AA', y: 'AA' }] }));
+      else res.end(JSON.stringify({ issuer: impostor.url, jwks_uri: `${impostor.url}${JWKS}` }));
+    });
+    cleanups.push(() => impostor.close());
+    const rs = createResourceServer({ issuer: impostor.url, audience: ORDERS, logger: memoryLogger(), jwksCooldown: 100 });
+    cleanups.push(() => rs.close());
+    const app = express().get('/orders', rs.requireScope('read'), (_req, res) => res.json({})).use(oauthErrorHandler());
+    const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    const token = [
+      part({ alg: 'ES256', typ: 'at+jwt', kid: 'k' }),
+      part({ iss: impostor.url, aud: ORDERS, sub: 'c', jti: 'j', scope: 'read', iat: now, exp: now + 60 }),
+      'c2lnbmF0dXJl',
+    ].join('.');
+    const res = await request(app).get('/orders').auth(token, { type: 'bearer' });
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ error: 'invalid_token', error_description: 'the access token was signed with an unknown key' });
+  });
+
+  it('rejects a reference token, which only introspection can check', async () => {
+    const svc = await ordersService();
+    const token = await (await ordersClient({ tokenFormat: 'reference' })).token();
+    const res = await svc.get(token);
+    expect(res.status).toBe(401);
+    expect(res.body.error).toBe('invalid_token');
+  });
+
+  it('does not see a revocation before the token expires (the JWKS trade-off)', async () => {
+    const svc = await ordersService();
+    const caller = await ordersClient();
+    const token = await caller.token();
+    await request(iss.issuer).post('/oauth/revoke').auth(caller.id, caller.secret).type('form').send({ token });
+    expect((await svc.get(token)).status).toBe(200);
+  });
+});
+
+describe('remote guard over introspection (RFC 7662)', () => {
+  async function introspectingService(cacheTtl = 0) {
+    const { client, clientSecret } = await iss.oauth.registry.create({ name: 'orders service', scopes: 'oauth:introspect' });
+    return ordersService({ introspection: { clientId: client.id, clientSecret, cacheTtl } });
+  }
+
+  it('accepts an active JWT and sees its revocation', async () => {
+    const svc = await introspectingService();
+    const caller = await ordersClient();
+    const token = await caller.token();
+    expect((await svc.get(token)).body).toEqual({ clientId: caller.id, scopes: ['read'] });
+    await request(iss.issuer).post('/oauth/revoke').auth(caller.id, caller.secret).type('form').send({ token });
+    const res = await svc.get(token);
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ error: 'invalid_token', error_description: 'the access token is not active' });
+  });
+
+  it('checks reference tokens end to end: issued, accepted, revoked, rejected', async () => {
+    const svc = await introspectingService();
+    const caller = await ordersClient({ tokenFormat: 'reference' });
+    const token = await caller.token();
+    expect(token).not.toContain('.');
+    expect((await svc.get(token)).status).toBe(200);
+    await request(iss.issuer).post('/oauth/revoke').auth(caller.id, caller.secret).type('form').send({ token });
+    expect((await svc.get(token)).status).toBe(401);
+  });
+
+  it('reuses an active answer for cacheTtl seconds instead of asking again', async () => {
+    const svc = await introspectingService(60);
+    const token = await (await ordersClient()).token();
+    for (let i = 0; i < 3; i++) expect((await svc.get(token)).status).toBe(200);
+    expect(iss.hits.get('/oauth/introspect')).toBe(1);
+  });
+
+  it('keeps at most cacheMax answers, dropping the oldest', async () => {
+    const { client, clientSecret } = await iss.oauth.registry.create({ name: 'orders service', scopes: 'oauth:introspect' });
+    const svc = await ordersService({ introspection: { clientId: client.id, clientSecret, cacheTtl: 60, cacheMax: 1 } });
+    const caller = await ordersClient();
+    const [a, b] = [await caller.token(), await caller.token()];
+    for (const token of [a, a, b, a]) expect((await svc.get(token as string)).status).toBe(200);
+    expect(iss.hits.get('/oauth/introspect')).toBe(3);
+  });
+
+  it('checks the audience of an introspected token', async () => {
+    const svc = await introspectingService();
+    const { client, clientSecret } = await iss.oauth.registry.create({ name: 'other', scopes: 'read' });
+    const res = await svc.get(await iss.token(client.id, clientSecret));
+    expect(res.body).toEqual({ error: 'invalid_token', error_description: 'the access token is not meant for this audience' });
+  });
+
+  it('answers 503 when the issuer refuses its credentials, without leaking why', async () => {
+    const svc = await ordersService({ introspection: { clientId: 'nobody', clientSecret: 'wrong' } });
+    const res = await svc.get(await (await ordersClient()).token());
+    expect(res.status).toBe(503);
+    expect(res.body).toEqual({ error: 'temporarily_unavailable', error_description: 'the token issuer refused to introspect the token' });
+  });
+});
+
+describe('requireScope with an issuer option (default instance)', () => {
+  afterEach(() => closeDefaultOAuth());
+
+  it('verifies another process\'s tokens with no database', async () => {
+    const app = express();
+    app.get('/orders', requireScope('read', { issuer: iss.issuer, audience: ORDERS }), (req, res) => res.json({ clientId: req.auth?.clientId }));
+    app.use(oauthErrorHandler());
+    const http = await listen(app);
+    cleanups.push(() => http.close());
+    const caller = await ordersClient();
+    const res = await request(http.url).get('/orders').auth(await caller.token(), { type: 'bearer' });
+    expect(res.body).toEqual({ clientId: caller.id });
+  });
+
+  it('refuses a remote guard without an audience when the route is defined', () => {
+    expect(() => requireScope('read', { issuer: iss.issuer })).toThrow(
+      new TypeError('a guard for a remote issuer needs its audience (RFC 9068 §4: aud must be checked)'),
+    );
+  });
+});
