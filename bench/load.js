@@ -8,8 +8,11 @@ function run(opts) {
   });
 }
 
+/** The first response with an unexpected status, to say why a case failed. */
+let firstUnexpected;
+
 /** Requests cycle through `variants` (e.g. one per first-contact client), each connection taking the next. */
-function requests(spec) {
+function requests(spec, expect) {
   let next = 0;
   const variants = spec.variants ?? [{}];
   return [
@@ -20,16 +23,22 @@ function requests(spec) {
         const v = variants[next++ % variants.length];
         return { ...req, headers: { ...spec.headers, ...v.headers }, ...(v.body ?? spec.body ? { body: v.body ?? spec.body } : {}) };
       },
+      onResponse(status, body) {
+        if (status !== expect && firstUnexpected === undefined) firstUnexpected = `${status} ${String(body).slice(0, 200)}`;
+      },
     },
   ];
 }
 
-process.once('message', async ({ url, spec, connections, warmup, duration }) => {
+process.once('message', async ({ url, spec, expect, connections, warmup, duration }) => {
   try {
-    const base = { url, connections, timeout: 30, requests: requests(spec) };
+    const base = { url, connections, timeout: 30, requests: requests(spec, expect) };
     const warm = await run({ ...base, duration: warmup });
-    process.send({ type: 'measuring' });
-    const r = await run({ ...base, requests: requests(spec), duration });
+    // The orchestrator waits until the server has answered every warm-up request still queued (a
+    // closed connection's request can still wait for a bcrypt slot) before the measured run starts.
+    process.send({ type: 'warmed' });
+    await new Promise((resolve) => process.once('message', resolve));
+    const r = await run({ ...base, requests: requests(spec, expect), duration });
     const statuses = {};
     for (const result of [warm, r]) {
       for (const [code, { count }] of Object.entries(result.statusCodeStats)) statuses[code] = (statuses[code] ?? 0) + count;
@@ -44,6 +53,7 @@ process.once('message', async ({ url, spec, connections, warmup, duration }) => 
         statuses,
         errors: warm.errors + r.errors,
         timeouts: warm.timeouts + r.timeouts,
+        firstUnexpected,
       },
     });
   } catch (err) {

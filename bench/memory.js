@@ -36,7 +36,8 @@ async function main() {
     let peak = 0;
     for (let i = 1; i <= TOKENS; i++) {
       const { access_token: token } = await oauth.server.issueToken(client, { grant_type: 'client_credentials' });
-      const req = { method: 'GET', originalUrl: '/api/items', headers: { authorization: `Bearer ${token}` } };
+      const authorization = `Bearer ${token}`;
+      const req = { method: 'GET', originalUrl: '/api/items', headers: { authorization }, rawHeaders: ['Authorization', authorization] };
       await new Promise((resolve, reject) => guard(req, {}, (err) => (err ? reject(err) : resolve())));
       if (!req.auth) throw new Error('the guard let a request through without req.auth');
       if (i % 100_000 === 0 || i === TOKENS) {

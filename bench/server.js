@@ -60,10 +60,17 @@ const CASES = {
     app.get('/api/items', oauth.requireScope('read'), items);
   },
 
-  // SLOT (issue 4): the remote guard (JWKS fetched from the token server) goes here once it is merged;
-  // the case is listed in run.js with `pending` so the table says it was not measured.
-  async 'ours-remote-guard'() {
-    throw new Error('the remote guard of issue 4 is not merged yet');
+  // The remote guard (createResourceServer): the issuer's routes live in this process too, so its
+  // metadata and JWKS are fetched once over loopback; tokens carry this server's URL as iss and aud.
+  async 'ours-remote-guard'(app, port) {
+    const issuerUrl = `http://127.0.0.1:${port()}`;
+    const oauth = lib.createOAuth({ ...(await ourOptions()), issuer: issuerUrl });
+    app.use(oauth.tokenRouter());
+    const resourceServer = lib.createResourceServer({ issuer: issuerUrl, audience: issuerUrl, logger: { warn() {}, error() {} } });
+    app.get('/api/items', resourceServer.requireScope('read'), items);
+    await resourceServer.ready();
+    const client = await oauth.server.findClient(config.clientId);
+    return { token: (await oauth.server.issueToken(client, { grant_type: 'client_credentials', scope: 'read' })).access_token };
   },
 
   async oauth2orize(app) {
@@ -157,11 +164,19 @@ async function main() {
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address();
   // Routes are added after listen() so a guard can be pointed at this server's own JWKS route.
-  await build(app, () => port);
+  const extra = await build(app, () => port);
 
+  let active = 0;
+  server.on('request', (_req, res) => {
+    active++;
+    res.once('close', () => active--);
+  });
   const delay = monitorEventLoopDelay({ resolution: 1 });
   process.on('message', (msg) => {
-    if (msg === 'measure') {
+    if (msg === 'drain') {
+      const check = () => (active === 0 ? process.send({ type: 'drained' }) : setTimeout(check, 20));
+      check();
+    } else if (msg === 'measure') {
       delay.reset();
       delay.enable();
     } else if (msg === 'stats') {
@@ -177,7 +192,7 @@ async function main() {
       process.exit(0);
     }
   });
-  process.send({ type: 'ready', port });
+  process.send({ type: 'ready', port, ...extra });
 }
 
 main().catch((err) => {

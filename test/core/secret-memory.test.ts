@@ -155,3 +155,27 @@ describe('remembered secret verification', () => {
     expect(compare).toHaveBeenCalledTimes(2);
   });
 });
+
+describe('authentication gate and remembered secrets', () => {
+  it('lets a remembered client through while bcrypt holds every slot of the gate and its queue is full', async () => {
+    await t.close();
+    t = await buildApp({ maxConcurrentAuthentications: 1, maxQueuedAuthentications: 0 });
+    const returning = await t.createClient();
+    const other = await t.createClient();
+    expect((await tokenRequest(returning.id, returning.secret)).status).toBe(200);
+
+    let release: (ok: boolean) => void = () => undefined;
+    let reached: () => void = () => undefined;
+    const inBcrypt = new Promise<void>((resolve) => (reached = resolve));
+    compare.mockImplementationOnce(() => {
+      reached();
+      return new Promise<boolean>((resolve) => (release = resolve));
+    });
+    const stuck = tokenRequest(other.id, 'a-wrong-secret').then((res) => res);
+    await inBcrypt;
+
+    expect((await tokenRequest(returning.id, returning.secret)).status).toBe(200);
+    release(false);
+    expect((await stuck).status).toBe(401);
+  });
+});
