@@ -50,4 +50,5 @@ export type { SigningAlgorithm, PublicJwk } from './core/keys';
 export { SqliteStore, openSqliteDatabase } from './store/sqlite';
 export { StoreError } from './store/types';
 export type { Store, ClientStore, KeyStore, ChangeFeed, NewClient, ClientChanges, SecretRotation } from './store/types';
+export { CachingTokenVerifier } from './core/token-cache';
 export type { GroupStore, NewGroup, GroupChanges } from './store/types';

@@ -3,6 +3,7 @@ import type { Router } from 'express';
 import { AuthorizationServer } from './core/authorization-server';
 import type { AuditEmitter } from './core/events';
 import type { ClientRegistry } from './core/registry';
+import { CachingTokenVerifier } from './core/token-cache';
 import type { GroupRegistry } from './core/group-registry';
 import { createAdminRouter } from './express/admin-router';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
@@ -42,10 +43,25 @@ export interface OAuth {
 
 /** Binds a guard's options to a local authorization server: options checked now, verification in memory. */
 export function localGuardBinder(server: AuthorizationServer): (options: GuardOptions) => () => GuardRuntime {
+  // Guards that verify alike share one cache, so a token verified on one route is known on the others.
+  const caches = new Map<string, CachingTokenVerifier>();
   return (options) => {
     const resolved = resolveGuardOptions(options, server.options);
+    const cacheKey = JSON.stringify([resolved.audience, resolved.acceptScp, resolved.tokenCacheSize]);
+    let cache = caches.get(cacheKey);
+    if (!cache) {
+      const created = new CachingTokenVerifier(
+        { verify: (token) => server.readToken(token, resolved.audience, resolved.acceptScp) },
+        { maxEntries: resolved.tokenCacheSize, now: server.options.clock },
+      );
+      server.changes.subscribe(() => created.clear());
+      caches.set(cacheKey, created);
+      cache = created;
+    }
+    const verified = cache;
     const runtime: GuardRuntime = {
-      verifier: { verify: (token) => server.verifyAccessToken(token, resolved) },
+      // The cache spares the signature check; revocation (in memory) is still checked on every request.
+      verifier: { verify: async (token) => server.assertNotRevoked(await verified.verify(token)) },
       realm: resolved.realm,
       allowBodyToken: resolved.allowBodyToken,
       logger: server.options.logger,

@@ -40,6 +40,10 @@ export interface OAuthOptions {
   clock?: () => number;
   /** Where warnings and internal errors go. */
   logger?: Logger;
+  /** How many bcrypt-verified client secrets to remember (as keyed hashes) so returning clients skip bcrypt; 0 turns it off. */
+  verifiedSecretCacheSize?: number;
+  /** Seconds a remembered secret verification counts before bcrypt runs again. */
+  verifiedSecretMaxAge?: number;
   /** Scopes advertised as `scopes_supported` in the RFC 8414 metadata; omitted when not set. */
   scopesSupported?: readonly string[];
   /** Scope a client needs to call the introspection endpoint (RFC 7662 §2.1). */
@@ -78,6 +82,8 @@ export interface GuardOptions {
   acceptScp?: boolean;
   /** Realm of this guard's challenges; default: the instance's `realm`. */
   realm?: string;
+  /** How many verified tokens the guard remembers (each until its `exp`); 0 turns the cache off. */
+  tokenCacheSize?: number;
   /**
    * Verify tokens of an authorization server in another process: its issuer URL. The guard reads
    * the issuer's RFC 8414 metadata and JWKS once and keeps them in memory; `audience` is then required.
@@ -113,6 +119,9 @@ export const DEFAULTS = {
   syncInterval: 500,
   allowBodyToken: false,
   acceptScp: false,
+  verifiedSecretCacheSize: 10_000,
+  verifiedSecretMaxAge: 3600,
+  tokenCacheSize: 10_000,
   introspectionScope: 'oauth:introspect',
   tokenFormat: 'jwt' as 'jwt' | 'reference',
   /** Remote guards: a JWKS or metadata fetch gives up after this many ms. */
@@ -151,6 +160,8 @@ export interface ResolvedOptions {
   syncInterval: number;
   clock: () => number;
   logger: Logger;
+  verifiedSecretCacheSize: number;
+  verifiedSecretMaxAge: number;
   scopesSupported: string[] | undefined;
   introspectionScope: string;
   tokenFormat: 'jwt' | 'reference';
@@ -177,6 +188,7 @@ export interface ResolvedGuardOptions {
   allowBodyToken: boolean;
   acceptScp: boolean;
   realm: string;
+  tokenCacheSize: number;
 }
 
 const consoleLogger: Logger = {
@@ -275,6 +287,10 @@ export function resolveOptions(options: OAuthOptions = {}, env: OptionEnvironmen
     syncInterval: positiveInteger(options.syncInterval ?? DEFAULTS.syncInterval, 'syncInterval', 10, 3_600_000),
     clock: options.clock ?? Date.now,
     logger,
+    verifiedSecretCacheSize: positiveInteger(
+      options.verifiedSecretCacheSize ?? DEFAULTS.verifiedSecretCacheSize, 'verifiedSecretCacheSize', 0, 10_000_000,
+    ),
+    verifiedSecretMaxAge: positiveInteger(options.verifiedSecretMaxAge ?? DEFAULTS.verifiedSecretMaxAge, 'verifiedSecretMaxAge', 1, 86_400),
     scopesSupported: options.scopesSupported === undefined ? undefined : normalizeScopes([...options.scopesSupported], 'scopesSupported'),
     introspectionScope: normalizeScopes([options.introspectionScope ?? DEFAULTS.introspectionScope], 'introspectionScope')[0] as string,
     tokenFormat: tokenFormatOption(options.tokenFormat ?? DEFAULTS.tokenFormat),
@@ -331,6 +347,7 @@ export function resolveGuardOptions(options: GuardOptions, instance: ResolvedOpt
     allowBodyToken: booleanOption(options.allowBodyToken ?? DEFAULTS.allowBodyToken, 'allowBodyToken'),
     acceptScp: booleanOption(options.acceptScp ?? DEFAULTS.acceptScp, 'acceptScp'),
     realm: realmOption(options.realm ?? instance.realm, 'realm'),
+    tokenCacheSize: positiveInteger(options.tokenCacheSize ?? DEFAULTS.tokenCacheSize, 'tokenCacheSize', 0, 10_000_000),
   };
 }
 

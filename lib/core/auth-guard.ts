@@ -2,6 +2,7 @@
 import { InvalidClientError, TemporarilyUnavailableError, TooManyAttemptsError } from '../errors';
 import { AuthLimiter, type AuthAttempt, type AuthLimits } from './auth-limiter';
 import type { AuditEmitter } from './events';
+import { withBcryptGate } from './bcrypt-gate';
 import { GateFullError, WorkGate } from './work-gate';
 
 export type { AuthAttempt } from './auth-limiter';
@@ -51,7 +52,9 @@ export class ClientAuthGuard {
     }
     let result: T;
     try {
-      result = await this.gate.run(authenticate, this.limiter.isTrusted(attempt));
+      const trusted = this.limiter.isTrusted(attempt);
+      // Only bcrypt takes a slot (see withBcryptGate): a remembered secret never waits for one.
+      result = await withBcryptGate((job) => this.gate.run(job, trusted), authenticate);
     } catch (err: unknown) {
       if (err instanceof GateFullError) {
         this.events.record('rate_limit.hit', { limit: 'concurrency', ...attempt, retryAfter: BUSY_RETRY_AFTER_SECONDS });

@@ -23,6 +23,7 @@ import { inactive, introspectionResponse, type IntrospectionResponse } from './i
 import { KeyRing } from './keyring';
 import { ClientRegistry } from './registry';
 import { GroupRegistry } from './group-registry';
+import { SecretMemory } from './secret-memory';
 import { SecretVerifier } from './secrets';
 import { signAccessToken, verifyAccessToken, type AccessTokenClaims, type VerifiedAccessToken } from './tokens';
 import { SIGNING_ALGORITHMS } from './keys';
@@ -63,9 +64,10 @@ export class AuthorizationServer {
     this.registry = new ClientRegistry(store, { bcryptCost: options.bcryptCost, now }, this.events);
     this.groups = new GroupRegistry(store, { now }, this.events);
     const verifier = new SecretVerifier(options.bcryptCost);
+    const memory = new SecretMemory(options.verifiedSecretCacheSize, options.verifiedSecretMaxAge * 1000, now);
     // Else the first unknown client id would also pay for hashing the dummy, and stand out.
     verifier.warmUp().catch((err: unknown) => options.logger.error('could not prepare the dummy secret hash', err));
-    this.authenticator = new ClientAuthenticator(store, verifier, now);
+    this.authenticator = new ClientAuthenticator(store, verifier, now, memory);
     this.authGuard = new ClientAuthGuard(options, this.events);
     this.changes = new ChangeWatcher(store, options.syncInterval, (err) =>
       options.logger.error('could not check the store for changes', err),
@@ -117,7 +119,7 @@ export class AuthorizationServer {
     const accessToken =
       this.options.tokenFormat === 'reference' || client.tokenFormat === 'reference'
         ? await this.saveReferenceToken(claims)
-        : signAccessToken(claims, await this.keys.getSigner());
+        : await signAccessToken(claims, await this.keys.getSigner());
     this.events.record('token.issued', {
       clientId: client.id,
       scopes,

@@ -1,6 +1,7 @@
 // Client ids and secrets: generation from crypto.randomBytes, bcrypt hashing (async only) and constant-shape verification.
 import { randomBytes } from 'node:crypto';
 import bcrypt from 'bcrypt';
+import { throughBcryptGate } from './bcrypt-gate';
 
 /** bcrypt reads at most 72 bytes of its input; a longer presented secret can never be one of ours. */
 export const MAX_SECRET_BYTES = 72;
@@ -49,14 +50,20 @@ export class SecretVerifier {
    * client, or a client without a secret) it still runs one bcrypt comparison and resolves false.
    */
   async verify(secret: string, hashes: readonly string[]): Promise<boolean> {
+    return (await this.match(secret, hashes)) !== undefined;
+  }
+
+  /** Like {@link SecretVerifier.verify}, but resolves the hash that matched (undefined when none did). */
+  async match(secret: string, hashes: readonly string[]): Promise<string | undefined> {
     if (hashes.length === 0) {
-      await bcrypt.compare(secret, await this.getDummyHash());
-      return false;
+      const dummy = await this.getDummyHash();
+      await throughBcryptGate(() => bcrypt.compare(secret, dummy));
+      return undefined;
     }
     for (const hash of hashes) {
-      if (await bcrypt.compare(secret, hash)) return true;
+      if (await throughBcryptGate(() => bcrypt.compare(secret, hash))) return hash;
     }
-    return false;
+    return undefined;
   }
 
   private getDummyHash(): Promise<string> {

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { InvalidTokenError } from '../errors';
+import { signJws } from './jws';
 import type { LoadedKey, SigningAlgorithm } from './keys';
 import { isScopeToken, parseScope } from './scope';
 
@@ -57,14 +58,10 @@ export function newTokenId(): string {
   return randomBytes(16).toString('base64url');
 }
 
-/** Signs an RFC 9068 access token with `typ: at+jwt` and the key's `kid`. */
-export function signAccessToken(claims: AccessTokenClaims, key: LoadedKey): string {
-  if (!key.privateKey) throw new Error(`signing key ${key.kid} has no private part`);
-  return jwt.sign(claims, key.privateKey, {
-    algorithm: key.alg,
-    keyid: key.kid,
-    header: { alg: key.alg, typ: 'at+jwt', kid: key.kid },
-  });
+/** Signs an RFC 9068 access token with `typ: at+jwt` and the key's `kid`, off the event loop (see {@link signJws}). */
+export function signAccessToken(claims: AccessTokenClaims, key: LoadedKey): Promise<string> {
+  if (!key.privateKey) return Promise.reject(new Error(`signing key ${key.kid} has no private part`));
+  return signJws({ alg: key.alg, typ: 'at+jwt', kid: key.kid }, claims, key.privateKey);
 }
 
 /** RFC 9068 §4: `typ` is `at+jwt` or `application/at+jwt`, compared case-insensitively. */

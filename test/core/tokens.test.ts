@@ -39,11 +39,12 @@ function signWith(payload: Record<string, unknown>, signer: LoadedKey, header: R
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-function rejection(token: string, expect_: TokenExpectations = expectations()) {
-  return verifyAccessToken(token, resolve, expect_);
+/** Takes the token or the promise signAccessToken returns (it signs on the thread pool). */
+async function rejection(token: string | Promise<string>, expect_: TokenExpectations = expectations()) {
+  return verifyAccessToken(await token, resolve, expect_);
 }
 
-async function expectInvalid(token: string, description: string, expect_?: TokenExpectations): Promise<void> {
+async function expectInvalid(token: string | Promise<string>, description: string, expect_?: TokenExpectations): Promise<void> {
   const err = await rejection(token, expect_).then(
     () => undefined,
     (e: unknown) => e,
@@ -54,7 +55,7 @@ async function expectInvalid(token: string, description: string, expect_?: Token
 
 describe('access token verification', () => {
   it('accepts a token of this issuer and returns the client id, the scopes as an array and the claims', async () => {
-    const token = signAccessToken(claims(), key);
+    const token = await signAccessToken(claims(), key);
     await expect(verifyAccessToken(token, resolve, expectations())).resolves.toEqual({
       clientId: 'client-1',
       scopes: ['read', 'write'],
@@ -63,7 +64,7 @@ describe('access token verification', () => {
   });
 
   it('accepts an ES256 token when ES256 is on the pinned list', async () => {
-    const token = signAccessToken(claims(), ecKey);
+    const token = await signAccessToken(claims(), ecKey);
     await expect(verifyAccessToken(token, resolve, expectations())).resolves.toMatchObject({ clientId: 'client-1' });
   });
 

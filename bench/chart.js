@@ -1,0 +1,42 @@
+// The comparison chart as a small hand-written SVG: one horizontal bar per case, throughput as a multiple of bare Express.
+'use strict';
+const { ratio } = require('./table');
+
+const escape = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Renders an annotated run (or medians); the bar length is `xBare`, linear, so a tiny bar means tiny throughput. */
+function renderChart(run, title = 'Throughput relative to a bare Express route (higher is better)') {
+  const rows = run.rows.filter((r) => !r.pending && !r.failed && r.rps);
+  const label = 390;
+  const barMax = 420;
+  const rowH = 26;
+  const top = 44;
+  const width = label + barMax + 170;
+  const height = top + rows.length * rowH + 30;
+  const max = Math.max(1, ...rows.map((r) => r.xBare));
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="13">`,
+    `<rect width="100%" height="100%" fill="#ffffff"/>`,
+    `<text x="10" y="24" font-size="15" font-weight="bold">${escape(title)}</text>`,
+  ];
+  rows.forEach((r, i) => {
+    const y = top + i * rowH;
+    const x = r.xBare;
+    const w = Math.max(1, (x / max) * barMax);
+    const fill = r.group === 'ceiling' ? '#555555' : r.ours ? '#1f77b4' : '#c7c7c7';
+    out.push(
+      `<text x="${label - 8}" y="${y + 17}" text-anchor="end"${r.ours ? ' font-weight="bold"' : ''}>${escape(r.name)}</text>`,
+      `<rect x="${label}" y="${y + 4}" width="${w.toFixed(1)}" height="${rowH - 8}" fill="${fill}"/>`,
+      `<text x="${(label + w + 6).toFixed(1)}" y="${y + 17}">${escape(`${ratio(x)}  (${Math.round(r.rps).toLocaleString('en-US')}/s)`)}</text>`,
+    );
+  });
+  const oneX = label + barMax / max;
+  out.push(
+    `<line x1="${oneX.toFixed(1)}" y1="${top}" x2="${oneX.toFixed(1)}" y2="${top + rows.length * rowH}" stroke="#555555" stroke-dasharray="3,3"/>`,
+    `<text x="10" y="${height - 10}" fill="#555555">Blue: express-client-credentials. Grey: peers. Dashed line: bare Express = 1×. ${escape(run.note ?? 'One run; see bench/README.md.')}</text>`,
+    '</svg>',
+  );
+  return `${out.join('\n')}\n`;
+}
+
+module.exports = { renderChart };

@@ -1,0 +1,222 @@
+// `npm run bench`: every case side by side in one run (ours, the peers, bare Express at start and end), written to bench/results/.
+'use strict';
+const { spawn, spawnSync } = require('node:child_process');
+const { mkdtempSync, rmSync, writeFileSync, mkdirSync } = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const lib = require('../dist');
+const { renderChart } = require('./chart');
+const { annotate, renderTable } = require('./table');
+
+const SMOKE = process.argv.includes('--smoke');
+/** `--only=text` runs the cases whose name contains text; `--cpu-prof=dir` profiles their servers (see bench/profile.js). */
+const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
+const PROFILE_DIR = process.argv.find((a) => a.startsWith('--cpu-prof='))?.slice(11);
+const ISSUER = 'http://127.0.0.1:9999';
+const TIMING = SMOKE ? { warmup: 0.3, duration: 0.5, connections: 8 } : { warmup: 3, duration: 10, connections: 50 };
+const FIRST_CONTACT_CLIENTS = SMOKE ? 50 : 5000;
+const HAS_TASKSET = spawnSync('taskset', ['-c', '0', 'true']).status === 0 && os.availableParallelism() >= 2;
+
+const basic = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+const FORM = 'application/x-www-form-urlencoded';
+const tokenRequest = (id, secret, how) =>
+  how === 'basic'
+    ? { headers: { 'content-type': FORM, authorization: basic(id, secret) }, body: 'grant_type=client_credentials&scope=read' }
+    : {
+        headers: { 'content-type': FORM },
+        body: `grant_type=client_credentials&scope=read&client_id=${id}&client_secret=${encodeURIComponent(secret)}`,
+      };
+
+/** Databases, clients (bcrypt cost 10) and a token, made before any server starts. */
+async function prepare(dir) {
+  const quiet = { warn() {}, error() {} };
+  const made = {};
+  for (const alg of ['RS256', 'ES256']) {
+    const database = path.join(dir, `${alg}.sqlite`);
+    const oauth = lib.createOAuth({ issuer: ISSUER, database, bcryptCost: 10, signingAlgorithm: alg, logger: quiet });
+    const { client, clientSecret } = await oauth.registry.create({ name: 'returning', scopes: 'read write' });
+    const token = (await oauth.server.issueToken(client, { grant_type: 'client_credentials', scope: 'read' })).access_token;
+    made[alg] = { database, id: client.id, secret: clientSecret, token, jwks: await oauth.server.keys.publicJwks() };
+    if (alg === 'RS256') {
+      // First-contact clients share one secret and its cost-10 hash (hashing thousands would take minutes);
+      // each id is still unknown to the server's memory, so each first request pays bcrypt.
+      const hash = client.secrets[0].hash;
+      made.firstContact = [];
+      for (let i = 0; i < FIRST_CONTACT_CLIENTS; i++) {
+        const id = `first-contact-${i}`;
+        await oauth.server.store.createClient(
+          { id, name: id, scopes: ['read'], audiences: [], grantTypes: ['client_credentials'], tokenFormat: 'jwt', secretHash: hash },
+          Date.now(),
+        );
+        made.firstContact.push(tokenRequest(id, clientSecret, 'basic'));
+      }
+    }
+    await oauth.close();
+  }
+  return made;
+}
+
+function cases(m) {
+  const rs = m.RS256;
+  const es = m.ES256;
+  const token = (server, db, how, extra = {}) => ({
+    server,
+    database: db.database,
+    spec: { method: 'POST', path: '/oauth/token', ...tokenRequest(db.id, db.secret, how) },
+    expect: 200,
+    ...extra,
+  });
+  const guard = (server) => ({
+    server,
+    database: rs.database,
+    jwks: rs.jwks,
+    spec: { method: 'GET', path: '/api/items', headers: { authorization: `Bearer ${rs.token}` } },
+    expect: 200,
+  });
+  return [
+    { name: 'bare Express (start)', group: 'ceiling', server: 'bare', spec: { method: 'GET', path: '/api/items' }, expect: 200 },
+    { name: 'ours: token, returning client, Basic, RS256', group: 'token', ours: true, ...token('ours-token', rs, 'basic') },
+    { name: 'ours: token, returning client, body, RS256', group: 'token', ours: true, ...token('ours-token', rs, 'body') },
+    { name: 'ours: token, returning client, Basic, ES256', group: 'token', ours: true, ...token('ours-token', es, 'basic', { options: { signingAlgorithm: 'ES256' } }) },
+    { name: 'ours: token, returning client, body, ES256', group: 'token', ours: true, ...token('ours-token', es, 'body', { options: { signingAlgorithm: 'ES256' } }) },
+    {
+      name: 'ours: token, first-contact clients (bcrypt), RS256',
+      group: 'bcrypt',
+      ours: true,
+      server: 'ours-token',
+      database: rs.database,
+      spec: { method: 'POST', path: '/oauth/token', variants: m.firstContact },
+      expect: 200,
+      // Every request here waits for bcrypt; a longer queue than the default 32 keeps load shedding
+      // (503, by design) out of a throughput measurement.
+      options: { maxQueuedAuthentications: 1000 },
+    },
+    { name: 'ours: guarded route, in-process guard', group: 'guard', ours: true, ...guard('ours-guard') },
+    // The remote guard's server mints its own token (its issuer URL has its port in it): see server.js.
+    { name: 'ours: guarded route, remote guard (JWKS)', group: 'guard', ours: true, ...guard('ours-remote-guard'), clientId: rs.id },
+    { name: 'oauth2orize + passport-http (bcrypt each request)', group: 'bcrypt', peer: true, ...token('oauth2orize', rs, 'basic') },
+    { name: '@node-oauth/oauth2-server (bcrypt each request)', group: 'bcrypt', peer: true, ...token('node-oauth', rs, 'basic') },
+    { name: 'express-oauth2-jwt-bearer', group: 'guard', peer: true, ...guard('jwt-bearer') },
+    { name: 'express-jwt + express-jwt-authz', group: 'guard', peer: true, ...guard('express-jwt') },
+    { name: 'bare Express (end)', group: 'ceiling', server: 'bare', spec: { method: 'GET', path: '/api/items' }, expect: 200 },
+  ];
+}
+
+function child(script, cpu, env, nodeArgs = []) {
+  const args = [...nodeArgs, path.join(__dirname, script)];
+  const [cmd, argv] = HAS_TASKSET ? ['taskset', ['-c', String(cpu), process.execPath, ...args]] : [process.execPath, args];
+  return spawn(cmd, argv, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } });
+}
+
+function nextMessage(proc, type) {
+  return new Promise((resolve, reject) => {
+    const onMessage = (msg) => {
+      if (msg.type === type) done(null, msg);
+      else if (msg.type === 'error') done(new Error(msg.message));
+    };
+    const onExit = (code) => done(new Error(`${path.basename(proc.spawnargs.at(-1))} exited with ${code}`));
+    const done = (err, msg) => {
+      proc.off('message', onMessage);
+      proc.off('exit', onExit);
+      if (err) reject(err);
+      else resolve(msg);
+    };
+    proc.on('message', onMessage);
+    proc.on('exit', onExit);
+  });
+}
+
+async function measure(c) {
+  const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE_DIR)}`] : [];
+  const server = child(
+    'server.js',
+    0,
+    { BENCH_CONFIG: JSON.stringify({ server: c.server, issuer: ISSUER, database: c.database, jwks: c.jwks, options: c.options, clientId: c.clientId }) },
+    profile,
+  );
+  try {
+    const { port, token } = await nextMessage(server, 'ready');
+    const spec = token ? { ...c.spec, headers: { ...c.spec.headers, authorization: `Bearer ${token}` } } : c.spec;
+    const url = `http://127.0.0.1:${port}`;
+    if (c.group === 'token') {
+      // A returning client has authenticated before: one request first, as it would have.
+      const first = await fetch(`${url}${spec.path}`, { method: spec.method, headers: spec.headers, body: spec.body });
+      if (first.status !== c.expect) throw new Error(`${c.name}: the priming request got ${first.status}`);
+    }
+    const load = child('load.js', 1, {});
+    const warmed = nextMessage(load, 'warmed');
+    const result = nextMessage(load, 'result');
+    load.send({ url, spec, expect: c.expect, ...TIMING });
+    await warmed;
+    const drained = nextMessage(server, 'drained');
+    server.send('drain');
+    await drained;
+    server.send('measure');
+    load.send('go');
+    const { result: r } = await result;
+    server.send('stats');
+    const stats = await nextMessage(server, 'stats');
+    const unexpected = Object.entries(r.statuses).filter(([code]) => Number(code) !== c.expect);
+    const failed =
+      unexpected.length > 0 || r.errors > 0 || r.timeouts > 0 || r.total === 0
+        ? `unexpected: ${unexpected.map(([code, n]) => `${n}x ${code}`).join(', ') || 'none'}; errors ${r.errors}; timeouts ${r.timeouts}; measured ${r.total}${r.firstUnexpected ? `; first: ${r.firstUnexpected}` : ''}`
+        : undefined;
+    return { ...r, eventLoopDelay: stats.eventLoopDelay, peakRssMB: stats.peakRssMB, failed };
+  } finally {
+    // A clean exit lets --cpu-prof write its profile; a server that does not stop is killed.
+    if (server.exitCode === null) {
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      server.send('stop');
+      const timer = setTimeout(() => server.kill(), 3000);
+      await exited;
+      clearTimeout(timer);
+    }
+  }
+}
+
+async function main() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ecc-bench-'));
+  const started = new Date();
+  try {
+    console.log(`${SMOKE ? 'smoke' : 'full'} run: warm-up ${TIMING.warmup}s, measure ${TIMING.duration}s, ${TIMING.connections} connections, ${HAS_TASKSET ? 'server on CPU 0, load on CPU 1' : 'no taskset: unpinned'}`);
+    const made = await prepare(dir);
+    const rows = [];
+    for (const c of cases(made).filter((c) => !ONLY || c.name.includes(ONLY))) {
+      if (c.pending) {
+        rows.push({ name: c.name, group: c.group, ours: true, pending: c.pending });
+        console.log(`- ${c.name}: not measured (${c.pending})`);
+        continue;
+      }
+      const r = await measure(c);
+      rows.push({ name: c.name, group: c.group, ours: Boolean(c.ours), peer: Boolean(c.peer), ...r });
+      console.log(`- ${c.name}: ${r.failed ? `FAILED (${r.failed})` : `${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms`}`);
+    }
+    const run = annotate({ started: started.toISOString(), smoke: SMOKE, timing: TIMING, pinned: HAS_TASKSET, machine: machine(), rows });
+    const table = renderTable(run);
+    console.log(`\n${table}`);
+    const out = SMOKE || ONLY ? dir : path.join(__dirname, 'results');
+    mkdirSync(out, { recursive: true });
+    const stem = path.join(out, `run-${started.toISOString().replace(/[:.]/g, '-')}`);
+    writeFileSync(`${stem}.json`, `${JSON.stringify(run, null, 2)}\n`);
+    writeFileSync(`${stem}.md`, `${table}\n`);
+    writeFileSync(`${stem}.svg`, renderChart(run));
+    if (out !== dir) console.log(`wrote ${path.relative(process.cwd(), stem)}.{json,md,svg}`);
+    const failed = rows.filter((r) => r.failed);
+    if (failed.length > 0) {
+      console.error(`${failed.length} case(s) failed`);
+      process.exitCode = 1;
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return { cpu: cpus[0]?.model, cores: cpus.length, memoryGB: Math.round(os.totalmem() / 2 ** 30), node: process.version, os: `${os.type()} ${os.release()}` };
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,201 @@
+// One benchmark server per process: builds the app of one case (ours or a peer's), reports its port, event-loop delay and peak RSS over IPC.
+'use strict';
+const { createPublicKey, randomBytes } = require('node:crypto');
+const { createRequire } = require('node:module');
+const { monitorEventLoopDelay } = require('node:perf_hooks');
+const path = require('node:path');
+
+const ROOT = path.join(__dirname, '..');
+/** Every case uses the library's Express (5.x), not the 4.x a peer's peer dependency pulled into bench/peers. */
+const express = require(require.resolve('express', { paths: [ROOT] }));
+const lib = require(path.join(ROOT, 'dist'));
+/** The peers are installed apart, in bench/peers (see bench/README.md). */
+const peer = createRequire(path.join(__dirname, 'peers', 'package.json'));
+
+const config = JSON.parse(process.env.BENCH_CONFIG);
+const { issuer } = config;
+const items = (_req, res) => res.json({ items: [] });
+
+/** How the peers sign: jsonwebtoken, synchronously, from a KeyObject (the fast way to use it). */
+function peerSigner(jwt, key) {
+  return (clientId, scope) =>
+    jwt.sign(
+      { iss: issuer, sub: clientId, client_id: clientId, aud: issuer, scope, jti: randomBytes(16).toString('base64url') },
+      key.privateKey,
+      { algorithm: 'RS256', keyid: key.kid, expiresIn: 3600, header: { alg: 'RS256', typ: 'at+jwt', kid: key.kid } },
+    );
+}
+
+/** The peers' client lookup: the same SQLite store, one bcrypt comparison per request (cost 10 hashes). */
+function peerVerify(store, bcrypt) {
+  return async (id, secret) => {
+    const client = await store.getClient(id);
+    const hash = client?.secrets[0]?.hash;
+    return client && hash && (await bcrypt.compare(secret, hash)) ? client : false;
+  };
+}
+
+async function peerContext() {
+  const store = lib.SqliteStore.open(config.database);
+  const key = await lib.createOAuth({ ...(await ourOptions()), store }).server.keys.getSigner();
+  return { store, key, jwt: require('jsonwebtoken'), bcrypt: require('bcrypt') };
+}
+
+async function ourOptions() {
+  return { issuer, database: config.database, bcryptCost: 10, logger: { warn() {}, error() {} }, ...(config.options ?? {}) };
+}
+
+const CASES = {
+  async bare(app) {
+    app.get('/api/items', items);
+  },
+
+  async 'ours-token'(app) {
+    const oauth = lib.createOAuth(await ourOptions());
+    app.use(oauth.tokenRouter());
+  },
+
+  async 'ours-guard'(app) {
+    const oauth = lib.createOAuth(await ourOptions());
+    app.get('/api/items', oauth.requireScope('read'), items);
+  },
+
+  // The remote guard (createResourceServer): the issuer's routes live in this process too, so its
+  // metadata and JWKS are fetched once over loopback; tokens carry this server's URL as iss and aud.
+  async 'ours-remote-guard'(app, port) {
+    const issuerUrl = `http://127.0.0.1:${port()}`;
+    const oauth = lib.createOAuth({ ...(await ourOptions()), issuer: issuerUrl });
+    app.use(oauth.tokenRouter());
+    const resourceServer = lib.createResourceServer({ issuer: issuerUrl, audience: issuerUrl, logger: { warn() {}, error() {} } });
+    app.get('/api/items', resourceServer.requireScope('read'), items);
+    await resourceServer.ready();
+    const client = await oauth.server.findClient(config.clientId);
+    return { token: (await oauth.server.issueToken(client, { grant_type: 'client_credentials', scope: 'read' })).access_token };
+  },
+
+  async oauth2orize(app) {
+    const oauth2orize = peer('oauth2orize');
+    const { Passport } = require('passport');
+    const { BasicStrategy } = require('passport-http');
+    const ClientPasswordStrategy = require('passport-oauth2-client-password').Strategy;
+    const { store, key, jwt, bcrypt } = await peerContext();
+    const sign = peerSigner(jwt, key);
+    const verify = peerVerify(store, bcrypt);
+    const done = (id, secret, cb) => verify(id, secret).then((c) => cb(null, c), cb);
+    const passport = new Passport();
+    passport.use(new BasicStrategy(done));
+    passport.use(new ClientPasswordStrategy(done));
+    const server = oauth2orize.createServer();
+    server.exchange(
+      oauth2orize.exchange.clientCredentials((client, scope, cb) => {
+        cb(null, sign(client.id, (scope ?? client.scopes).join(' ')), null, { expires_in: 3600 });
+      }),
+    );
+    app.post(
+      '/oauth/token',
+      express.urlencoded({ extended: false }),
+      passport.authenticate(['basic', 'oauth2-client-password'], { session: false }),
+      server.token(),
+      server.errorHandler(),
+    );
+  },
+
+  async 'node-oauth'(app) {
+    const OAuth2Server = peer('@node-oauth/oauth2-server');
+    const { store, key, jwt, bcrypt } = await peerContext();
+    const sign = peerSigner(jwt, key);
+    const verify = peerVerify(store, bcrypt);
+    const oauth = new OAuth2Server({
+      accessTokenLifetime: 3600,
+      model: {
+        async getClient(id, secret) {
+          const client = await verify(id, secret);
+          return client ? { id: client.id, grants: ['client_credentials'], scopes: client.scopes } : false;
+        },
+        async getUserFromClient(client) {
+          return { id: client.id };
+        },
+        async validateScope(_user, client, scope) {
+          return scope ?? client.scopes;
+        },
+        async generateAccessToken(client, _user, scope) {
+          return sign(client.id, scope.join(' '));
+        },
+        async saveToken(token, client, user) {
+          return { ...token, client, user };
+        },
+      },
+    });
+    app.post('/oauth/token', express.urlencoded({ extended: false }), async (req, res) => {
+      const response = new OAuth2Server.Response(res);
+      try {
+        await oauth.token(new OAuth2Server.Request(req), response);
+      } catch {
+        // the response already carries the error status and body
+      }
+      res.set(response.headers).status(response.status).send(response.body);
+    });
+  },
+
+  async 'jwt-bearer'(app, port) {
+    const { auth, requiredScopes } = peer('express-oauth2-jwt-bearer');
+    app.get('/jwks', (_req, res) => res.json({ keys: config.jwks }));
+    app.get('/api/items', auth({ issuer, audience: issuer, jwksUri: `http://127.0.0.1:${port()}/jwks` }), requiredScopes('read'), items);
+  },
+
+  async 'express-jwt'(app) {
+    const { expressjwt } = peer('express-jwt');
+    const jwtAuthz = peer('express-jwt-authz');
+    const secret = createPublicKey({ key: config.jwks[0], format: 'jwk' });
+    app.get(
+      '/api/items',
+      expressjwt({ secret, algorithms: ['RS256'], issuer, audience: issuer }),
+      jwtAuthz(['read'], { customUserKey: 'auth', failWithError: true }),
+      items,
+    );
+  },
+};
+
+async function main() {
+  const build = CASES[config.server];
+  if (!build) throw new Error(`unknown server ${config.server}`);
+  const app = express();
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address();
+  // Routes are added after listen() so a guard can be pointed at this server's own JWKS route.
+  const extra = await build(app, () => port);
+
+  let active = 0;
+  server.on('request', (_req, res) => {
+    active++;
+    res.once('close', () => active--);
+  });
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  process.on('message', (msg) => {
+    if (msg === 'drain') {
+      const check = () => (active === 0 ? process.send({ type: 'drained' }) : setTimeout(check, 20));
+      check();
+    } else if (msg === 'measure') {
+      delay.reset();
+      delay.enable();
+    } else if (msg === 'stats') {
+      delay.disable();
+      const ms = (ns) => Math.round((ns / 1e6) * 100) / 100;
+      process.send({
+        type: 'stats',
+        eventLoopDelay: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) },
+        peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+      });
+    } else if (msg === 'stop') {
+      server.close();
+      process.exit(0);
+    }
+  });
+  process.send({ type: 'ready', port, ...extra });
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

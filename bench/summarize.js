@@ -1,0 +1,60 @@
+// `npm run bench:summary`: medians over the full runs in bench/results/ (ratios taken within each run first), as median.{json,md} and chart.svg.
+'use strict';
+const { readdirSync, readFileSync, writeFileSync } = require('node:fs');
+const path = require('node:path');
+const { renderChart } = require('./chart');
+const { renderTable } = require('./table');
+
+const RESULTS = path.join(__dirname, 'results');
+
+function median(values) {
+  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+const files = readdirSync(RESULTS).filter((f) => /^run-.*\.json$/.test(f)).sort();
+const runs = files.map((f) => JSON.parse(readFileSync(path.join(RESULTS, f), 'utf8'))).filter((r) => !r.smoke);
+if (runs.length === 0) throw new Error('no full runs in bench/results/: run `npm run bench` first');
+
+const names = runs[0].rows.map((r) => r.name);
+const rows = names.map((name) => {
+  const all = runs.map((run) => run.rows.find((r) => r.name === name)).filter(Boolean);
+  const first = all[0];
+  if (first.pending) return first;
+  const measured = all.filter((r) => !r.failed);
+  if (measured.length === 0) return { ...first, failed: `failed in all ${all.length} runs` };
+  const m = (pick) => median(measured.map(pick));
+  const peers = Object.keys(measured[0].vs ?? {});
+  return {
+    name,
+    group: first.group,
+    ours: first.ours,
+    peer: first.peer,
+    runs: measured.length,
+    rps: m((r) => r.rps),
+    p50: m((r) => r.p50),
+    p99: m((r) => r.p99),
+    xBare: m((r) => r.xBare),
+    vs: Object.fromEntries(peers.map((p) => [p, m((r) => r.vs?.[p])])),
+    eventLoopDelay: { p99: m((r) => r.eventLoopDelay?.p99) },
+    peakRssMB: m((r) => r.peakRssMB),
+  };
+});
+const targets = runs[0].targets.map((t, i) => ({ ...t, value: median(runs.map((run) => run.targets[i]?.value)) }));
+const summary = {
+  runs: files.length,
+  from: files,
+  machine: runs[0].machine,
+  timing: runs[0].timing,
+  pinned: runs[0].pinned,
+  note: `Medians of ${runs.length} runs; each ratio is taken within its run.`,
+  rows,
+  targets,
+};
+const table = renderTable(summary);
+writeFileSync(path.join(RESULTS, 'median.json'), `${JSON.stringify(summary, null, 2)}\n`);
+writeFileSync(path.join(RESULTS, 'median.md'), `Medians of ${runs.length} runs (${files.join(', ')}); ratios are taken within each run, then the median of those.\n\n${table}\n`);
+writeFileSync(path.join(RESULTS, 'chart.svg'), renderChart(summary));
+console.log(table);
