@@ -104,10 +104,10 @@ function parsePort(value) {
  * (default ./oauth.sqlite), uses `OAUTH_ISSUER` (default http://localhost:PORT), creates the demo
  * client on an empty database and prints how to call it.
  *
- * @param {{ env?: Record<string, string | undefined>, print?: (line: string) => void }} [context]
+ * @param {{ env?: Record<string, string | undefined>, print?: (line: string) => void, auditLog?: { write(line: string): unknown } }} [context]
  * @returns {Promise<{ name: string, url: string, server: http.Server, close: () => Promise<void> }>}
  */
-async function start({ env = process.env, print = console.log } = {}) {
+async function start({ env = process.env, print = console.log, auditLog = process.stdout } = {}) {
   const host = env.HOST || '127.0.0.1';
   const server = http.createServer();
   const port = await listen(server, parsePort(env.PORT), host);
@@ -123,7 +123,7 @@ async function start({ env = process.env, print = console.log } = {}) {
     const issuer = env.OAUTH_ISSUER || `http://localhost:${port}`;
     server.on('request', createApp({ issuer, database: env.OAUTH_DB, ...limitOptionsFromEnv(env) }));
     // Audit events (token issued, authentication failed, rate limit hit, ...) as JSON lines on stdout.
-    defaultOAuth().events.on('audit', jsonLinesAuditLogger(process.stdout));
+    defaultOAuth().events.on('audit', jsonLinesAuditLogger(auditLog));
     demo = await ensureDemoClient([ordersAudience(env)]);
   } catch (err) {
     await close();

@@ -10,7 +10,11 @@ interface ExampleApp {
   createApp(options?: Library.OAuthOptions): Express;
   ensureDemoClient(): Promise<Library.ClientWithSecret | undefined>;
   curlCommands(baseUrl: string, clientId?: string, clientSecret?: string): string[];
-  start(context: { env: Record<string, string | undefined>; print: (line: string) => void }): Promise<{
+  start(context: {
+    env: Record<string, string | undefined>;
+    print: (line: string) => void;
+    auditLog?: { write(line: string): unknown };
+  }): Promise<{
     name: string;
     url: string;
     server: import('node:http').Server;
@@ -82,7 +86,7 @@ describe('example app', () => {
   it('starts on PORT with OAUTH_DB, prints the demo client once with working commands, and prints no secret on the next run', async () => {
     const env = { PORT: '0', OAUTH_DB: join(dir, 'oauth.sqlite') };
     const lines: string[] = [];
-    const running = await example.start({ env, print: (line) => void lines.push(line) });
+    const running = await example.start({ env, print: (line) => void lines.push(line), auditLog: { write: () => true } });
     try {
       const { port } = running.server.address() as AddressInfo;
       expect(running.url).toBe(`http://localhost:${port}`);
@@ -108,9 +112,66 @@ describe('example app', () => {
     }
 
     const again: string[] = [];
-    const second = await example.start({ env: { ...env, OAUTH_ISSUER: 'https://items.example.com' }, print: (line) => void again.push(line) });
+    const second = await example.start({
+      env: { ...env, OAUTH_ISSUER: 'https://items.example.com' },
+      print: (line) => void again.push(line),
+      auditLog: { write: () => true },
+    });
     await second.close();
     expect(again.join('\n')).not.toMatch(/client_secret/);
     expect(again).toContain(`  ${example.curlCommands(second.url)[0]}`);
+  });
+
+  it('keeps giving the demo client tokens during a wrong-secret flood, with limits from OAUTH_* variables, and logs audit events as JSON lines', async () => {
+    // Every request comes from 127.0.0.1 here, so the per-address limit is off; the bcrypt gate
+    // (one comparison at a time, four waiting) and its lane for known (client, address) pairs remain.
+    const env = {
+      PORT: '0',
+      OAUTH_DB: join(dir, 'oauth.sqlite'),
+      OAUTH_ADDRESS_FAILURE_LIMIT: '0',
+      OAUTH_MAX_CONCURRENT_AUTHENTICATIONS: '1',
+      OAUTH_MAX_QUEUED_AUTHENTICATIONS: '4',
+    };
+    const auditLines: string[] = [];
+    const lines: string[] = [];
+    const running = await example.start({ env, print: (line) => void lines.push(line), auditLog: { write: (line) => auditLines.push(line) } });
+    try {
+      const output = lines.join('\n');
+      const id = /client_id: +([0-9a-f]{32})/.exec(output)?.[1];
+      const secret = /client_secret: +([A-Za-z0-9_-]{43})/.exec(output)?.[1];
+      if (!id || !secret) throw new Error(`no demo client in the output:\n${output}`);
+      const base = `http://127.0.0.1:${(running.server.address() as AddressInfo).port}`;
+      const post = (clientId: string, clientSecret: string) =>
+        fetch(`${base}/oauth/token`, {
+          method: 'POST',
+          headers: {
+            authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+            'content-type': 'application/x-www-form-urlencoded',
+          },
+          body: 'grant_type=client_credentials',
+        });
+      expect((await post(id, secret)).status).toBe(200);
+
+      const flooded = new Map<number, number>();
+      const mine: number[] = [];
+      for (let wave = 0; wave < 5; wave++) {
+        const flood = Array.from({ length: 30 }, (_, i) =>
+          post(i % 2 ? id : `unknown${wave}x${i}`, `wrong-secret-${i}`).then((r) => flooded.set(r.status, (flooded.get(r.status) ?? 0) + 1)),
+        );
+        await Promise.all([...flood, post(id, secret).then((r) => mine.push(r.status))]);
+      }
+      expect(mine).toEqual([200, 200, 200, 200, 200]);
+      expect(flooded.get(200)).toBeUndefined();
+      expect(flooded.get(503)).toBeGreaterThan(0);
+
+      const events = auditLines.map((line) => JSON.parse(line) as { type: string });
+      expect(auditLines.every((line) => line.endsWith('\n'))).toBe(true);
+      expect(events.filter((e) => e.type === 'token.issued')).toHaveLength(6);
+      expect(events.some((e) => e.type === 'client.authentication_failed')).toBe(true);
+      expect(events.some((e) => e.type === 'rate_limit.hit')).toBe(true);
+      expect(auditLines.join('')).not.toContain(secret);
+    } finally {
+      await running.close();
+    }
   });
 });
