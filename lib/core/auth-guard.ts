@@ -39,10 +39,14 @@ export class ClientAuthGuard {
 
   /**
    * Runs `authenticate` for `attempt` within the limits. An {@link InvalidClientError} from it counts
-   * as a failure; a resolved value marks the (client, address) pair as trusted.
+   * as a failure; a resolved value marks the (client, address) pair as trusted. `provesSecret`, asked
+   * only when a limit would refuse, lets through a caller this process has already seen present the
+   * very secret (a remembered verification): neighbours' failures behind a shared address, or an
+   * attacker hammering the id, must not lock out the client that holds the secret.
    */
-  async run<T>(attempt: AuthAttempt, authenticate: () => Promise<T>): Promise<T> {
-    const refusal = await this.limiter.check(attempt);
+  async run<T>(attempt: AuthAttempt, authenticate: () => Promise<T>, provesSecret?: () => Promise<boolean>): Promise<T> {
+    let refusal = await this.limiter.check(attempt);
+    if (refusal && provesSecret && (await provesSecret())) refusal = undefined;
     if (refusal) {
       this.events.record('rate_limit.hit', { limit: refusal.limit, ...attempt, retryAfter: refusal.retryAfterSeconds });
       throw new TooManyAttemptsError(

@@ -92,6 +92,11 @@ export class AuthorizationServer {
     checkGrantType(params.grant_type);
   }
 
+  /** Whether this process already verified exactly this secret for the client as it is now (no bcrypt). */
+  recallsSecret(clientId: string, clientSecret: string): Promise<boolean> {
+    return this.authenticator.recalls(clientId, clientSecret);
+  }
+
   /** Authenticates a client by id and secret (RFC 6749 §2.3.1). Rejects with InvalidClientError. */
   authenticateClient(clientId: string, clientSecret: string): Promise<Client> {
     return this.authenticator.authenticate(clientId, clientSecret);

@@ -20,6 +20,18 @@ export class ClientAuthenticator {
    * The row is read on every request; a secret bcrypt already accepted against a hash and version the
    * row still has skips bcrypt (only a caller who knows the secret can take that path).
    */
+  /**
+   * Whether this process has already verified exactly this secret for the client's current row,
+   * without bcrypt: proof that the caller knows the secret, so failure limits need not hold it back.
+   */
+  async recalls(clientId: string, secret: string): Promise<boolean> {
+    if (!this.memory || !isPlausibleSecret(secret)) return false;
+    const client = await this.store.getClient(clientId);
+    if (!client) return false;
+    const acceptedHashes = acceptedSecretHashes(client, this.now());
+    return this.memory.recalls(clientId, secret, { version: client.version, enabled: client.enabled, acceptedHashes });
+  }
+
   async authenticate(clientId: string, secret: string): Promise<Client> {
     if (!isPlausibleSecret(secret)) throw new InvalidClientError('client authentication failed');
     const client = await this.store.getClient(clientId);

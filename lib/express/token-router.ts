@@ -114,10 +114,19 @@ export function createTokenRouter(server: AuthorizationServer): Router {
       }
       // RFC 7235 §2.1 allows several spaces after the scheme; passport-http splits on one.
       req.headers.authorization = header.replace(/^(\S+) +/, '$1 ');
-      return server.authGuard.run({ clientId: basic.clientId, address: req.ip }, () => runStrategy(BASIC, req, res));
+      return server.authGuard.run(
+        { clientId: basic.clientId, address: req.ip },
+        () => runStrategy(BASIC, req, res),
+        () => server.recallsSecret(basic.clientId, basic.clientSecret),
+      );
     }
     if (form.client_id !== undefined && form.client_secret !== undefined) {
-      return server.authGuard.run({ clientId: form.client_id, address: req.ip }, () => runStrategy(BODY, req, res));
+      const { client_id: clientId, client_secret: clientSecret } = form;
+      return server.authGuard.run(
+        { clientId, address: req.ip },
+        () => runStrategy(BODY, req, res),
+        () => server.recallsSecret(clientId, clientSecret),
+      );
     }
     if (form.client_secret !== undefined) throw invalidClient('client_secret was sent without client_id');
     if (form.client_id !== undefined) {

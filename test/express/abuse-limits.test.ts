@@ -96,6 +96,25 @@ describe('token endpoint failure limits', () => {
   });
 });
 
+describe('token endpoint failure limits behind a shared address', () => {
+  it('lets a client whose secret this process already verified through an address its neighbours locked, and no one else', async () => {
+    t = await proxiedApp({ addressFailureLimit: 3, addressFailureWindow: 600, clientFailureLimit: 0 });
+    const working = await t.createClient('read', 'working');
+    const newcomer = await t.createClient('read', 'newcomer');
+    expect((await tokenRequest(t, working.id, working.secret, '10.0.0.9')).status).toBe(200);
+    // Sibling services behind the same egress address keep sending stale secrets.
+    for (let i = 0; i < 3; i++) expect((await tokenRequest(t, `sibling-${i}`, 'stale-secret', '10.0.0.9')).status).toBe(401);
+    expect((await tokenRequest(t, 'sibling-3', 'stale-secret', '10.0.0.9')).status).toBe(429);
+
+    expect((await tokenRequest(t, working.id, working.secret, '10.0.0.9')).status).toBe(200);
+    const wrong = await tokenRequest(t, working.id, 'not-the-secret', '10.0.0.9');
+    expect(wrong.status).toBe(429);
+    expect(wrong.body.error).toBe('invalid_client');
+    // A valid secret never verified here yet proves nothing without bcrypt, so the address limit holds.
+    expect((await tokenRequest(t, newcomer.id, newcomer.secret, '10.0.0.9')).status).toBe(429);
+  });
+});
+
 describe('token endpoint under a wrong-secret flood', () => {
   let server: Server;
   afterEach(() => new Promise<void>((r) => server.close(() => r())));
