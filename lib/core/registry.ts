@@ -128,11 +128,14 @@ export class ClientRegistry {
   }
 
   /**
-   * Issues a new secret. The previous one stays valid for `graceSeconds` (0: cut at once); with
-   * `revokeTokens`, tokens issued before now stop being valid.
+   * Issues a new secret. The previous one stays valid for `graceSeconds` (0: cut at once). With
+   * `revokeTokens`, tokens issued before now stop being valid; by default they do exactly when the old
+   * secret is cut at once (a rotation after a leak), and live on when a grace period rolls a fleet
+   * over without downtime.
    */
   async rotateSecret(id: string, options: { graceSeconds?: number; revokeTokens?: boolean } = {}): Promise<ClientWithSecret> {
     const grace = options.graceSeconds ?? 0;
+    const revokeTokens = options.revokeTokens ?? grace === 0;
     if (!Number.isFinite(grace) || grace < 0) throw new RegistryError('invalid', 'grace must be a non-negative duration', 'grace');
     const clientSecret = generateClientSecret();
     const hash = await hashSecret(clientSecret, this.options.bcryptCost);
@@ -142,7 +145,7 @@ export class ClientRegistry {
       {
         hash,
         previousValidUntil: grace > 0 ? now + grace * 1000 : null,
-        ...(options.revokeTokens ? { revokeTokensIssuedBefore: now } : {}),
+        ...(revokeTokens ? { revokeTokensIssuedBefore: now } : {}),
       },
       now,
     );
@@ -150,7 +153,7 @@ export class ClientRegistry {
     this.events?.record('client.secret_rotated', {
       clientId: id,
       previousValidUntil: grace > 0 ? now + grace * 1000 : null,
-      tokensRevoked: Boolean(options.revokeTokens),
+      tokensRevoked: revokeTokens,
     });
     return { client, clientSecret };
   }

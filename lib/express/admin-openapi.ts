@@ -124,6 +124,10 @@ const SCHEMAS: Json = {
         default: 0,
         description: 'How long the previous secret stays valid; 0 cuts it at once. At most two secrets are valid.',
       },
+      revoke_tokens: {
+        type: 'boolean',
+        description: 'Whether tokens issued before the rotation stop working; default: true when grace_seconds is 0, false otherwise.',
+      },
     },
   },
   Group: {

@@ -173,12 +173,19 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
   router.post(
     '/clients/:id/rotate-secret',
     route(async (req, res) => {
-      const body = readBody(req, ['grace_seconds']);
+      const body = readBody(req, ['grace_seconds', 'revoke_tokens']);
       const grace = body.grace_seconds ?? 0;
       if (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS) {
         throw invalid(`grace_seconds must be an integer from 0 to ${MAX_GRACE_SECONDS}`, 'grace_seconds');
       }
-      const { client, clientSecret } = await registry.rotateSecret(req.params.id as string, { graceSeconds: grace });
+      const revokeTokens = body.revoke_tokens;
+      if (revokeTokens !== undefined && typeof revokeTokens !== 'boolean') {
+        throw invalid('revoke_tokens must be true or false', 'revoke_tokens');
+      }
+      const { client, clientSecret } = await registry.rotateSecret(req.params.id as string, {
+        graceSeconds: grace,
+        ...(revokeTokens === undefined ? {} : { revokeTokens }),
+      });
       res.json({ ...view(client), client_secret: clientSecret });
     }),
   );

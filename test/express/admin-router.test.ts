@@ -283,6 +283,14 @@ describe('admin API: clients', () => {
     expect((await tokenStatus(id, secret)).status).toBe(200);
   });
 
+  it('refuses a revoke_tokens that is not a boolean with 400 naming the field, and keeps the secret', async () => {
+    const { id, secret } = await t.createClient('read');
+    const res = await admin().post(`/admin/clients/${id}/rotate-secret`, { revoke_tokens: 'yes' });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'revoke_tokens must be true or false', field: 'revoke_tokens' });
+    expect((await tokenStatus(id, secret)).status).toBe(200);
+  });
+
   it('adds a client to a group and removes it, with 404 for an unknown group or a non-member', async () => {
     const { id } = await t.createClient('read');
     await t.oauth.groups.create({ name: 'g', scopes: 'x' });

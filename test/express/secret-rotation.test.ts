@@ -39,6 +39,39 @@ describe('secret rotation', () => {
     expect(await status(id, fresh)).toBe(200);
   });
 
+  describe('outstanding tokens after a rotation', () => {
+    const guarded = (token: string) => request(t.app).get('/api/items').set('Authorization', `Bearer ${token}`);
+
+    it('voids the tokens issued before a rotation without grace (a leak), unless asked to keep them', async () => {
+      const { id, secret } = await t.createClient('read');
+      const before = await t.tokenFor(id, secret);
+      clock.advance(1000);
+      const { clientSecret } = await t.oauth.registry.rotateSecret(id);
+      const refused = await guarded(before);
+      expect(refused.status).toBe(401);
+      expect(refused.body).toEqual({ error: 'invalid_token', error_description: 'the access token was revoked' });
+      expect((await guarded(await t.tokenFor(id, clientSecret))).status).toBe(200);
+
+      const kept = await t.tokenFor(id, clientSecret);
+      clock.advance(1000);
+      await t.oauth.registry.rotateSecret(id, { revokeTokens: false });
+      expect((await guarded(kept)).status).toBe(200);
+    });
+
+    it('lets the tokens issued before a rotation with grace live until they expire, unless asked to void them', async () => {
+      const { id, secret } = await t.createClient('read');
+      const before = await t.tokenFor(id, secret);
+      clock.advance(1000);
+      const { clientSecret } = await t.oauth.registry.rotateSecret(id, { graceSeconds: 3600 });
+      expect((await guarded(before)).status).toBe(200);
+
+      const second = await t.tokenFor(id, clientSecret);
+      clock.advance(1000);
+      await t.oauth.registry.rotateSecret(id, { graceSeconds: 3600, revokeTokens: true });
+      expect((await guarded(second)).status).toBe(401);
+    });
+  });
+
   it('keeps at most two secrets valid: a second rotation ends the first secret\'s grace at once', async () => {
     const { id, secret: first } = await t.createClient('read');
     const { clientSecret: second } = await t.oauth.registry.rotateSecret(id, { graceSeconds: 3600 });

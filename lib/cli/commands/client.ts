@@ -130,11 +130,22 @@ const rotateSecret: Command = {
       value: 'DURATION',
       description: 'how long the previous secret stays valid: 0 (default), 90s, 30m, 24h, 7d',
     },
+    'revoke-tokens': { type: 'boolean', description: 'void the tokens issued so far (the default without --grace)' },
+    'keep-tokens': { type: 'boolean', description: 'let the tokens issued so far live until they expire (the default with --grace)' },
   },
-  details: ['With a grace period, deploy the new secret before the old one stops working.'],
+  details: [
+    'With a grace period, deploy the new secret before the old one stops working.',
+    'Without one (after a leak), the tokens issued so far stop working too, unless --keep-tokens.',
+  ],
   async run(input, ctx) {
     const grace = typeof input.options.grace === 'string' ? parseDuration(input.options.grace, '--grace') : 0;
-    const rotated = await ctx.clients().rotateSecret(id(input), { graceSeconds: grace });
+    const revoke = input.options['revoke-tokens'] === true;
+    const keep = input.options['keep-tokens'] === true;
+    if (revoke && keep) throw new UsageError('--revoke-tokens and --keep-tokens exclude each other');
+    const rotated = await ctx.clients().rotateSecret(id(input), {
+      graceSeconds: grace,
+      ...(revoke || keep ? { revokeTokens: revoke } : {}),
+    });
     printWithSecret(ctx, rotated);
     if (!ctx.json) {
       const previous = rotated.client.secrets.find((s) => s.expiresAt !== null);
