@@ -3,6 +3,7 @@ import { InvalidClientError, TemporarilyUnavailableError, TooManyAttemptsError }
 import { AuthLimiter, type AuthAttempt, type AuthLimits } from './auth-limiter';
 import type { AuditEmitter } from './events';
 import { withBcryptGate } from './bcrypt-gate';
+import { auditableClientId } from './secrets';
 import { GateFullError, WorkGate } from './work-gate';
 
 export type { AuthAttempt } from './auth-limiter';
@@ -48,7 +49,12 @@ export class ClientAuthGuard {
     let refusal = await this.limiter.check(attempt);
     if (refusal && provesSecret && (await provesSecret())) refusal = undefined;
     if (refusal) {
-      this.events.record('rate_limit.hit', { limit: refusal.limit, ...attempt, retryAfter: refusal.retryAfterSeconds });
+      this.events.record('rate_limit.hit', {
+        limit: refusal.limit,
+        ...attempt,
+        clientId: auditableClientId(attempt.clientId),
+        retryAfter: refusal.retryAfterSeconds,
+      });
       throw new TooManyAttemptsError(
         `too many failed client authentications from this ${refusal.limit === 'address' ? 'address' : 'client_id'}; retry after ${refusal.retryAfterSeconds} s`,
         refusal.retryAfterSeconds,
@@ -61,7 +67,12 @@ export class ClientAuthGuard {
       result = await withBcryptGate((job) => this.gate.run(job, trusted), authenticate);
     } catch (err: unknown) {
       if (err instanceof GateFullError) {
-        this.events.record('rate_limit.hit', { limit: 'concurrency', ...attempt, retryAfter: BUSY_RETRY_AFTER_SECONDS });
+        this.events.record('rate_limit.hit', {
+          limit: 'concurrency',
+          ...attempt,
+          clientId: auditableClientId(attempt.clientId),
+          retryAfter: BUSY_RETRY_AFTER_SECONDS,
+        });
         throw new TemporarilyUnavailableError('the server is busy authenticating other clients; retry shortly', BUSY_RETRY_AFTER_SECONDS);
       }
       if (err instanceof InvalidClientError) await this.limiter.failure(attempt);

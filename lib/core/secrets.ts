@@ -11,6 +11,14 @@ export function generateClientId(): string {
   return randomBytes(16).toString('hex');
 }
 
+/**
+ * The claimed client id as an audit event may show it: only when it has the shape of an id this
+ * library generates. A caller who swapped id and secret would otherwise put the secret in the log.
+ */
+export function auditableClientId(claimed: string | undefined): string | undefined {
+  return claimed !== undefined && /^[0-9a-f]{32}$/.test(claimed) ? claimed : undefined;
+}
+
 /** A new client secret: 256 random bits, base64url (43 characters, well under bcrypt's 72-byte limit). */
 export function generateClientSecret(): string {
   return randomBytes(32).toString('base64url');

@@ -11,6 +11,7 @@ import {
   type OAuthErrorOptions,
 } from '../errors';
 import { BASIC, BODY, createClientPassport, parseBasicCredentials } from '../passport/strategies';
+import { auditableClientId } from '../core/secrets';
 import { bodyParserError } from './body-errors';
 import { renderOAuthError, setNoStore } from './render';
 import { INTROSPECTION_PATH, mountMetadata, REVOCATION_PATH } from './metadata';
@@ -46,15 +47,15 @@ function uriHasCredentials(req: Request): boolean {
   return URI_FORBIDDEN.some((name) => params.has(name));
 }
 
-/** The client id a failed request claimed to be (Basic or body), for audit events; never the secret. */
+/** The client id a failed request claimed to be (Basic or body), for audit events; never the secret (see auditableClientId). */
 function claimedClientId(req: Request): string | undefined {
   const header = req.headers.authorization;
   if (header) {
     const basic = parseBasicCredentials(header);
-    return basic.ok ? basic.clientId : undefined;
+    return auditableClientId(basic.ok ? basic.clientId : undefined);
   }
   const id = (req.body as Record<string, unknown> | undefined)?.client_id;
-  return typeof id === 'string' && id !== '' ? id : undefined;
+  return auditableClientId(typeof id === 'string' ? id : undefined);
 }
 
 /**

@@ -13,11 +13,26 @@ async function run(argv: string[], now: () => number) {
 }
 
 describe('key CLI', () => {
+  it('refuses to rotate in a database that does not exist, and creates no file (a mistyped --db)', async () => {
+    const { dir, cleanup } = tempDir();
+    const db = join(dir, 'typo.sqlite');
+    try {
+      const res = await run(['key', 'rotate', '--db', db], Date.now);
+      expect(res.code).toBe(1);
+      expect(res.err).toBe(`express-client-credentials: no database at ${db} (give --db PATH or set OAUTH_DB)\n`);
+      expect(existsSync(db)).toBe(false);
+    } finally {
+      cleanup();
+    }
+  });
+
+
   it('rotates the signing key and lists the old one until it retires', async () => {
     const { dir, cleanup } = tempDir();
     const db = join(dir, 'oauth.sqlite');
     const clock = fakeClock();
     try {
+      await (await SqliteStore.open(db)).close(); // an existing, empty database: rotate creates its first key
       const first = await run(['key', 'rotate', '--db', db, '--json'], clock.now);
       expect(first.code).toBe(0);
       const created = JSON.parse(first.out);

@@ -365,6 +365,18 @@ describe('token endpoint', () => {
     });
   });
 
+  describe('audit events of failed authentication', () => {
+    it('names the claimed client id, but never a value that could be a secret (id and secret swapped)', async () => {
+      const { id, secret } = await t.createClient();
+      const events: unknown[] = [];
+      t.oauth.events.on('client.authentication_failed', (e: unknown) => events.push(e));
+      await post().auth(id, 'wrong-secret').type('form').send(GRANT);
+      await post().auth(secret, id).type('form').send(GRANT);
+      expect(events).toMatchObject([{ clientId: id }, { clientId: undefined }]);
+      expect(JSON.stringify(events)).not.toContain(secret);
+    });
+  });
+
   describe('failures inside', () => {
     it('answers a store failure with 500 {"error":"server_error"} and nothing internal', async () => {
       const { id, secret } = await t.createClient();

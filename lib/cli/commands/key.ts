@@ -51,7 +51,7 @@ const rotate: Command = {
     if (requested !== undefined && !SIGNING_ALGORITHMS.includes(requested as SigningAlgorithm)) {
       throw new UsageError(`--alg must be one of ${SIGNING_ALGORITHMS.join(', ')}`);
     }
-    const store = ctx.openStore({ create: true });
+    const store = ctx.openStore();
     const [active] = (await store.listSigningKeys(ctx.now())).filter((k) => k.active);
     const alg = (requested as SigningAlgorithm | undefined) ?? active?.alg ?? DEFAULTS.signingAlgorithm;
     const retireAt = ctx.now() + lifetime * 1000;
