@@ -82,7 +82,7 @@ export function localGuardBinder(server: AuthorizationServer): (options: GuardOp
 export function createOAuth(options: OAuthOptions = {}): OAuth {
   // The entry point reads NODE_ENV once (and nothing below it does): production turns requireTls on.
   const resolved = resolveOptions(options, { nodeEnv: process.env.NODE_ENV });
-  const store = resolved.store ?? SqliteStore.open(resolved.database);
+  const store = resolved.store ?? SqliteStore.open(resolved.database, { busyTimeoutMs: resolved.busyTimeout });
   const server = new AuthorizationServer(resolved, store);
   const requireScope = createRequireScope(localGuardBinder(server));
   return {

@@ -18,6 +18,12 @@ export interface OAuthOptions {
   store?: Store;
   /** SQLite file opened when no `store` is given. */
   database?: string;
+  /**
+   * How long (ms) a write waits for a SQLite database another process is writing. better-sqlite3
+   * waits synchronously, stalling every request meanwhile, so the server waits briefly and answers
+   * 503 with `Retry-After` instead (the CLI waits 5 s).
+   */
+  busyTimeout?: number;
   /** The `aud` of tokens issued without a `resource` parameter; default: the issuer. */
   audience?: string;
   /** Access token lifetime in seconds. */
@@ -109,6 +115,7 @@ export const DEVELOPMENT_ISSUER = 'http://localhost:3000';
 /** Every default, in one place; the README's options table mirrors it. */
 export const DEFAULTS = {
   database: './oauth.sqlite',
+  busyTimeout: 100,
   accessTokenLifetime: 3600,
   signingAlgorithm: 'RS256' as SigningAlgorithm,
   bcryptCost: 10,
@@ -149,6 +156,7 @@ export interface ResolvedOptions {
   issuerIsDefault: boolean;
   store: Store | undefined;
   database: string;
+  busyTimeout: number;
   audience: string;
   accessTokenLifetime: number;
   signingAlgorithm: SigningAlgorithm;
@@ -276,6 +284,7 @@ export function resolveOptions(options: OAuthOptions = {}, env: OptionEnvironmen
     issuerIsDefault,
     store: options.store,
     database,
+    busyTimeout: positiveInteger(options.busyTimeout ?? DEFAULTS.busyTimeout, 'busyTimeout', 0, 60_000),
     audience,
     accessTokenLifetime: positiveInteger(options.accessTokenLifetime ?? DEFAULTS.accessTokenLifetime, 'accessTokenLifetime', 1, 86_400),
     signingAlgorithm,

@@ -5,7 +5,7 @@ import bcrypt from 'bcrypt';
 import express from 'express';
 import { createPublicKey } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { createOAuth, SqliteStore, type PublicJwk } from '../../lib';
+import { createOAuth, type PublicJwk } from '../../lib';
 import { buildApp, ISSUER, memoryLogger, type TestApp } from '../helpers';
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
@@ -393,10 +393,9 @@ describe('token endpoint', () => {
       expect(logger.lines).toEqual(['error request failed with an internal error']);
       await broken.close();
     });
-    it('answers a database locked by another writer with 503 temporarily_unavailable and Retry-After', async () => {
+    it('answers a database locked by another writer with 503 temporarily_unavailable and Retry-After after busyTimeout', async () => {
       const { id, secret } = await t.createClient();
-      const store = SqliteStore.open(t.database, { busyTimeoutMs: 50 });
-      const locked = createOAuth({ issuer: ISSUER, store, bcryptCost: 4, logger: memoryLogger() });
+      const locked = createOAuth({ issuer: ISSUER, database: t.database, busyTimeout: 50, bcryptCost: 4, logger: memoryLogger() });
       const app = express();
       app.use(locked.tokenRouter());
       // The first token needs a signing key, which is a write; another connection holds the write lock.
@@ -411,7 +410,6 @@ describe('token endpoint', () => {
         other.exec('ROLLBACK');
         other.close();
         await locked.close();
-        await store.close();
       }
     });
   });
