@@ -1,5 +1,6 @@
 // What a CLI command runs against: its output streams and the database, opened on demand and removed again if this run created it and failed.
 import { existsSync, rmSync } from 'node:fs';
+import { AuditEmitter } from '../core/events';
 import { ClientRegistry } from '../core/registry';
 import { GroupRegistry } from '../core/group-registry';
 import { DEFAULTS } from '../options';
@@ -28,7 +29,12 @@ export class CliContext {
     private readonly output: CliOutput,
     /** Current time, epoch ms. */
     readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.events = new AuditEmitter(now, (err) => this.note(`audit log failed: ${err instanceof Error ? err.message : String(err)}`));
+  }
+
+  /** Audit events of this run's changes, as the server emits them for changes made through it. */
+  readonly events: AuditEmitter;
 
   /** Prints one line (or block) of text on stdout. */
   print(text: string): void {
@@ -62,12 +68,12 @@ export class CliContext {
 
   /** The client registry on {@link openStore}'s store, hashing new secrets at the default bcrypt cost. */
   clients(options: { create?: boolean } = {}): ClientRegistry {
-    return new ClientRegistry(this.openStore(options), { bcryptCost: DEFAULTS.bcryptCost, now: this.now });
+    return new ClientRegistry(this.openStore(options), { bcryptCost: DEFAULTS.bcryptCost, now: this.now }, this.events);
   }
 
   /** Group and membership administration on {@link openStore}'s store. */
   groups(options: { create?: boolean } = {}): GroupRegistry {
-    return new GroupRegistry(this.openStore(options), { now: this.now });
+    return new GroupRegistry(this.openStore(options), { now: this.now }, this.events);
   }
 
   /** Closes the database; after a failure, removes the file again if this run created it. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The express-client-credentials command line: `<noun> <command>` dispatched to the nouns in ./commands; with the example app and the default instance, the only code that reads argv and env.
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { jsonLinesAuditLogger } from '../audit-log';
 import { join } from 'node:path';
 import { RegistryError } from '../core/registry';
 import { DEFAULTS } from '../options';
@@ -100,6 +101,9 @@ export async function main(argv: readonly string[], environment: CliEnvironment)
     const input = parseCommandLine(command, rest, helpFor);
     const database = (input.options.db as string | undefined) ?? (environment.env.OAUTH_DB || DEFAULTS.database);
     ctx = new CliContext(database, input.options.json === true, output, environment.now);
+    // OAUTH_AUDIT_LOG: a file the CLI appends its audit events to, one JSON line each (no secrets).
+    const auditLog = environment.env.OAUTH_AUDIT_LOG;
+    if (auditLog) ctx.events.on('audit', jsonLinesAuditLogger({ write: (line) => appendFileSync(auditLog, line) }));
     await command.run(input, ctx);
     await ctx.close(false);
     return 0;

@@ -56,6 +56,7 @@ const rotate: Command = {
     const alg = (requested as SigningAlgorithm | undefined) ?? active?.alg ?? DEFAULTS.signingAlgorithm;
     const retireAt = ctx.now() + lifetime * 1000;
     const { kid, previousKid } = await new KeyRing(store, alg, ctx.now).rotate(retireAt);
+    ctx.events.record('key.rotated', { kid, previousKid, previousRetireAt: retireAt, scheduled: false });
     if (ctx.json) {
       ctx.printJson({ kid, alg, previous_kid: previousKid ?? null, previous_retire_at: previousKid ? isoTime(retireAt) : null });
     } else {
