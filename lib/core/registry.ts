@@ -115,6 +115,13 @@ export class ClientRegistry {
     return client;
   }
 
+  /** Replaces the audiences (RFC 8707 resources) the client may ask tokens for. */
+  async setAudiences(id: string, audiences: readonly string[]): Promise<Client> {
+    const client = await this.update(id, { audiences: validAudiences([...audiences]) });
+    this.events?.record('client.updated', { clientId: id, changes: ['audiences'] });
+    return client;
+  }
+
   async rename(id: string, name: string): Promise<Client> {
     const client = await this.update(id, { name: validName(name) });
     this.events?.record('client.updated', { clientId: id, changes: ['name'] });

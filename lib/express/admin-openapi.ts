@@ -109,6 +109,7 @@ const SCHEMAS: Json = {
     properties: {
       client_name: { type: 'string', minLength: 1, maxLength: 200 },
       scope: ref('Scope'),
+      audiences: ref('Audiences'),
       groups: { type: 'array', items: ref('GroupName'), description: 'The exact set of groups the client belongs to' },
       enabled: { type: 'boolean' },
     },

@@ -147,15 +147,17 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
     '/clients/:id',
     route(async (req, res) => {
       const id = req.params.id as string;
-      const body = readBody(req, ['client_name', 'scope', 'groups', 'enabled']);
-      if (Object.keys(body).length === 0) throw invalid('nothing to change: give client_name, scope, groups or enabled');
+      const body = readBody(req, ['client_name', 'scope', 'audiences', 'groups', 'enabled']);
+      if (Object.keys(body).length === 0) throw invalid('nothing to change: give client_name, scope, audiences, groups or enabled');
       const name = body.client_name === undefined ? undefined : clientNameField(body.client_name);
       const scopes = body.scope === undefined ? undefined : scopeField(body.scope);
+      const audiences = body.audiences === undefined ? undefined : stringList(body.audiences, 'audiences');
       const enabled = body.enabled === undefined ? undefined : booleanField(body.enabled, 'enabled');
       const groupNames = body.groups === undefined ? undefined : await existingGroups(body.groups);
       let client = await registry.get(id);
       if (name !== undefined) client = await registry.rename(id, name);
       if (scopes !== undefined) client = await registry.setScopes(id, scopes);
+      if (audiences !== undefined) client = await registry.setAudiences(id, audiences);
       if (groupNames !== undefined) client = await groups.setClientGroups(id, groupNames);
       if (enabled !== undefined && enabled !== client.enabled) client = await registry.setEnabled(id, enabled);
       res.json(view(client));

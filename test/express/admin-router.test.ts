@@ -210,11 +210,22 @@ describe('admin API: clients', () => {
     expect(cleared.body).toMatchObject({ effective_scope: 'write', groups: [] });
   });
 
+  it('changes a client\'s audiences (RFC 8707); the next token request for that resource sees it', async () => {
+    const { id } = await t.createClient('read');
+    const res = await admin().patch(`/admin/clients/${id}`, { audiences: ['https://orders.internal'] });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ audiences: ['https://orders.internal'] });
+    expect((await t.oauth.registry.get(id)).audiences).toEqual(['https://orders.internal']);
+    const bad = await admin().patch(`/admin/clients/${id}`, { audiences: 'https://orders.internal' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.field).toBe('audiences');
+  });
+
   it('refuses an empty or ill-typed change with 400 and changes nothing', async () => {
     const { id } = await t.createClient('read');
     const empty = await admin().patch(`/admin/clients/${id}`, {});
     expect(empty.status).toBe(400);
-    expect(empty.body.error_description).toBe('nothing to change: give client_name, scope, groups or enabled');
+    expect(empty.body.error_description).toBe('nothing to change: give client_name, scope, audiences, groups or enabled');
     const typed = await admin().patch(`/admin/clients/${id}`, { scope: 'write', enabled: 'no' });
     expect(typed.status).toBe(400);
     expect(typed.body).toEqual({ error: 'invalid_request', error_description: 'enabled must be true or false', field: 'enabled' });

@@ -121,6 +121,26 @@ const setScope: Command = {
   },
 };
 
+const setAudience: Command = {
+  summary: 'Replace the audiences (RFC 8707 resources) a client may ask tokens for',
+  args: ['ID', 'AUDIENCE'],
+  details: ['AUDIENCE is one space-delimited argument, e.g. "https://orders.internal billing"; "" removes every audience.'],
+  async run(input, ctx) {
+    const list = (input.args.AUDIENCE as string).split(' ').filter((a) => a !== '');
+    const client = await ctx.clients().setAudiences(id(input), list);
+    printChanged(ctx, client, `may now ask for: ${client.audiences.join(' ') || '(the default audience only)'}`);
+  },
+};
+
+const rename: Command = {
+  summary: 'Rename a client',
+  args: ['ID', 'NAME'],
+  async run(input, ctx) {
+    const client = await ctx.clients().rename(id(input), input.args.NAME as string);
+    printChanged(ctx, client, `renamed to ${client.name}`);
+  },
+};
+
 const rotateSecret: Command = {
   summary: 'Issue a new secret; prints it once',
   args: ['ID'],
@@ -207,6 +227,8 @@ export const clientNoun: Noun = {
     list,
     show,
     'set-scope': setScope,
+    'set-audience': setAudience,
+    rename,
     'rotate-secret': rotateSecret,
     disable,
     enable,

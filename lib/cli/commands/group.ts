@@ -44,6 +44,17 @@ const create: Command = {
   },
 };
 
+const setAudience: Command = {
+  summary: 'Replace the audiences (RFC 8707 resources) members may ask tokens for',
+  args: ['NAME', 'AUDIENCE'],
+  details: ['AUDIENCE is one space-delimited argument; "" removes every audience.'],
+  async run(input, ctx) {
+    const audiences = (input.args.AUDIENCE as string).split(' ').filter((a) => a !== '');
+    const group = await ctx.groups().update(name(input), { audiences });
+    printChanged(ctx, group, `members may now ask for: ${group.audiences.join(' ') || '(the default audience only)'}`);
+  },
+};
+
 const list: Command = {
   summary: 'List the groups',
   async run(_input, ctx) {
@@ -89,5 +100,5 @@ const remove: Command = {
 export const groupNoun: Noun = {
   name: 'group',
   summary: 'Manage groups: named sets of scopes that member clients inherit.',
-  commands: { create, list, show, 'set-scope': setScope, delete: remove },
+  commands: { create, list, show, 'set-scope': setScope, 'set-audience': setAudience, delete: remove },
 };
