@@ -267,6 +267,48 @@ describe('signing key crash safety', () => {
   });
 });
 
+describe('key rotation crash safety', () => {
+  it('leaves exactly one active key, and the old one published with a retirement time or untouched, after SIGKILL of key rotate', async () => {
+    const { dir, cleanup } = tempDir();
+    const file = join(dir, 'oauth.sqlite');
+    type KeyRow = { kid: string; active: number; retire_at: number | null };
+    const keys = (): KeyRow[] => {
+      const db = new Database(file);
+      try {
+        expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+        return db.prepare<[], KeyRow>('SELECT kid, active, retire_at FROM signing_keys ORDER BY kid').all();
+      } finally {
+        db.close();
+      }
+    };
+    try {
+      await SqliteStore.open(file).close();
+      const started = Date.now();
+      expect((await cli(['key', 'rotate', '--alg', 'ES256', '--db', file])).code).toBe(0);
+      const fullMs = Date.now() - started;
+      const random = prng(11);
+      let killed = 0;
+      for (let run = 0; run < 6; run++) {
+        const before = keys();
+        const result = await cli(['key', 'rotate', '--alg', 'ES256', '--db', file], Math.floor(fullMs * random()));
+        if (result.killed) killed++;
+        const after = keys();
+        expect(after.filter((k) => k.active === 1)).toHaveLength(1);
+        if (after.length === before.length) {
+          expect(after).toEqual(before);
+        } else {
+          expect(after.length).toBe(before.length + 1);
+          const previous = before.find((k) => k.active === 1) as KeyRow;
+          expect(after.find((k) => k.kid === previous.kid)).toMatchObject({ active: 0, retire_at: expect.any(Number) });
+        }
+      }
+      expect(killed).toBeGreaterThan(0);
+    } finally {
+      cleanup();
+    }
+  });
+});
+
 describe('SQLite store on a locked or read-only database', () => {
   let cleanup: () => void;
   let file: string;
