@@ -2,16 +2,10 @@
 import { join } from 'node:path';
 import express from 'express';
 import request from 'supertest';
-import { main } from '../../lib/cli/main';
+import { runCli } from './in-process';
 import { createOAuth } from '../../lib';
 import { ISSUER, memoryLogger, tempDir } from '../helpers';
 
-async function run(argv: string[], env: Record<string, string>) {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { env, output: { out: (s) => (out += s), err: (s) => (err += s) } });
-  return { code, out, err };
-}
 
 describe('CLI audiences and rename', () => {
   it('sets a client\'s and a group\'s audiences, seen by the next token request for that resource', async () => {
@@ -22,28 +16,28 @@ describe('CLI audiences and rename', () => {
     const token = (id: string, secret: string, resource: string) =>
       request(app).post('/oauth/token').auth(id, secret).type('form').send({ grant_type: 'client_credentials', resource });
     try {
-      const created = JSON.parse((await run(['client', 'create', '--name', 'svc', '--scope', 'read', '--json'], env)).out) as {
+      const created = JSON.parse((await runCli(['client', 'create', '--name', 'svc', '--scope', 'read', '--json'], env)).out) as {
         client_id: string;
         client_secret: string;
       };
       const { client_id: id, client_secret: secret } = created;
       expect((await token(id, secret, 'https://orders.internal')).body.error).toBe('invalid_target');
 
-      const set = await run(['client', 'set-audience', id, 'https://orders.internal billing', '--json'], env);
+      const set = await runCli(['client', 'set-audience', id, 'https://orders.internal billing', '--json'], env);
       expect(set.code).toBe(0);
       expect(JSON.parse(set.out)).toMatchObject({ audiences: ['https://orders.internal', 'billing'] });
       const granted = await token(id, secret, 'https://orders.internal');
       expect(granted.status).toBe(200);
 
-      expect((await run(['group', 'create', 'ops', '--scope', 'read'], env)).code).toBe(0);
-      expect((await run(['group', 'set-audience', 'ops', 'https://metrics.internal'], env)).code).toBe(0);
-      expect((await run(['client', 'add-group', id, 'ops'], env)).code).toBe(0);
+      expect((await runCli(['group', 'create', 'ops', '--scope', 'read'], env)).code).toBe(0);
+      expect((await runCli(['group', 'set-audience', 'ops', 'https://metrics.internal'], env)).code).toBe(0);
+      expect((await runCli(['client', 'add-group', id, 'ops'], env)).code).toBe(0);
       expect((await token(id, secret, 'https://metrics.internal')).status).toBe(200);
 
-      expect((await run(['client', 'set-audience', id, ''], env)).code).toBe(0);
+      expect((await runCli(['client', 'set-audience', id, ''], env)).code).toBe(0);
       expect((await token(id, secret, 'https://orders.internal')).body.error).toBe('invalid_target');
 
-      const renamed = await run(['client', 'rename', id, 'orders worker', '--json'], env);
+      const renamed = await runCli(['client', 'rename', id, 'orders worker', '--json'], env);
       expect(JSON.parse(renamed.out)).toMatchObject({ client_name: 'orders worker' });
     } finally {
       await oauth.close();
@@ -55,8 +49,8 @@ describe('CLI audiences and rename', () => {
     const { dir, cleanup } = tempDir();
     const env = { OAUTH_DB: join(dir, 'oauth.sqlite') };
     try {
-      expect((await run(['client', 'create', '--name', 'svc'], env)).code).toBe(0);
-      const res = await run(['client', 'set-audience', 'nope', 'x'], env);
+      expect((await runCli(['client', 'create', '--name', 'svc'], env)).code).toBe(0);
+      const res = await runCli(['client', 'set-audience', 'nope', 'x'], env);
       expect(res.code).toBe(1);
       expect(res.err).toBe('express-client-credentials: no client with id "nope"\n');
     } finally {

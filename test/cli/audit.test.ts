@@ -1,30 +1,24 @@
 // CLI changes emit the same audit events as the server's, appended as JSON lines to OAUTH_AUDIT_LOG, never with a secret.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../lib/cli/main';
+import { runCli } from './in-process';
 import { tempDir } from '../helpers';
 
-async function run(argv: string[], env: Record<string, string>) {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { env, output: { out: (s) => (out += s), err: (s) => (err += s) } });
-  return { code, out, err };
-}
 
 describe('CLI audit events', () => {
   it('appends one JSON line per change to OAUTH_AUDIT_LOG, without secrets', async () => {
     const { dir, cleanup } = tempDir();
     const env = { OAUTH_DB: join(dir, 'oauth.sqlite'), OAUTH_AUDIT_LOG: join(dir, 'audit.jsonl') };
     try {
-      const created = await run(['client', 'create', '--name', 'svc', '--scope', 'read', '--json'], env);
+      const created = await runCli(['client', 'create', '--name', 'svc', '--scope', 'read', '--json'], env);
       expect(created.code).toBe(0);
       const { client_id: id, client_secret: secret } = JSON.parse(created.out) as { client_id: string; client_secret: string };
-      const rotated = await run(['client', 'rotate-secret', id, '--json'], env);
+      const rotated = await runCli(['client', 'rotate-secret', id, '--json'], env);
       const newSecret = (JSON.parse(rotated.out) as { client_secret: string }).client_secret;
-      expect((await run(['client', 'disable', id], env)).code).toBe(0);
-      expect((await run(['group', 'create', 'ops', '--scope', 'admin'], env)).code).toBe(0);
-      expect((await run(['key', 'rotate'], env)).code).toBe(0);
-      expect((await run(['client', 'delete', id], env)).code).toBe(0);
+      expect((await runCli(['client', 'disable', id], env)).code).toBe(0);
+      expect((await runCli(['group', 'create', 'ops', '--scope', 'admin'], env)).code).toBe(0);
+      expect((await runCli(['key', 'rotate'], env)).code).toBe(0);
+      expect((await runCli(['client', 'delete', id], env)).code).toBe(0);
 
       const text = readFileSync(env.OAUTH_AUDIT_LOG, 'utf8');
       const events = text.trimEnd().split('\n').map((line) => JSON.parse(line) as { type: string; clientId?: string });
@@ -48,7 +42,7 @@ describe('CLI audit events', () => {
   it('writes no audit file unless OAUTH_AUDIT_LOG is set', async () => {
     const { dir, cleanup } = tempDir();
     try {
-      expect((await run(['client', 'create', '--name', 'svc'], { OAUTH_DB: join(dir, 'oauth.sqlite') })).code).toBe(0);
+      expect((await runCli(['client', 'create', '--name', 'svc'], { OAUTH_DB: join(dir, 'oauth.sqlite') })).code).toBe(0);
       expect(existsSync(join(dir, 'audit.jsonl'))).toBe(false);
     } finally {
       cleanup();
