@@ -18,9 +18,17 @@ const ok = (description: string, schema: Json): Json => ({ description, content:
 const error = (description: string): Json => ({ description, content: jsonBody(ref('Error')) });
 const noContent = { description: 'Done; no body' };
 
-const GUARDED = {
+/** Responses every operation may give: the guard's, the body limits', and the database's. */
+const COMMON = {
   '401': error('No access token, or one that is expired, revoked or not for this API (RFC 6750 §3.1)'),
   '403': error('The access token lacks the admin scope (insufficient_scope)'),
+  '413': error('The request body is larger than 16 KiB'),
+  '415': error('A request body that is not application/json'),
+  '500': error('An unexpected failure; the body is only {"error":"server_error"}'),
+  '503': {
+    ...error('The database is locked by another writer (temporarily_unavailable)'),
+    headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait' } },
+  },
 };
 const BAD = error('Invalid input; `field` names the offending field');
 const MISSING = error('Unknown client or group');
@@ -30,7 +38,7 @@ const groupName = { name: 'name', in: 'path', required: true, schema: ref('Group
 const membershipGroup = { name: 'group', in: 'path', required: true, schema: ref('GroupName') };
 
 function op(summary: string, responses: Json, extra: Json = {}): Json {
-  return { summary, ...extra, responses: { ...responses, ...GUARDED } };
+  return { summary, ...extra, responses: { ...responses, ...COMMON } };
 }
 
 const body = (schema: Json, required = true): Json => ({ requestBody: { required, content: jsonBody(schema) } });

@@ -433,6 +433,26 @@ describe('admin API description', () => {
     for (const name of new Set(refs)) expect(Object.keys(res.body.components.schemas)).toContain(name);
   });
 
+  it('documents each route with its methods, and the guard, body-limit and locked-database answers of every operation', async () => {
+    const doc = (await admin().get('/admin/openapi.json')).body as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    const HTTP = ['get', 'put', 'post', 'delete', 'patch'];
+    const methods = Object.fromEntries(Object.entries(doc.paths).map(([path, ops]) => [path, Object.keys(ops).filter((k) => HTTP.includes(k)).sort()]));
+    expect(methods).toEqual({
+      '/clients': ['get', 'post'],
+      '/clients/{client_id}': ['delete', 'get', 'patch'],
+      '/clients/{client_id}/disable': ['post'],
+      '/clients/{client_id}/enable': ['post'],
+      '/clients/{client_id}/groups/{group}': ['delete', 'put'],
+      '/clients/{client_id}/rotate-secret': ['post'],
+      '/groups': ['get', 'post'],
+      '/groups/{name}': ['delete', 'get', 'patch'],
+      '/openapi.json': ['get'],
+    });
+    for (const ops of Object.values(doc.paths)) {
+      for (const [method, operation] of Object.entries(ops)) if (HTTP.includes(method)) expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['401', '403', '503']));
+    }
+  });
+
   it('describes exactly the fields the API returns for clients and groups', async () => {
     const doc = (await admin().get('/admin/openapi.json')).body;
     const client = (await admin().get('/admin/clients')).body.clients[0];
