@@ -1,6 +1,7 @@
 // createResourceServer(): guards for a service with no database that checks the tokens of an authorization server in another process.
 import { RemoteIssuer } from './core/remote-issuer';
 import { IntrospectionVerifier, JwksVerifier } from './core/remote-verifiers';
+import { CachingTokenVerifier } from './core/token-cache';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
 import {
   resolveResourceServerOptions,
@@ -28,9 +29,11 @@ export function remoteGuardRuntime(issuer: RemoteIssuer, options: ResolvedResour
     clock: options.clock,
   };
   return {
+    // Introspection keeps its own short cache (revocations seen within cacheTtl); a JWKS guard
+    // remembers verified tokens while their key is still published and the clock is inside nbf..exp.
     verifier: options.introspection
       ? new IntrospectionVerifier(issuer, options.introspection, expect, options.logger)
-      : new JwksVerifier(issuer, expect),
+      : new CachingTokenVerifier(new JwksVerifier(issuer, expect), { maxEntries: options.tokenCacheSize, now: options.clock }),
     realm: options.realm,
     allowBodyToken: options.allowBodyToken,
     logger: options.logger,
