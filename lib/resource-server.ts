@@ -56,6 +56,9 @@ export function remoteIssuerFor(options: ResolvedResourceServerOptions): RemoteI
  * once (at `ready()` or the first request), keeps the keys in memory, refetches them for an unknown
  * `kid` (one fetch shared by all callers, at most one per `jwksCooldown`, default 2000 ms; a request with a new kid waits for it rather than failing) and in the background (every
  * `jwksRefreshInterval`, default 5 min), and keeps the last good keys when the issuer is down.
+ * Each guard remembers up to `tokenCacheSize` (default 10000) verified tokens: `exp`/`nbf` are still
+ * checked on every request, and a remembered token stops counting once the key set drops or replaces
+ * the key that verified it.
  * Before the keys could ever be fetched, guarded requests get `503 temporarily_unavailable` with
  * `Retry-After`. Each guard may override `audience`, `realm`, `allowBodyToken` and `acceptScp`.
  * With `introspection`, every token is checked at the issuer instead (revocation seen within
