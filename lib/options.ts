@@ -385,6 +385,8 @@ export interface ResourceServerOptions {
   jwksCooldown?: number;
   /** ms between background JWKS refreshes. */
   jwksRefreshInterval?: number;
+  /** JWKS guards: how many verified tokens each guard remembers (each until its `exp`, while its key is published); 0 turns the cache off. Default 10000. */
+  tokenCacheSize?: number;
   clock?: () => number;
   logger?: Logger;
 }
@@ -402,6 +404,7 @@ export interface ResolvedResourceServerOptions {
   fetchTimeout: number;
   jwksCooldown: number;
   jwksRefreshInterval: number;
+  tokenCacheSize: number;
   clock: () => number;
   logger: Logger;
 }
@@ -451,6 +454,7 @@ export function resolveResourceServerOptions(options: ResourceServerOptions): Re
     fetchTimeout: positiveInteger(options.fetchTimeout ?? DEFAULTS.fetchTimeout, 'fetchTimeout', 1, 600_000),
     jwksCooldown: positiveInteger(options.jwksCooldown ?? DEFAULTS.jwksCooldown, 'jwksCooldown', 0, 3_600_000),
     jwksRefreshInterval: positiveInteger(options.jwksRefreshInterval ?? DEFAULTS.jwksRefreshInterval, 'jwksRefreshInterval', 1000, 86_400_000),
+    tokenCacheSize: positiveInteger(options.tokenCacheSize ?? DEFAULTS.tokenCacheSize, 'tokenCacheSize', 0, 10_000_000),
     clock: options.clock ?? Date.now,
     logger,
   };

@@ -1,6 +1,7 @@
 // createResourceServer(): guards for a service with no database that checks the tokens of an authorization server in another process.
 import { RemoteIssuer } from './core/remote-issuer';
 import { IntrospectionVerifier, JwksVerifier } from './core/remote-verifiers';
+import { CachingTokenVerifier } from './core/token-cache';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
 import {
   resolveResourceServerOptions,
@@ -28,9 +29,11 @@ export function remoteGuardRuntime(issuer: RemoteIssuer, options: ResolvedResour
     clock: options.clock,
   };
   return {
+    // Introspection keeps its own short cache (revocations seen within cacheTtl); a JWKS guard
+    // remembers verified tokens while their key is still published and the clock is inside nbf..exp.
     verifier: options.introspection
       ? new IntrospectionVerifier(issuer, options.introspection, expect, options.logger)
-      : new JwksVerifier(issuer, expect),
+      : new CachingTokenVerifier(new JwksVerifier(issuer, expect), { maxEntries: options.tokenCacheSize, now: options.clock }),
     realm: options.realm,
     allowBodyToken: options.allowBodyToken,
     logger: options.logger,
@@ -53,6 +56,9 @@ export function remoteIssuerFor(options: ResolvedResourceServerOptions): RemoteI
  * once (at `ready()` or the first request), keeps the keys in memory, refetches them for an unknown
  * `kid` (one fetch shared by all callers, at most one per `jwksCooldown`, default 2000 ms; a request with a new kid waits for it rather than failing) and in the background (every
  * `jwksRefreshInterval`, default 5 min), and keeps the last good keys when the issuer is down.
+ * Each guard remembers up to `tokenCacheSize` (default 10000) verified tokens: `exp`/`nbf` are still
+ * checked on every request, and a remembered token stops counting once the key set drops or replaces
+ * the key that verified it.
  * Before the keys could ever be fetched, guarded requests get `503 temporarily_unavailable` with
  * `Retry-After`. Each guard may override `audience`, `realm`, `allowBodyToken` and `acceptScp`.
  * With `introspection`, every token is checked at the issuer instead (revocation seen within

@@ -66,6 +66,9 @@ export class RemoteIssuer {
   private lastFetchAt = -Infinity;
   private refetching: Promise<void> | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
+  /** kid → the published key material under it, as of the last successful fetch. */
+  private published = new Map<string, string>();
+  private keySetChanges = 0;
 
   constructor(readonly options: RemoteIssuerOptions) {}
 
@@ -105,7 +108,20 @@ export class RemoteIssuer {
     return this.lookUp(kid, alg);
   };
 
-  /** Stops the background refresh. */
+  /**
+   * The key material published under `kid` in the current key set (undefined once the issuer drops
+   * it): a verified-token cache compares it with what it was when the token was verified, so a token
+   * stops counting when its key is removed or replaced by a refresh or a rotation.
+   */
+  publishedKey(kid: string): string | undefined {
+    return this.published.get(kid);
+  }
+
+  /** Counts fetches that removed or replaced a key: a verification that spans one cannot tell which key it used. */
+  get keySetVersion(): number {
+    return this.keySetChanges;
+  }
+
   /** Stops the background refresh. */
   close(): void {
     if (this.refreshTimer) clearInterval(this.refreshTimer);
@@ -142,6 +158,7 @@ export class RemoteIssuer {
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       try {
         await (this.jwks as NonNullable<typeof this.jwks>).reload();
+        this.indexKeys();
       } finally {
         this.lastFetchAt = Date.now();
         this.refetching = undefined;
@@ -172,6 +189,7 @@ export class RemoteIssuer {
       await jwks.reload();
       this.lastFetchAt = Date.now();
       this.jwks = jwks;
+      this.indexKeys();
       this.startRefresh();
     } catch (err) {
       this.lastFailureAt = Date.now();
@@ -186,6 +204,22 @@ export class RemoteIssuer {
     const res = await fetch(url, { signal: AbortSignal.timeout(fetchTimeoutMs), headers: { accept: 'application/json' } });
     if (res.status !== 200) throw new Error(`the metadata request answered ${res.status}`);
     return readMetadata(await res.json(), issuer);
+  }
+
+  /** Rebuilds {@link publishedKey}'s index from the key set jose now holds. */
+  private indexKeys(): void {
+    const next = new Map<string, string>();
+    for (const jwk of this.jwks?.jwks()?.keys ?? []) {
+      if (typeof jwk.kid !== 'string') continue;
+      const material = JSON.stringify([jwk.kty, jwk.alg, jwk.crv, jwk.x, jwk.y, jwk.n, jwk.e]);
+      // Two keys under one kid are refused by lookUp(); the pair still identifies what was published.
+      next.set(jwk.kid, next.has(jwk.kid) ? `${next.get(jwk.kid)}|${material}` : material);
+    }
+    // Only a kid that was published and is now gone or different can mislead a verification in flight;
+    // keys added (at warm-up, or for a token's new kid) cannot.
+    const changed = [...this.published].some(([kid, material]) => next.get(kid) !== material);
+    this.published = next;
+    if (changed) this.keySetChanges++;
   }
 
   private startRefresh(): void {

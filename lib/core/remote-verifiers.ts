@@ -5,7 +5,8 @@ import type { Logger } from '../options';
 import { SIGNING_ALGORITHMS } from './keys';
 import type { RemoteIssuer } from './remote-issuer';
 import { parseScope } from './scope';
-import { MAX_TOKEN_LENGTH, verifyAccessToken, type AccessTokenClaims, type VerifiedAccessToken } from './tokens';
+import type { BoundTokenVerifier, BoundVerification } from './token-cache';
+import { MAX_TOKEN_LENGTH, verifyAccessToken, type AccessTokenClaims, type KeyResolver, type VerifiedAccessToken } from './tokens';
 
 /** What a remote verifier insists on. */
 export interface RemoteExpectations {
@@ -25,14 +26,37 @@ export interface RemoteExpectations {
  * const verifier = new JwksVerifier(issuer, { audience: ['orders'], acceptScp: false, clockToleranceSeconds: 5, clock: Date.now });
  * const { clientId, scopes } = await verifier.verify(token);
  */
-export class JwksVerifier {
+export class JwksVerifier implements BoundTokenVerifier {
   constructor(
     private readonly issuer: RemoteIssuer,
     private readonly expect: RemoteExpectations,
   ) {}
 
   verify(token: string): Promise<VerifiedAccessToken> {
-    return verifyAccessToken(token, this.issuer.resolveKey, {
+    return this.check(token, this.issuer.resolveKey);
+  }
+
+  /**
+   * Verifies and says how long the result stands: while the issuer still publishes the same key under
+   * the token's kid. A verification during which the key set changed is not vouched for.
+   */
+  async verifyBound(token: string): Promise<BoundVerification> {
+    const version = this.issuer.keySetVersion;
+    let usedKid: string | undefined;
+    const verified = await this.check(token, (kid, alg) => {
+      usedKid = kid;
+      return this.issuer.resolveKey(kid, alg);
+    });
+    const kid = usedKid;
+    const material = kid !== undefined && version === this.issuer.keySetVersion ? this.issuer.publishedKey(kid) : undefined;
+    return {
+      verified,
+      stillHolds: kid === undefined || material === undefined ? undefined : () => this.issuer.publishedKey(kid) === material,
+    };
+  }
+
+  private check(token: string, resolveKey: KeyResolver): Promise<VerifiedAccessToken> {
+    return verifyAccessToken(token, resolveKey, {
       issuer: this.issuer.options.issuer,
       audience: this.expect.audience,
       algorithms: SIGNING_ALGORITHMS,

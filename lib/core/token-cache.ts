@@ -8,6 +8,27 @@ export interface AccessTokenVerifier {
   verify(token: string): Promise<VerifiedAccessToken>;
 }
 
+/** A verification whose result rests on state that may change later (a remote key set). */
+export interface BoundVerification {
+  verified: VerifiedAccessToken;
+  /** Whether what accepted the token still stands; undefined when the result must not be remembered. */
+  stillHolds: (() => boolean) | undefined;
+}
+
+/** A verifier that can say, for each token it accepts, whether that acceptance still holds later. */
+export interface BoundTokenVerifier extends AccessTokenVerifier {
+  verifyBound(token: string): Promise<BoundVerification>;
+}
+
+interface Entry {
+  verified: VerifiedAccessToken;
+  stillHolds: (() => boolean) | undefined;
+}
+
+function isBound(verifier: AccessTokenVerifier): verifier is BoundTokenVerifier {
+  return typeof (verifier as Partial<BoundTokenVerifier>).verifyBound === 'function';
+}
+
 /** A cached result is shared by every request that presents the token: no handler may change it for the others. */
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
@@ -25,14 +46,15 @@ function deepFreeze<T>(value: T): T {
  * its clock tolerance). {@link CachingTokenVerifier.clear} is wired to the change watcher, so a
  * revocation or a disabled client stops a cached token at once locally and within one poll interval
  * when another process made the change. Only successes are cached, deeply frozen, since every request
- * with that token shares them.
+ * with that token shares them. When the wrapped verifier is a {@link BoundTokenVerifier} (a remote
+ * guard's JWKS verifier), an entry also counts only while the key that verified it is still published.
  *
  * @example
  * const verifier = new CachingTokenVerifier(inner, { maxEntries: 10_000, now: Date.now });
  * server.changes.subscribe(() => verifier.clear());
  */
 export class CachingTokenVerifier implements AccessTokenVerifier {
-  private readonly entries: LRUCache<string, VerifiedAccessToken> | undefined;
+  private readonly entries: LRUCache<string, Entry> | undefined;
   /** Bumped by clear(): a verification that started before a change must not land in the cache after it. */
   private generation = 0;
 
@@ -47,11 +69,16 @@ export class CachingTokenVerifier implements AccessTokenVerifier {
     if (!this.entries) return this.inner.verify(token);
     const key = createHash('sha256').update(token).digest('base64url');
     const cached = this.entries.get(key);
-    if (cached && this.inWindow(cached)) return cached;
+    if (cached && this.inWindow(cached.verified) && (!cached.stillHolds || cached.stillHolds())) return cached.verified;
     if (cached) this.entries.delete(key);
     const generation = this.generation;
-    const verified = await this.inner.verify(token);
-    if (generation === this.generation && this.inWindow(verified)) this.entries.set(key, deepFreeze(verified));
+    const { verified, stillHolds } = isBound(this.inner)
+      ? await this.inner.verifyBound(token)
+      : { verified: await this.inner.verify(token), stillHolds: undefined };
+    const remember = !isBound(this.inner) || stillHolds !== undefined;
+    if (remember && generation === this.generation && this.inWindow(verified)) {
+      this.entries.set(key, { verified: deepFreeze(verified), stillHolds });
+    }
     return verified;
   }
 

@@ -174,6 +174,8 @@ export class SqliteStore implements Store {
   private readonly listeners = new Set<() => void>();
   private readonly stmt;
   private readonly ownsDatabase: boolean;
+  /** A client's three reads in one snapshot; built once, since better-sqlite3's transaction() wrapper costs more than the reads. */
+  private readonly readClientSnapshot: (id: string) => Client | undefined;
 
   constructor(
     readonly db: Database.Database,
@@ -267,6 +269,7 @@ export class SqliteStore implements Store {
         'SELECT * FROM reference_tokens WHERE token_hash = :token_hash AND expires_at > :now',
       ),
     };
+    this.readClientSnapshot = db.transaction((id: string) => this.readClient(id));
   }
 
   /** Opens (creating and migrating) the database file at `path`; {@link close} closes it. */
@@ -299,7 +302,7 @@ export class SqliteStore implements Store {
   }
 
   getClient(id: string): Promise<Client | undefined> {
-    return run(() => this.db.transaction(() => this.readClient(id))());
+    return run(() => this.readClientSnapshot(id));
   }
 
   listClients(): Promise<Client[]> {
