@@ -206,6 +206,16 @@ describe('remote guard over introspection (RFC 7662)', () => {
     expect(iss.hits.get('/oauth/introspect')).toBe(1);
   });
 
+  it('reuses a refusal for cacheTtl seconds too, so a repeated bad token costs the issuer one request', async () => {
+    const svc = await introspectingService(60);
+    for (let i = 0; i < 3; i++) {
+      const res = await svc.get('garbage-token');
+      expect(res.status).toBe(401);
+      expect(res.body).toEqual({ error: 'invalid_token', error_description: 'the access token is not active' });
+    }
+    expect(iss.hits.get('/oauth/introspect')).toBe(1);
+  });
+
   it('keeps at most cacheMax answers, dropping the oldest', async () => {
     const { client, clientSecret } = await iss.oauth.registry.create({ name: 'orders service', scopes: 'oauth:introspect' });
     const svc = await ordersService({ introspection: { clientId: client.id, clientSecret, cacheTtl: 60, cacheMax: 1 } });

@@ -93,6 +93,8 @@ function basicCredentials(id: string, secret: string): string {
  */
 export class IntrospectionVerifier {
   private readonly cache = new Map<string, { verified: VerifiedAccessToken; until: number }>();
+  /** Refused tokens, kept apart so a flood of garbage cannot evict the good ones, and so a repeated bad token costs no request. */
+  private readonly refused = new Map<string, { error: InvalidTokenError; until: number }>();
 
   constructor(
     private readonly issuer: RemoteIssuer,
@@ -108,7 +110,19 @@ export class IntrospectionVerifier {
     const hit = this.cache.get(key);
     if (hit && hit.until > now) return hit.verified;
     if (hit) this.cache.delete(key);
-    const verified = this.check(await this.ask(token));
+    const refusal = this.refused.get(key);
+    if (refusal && refusal.until > now) throw refusal.error;
+    if (refusal) this.refused.delete(key);
+    let verified: VerifiedAccessToken;
+    try {
+      verified = this.check(await this.ask(token));
+    } catch (err) {
+      if (err instanceof InvalidTokenError) {
+        if (this.refused.size >= this.client.cacheMax) this.refused.delete(this.refused.keys().next().value as string);
+        this.refused.set(key, { error: err, until: now + this.client.cacheTtlMs });
+      }
+      throw err;
+    }
     if (this.cache.size >= this.client.cacheMax) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(key, { verified, until: Math.min(now + this.client.cacheTtlMs, verified.claims.exp * 1000) });
     return verified;
