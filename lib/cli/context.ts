@@ -29,6 +29,8 @@ export class CliContext {
     private readonly output: CliOutput,
     /** Current time, epoch ms. */
     readonly now: () => number = Date.now,
+    /** bcrypt cost of new secrets: env `OAUTH_BCRYPT_COST`, else the library default; match the server's `bcryptCost`. */
+    readonly bcryptCost: number = DEFAULTS.bcryptCost,
   ) {
     this.events = new AuditEmitter(now, (err) => this.note(`audit log failed: ${err instanceof Error ? err.message : String(err)}`));
   }
@@ -66,9 +68,9 @@ export class CliContext {
     return this.store;
   }
 
-  /** The client registry on {@link openStore}'s store, hashing new secrets at the default bcrypt cost. */
+  /** The client registry on {@link openStore}'s store, hashing new secrets at {@link bcryptCost}. */
   clients(options: { create?: boolean } = {}): ClientRegistry {
-    return new ClientRegistry(this.openStore(options), { bcryptCost: DEFAULTS.bcryptCost, now: this.now }, this.events);
+    return new ClientRegistry(this.openStore(options), { bcryptCost: this.bcryptCost, now: this.now }, this.events);
   }
 
   /** Group and membership administration on {@link openStore}'s store. */

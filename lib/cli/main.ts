@@ -39,7 +39,8 @@ function topHelp(): string {
     ...commandList(NOUNS),
     '',
     `Options of every command: ${globals.join(', ')}. '${PROGRAM} --version' prints the version.`,
-    `Database: --db PATH, else $OAUTH_DB, else ${DEFAULTS.database}.`,
+    `Database: --db PATH, else $OAUTH_DB, else ${DEFAULTS.database}. New secrets are hashed at bcrypt cost $OAUTH_BCRYPT_COST, else ${DEFAULTS.bcryptCost}.`,
+    'Audit events of every change: one JSON line each, appended to $OAUTH_AUDIT_LOG when it is set.',
     `Run '${PROGRAM} <noun> <command> --help' for the arguments and options of one command.`,
     '',
   ].join('\n');
@@ -100,7 +101,12 @@ export async function main(argv: readonly string[], environment: CliEnvironment)
     }
     const input = parseCommandLine(command, rest, helpFor);
     const database = (input.options.db as string | undefined) ?? (environment.env.OAUTH_DB || DEFAULTS.database);
-    ctx = new CliContext(database, input.options.json === true, output, environment.now);
+    const cost = environment.env.OAUTH_BCRYPT_COST;
+    const bcryptCost = cost ? Number(cost) : DEFAULTS.bcryptCost;
+    if (!Number.isInteger(bcryptCost) || bcryptCost < 4 || bcryptCost > 31) {
+      throw new UsageError('OAUTH_BCRYPT_COST must be an integer from 4 to 31');
+    }
+    ctx = new CliContext(database, input.options.json === true, output, environment.now, bcryptCost);
     // OAUTH_AUDIT_LOG: a file the CLI appends its audit events to, one JSON line each (no secrets).
     const auditLog = environment.env.OAUTH_AUDIT_LOG;
     if (auditLog) ctx.events.on('audit', jsonLinesAuditLogger({ write: (line) => appendFileSync(auditLog, line) }));

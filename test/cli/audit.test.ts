@@ -1,6 +1,7 @@
 // CLI changes emit the same audit events as the server's, appended as JSON lines to OAUTH_AUDIT_LOG, never with a secret.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SqliteStore } from '../../lib';
 import { runCli } from './in-process';
 import { tempDir } from '../helpers';
 
@@ -44,6 +45,27 @@ describe('CLI audit events', () => {
     try {
       expect((await runCli(['client', 'create', '--name', 'svc'], { OAUTH_DB: join(dir, 'oauth.sqlite') })).code).toBe(0);
       expect(existsSync(join(dir, 'audit.jsonl'))).toBe(false);
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe('CLI bcrypt cost', () => {
+  it('hashes new secrets at OAUTH_BCRYPT_COST, so they cost what the server\'s bcryptCost does', async () => {
+    const { dir, cleanup } = tempDir();
+    const env = { OAUTH_DB: join(dir, 'oauth.sqlite'), OAUTH_BCRYPT_COST: '5' };
+    try {
+      const { client_id: id } = JSON.parse((await runCli(['client', 'create', '--name', 'svc', '--json'], env)).out) as { client_id: string };
+      const store = SqliteStore.open(env.OAUTH_DB);
+      try {
+        expect((await store.getClient(id))?.secrets[0]?.hash).toMatch(/^\$2[aby]\$05\$/);
+      } finally {
+        await store.close();
+      }
+      const bad = await runCli(['client', 'create', '--name', 'svc'], { ...env, OAUTH_BCRYPT_COST: '3' });
+      expect(bad.code).toBe(2);
+      expect(bad.err).toContain('OAUTH_BCRYPT_COST must be an integer from 4 to 31');
     } finally {
       cleanup();
     }
