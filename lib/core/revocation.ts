@@ -1,4 +1,5 @@
 // Revocation state held in memory (revoked jtis, disabled or deleted clients, tokens_not_before), so guards check it with no query per request.
+import { Reloader } from './reloader';
 import type { ClientStatus, ClientStore, TokenStore } from '../store/types';
 
 /** Most client ids remembered as unknown between two reloads (ids only reach here in validly signed tokens). */
@@ -22,8 +23,7 @@ export class RevocationState {
   private revoked = new Map<string, number>();
   private clients = new Map<string, ClientStatus>();
   private unknown = new Set<string>();
-  private stale = true;
-  private loading: Promise<void> | undefined;
+  private readonly snapshot = new Reloader(() => this.load());
 
   constructor(
     private readonly store: TokenStore & Pick<ClientStore, 'getClient'>,
@@ -32,12 +32,12 @@ export class RevocationState {
 
   /** Makes the next check reload the snapshot. */
   invalidate(): void {
-    this.stale = true;
+    this.snapshot.invalidate();
   }
 
   /** Why a verified token is void, or undefined while it is still good. */
   async voidReason(claims: RevocableClaims): Promise<string | undefined> {
-    if (this.stale) await this.reload();
+    await this.snapshot.fresh();
     const revokedUntil = this.revoked.get(claims.jti);
     if (revokedUntil !== undefined && revokedUntil > this.now()) return 'the access token was revoked';
     const clientId = typeof claims.client_id === 'string' ? claims.client_id : claims.sub;
@@ -64,22 +64,11 @@ export class RevocationState {
     return status;
   }
 
-  private reload(): Promise<void> {
-    this.loading ??= (async () => {
-      try {
-        this.stale = false;
-        const now = this.now();
-        const [revoked, clients] = await Promise.all([this.store.listRevokedTokens(now), this.store.listClientStatuses()]);
-        this.revoked = new Map(revoked.map((r) => [r.jti, r.expiresAt]));
-        this.clients = new Map(clients.map((c) => [c.id, c]));
-        this.unknown = new Set();
-      } catch (err) {
-        this.stale = true;
-        throw err;
-      } finally {
-        this.loading = undefined;
-      }
-    })();
-    return this.loading;
+  private async load(): Promise<void> {
+    const now = this.now();
+    const [revoked, clients] = await Promise.all([this.store.listRevokedTokens(now), this.store.listClientStatuses()]);
+    this.revoked = new Map(revoked.map((r) => [r.jti, r.expiresAt]));
+    this.clients = new Map(clients.map((c) => [c.id, c]));
+    this.unknown = new Set();
   }
 }
