@@ -179,7 +179,7 @@ const PATHS: Json = {
     parameters: [clientId],
     get: op('Show a client', { '200': ok('The client', ref('Client')), '404': MISSING }),
     patch: op(
-      'Change name, scopes, groups or enabled',
+      'Change name, scopes, audiences, groups or enabled',
       { '200': ok('The changed client', ref('Client')), '400': BAD, '404': MISSING },
       body(ref('ClientUpdate')),
     ),
@@ -188,7 +188,7 @@ const PATHS: Json = {
   '/clients/{client_id}/rotate-secret': {
     parameters: [clientId],
     post: op(
-      'Issue a new secret, keeping the previous one for the grace period',
+      'Issue a new secret, keeping the previous one for the grace period; revoke_tokens decides the fate of tokens already issued',
       { '200': ok('The client and its new secret', ref('ClientWithSecret')), '400': BAD, '404': MISSING },
       body(ref('Rotation'), false),
     ),
