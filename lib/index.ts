@@ -36,7 +36,7 @@ export { AuthorizationServer } from './core/issuing/authorization-server';
 export { AuditEmitter } from './core/model/events';
 export type { AuditEvents, AuditEvent, AuditEventName } from './core/model/events';
 export { jsonLinesAuditLogger } from './audit-log';
-export { limitOptionsFromEnv, LIMIT_ENV } from './env-options';
+export { limitOptionsFromEnv, LIMIT_ENV, defaultInstanceOptionsFromEnv } from './env';
 export type { LineSink } from './audit-log';
 export { ClientRegistry, RegistryError } from './core/admin/registry';
 export type { ClientInput, ClientWithSecret } from './core/admin/registry';

@@ -5,23 +5,27 @@ import type { AuditEmitter } from './core/model/events';
 import type { ClientRegistry } from './core/admin/registry';
 import { CachingTokenVerifier } from './core/verification/token-cache';
 import type { GroupRegistry } from './core/admin/group-registry';
+import { optionEnvironment } from './env';
 import { createAdminRouter } from './express/admin-router';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
 import { createTokenRouter } from './express/token-router';
 import {
+  bindGuardOptions,
   resolveAdminRouterOptions,
   resolveGuardOptions,
   resolveOptions,
   type AdminRouterOptions,
   type GuardOptions,
+  type GuardSettings,
   type OAuthOptions,
+  type ResolvedOptions,
 } from './options';
 import { SqliteStore } from './store/sqlite';
 
 /** An authorization server and the middlewares bound to it. */
 export interface OAuth {
   /** The framework-free core: client authentication, grant, signing, verification. */
-  readonly server: AuthorizationServer;
+  readonly server: AuthorizationServer<ResolvedOptions>;
   /** Client administration (create, rotate, disable, ...), as the CLI uses it. */
   readonly registry: ClientRegistry;
   /** Groups and memberships (create, set scopes, add a client, ...), as the CLI uses them. */
@@ -41,31 +45,41 @@ export interface OAuth {
   close(): Promise<void>;
 }
 
-/** Binds a guard's options to a local authorization server: options checked now, verification in memory. */
-export function localGuardBinder(server: AuthorizationServer): (options: GuardOptions) => () => GuardRuntime {
-  // Guards that verify alike share one cache, so a token verified on one route is known on the others.
+/**
+ * Binds a guard's resolved options to a local authorization server; verification stays in memory.
+ * Guards that verify alike share one cache, so a token verified on one route is known on the others.
+ */
+export function localGuardRuntime(server: AuthorizationServer): (settings: GuardSettings) => GuardRuntime {
   const caches = new Map<string, CachingTokenVerifier>();
-  return (options) => {
-    const resolved = resolveGuardOptions(options, server.options);
+  return (settings) => {
+    const resolved = bindGuardOptions(settings, server.options);
     const cacheKey = JSON.stringify([resolved.audience, resolved.acceptScp, resolved.tokenCacheSize]);
     let cache = caches.get(cacheKey);
     if (!cache) {
       const created = new CachingTokenVerifier(
         { verify: (token) => server.readToken(token, resolved.audience, resolved.acceptScp) },
-        { maxEntries: resolved.tokenCacheSize, now: server.options.clock },
+        { maxEntries: resolved.tokenCacheSize, clock: server.options.clock },
       );
       server.changes.subscribe(() => created.clear());
       caches.set(cacheKey, created);
       cache = created;
     }
     const verified = cache;
-    const runtime: GuardRuntime = {
+    return {
       // The cache spares the signature check; revocation (in memory) is still checked on every request.
       verifier: { verify: async (token) => server.assertNotRevoked(await verified.verify(token)) },
       realm: resolved.realm,
       allowBodyToken: resolved.allowBodyToken,
       logger: server.options.logger,
     };
+  };
+}
+
+/** A guard binder for a local server: each guard's options resolved once, when it is created. */
+export function localGuardBinder(server: AuthorizationServer): (options: GuardOptions) => () => GuardRuntime {
+  const runtimeFor = localGuardRuntime(server);
+  return (options) => {
+    const runtime = runtimeFor(resolveGuardOptions(options, server.options.issuer));
     return () => runtime;
   };
 }
@@ -80,9 +94,9 @@ export function localGuardBinder(server: AuthorizationServer): (options: GuardOp
  * app.get('/api/items', oauth.requireScope('read'), handler);
  */
 export function createOAuth(options: OAuthOptions = {}): OAuth {
-  // The entry point reads NODE_ENV once (and nothing below it does): production turns requireTls on.
-  const resolved = resolveOptions(options, { nodeEnv: process.env.NODE_ENV });
-  const store = resolved.store ?? SqliteStore.open(resolved.database, { busyTimeoutMs: resolved.busyTimeout });
+  // NODE_ENV (production turns requireTls on) comes from lib/env.ts, the one module reading process.env.
+  const resolved = resolveOptions(options, optionEnvironment());
+  const store = resolved.store ?? SqliteStore.open(resolved.database, { busyTimeout: resolved.busyTimeout });
   const server = new AuthorizationServer(resolved, store);
   const requireScope = createRequireScope(localGuardBinder(server));
   return {

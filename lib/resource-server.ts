@@ -4,6 +4,7 @@ import { IntrospectionVerifier, JwksVerifier } from './core/verification/remote-
 import { CachingTokenVerifier } from './core/verification/token-cache';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
 import {
+  resolveRemoteGuardOptions,
   resolveResourceServerOptions,
   type GuardOptions,
   type ResolvedResourceServerOptions,
@@ -25,7 +26,7 @@ export function remoteGuardRuntime(issuer: RemoteIssuer, options: ResolvedResour
   const expect = {
     audience: options.audience,
     acceptScp: options.acceptScp,
-    clockToleranceSeconds: options.clockTolerance,
+    clockTolerance: options.clockTolerance,
     clock: options.clock,
   };
   return {
@@ -33,7 +34,7 @@ export function remoteGuardRuntime(issuer: RemoteIssuer, options: ResolvedResour
     // remembers verified tokens while their key is still published and the clock is inside nbf..exp.
     verifier: options.introspection
       ? new IntrospectionVerifier(issuer, options.introspection, expect, options.logger)
-      : new CachingTokenVerifier(new JwksVerifier(issuer, expect), { maxEntries: options.tokenCacheSize, now: options.clock }),
+      : new CachingTokenVerifier(new JwksVerifier(issuer, expect), { maxEntries: options.tokenCacheSize, clock: options.clock }),
     realm: options.realm,
     allowBodyToken: options.allowBodyToken,
     logger: options.logger,
@@ -42,13 +43,8 @@ export function remoteGuardRuntime(issuer: RemoteIssuer, options: ResolvedResour
 
 /** The {@link RemoteIssuer} behind resolved options. */
 export function remoteIssuerFor(options: ResolvedResourceServerOptions): RemoteIssuer {
-  return new RemoteIssuer({
-    issuer: options.issuer,
-    fetchTimeoutMs: options.fetchTimeout,
-    jwksCooldownMs: options.jwksCooldown,
-    jwksRefreshIntervalMs: options.jwksRefreshInterval,
-    logger: options.logger,
-  });
+  const { issuer, fetchTimeout, jwksCooldown, jwksRefreshInterval, logger } = options;
+  return new RemoteIssuer({ issuer, fetchTimeout, jwksCooldown, jwksRefreshInterval, logger });
 }
 
 /**
@@ -60,7 +56,8 @@ export function remoteIssuerFor(options: ResolvedResourceServerOptions): RemoteI
  * checked on every request, and a remembered token stops counting once the key set drops or replaces
  * the key that verified it.
  * Before the keys could ever be fetched, guarded requests get `503 temporarily_unavailable` with
- * `Retry-After`. Each guard may override `audience`, `realm`, `allowBodyToken` and `acceptScp`.
+ * `Retry-After`. Each guard may override `audience`, `realm`, `allowBodyToken`, `acceptScp`,
+ * `tokenCacheSize` and `introspection`; its options are resolved once, when it is created.
  * With `introspection`, every token is checked at the issuer instead (revocation seen within
  * `cacheTtl`, default 10 s; reference tokens work too).
  *
@@ -73,15 +70,8 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
   const resolved = resolveResourceServerOptions(options);
   const issuer = remoteIssuerFor(resolved);
   const requireScope = createRequireScope((guard: GuardOptions) => {
-    if (guard.issuer !== undefined && guard.issuer !== resolved.issuer) {
-      throw new TypeError('a resource server guard cannot name another issuer');
-    }
-    const runtime = remoteGuardRuntime(issuer, resolveResourceServerOptions({ ...options, ...stripUndefined(guard), issuer: resolved.issuer }));
+    const runtime = remoteGuardRuntime(issuer, resolveRemoteGuardOptions(guard, resolved));
     return () => runtime;
   });
   return { requireScope, ready: () => issuer.ready(), close: () => issuer.close() };
-}
-
-function stripUndefined(guard: GuardOptions): Partial<ResourceServerOptions> {
-  return Object.fromEntries(Object.entries(guard).filter(([, v]) => v !== undefined)) as Partial<ResourceServerOptions>;
 }

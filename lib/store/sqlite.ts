@@ -143,10 +143,10 @@ function run<T>(fn: () => T): Promise<T> {
  * Opens (creating if needed) a SQLite database file with the settings the store relies on:
  * WAL (readers never wait for the writer), foreign keys on, and a bounded wait on a locked file.
  */
-export function openSqliteDatabase(path: string, options: { busyTimeoutMs?: number } = {}): Database.Database {
+export function openSqliteDatabase(path: string, options: { busyTimeout?: number } = {}): Database.Database {
   let db: Database.Database | undefined;
   try {
-    db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
+    db = new Database(path, { timeout: options.busyTimeout ?? 5000 });
     checkSchemaVersion(db);
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
@@ -239,6 +239,9 @@ export class SqliteStore implements Store {
       removeMembership: db.prepare('DELETE FROM client_groups WHERE client_id = :id AND group_name = :group'),
       clearMemberships: db.prepare('DELETE FROM client_groups WHERE client_id = :id'),
       revision: db.prepare<[], { value: number }>("SELECT value FROM meta WHERE key = 'revision'"),
+      // The meta table (key → integer) holds shared settings too; no schema change needed.
+      initSetting: db.prepare<[{ key: string; value: number }]>('INSERT OR IGNORE INTO meta (key, value) VALUES (:key, :value)'),
+      setting: db.prepare<[{ key: string }], { value: number }>('SELECT value FROM meta WHERE key = :key'),
       keys: db.prepare<[{ now: number }], KeyRow>(
         'SELECT * FROM signing_keys WHERE retire_at IS NULL OR retire_at > :now ORDER BY active DESC, created_at DESC',
       ),
@@ -271,7 +274,7 @@ export class SqliteStore implements Store {
   }
 
   /** Opens (creating and migrating) the database file at `path`; {@link close} closes it. */
-  static open(path: string, options: { busyTimeoutMs?: number } = {}): SqliteStore {
+  static open(path: string, options: { busyTimeout?: number } = {}): SqliteStore {
     const db = openSqliteDatabase(path, options);
     try {
       return new SqliteStore(db, { ownsDatabase: true });
@@ -538,6 +541,14 @@ export class SqliteStore implements Store {
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  bcryptCost(initial: number): Promise<number> {
+    // Not through write(): inserting a setting is no change caches must hear about.
+    return run(() => {
+      this.stmt.initSetting.run({ key: 'bcrypt_cost', value: initial });
+      return (this.stmt.setting.get({ key: 'bcrypt_cost' }) as { value: number }).value;
+    });
   }
 
   async close(): Promise<void> {

@@ -35,7 +35,7 @@ afterEach(() => dir.cleanup());
 async function seedClient(scopes = 'read'): Promise<{ id: string; secret: string }> {
   const store = SqliteStore.open(db);
   try {
-    const { client, clientSecret } = await new ClientRegistry(store, { bcryptCost: 4, now: Date.now }).create({ name: 'svc', scopes });
+    const { client, clientSecret } = await new ClientRegistry(store, { bcryptCost: 4, clock: Date.now }).create({ name: 'svc', scopes });
     return { id: client.id, secret: clientSecret };
   } finally {
     await store.close();

@@ -60,14 +60,14 @@ describe('token endpoint with groups', () => {
     const other = SqliteStore.open(t.database);
     try {
       const now = () => Date.now();
-      const groups = new GroupRegistry(other, { now });
+      const groups = new GroupRegistry(other, { clock: now });
       await groups.create({ name: 'ops', scopes: 'deploy' });
       await groups.addClient(id, 'ops');
       expect((await tokenRequest(id, secret, 'deploy')).body.scope).toBe('deploy');
       await groups.setScopes('ops', 'observe');
       expect((await tokenRequest(id, secret, 'deploy')).body.error).toBe('invalid_scope');
       expect((await tokenRequest(id, secret, 'observe')).status).toBe(200);
-      await new ClientRegistry(other, { bcryptCost: 4, now }).setEnabled(id, false);
+      await new ClientRegistry(other, { bcryptCost: 4, clock: now }).setEnabled(id, false);
       expect((await tokenRequest(id, secret, 'observe')).body).toEqual({
         error: 'unauthorized_client',
         error_description: 'the client is disabled',

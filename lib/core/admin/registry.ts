@@ -80,9 +80,15 @@ function validTokenFormat(value: unknown): TokenFormat {
 export class ClientRegistry {
   constructor(
     private readonly store: ClientStore,
-    private readonly options: { bcryptCost: number; now: () => number },
+    private readonly options: { bcryptCost: number | (() => Promise<number>); clock: () => number },
     private readonly events?: AuditEmitter,
   ) {}
+
+  /** The bcrypt cost of new secrets: a number, or (server and CLI) the database's stored cost. */
+  private cost(): Promise<number> {
+    const { bcryptCost } = this.options;
+    return typeof bcryptCost === 'number' ? Promise.resolve(bcryptCost) : bcryptCost();
+  }
 
   async create(input: ClientInput): Promise<ClientWithSecret> {
     const name = validName(input.name);
@@ -90,10 +96,10 @@ export class ClientRegistry {
     const tokenFormat = validTokenFormat(input.tokenFormat ?? 'jwt');
     const audiences = validAudiences(input.audiences ?? []);
     const clientSecret = generateClientSecret();
-    const secretHash = await hashSecret(clientSecret, this.options.bcryptCost);
+    const secretHash = await hashSecret(clientSecret, await this.cost());
     const client = await this.store.createClient(
       { id: generateClientId(), name, scopes, audiences, grantTypes: [CLIENT_CREDENTIALS], tokenFormat, secretHash },
-      this.options.now(),
+      this.options.clock(),
     );
     this.events?.record('client.created', { clientId: client.id, name: client.name, scopes: client.scopes });
     return { client, clientSecret };
@@ -145,8 +151,8 @@ export class ClientRegistry {
     const revokeTokens = options.revokeTokens ?? grace === 0;
     if (!Number.isFinite(grace) || grace < 0) throw new RegistryError('invalid', 'grace must be a non-negative duration', 'grace');
     const clientSecret = generateClientSecret();
-    const hash = await hashSecret(clientSecret, this.options.bcryptCost);
-    const now = this.options.now();
+    const hash = await hashSecret(clientSecret, await this.cost());
+    const now = this.options.clock();
     const client = await this.store.rotateSecret(
       id,
       {
@@ -175,7 +181,7 @@ export class ClientRegistry {
   private async update(id: string, changes: Parameters<ClientStore['updateClient']>[1]): Promise<Client> {
     let client: Client | undefined;
     try {
-      client = await this.store.updateClient(id, changes, this.options.now());
+      client = await this.store.updateClient(id, changes, this.options.clock());
     } catch (err) {
       if (err instanceof StoreError && err.code === 'conflict') throw new RegistryError('conflict', err.message);
       throw err;

@@ -46,7 +46,8 @@ export function isPlausibleSecret(secret: string): boolean {
 export class SecretVerifier {
   private dummyHash: Promise<string> | undefined;
 
-  constructor(private readonly cost: number) {}
+  /** `cost`: a bcrypt cost, or how to read it (the database's stored cost, issue 10.12). */
+  constructor(private readonly cost: number | (() => Promise<number>)) {}
 
   /** Starts computing the dummy hash ahead of the first request (optional). */
   warmUp(): Promise<void> {
@@ -75,7 +76,8 @@ export class SecretVerifier {
   }
 
   private getDummyHash(): Promise<string> {
-    this.dummyHash ??= bcrypt.hash(generateClientSecret(), this.cost);
+    const cost = this.cost;
+    this.dummyHash ??= (typeof cost === 'number' ? Promise.resolve(cost) : cost()).then((c) => bcrypt.hash(generateClientSecret(), c));
     return this.dummyHash;
   }
 }

@@ -21,7 +21,7 @@ beforeEach(() => {
   const emitter = new AuditEmitter(clock.now);
   events = [];
   emitter.on('audit', (event: AuditEvent) => events.push(event));
-  registry = new ClientRegistry(store, { bcryptCost: 4, now: clock.now }, emitter);
+  registry = new ClientRegistry(store, { bcryptCost: 4, clock: clock.now }, emitter);
 });
 afterEach(async () => {
   await store.close();

@@ -34,7 +34,7 @@ describe('changes made by another process', () => {
     expect((await verify()).clientId).toBe(client.id); // and the guard's state is fresh
 
     // The CLI (another connection) disables the client; this process has not looked yet.
-    await new ClientRegistry(other, { bcryptCost: 4, now: Date.now }).setEnabled(client.id, false);
+    await new ClientRegistry(other, { bcryptCost: 4, clock: Date.now }).setEnabled(client.id, false);
     expect((await verify()).clientId).toBe(client.id);
 
     await jest.advanceTimersByTimeAsync(DEFAULTS.syncInterval);
