@@ -6,7 +6,7 @@ import { GroupRegistry } from '../core/admin/group-registry';
 import { DEFAULTS } from '../options';
 import { SqliteStore } from '../store/sqlite';
 import type { Store } from '../store/types';
-import { CommandError } from './command';
+import { CommandError } from './errors';
 
 /** Where a command writes. Secrets go to `out` only. */
 export interface CliOutput {

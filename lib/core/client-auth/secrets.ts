@@ -76,8 +76,14 @@ export class SecretVerifier {
   }
 
   private getDummyHash(): Promise<string> {
+    if (this.dummyHash) return this.dummyHash;
     const cost = this.cost;
-    this.dummyHash ??= (typeof cost === 'number' ? Promise.resolve(cost) : cost()).then((c) => bcrypt.hash(generateClientSecret(), c));
-    return this.dummyHash;
+    const pending = (typeof cost === 'number' ? Promise.resolve(cost) : cost()).then((c) => bcrypt.hash(generateClientSecret(), c));
+    // A failed read of the stored cost (a locked database) is not remembered: the next request tries again.
+    pending.catch(() => {
+      if (this.dummyHash === pending) this.dummyHash = undefined;
+    });
+    this.dummyHash = pending;
+    return pending;
   }
 }
