@@ -304,7 +304,7 @@ export const GUARD_OPTIONS = {
   issuer: {
     check: issuerUrl(),
     optional: true,
-    defaultText: "the instance's",
+    defaultText: "unset: the instance's own tokens",
     type: '`string`',
     description:
       "verify the tokens of an authorization server in another process (see [The remote guard](#the-remote-guard)); `audience` is then required and the [resource server options](#createresourceserveroptions) apply",
