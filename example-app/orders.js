@@ -4,6 +4,7 @@
 const http = require('node:http');
 const express = require('express');
 const { createResourceServer, oauthErrorHandler } = require('express-client-credentials');
+const { processEnvironment } = require('express-client-credentials/env');
 
 const ORDERS = [
   { id: 'o-1001', item: 'keyboard', quantity: 2 },
@@ -11,7 +12,7 @@ const ORDERS = [
 ];
 
 /** The audience the orders service answers to; the items service lets its demo client ask for it. */
-function ordersAudience(env = process.env) {
+function ordersAudience(env = processEnvironment()) {
   return env.ORDERS_AUDIENCE || `http://localhost:${env.ORDERS_PORT || 3001}`;
 }
 
@@ -50,7 +51,7 @@ function curlCommands(ordersUrl, issuer, audience, clientId, clientSecret) {
  *
  * @param {{ env?: Record<string, string | undefined>, print?: (line: string) => void, running?: { issuer?: string, demo?: { clientId: string, clientSecret: string } }[] }} [context]
  */
-async function start({ env = process.env, print = console.log, running = [] } = {}) {
+async function start({ env = processEnvironment(), print = console.log, running = [] } = {}) {
   const host = env.HOST || '127.0.0.1';
   const auth = running.find((service) => service.issuer);
   const issuer = env.OAUTH_ISSUER || (auth && auth.issuer);

@@ -7,13 +7,14 @@
  * before it); adding a service is one line here.
  */
 const SERVICES = [require('./app'), require('./orders')];
+const { processEnvironment } = require('express-client-credentials/env');
 
 /** Starts `services` in order; on a failure, stops the ones already running and exits with 1. */
 async function run(services) {
   const running = [];
   const stopAll = () => Promise.allSettled(running.map((service) => service.close()));
   try {
-    for (const service of services) running.push(await service.start({ env: process.env, running: [...running] }));
+    for (const service of services) running.push(await service.start({ env: processEnvironment(), running: [...running] }));
   } catch (err) {
     console.error(`could not start: ${err instanceof Error ? err.message : String(err)}`);
     await stopAll();

@@ -2,7 +2,8 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import request from 'supertest';
-import { ClientRegistry, SqliteStore } from '../../lib';
+import { ClientRegistry } from '../../lib/core';
+import { SqliteStore } from '../../lib/store/sqlite';
 import { buildApp, tempDir, type TestApp } from '../helpers';
 
 const BIN = join(__dirname, '..', '..', 'dist', 'cli', 'main.js');

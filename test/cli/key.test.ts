@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from './in-process';
-import { SqliteStore } from '../../lib';
+import { SqliteStore } from '../../lib/store/sqlite';
 import { fakeClock, tempDir } from '../helpers';
 
 

@@ -1,6 +1,7 @@
 // Group scopes at the token endpoint: a member may ask for its groups' scopes, and a group change is seen by the next request, whichever process made it.
 import request from 'supertest';
-import { SqliteStore, GroupRegistry, ClientRegistry } from '../../lib';
+import { SqliteStore } from '../../lib/store/sqlite';
+import { GroupRegistry, ClientRegistry } from '../../lib/core';
 import { buildApp, type TestApp } from '../helpers';
 
 let t: TestApp;

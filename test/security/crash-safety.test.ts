@@ -3,7 +3,9 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { ClientRegistry, GroupRegistry, SqliteStore, StoreError, type Client } from '../../lib';
+import { ClientRegistry, GroupRegistry, type Client } from '../../lib/core';
+import { SqliteStore } from '../../lib/store/sqlite';
+import { StoreError } from '../../lib/store';
 import { tempDir } from '../helpers';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'cli', 'main.js');

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import bcrypt from 'bcrypt';
-import { AuditEmitter, ClientRegistry, RegistryError, SqliteStore, type AuditEvent } from '../../../lib';
+import { AuditEmitter, ClientRegistry, RegistryError, type AuditEvent } from '../../../lib/core';
+import { SqliteStore } from '../../../lib/store/sqlite';
 import { fakeClock, tempDir } from '../../helpers';
 
 let store: SqliteStore;

@@ -2,7 +2,8 @@
 import { inspect } from 'node:util';
 import bcrypt from 'bcrypt';
 import request from 'supertest';
-import { ClientRegistry, SqliteStore } from '../../../lib';
+import { ClientRegistry } from '../../../lib/core';
+import { SqliteStore } from '../../../lib/store/sqlite';
 import { SecretMemory } from '../../../lib/core/client-auth/secret-memory';
 import { buildApp, fakeClock, type TestApp } from '../../helpers';
 

@@ -1,6 +1,8 @@
 // Changes made by another process (the CLI, another instance) reach this instance's guard within one poll interval (default 500 ms), on the watcher's own timer.
 import { join } from 'node:path';
-import { ClientRegistry, createOAuth, DEFAULTS, SqliteStore, type OAuth } from '../../../lib';
+import { ClientRegistry } from '../../../lib/core';
+import { createOAuth, DEFAULTS, type OAuth } from '../../../lib';
+import { SqliteStore } from '../../../lib/store/sqlite';
 import { memoryLogger, tempDir, ISSUER } from '../../helpers';
 
 let oauth: OAuth;

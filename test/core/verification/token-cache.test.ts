@@ -1,8 +1,9 @@
 // Verified-token cache of the guard: a cached token is still checked against the clock, and any store change (here or elsewhere) empties the cache.
 import request from 'supertest';
-import { ClientRegistry, SqliteStore } from '../../../lib';
+import { ClientRegistry } from '../../../lib/core';
+import { SqliteStore } from '../../../lib/store/sqlite';
 import { CachingTokenVerifier } from '../../../lib/core/verification/token-cache';
-import type { VerifiedAccessToken } from '../../../lib';
+import type { VerifiedAccessToken } from '../../../lib/core';
 import { buildApp, fakeClock, type TestApp } from '../../helpers';
 
 let t: TestApp;
