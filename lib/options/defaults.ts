@@ -28,6 +28,21 @@ import {
   type OptionTable,
 } from './validate';
 
+/*
+ * Adding an option is one entry in one of the tables below (the family whose function takes it):
+ *
+ *   myOption: { check: integer(1, 100), default: 10, type: '`number` (seconds)', description: 'what it does, with its unit' },
+ *
+ * The entry gives the option's public type (from `check`), its validation (a TypeError when the
+ * instance, router or guard is created), its resolved value, `DEFAULTS.myOption`, and its README row
+ * (`npm run docs:options` rewrites the tables; test/readme.test.ts fails until it has). Then read it
+ * where it is used: an Express adapter reads the resolved options directly; the core reads only
+ * `ServerConfig` (lib/core/issuing/config.ts), so an option the core needs gets its field there too,
+ * under the same name and unit, and the compiler checks that the resolution provides it. A default
+ * that depends on another option or the environment goes in the family's resolver (`defaults` of
+ * resolveTable), with `defaultText` saying so in the README.
+ */
+
 /** Used until an issuer is configured; a warning says so once. */
 export const DEVELOPMENT_ISSUER = 'http://localhost:3000';
 

@@ -1,4 +1,4 @@
-// The layers point one way: lib/core knows no framework, no option layer and no store implementation, and nothing in lib/ imports in a cycle.
+// The layers point one way: lib/core knows no framework, no option layer and no store implementation, nothing in lib/ imports in a cycle, and one module reads the environment.
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
@@ -58,6 +58,14 @@ describe('import graph of lib/', () => {
       }
     }
     expect(violations).toEqual([]);
+  });
+
+  it('reads process.env in lib/env.ts only; the default instance, the CLI and the example app go through it', () => {
+    const exampleApp = resolve(__dirname, '..', '..', 'example-app');
+    const readers = [...files, ...readdirSync(exampleApp).filter((f) => f.endsWith('.js')).map((f) => join(exampleApp, f))]
+      .filter((file) => /process\.env\b/.test(readFileSync(file, 'utf8').replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, '')))
+      .map((file) => relative(resolve(LIB, '..'), file).replace(/\\/g, '/'));
+    expect(readers).toEqual(['lib/env.ts']);
   });
 
   it('has no import cycles', () => {
