@@ -85,8 +85,8 @@ export class TokenEndpoint {
         this.metadata = metadata;
         return metadata;
       } catch (err: unknown) {
-        const status = response.status === 200 ? undefined : response.status;
-        throw new TokenClientError(status !== undefined && status < 500 ? 'server_error' : 'temporarily_unavailable', {
+        const { status } = response;
+        throw new TokenClientError(status >= 500 || status === 429 ? 'temporarily_unavailable' : 'server_error', {
           status,
           description: `unusable authorization server metadata (RFC 8414): ${err instanceof Error ? err.message : String(err)}`,
           cause: err,

@@ -55,7 +55,8 @@ export async function startStub(): Promise<Stub> {
   const http = await listen((req, res) => {
     void (async () => {
       const path = (req.url ?? '').split('?')[0];
-      if (req.method === 'GET' && path === '/.well-known/oauth-authorization-server') {
+      if (req.method === 'GET' && path?.startsWith('/.well-known/oauth-authorization-server')) {
+        // Any issuer path gets the same document, naming the server's root as its issuer.
         stub.metadataRequests++;
         return send(res, { body: { issuer: stub.url, token_endpoint: stub.url + stub.tokenPath, grant_types_supported: ['client_credentials'] } });
       }
