@@ -46,7 +46,7 @@ describe('token client failures', () => {
     stub.answerToken = () => ({ status: 400, body: { error: 'invalid_scope', error_description: 'no such scope' } });
     const c = make();
     await expect(c.getToken()).rejects.toMatchObject({ error: 'invalid_scope', status: 400, description: 'no such scope' });
-    const during = await c.getToken().catch((e: unknown) => e as TokenClientError);
+    const during = (await c.getToken().catch((e: unknown) => e)) as TokenClientError;
     expect(during).toMatchObject({ error: 'invalid_scope', retryAfter: 1 });
     expect(stub.tokenRequests).toHaveLength(1);
   });
@@ -103,7 +103,7 @@ describe('token client failures', () => {
 
   it('rejects metadata that names another issuer (RFC 8414 §3.3)', async () => {
     client = createTokenClient({ issuer: `${stub.url}/tenant`, clientId: 'svc', clientSecret: 'secret', now: clock.now });
-    const err = await client.getToken().catch((e: unknown) => e as TokenClientError);
+    const err = (await client.getToken().catch((e: unknown) => e)) as TokenClientError;
     expect(err).toMatchObject({ error: 'server_error', status: 200 });
     expect(err.description).toMatch(/issuer/);
     expect(stub.tokenRequests).toHaveLength(0);
