@@ -1,5 +1,5 @@
 // jsonLinesAuditLogger(): writes every audit event as one JSON line to a stream, for log shippers.
-import type { AuditEvent } from './core/events';
+import type { AuditEvent } from './core/model/events';
 
 /** Anything with a `write(string)`: `process.stdout`, a file stream, a test buffer. */
 export interface LineSink {

@@ -10,7 +10,7 @@ import {
   type GuardOptions,
   type OAuthOptions,
 } from './options';
-import type { RemoteIssuer } from './core/remote-issuer';
+import type { RemoteIssuer } from './core/verification/remote-issuer';
 import { remoteGuardRuntime, remoteIssuerFor } from './resource-server';
 
 let instance: OAuth | undefined;

@@ -1,10 +1,10 @@
 // createOAuth(): one explicit instance (store, keys, options) that hands out its token router and its guards.
 import type { Router } from 'express';
-import { AuthorizationServer } from './core/authorization-server';
-import type { AuditEmitter } from './core/events';
-import type { ClientRegistry } from './core/registry';
-import { CachingTokenVerifier } from './core/token-cache';
-import type { GroupRegistry } from './core/group-registry';
+import { AuthorizationServer } from './core/issuing/authorization-server';
+import type { AuditEmitter } from './core/model/events';
+import type { ClientRegistry } from './core/admin/registry';
+import { CachingTokenVerifier } from './core/verification/token-cache';
+import type { GroupRegistry } from './core/admin/group-registry';
 import { createAdminRouter } from './express/admin-router';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
 import { createTokenRouter } from './express/token-router';

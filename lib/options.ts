@@ -1,7 +1,7 @@
 // Options of the instance and the guard: their types, the one DEFAULTS object, and resolution with TypeError on misuse.
 import { availableParallelism } from 'node:os';
-import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './core/keys';
-import { isScopeToken, normalizeScopes } from './core/scope';
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './core/tokens/keys';
+import { isScopeToken, normalizeScopes } from './core/model/scope';
 import type { Store } from './store/types';
 
 /** Where the library reports what an operator should see. Never given a secret or a token. */

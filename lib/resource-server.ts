@@ -1,7 +1,7 @@
 // createResourceServer(): guards for a service with no database that checks the tokens of an authorization server in another process.
-import { RemoteIssuer } from './core/remote-issuer';
-import { IntrospectionVerifier, JwksVerifier } from './core/remote-verifiers';
-import { CachingTokenVerifier } from './core/token-cache';
+import { RemoteIssuer } from './core/verification/remote-issuer';
+import { IntrospectionVerifier, JwksVerifier } from './core/verification/remote-verifiers';
+import { CachingTokenVerifier } from './core/verification/token-cache';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
 import {
   resolveResourceServerOptions,

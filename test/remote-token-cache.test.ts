@@ -4,7 +4,7 @@ import express from 'express';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { createResourceServer, oauthErrorHandler, type ResourceServerOptions } from '../lib';
-import { JwksVerifier } from '../lib/core/remote-verifiers';
+import { JwksVerifier } from '../lib/core/verification/remote-verifiers';
 import { fakeClock, memoryLogger } from './helpers';
 import { listen } from './remote-helpers';
 

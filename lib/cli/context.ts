@@ -1,8 +1,8 @@
 // What a CLI command runs against: its output streams and the database, opened on demand and removed again if this run created it and failed.
 import { existsSync, rmSync } from 'node:fs';
-import { AuditEmitter } from '../core/events';
-import { ClientRegistry } from '../core/registry';
-import { GroupRegistry } from '../core/group-registry';
+import { AuditEmitter } from '../core/model/events';
+import { ClientRegistry } from '../core/admin/registry';
+import { GroupRegistry } from '../core/admin/group-registry';
 import { DEFAULTS } from '../options';
 import { SqliteStore } from '../store/sqlite';
 import type { Store } from '../store/types';

@@ -3,7 +3,7 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { jsonLinesAuditLogger } from '../audit-log';
 import { join } from 'node:path';
-import { RegistryError } from '../core/registry';
+import { RegistryError } from '../core/admin/registry';
 import { DEFAULTS } from '../options';
 import { StoreError } from '../store/types';
 import { CommandError, GLOBAL_OPTIONS, PROGRAM, UsageError, commandHelp, commandList, nounHelp, parseCommandLine, wantsHelp, type Noun } from './command';

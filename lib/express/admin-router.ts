@@ -1,10 +1,10 @@
 // adminRouter(): a JSON REST API over clients and groups behind the admin-scope guard, with its OpenAPI description.
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
-import { clientView, groupView } from '../core/admin-views';
-import type { AuthorizationServer } from '../core/authorization-server';
-import type { Client, TokenFormat } from '../core/client';
-import { RegistryError, validAudiences, validName, validScopes } from '../core/registry';
-import { InvalidRequestError, OAuthError } from '../errors';
+import { clientView, groupView } from '../core/admin/admin-views';
+import type { AuthorizationServer } from '../core/issuing/authorization-server';
+import type { Client, TokenFormat } from '../core/model/client';
+import { RegistryError, validAudiences, validName, validScopes } from '../core/admin/registry';
+import { InvalidRequestError, OAuthError } from '../core/model/errors';
 import type { ResolvedAdminRouterOptions } from '../options';
 import { adminOpenApiDocument } from './admin-openapi';
 import { bodyParserError } from './body-errors';

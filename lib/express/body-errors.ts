@@ -1,5 +1,5 @@
 // The one place body-parser's failures (it tags them with `type`) become invalid_request errors with a fitting HTTP status.
-import { InvalidRequestError, type OAuthError } from '../errors';
+import { InvalidRequestError, type OAuthError } from '../core/model/errors';
 
 /**
  * Maps a body-parser failure to `invalid_request`: 413 for a body or parameter count over the limit,

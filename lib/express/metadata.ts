@@ -1,7 +1,7 @@
 // RFC 8414 authorization server metadata and the RFC 7517 JWKS, as routes of tokenRouter(); every URL comes from the configured issuer.
 import type { NextFunction, Request, Response, Router } from 'express';
-import type { AuthorizationServer } from '../core/authorization-server';
-import { wellKnownMetadataPath } from '../core/remote-issuer';
+import type { AuthorizationServer } from '../core/issuing/authorization-server';
+import { wellKnownMetadataPath } from '../core/verification/remote-issuer';
 import type { ResolvedOptions } from '../options';
 import { renderOAuthError } from './render';
 

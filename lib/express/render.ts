@@ -1,6 +1,6 @@
 // Rendering OAuth errors as RFC 6749 §5.2 / RFC 6750 §3 JSON responses, and the error handler apps can mount.
 import type { ErrorRequestHandler, Response } from 'express';
-import { OAuthError, toOAuthError } from '../errors';
+import { OAuthError, toOAuthError } from '../core/model/errors';
 import type { Logger } from '../options';
 
 /** RFC 6749 §5.1 / §5.2: token endpoint responses must not be cached. */

@@ -1,9 +1,9 @@
 // requireScope(): the RFC 6750 resource guard: bearer extraction, verification through a TokenVerifier, scope check, req.auth.
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { bearerChallenge } from '../core/challenge';
-import { hasAllScopes, hasAnyScope } from '../core/scope';
-import type { AccessTokenClaims, VerifiedAccessToken } from '../core/tokens';
-import { BearerTokenMissingError, InsufficientScopeError, InvalidRequestError, OAuthError, toOAuthError } from '../errors';
+import { bearerChallenge } from '../core/verification/challenge';
+import { hasAllScopes, hasAnyScope } from '../core/model/scope';
+import type { AccessTokenClaims, VerifiedAccessToken } from '../core/tokens/jwt';
+import { BearerTokenMissingError, InsufficientScopeError, InvalidRequestError, OAuthError, toOAuthError } from '../core/model/errors';
 import { resolveRequiredScopes, type GuardOptions, type Logger } from '../options';
 import { bodyParserError } from './body-errors';
 

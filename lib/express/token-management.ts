@@ -1,8 +1,8 @@
 // The introspection (RFC 7662) and revocation (RFC 7009) endpoint handlers, run after the token router authenticated the client.
 import type { Response } from 'express';
-import type { AuthorizationServer } from '../core/authorization-server';
-import type { Client } from '../core/client';
-import { InvalidRequestError, UnauthorizedClientError, UnsupportedTokenTypeError } from '../errors';
+import type { AuthorizationServer } from '../core/issuing/authorization-server';
+import type { Client } from '../core/model/client';
+import { InvalidRequestError, UnauthorizedClientError, UnsupportedTokenTypeError } from '../core/model/errors';
 
 /** A handler for a client-authenticated POST endpoint: the authenticated client and the form parameters. */
 export type ClientEndpointHandler = (client: Client, form: Record<string, string>, res: Response) => Promise<void>;

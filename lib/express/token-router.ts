@@ -1,17 +1,17 @@
 // tokenRouter(): the RFC 6749 §4.4 token endpoint as an Express router: body parsing, client authentication via Passport, the grant, §5 responses.
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import type { AuthorizationServer } from '../core/authorization-server';
-import { basicChallenge } from '../core/challenge';
-import type { Client } from '../core/client';
+import type { AuthorizationServer } from '../core/issuing/authorization-server';
+import { basicChallenge } from '../core/verification/challenge';
+import type { Client } from '../core/model/client';
 import {
   InvalidClientError,
   InvalidRequestError,
   OAuthError,
   UnauthorizedClientError,
   type OAuthErrorOptions,
-} from '../errors';
+} from '../core/model/errors';
 import { BASIC, BODY, createClientPassport, parseBasicCredentials } from '../passport/strategies';
-import { auditableClientId } from '../core/secrets';
+import { auditableClientId } from '../core/client-auth/secrets';
 import { bodyParserError } from './body-errors';
 import { renderOAuthError, setNoStore } from './render';
 import { INTROSPECTION_PATH, mountMetadata, REVOCATION_PATH } from './metadata';

@@ -1,6 +1,6 @@
 // Transport checks of the token endpoint: TLS required (RFC 6749 §3.2, §2.3.1) and a bound on header size.
 import type { Request } from 'express';
-import { InvalidRequestError } from '../errors';
+import { InvalidRequestError } from '../core/model/errors';
 
 /** What {@link checkTransport} enforces. */
 export interface TransportLimits {

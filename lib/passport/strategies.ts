@@ -4,8 +4,8 @@ import { BasicStrategy } from 'passport-http';
 // passport-oauth2-client-password ships no types; its constructor takes (verify(id, secret, done)).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import ClientPasswordStrategy = require('passport-oauth2-client-password');
-import { InvalidClientError } from '../errors';
-import type { Client } from '../core/client';
+import { InvalidClientError } from '../core/model/errors';
+import type { Client } from '../core/model/client';
 
 /** Passport names of the two strategies. */
 export const BASIC = 'client-basic';

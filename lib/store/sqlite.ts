@@ -1,10 +1,10 @@
 // The embedded default store: better-sqlite3, statements prepared once, named binds, multi-statement changes in transactions.
 import Database from 'better-sqlite3';
-import type { Client, ClientSecret, TokenFormat } from '../core/client';
-import type { Group } from '../core/group';
-import type { PublicJwk, SigningAlgorithm, StoredSigningKey } from '../core/keys';
+import { effectiveGrants, type Client, type ClientSecret, type TokenFormat } from '../core/model/client';
+import type { Group } from '../core/model/group';
+import type { PublicJwk, SigningAlgorithm, StoredSigningKey } from '../core/tokens/keys';
 import { checkSchemaVersion, migrate } from './migrations';
-import type { AccessTokenClaims } from '../core/tokens';
+import type { AccessTokenClaims } from '../core/tokens/jwt';
 import {
   StoreError,
   type ClientChanges,
@@ -60,10 +60,6 @@ function list(value: string): string[] {
   return value === '' ? [] : value.split(' ');
 }
 
-function union(...lists: string[][]): string[] {
-  return [...new Set(lists.flat())];
-}
-
 /** The one place a client's rows become a domain object. */
 function toClient(row: ClientRow, secrets: SecretRow[], groups: GroupRow[]): Client {
   const scopes = list(row.scopes);
@@ -74,8 +70,10 @@ function toClient(row: ClientRow, secrets: SecretRow[], groups: GroupRow[]): Cli
     scopes,
     audiences,
     groups: groups.map((g) => g.name),
-    effectiveScopes: union(scopes, ...groups.map((g) => list(g.scopes))),
-    effectiveAudiences: union(audiences, ...groups.map((g) => list(g.audiences))),
+    ...effectiveGrants(
+      { scopes, audiences },
+      groups.map((g) => ({ scopes: list(g.scopes), audiences: list(g.audiences) })),
+    ),
     grantTypes: list(row.grant_types),
     tokenFormat: row.token_format as TokenFormat,
     enabled: row.enabled === 1,

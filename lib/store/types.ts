@@ -1,8 +1,9 @@
 // The async storage interface every backend implements (SQLite now, a networked database later), and its error type.
-import type { Client, TokenFormat } from '../core/client';
-import type { Group } from '../core/group';
-import type { StoredSigningKey } from '../core/keys';
-import type { AccessTokenClaims } from '../core/tokens';
+export { StoreError, type StoreErrorCode } from '../core/model/store-error';
+import type { Client, TokenFormat } from '../core/model/client';
+import type { Group } from '../core/model/group';
+import type { StoredSigningKey } from '../core/model/key';
+import type { AccessTokenClaims } from '../core/model/claims';
 
 /** What a new client is stored with. The secret arrives already hashed. */
 export interface NewClient {
@@ -158,18 +159,4 @@ export interface ChangeFeed {
 export interface Store extends ClientStore, GroupStore, KeyStore, TokenStore, ChangeFeed {
   /** Releases what the store opened itself (a database it was handed stays open). */
   close(): Promise<void>;
-}
-
-export type StoreErrorCode = 'conflict' | 'busy' | 'readonly' | 'unavailable' | 'schema';
-
-/** A storage failure in domain terms; the driver's own error is kept as `cause`. */
-export class StoreError extends Error {
-  constructor(
-    readonly code: StoreErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'StoreError';
-  }
 }

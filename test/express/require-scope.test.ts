@@ -13,8 +13,8 @@ import {
   oauthErrorHandler,
   type OAuth,
 } from '../../lib';
-import { signAccessToken, type AccessTokenClaims } from '../../lib/core/tokens';
-import { generateSigningKey, loadKey } from '../../lib/core/keys';
+import { signAccessToken, type AccessTokenClaims } from '../../lib/core/tokens/jwt';
+import { generateSigningKey, loadKey } from '../../lib/core/tokens/keys';
 import { buildApp, fakeClock, ISSUER, memoryLogger, type TestApp } from '../helpers';
 
 // Express 4 is a supported peer too; its final handler renders errors with its own rules.

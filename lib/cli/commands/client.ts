@@ -1,7 +1,7 @@
 // The `client` commands of the CLI: register, list, show, change scopes and groups, rotate the secret, disable, enable and delete clients.
-import { clientView, secretViews, type ClientView } from '../../core/admin-views';
-import type { Client } from '../../core/client';
-import type { ClientWithSecret } from '../../core/registry';
+import { clientView, secretViews, type ClientView } from '../../core/admin/admin-views';
+import type { Client } from '../../core/model/client';
+import type { ClientWithSecret } from '../../core/admin/registry';
 import { PROGRAM, UsageError, type Command, type CommandInput, type Noun } from '../command';
 import type { CliContext } from '../context';
 import { isoTime, keyValues, parseDuration, table } from '../format';

@@ -1,6 +1,6 @@
 // The `group` commands of the CLI: create, list, show, change the scopes of and delete the groups whose scopes member clients inherit.
-import { groupView } from '../../core/admin-views';
-import type { Group } from '../../core/group';
+import { groupView } from '../../core/admin/admin-views';
+import type { Group } from '../../core/model/group';
 import { PROGRAM, type Command, type CommandInput, type Noun } from '../command';
 import type { CliContext } from '../context';
 import { keyValues, table } from '../format';

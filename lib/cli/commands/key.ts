@@ -1,6 +1,6 @@
 // The `key` commands of the CLI: list the published signing keys and rotate the active one.
-import { KeyRing } from '../../core/keyring';
-import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../../core/keys';
+import { KeyRing } from '../../core/issuing/keyring';
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../../core/tokens/keys';
 import { DEFAULTS } from '../../options';
 import { PROGRAM, UsageError, type Command, type Noun } from '../command';
 import { isoTime, parseDuration, table } from '../format';

@@ -1,0 +1,259 @@
+// The authorization server without any framework: authenticates clients, runs the grant, signs and verifies tokens.
+import type { ResolvedOptions } from '../../options';
+import type { Store } from '../../store/types';
+import { ChangeWatcher } from './changes';
+import type { Client } from '../model/client';
+import { ClientAuthGuard } from '../client-auth/auth-guard';
+import { ClientAuthenticator } from '../client-auth/client-auth';
+import { AuditEmitter } from '../model/events';
+import {
+  buildClaims,
+  checkClientMayUseGrant,
+  checkGrantType,
+  decideAudience,
+  decideScopes,
+  type TokenRequestParams,
+  type TokenResponse,
+} from './grant';
+import { InvalidRequestError, InvalidTokenError } from '../model/errors';
+import { hashReferenceToken, isReferenceToken, newReferenceToken } from './reference-tokens';
+import { RevocationState } from './revocation';
+import { KeyRotationSchedule } from './key-rotation';
+import { inactive, introspectionResponse, type IntrospectionResponse } from './introspection';
+import { KeyRing } from './keyring';
+import { ClientRegistry } from '../admin/registry';
+import { GroupRegistry } from '../admin/group-registry';
+import { SecretMemory } from '../client-auth/secret-memory';
+import { SecretVerifier } from '../client-auth/secrets';
+import { signAccessToken, verifyAccessToken, type AccessTokenClaims, type VerifiedAccessToken } from '../tokens/jwt';
+import { SIGNING_ALGORITHMS } from '../tokens/keys';
+
+/** What a verification of this issuer's tokens may vary per guard. */
+export interface LocalVerifyOptions {
+  audience: readonly string[];
+  acceptScp?: boolean;
+}
+
+/**
+ * One authorization server: its store, keys and options. The Express adapters are thin layers over it.
+ */
+export class AuthorizationServer {
+  readonly keys: KeyRing;
+  readonly registry: ClientRegistry;
+  /** Group and membership administration. */
+  readonly groups: GroupRegistry;
+  readonly changes: ChangeWatcher;
+  /** Audit events (see {@link AuditEvents}); listen to `'audit'` for all of them. */
+  readonly events: AuditEmitter;
+  /** Revoked jtis and client states, in memory (see {@link RevocationState}). */
+  readonly revocation: RevocationState;
+  /** Failure limits and the bounded bcrypt gate every client authentication goes through (see {@link ClientAuthGuard}). */
+  readonly authGuard: ClientAuthGuard;
+  private readonly authenticator: ClientAuthenticator;
+  /** Set when `keyRotationDays` is configured. */
+  readonly rotationSchedule: KeyRotationSchedule | undefined;
+  private issuerWarningShown = false;
+
+  constructor(
+    readonly options: ResolvedOptions,
+    readonly store: Store,
+  ) {
+    const now = options.clock;
+    this.events = new AuditEmitter(now, (err) => options.logger.error('an audit event listener failed', err));
+    this.keys = new KeyRing(store, options.signingAlgorithm, now);
+    this.registry = new ClientRegistry(store, { bcryptCost: options.bcryptCost, now }, this.events);
+    this.groups = new GroupRegistry(store, { now }, this.events);
+    const verifier = new SecretVerifier(options.bcryptCost);
+    const memory = new SecretMemory(options.verifiedSecretCacheSize, options.verifiedSecretMaxAge * 1000, now);
+    // Else the first unknown client id would also pay for hashing the dummy, and stand out.
+    verifier.warmUp().catch((err: unknown) => options.logger.error('could not prepare the dummy secret hash', err));
+    this.authenticator = new ClientAuthenticator(store, verifier, now, memory);
+    this.authGuard = new ClientAuthGuard(options, this.events);
+    this.changes = new ChangeWatcher(store, options.syncInterval, (err) =>
+      options.logger.error('could not check the store for changes', err),
+    );
+    this.changes.subscribe(() => this.keys.invalidate());
+    this.revocation = new RevocationState(store, now);
+    this.changes.subscribe(() => this.revocation.invalidate());
+    if (options.keyRotationDays !== undefined) {
+      this.rotationSchedule = new KeyRotationSchedule(
+        options.keyRotationDays * 86_400_000,
+        () => this.keys.activeKeyCreatedAt(),
+        () => this.rotateSigningKey({ scheduled: true }),
+        now,
+        (err) => options.logger.error('scheduled signing key rotation failed', err),
+      );
+      this.rotationSchedule.start();
+    }
+  }
+
+  /** RFC 6749 §4.4.2 checks that need no client: run before authentication so garbage costs no bcrypt. */
+  checkTokenRequest(params: TokenRequestParams): void {
+    checkGrantType(params.grant_type);
+  }
+
+  /** Whether this process already verified exactly this secret for the client as it is now (no bcrypt). */
+  recallsSecret(clientId: string, clientSecret: string): Promise<boolean> {
+    return this.authenticator.recalls(clientId, clientSecret);
+  }
+
+  /** Authenticates a client by id and secret (RFC 6749 §2.3.1). Rejects with InvalidClientError. */
+  authenticateClient(clientId: string, clientSecret: string): Promise<Client> {
+    return this.authenticator.authenticate(clientId, clientSecret);
+  }
+
+  /** Looks a client up without authenticating it (to tell a public client apart). */
+  findClient(clientId: string): Promise<Client | undefined> {
+    return this.store.getClient(clientId);
+  }
+
+  /** Runs the client credentials grant for an authenticated client and signs the token. */
+  async issueToken(client: Client, params: TokenRequestParams): Promise<TokenResponse> {
+    this.warnAboutDefaultIssuer();
+    checkClientMayUseGrant(client);
+    const scopes = decideScopes(client, params.scope);
+    const audience = decideAudience(client, params.resource, this.options.audience);
+    const claims = buildClaims({
+      issuer: this.options.issuer,
+      client,
+      audience,
+      scopes,
+      nowMs: this.options.clock(),
+      lifetimeSeconds: this.options.accessTokenLifetime,
+    });
+    const accessToken =
+      this.options.tokenFormat === 'reference' || client.tokenFormat === 'reference'
+        ? await this.saveReferenceToken(claims)
+        : await signAccessToken(claims, await this.keys.getSigner());
+    this.events.record('token.issued', {
+      clientId: client.id,
+      scopes,
+      audience: claims.aud,
+      jti: claims.jti,
+      expiresAt: claims.exp * 1000,
+    });
+    return {
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: this.options.accessTokenLifetime,
+      scope: claims.scope,
+    };
+  }
+
+  /**
+   * Verifies a token of this issuer: a JWT against the in-memory key ring, a reference token in the
+   * store; then the in-memory revocation state. Rejects with InvalidTokenError.
+   */
+  async verifyAccessToken(token: string, options: LocalVerifyOptions): Promise<VerifiedAccessToken> {
+    return this.assertNotRevoked(await this.readToken(token, options.audience, options.acceptScp ?? false));
+  }
+
+  /**
+   * The revocation half of {@link verifyAccessToken}, against in-memory state. A cache of verified
+   * tokens belongs in front of {@link readToken}, never in front of this: revocation must stay live.
+   */
+  async assertNotRevoked(verified: VerifiedAccessToken): Promise<VerifiedAccessToken> {
+    const reason = await this.revocation.voidReason(verified.claims);
+    if (reason) throw new InvalidTokenError(reason);
+    return verified;
+  }
+
+  /** RFC 7662 §2.2: what the introspection endpoint answers for `token`; `{ active: false }` for anything not good. */
+  async introspect(token: string): Promise<IntrospectionResponse> {
+    let verified: VerifiedAccessToken;
+    try {
+      verified = await this.readToken(token, undefined, false);
+    } catch (err) {
+      if (err instanceof InvalidTokenError) return inactive();
+      throw err;
+    }
+    if (await this.revocation.voidReason(verified.claims)) return inactive();
+    return introspectionResponse(verified.claims);
+  }
+
+  /**
+   * RFC 7009 §2.1: revokes a token `client` holds. A token that is unknown, invalid or expired needs
+   * no revocation (200 all the same); one issued to another client is refused. Resolves whether
+   * the token was a live token of this issuer.
+   */
+  async revokeToken(client: Client, token: string): Promise<boolean> {
+    let claims: AccessTokenClaims;
+    try {
+      claims = (await this.readToken(token, undefined, false)).claims;
+    } catch (err) {
+      if (err instanceof InvalidTokenError) return false;
+      throw err;
+    }
+    if (claims.client_id !== client.id) {
+      throw new InvalidRequestError('the token was not issued to the client revoking it (RFC 7009 §2.1)');
+    }
+    const expiresAt = claims.exp * 1000;
+    if (await this.store.revokeToken({ jti: claims.jti, clientId: client.id, expiresAt }, this.options.clock())) {
+      this.events.record('token.revoked', { clientId: client.id, jti: claims.jti, expiresAt });
+    }
+    return true;
+  }
+
+  /**
+   * Makes a new signing key active. The previous public key stays in the JWKS until every token it
+   * signed has expired (token lifetime plus clock tolerance), then drops out by itself.
+   *
+   * @example
+   * await oauth.server.rotateSigningKey();
+   */
+  async rotateSigningKey(options: { scheduled?: boolean } = {}): Promise<{ kid: string; previousKid: string | undefined }> {
+    const previousRetireAt =
+      this.options.clock() + (this.options.accessTokenLifetime + this.options.clockTolerance) * 1000;
+    const { kid, previousKid, rotated } = await this.keys.rotate(previousRetireAt);
+    if (rotated) {
+      this.events.record('key.rotated', { kid, previousKid, previousRetireAt, scheduled: options.scheduled ?? false });
+    }
+    return { kid, previousKid };
+  }
+
+  /** A JWT or a reference token of this issuer, checked but for revocation; `audience` undefined skips the aud check. */
+  async readToken(token: string, audience: readonly string[] | undefined, acceptScp: boolean): Promise<VerifiedAccessToken> {
+    if (isReferenceToken(token)) {
+      const stored = await this.store.findReferenceToken(hashReferenceToken(token), this.options.clock());
+      if (!stored) throw new InvalidTokenError('the access token is invalid');
+      const aud = Array.isArray(stored.claims.aud) ? stored.claims.aud : [stored.claims.aud];
+      if (audience && !audience.some((a) => aud.includes(a))) {
+        throw new InvalidTokenError('the access token is not meant for this audience');
+      }
+      return { clientId: stored.clientId, scopes: stored.claims.scope === '' ? [] : stored.claims.scope.split(' '), claims: stored.claims };
+    }
+    return verifyAccessToken(token, this.keys.resolve, {
+      issuer: this.options.issuer,
+      audience,
+      algorithms: SIGNING_ALGORITHMS,
+      clockToleranceSeconds: this.options.clockTolerance,
+      now: this.options.clock(),
+      acceptScp,
+    });
+  }
+
+  private async saveReferenceToken(claims: AccessTokenClaims): Promise<string> {
+    const token = newReferenceToken();
+    await this.store.saveReferenceToken(
+      { tokenHash: hashReferenceToken(token), jti: claims.jti, clientId: claims.client_id, claims, expiresAt: claims.exp * 1000 },
+      this.options.clock(),
+    );
+    return token;
+  }
+
+  /** Stops background work and closes the store if this server opened it. */
+  async close(): Promise<void> {
+    this.rotationSchedule?.stop();
+    this.changes.stop();
+    await this.store.close();
+  }
+
+  private warnAboutDefaultIssuer(): void {
+    if (this.options.issuerIsDefault && !this.issuerWarningShown) {
+      this.issuerWarningShown = true;
+      this.options.logger.warn(
+        `no issuer configured: using the development default ${this.options.issuer}; set the issuer option (or OAUTH_ISSUER) in production`,
+      );
+    }
+  }
+}

@@ -1,0 +1,39 @@
+// RFC 7662 introspection responses: the members of an active token's answer, and the bare inactive answer.
+import type { AccessTokenClaims } from '../tokens/jwt';
+
+/** RFC 7662 §2.2. An inactive answer carries nothing but `active: false`. */
+export type IntrospectionResponse =
+  | { active: false }
+  | {
+      active: true;
+      scope: string;
+      client_id: string;
+      token_type: 'Bearer';
+      exp: number;
+      iat: number;
+      iss: string;
+      aud: string | string[];
+      sub: string;
+      jti: string;
+    };
+
+/** RFC 7662 §2.2: says nothing of why (expired, revoked, unknown or garbage all look the same). */
+export function inactive(): IntrospectionResponse {
+  return { active: false };
+}
+
+/** The answer for a good token of this issuer. */
+export function introspectionResponse(claims: AccessTokenClaims): IntrospectionResponse {
+  return {
+    active: true,
+    scope: claims.scope,
+    client_id: claims.client_id,
+    token_type: 'Bearer',
+    exp: claims.exp,
+    iat: claims.iat,
+    iss: claims.iss,
+    aud: claims.aud,
+    sub: claims.sub,
+    jti: claims.jti,
+  };
+}

@@ -1,0 +1,63 @@
+// The registered client as the core sees it, and the eligibility rules of RFC 6749 §2.1 / §4.4 applied to it.
+
+/** The only grant this library issues tokens for (RFC 6749 §4.4). */
+export const CLIENT_CREDENTIALS = 'client_credentials';
+
+/** How a client's access tokens are represented. */
+export type TokenFormat = 'jwt' | 'reference';
+
+/** One stored secret of a client: only its bcrypt hash is ever kept. */
+export interface ClientSecret {
+  /** bcrypt hash of the secret. */
+  hash: string;
+  /** When it was issued (epoch ms). */
+  createdAt: number;
+  /** When it stops being accepted (epoch ms); `null` for the current secret. */
+  expiresAt: number | null;
+}
+
+/** A registered client, as stored. Times are epoch milliseconds. */
+export interface Client {
+  id: string;
+  name: string;
+  /** Scopes given to the client directly. */
+  scopes: string[];
+  /** Audiences (RFC 8707 resource indicators) given to the client directly. */
+  audiences: string[];
+  /** Names of the groups the client belongs to. */
+  groups: string[];
+  /** Scopes the client may request: its own plus those of its groups. */
+  effectiveScopes: string[];
+  /** Audiences the client may request: its own plus those of its groups. */
+  effectiveAudiences: string[];
+  grantTypes: string[];
+  tokenFormat: TokenFormat;
+  enabled: boolean;
+  /** Secrets still accepted (current first); empty for a public client. */
+  secrets: ClientSecret[];
+  /** Incremented by every change to the client; caches key on it. */
+  version: number;
+  /** Tokens issued before this instant (epoch ms) are no longer valid; 0 when none were cut off. */
+  tokensNotBefore: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Hashes of the secrets a client still accepts at `now`, current first. */
+export function acceptedSecretHashes(client: Client, now: number): string[] {
+  return client.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => s.hash);
+}
+
+/**
+ * The domain rule behind `effectiveScopes` / `effectiveAudiences`: a client may request its own scopes and
+ * audiences plus those of every group it belongs to. Every store builds clients through this one function.
+ */
+export function effectiveGrants(
+  own: { scopes: readonly string[]; audiences: readonly string[] },
+  groups: readonly { scopes: readonly string[]; audiences: readonly string[] }[],
+): { effectiveScopes: string[]; effectiveAudiences: string[] } {
+  return {
+    effectiveScopes: [...new Set([...own.scopes, ...groups.flatMap((g) => g.scopes)])],
+    effectiveAudiences: [...new Set([...own.audiences, ...groups.flatMap((g) => g.audiences)])],
+  };
+}

@@ -1,0 +1,103 @@
+// Verified-token cache: a verifier that remembers tokens another verifier accepted, each only until its exp, forgotten on any store change.
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { VerifiedAccessToken } from '../tokens/jwt';
+
+/** Anything that turns a bearer token into verified claims (structurally the guard's `TokenVerifier`). */
+export interface AccessTokenVerifier {
+  verify(token: string): Promise<VerifiedAccessToken>;
+}
+
+/** A verification whose result rests on state that may change later (a remote key set). */
+export interface BoundVerification {
+  verified: VerifiedAccessToken;
+  /** Whether what accepted the token still stands; undefined when the result must not be remembered. */
+  stillHolds: (() => boolean) | undefined;
+}
+
+/** A verifier that can say, for each token it accepts, whether that acceptance still holds later. */
+export interface BoundTokenVerifier extends AccessTokenVerifier {
+  verifyBound(token: string): Promise<BoundVerification>;
+}
+
+interface Entry {
+  verified: VerifiedAccessToken;
+  stillHolds: (() => boolean) | undefined;
+}
+
+function isBound(verifier: AccessTokenVerifier): verifier is BoundTokenVerifier {
+  return typeof (verifier as Partial<BoundTokenVerifier>).verifyBound === 'function';
+}
+
+/** A cached result is shared by every request that presents the token: no handler may change it for the others. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/**
+ * Wraps a verifier so a token seen again skips signature verification. Entries are keyed by the
+ * SHA-256 of the token (the token itself is not kept), bounded in count (least recently used go
+ * first), and used only while the clock is inside the token's `nbf`..`exp` window: the time claims are
+ * checked on every request, anything outside goes back to the wrapped verifier, which decides (with
+ * its clock tolerance). {@link CachingTokenVerifier.clear} is wired to the change watcher, so a
+ * revocation or a disabled client stops a cached token at once locally and within one poll interval
+ * when another process made the change. Only successes are cached, deeply frozen, since every request
+ * with that token shares them. When the wrapped verifier is a {@link BoundTokenVerifier} (a remote
+ * guard's JWKS verifier), an entry also counts only while the key that verified it is still published.
+ *
+ * @example
+ * const verifier = new CachingTokenVerifier(inner, { maxEntries: 10_000, now: Date.now });
+ * server.changes.subscribe(() => verifier.clear());
+ */
+export class CachingTokenVerifier implements AccessTokenVerifier {
+  private readonly entries: LRUCache<string, Entry> | undefined;
+  /** Bumped by clear(): a verification that started before a change must not land in the cache after it. */
+  private generation = 0;
+
+  constructor(
+    private readonly inner: AccessTokenVerifier,
+    private readonly options: { maxEntries: number; now: () => number },
+  ) {
+    this.entries = options.maxEntries > 0 ? new LRUCache({ max: options.maxEntries }) : undefined;
+  }
+
+  async verify(token: string): Promise<VerifiedAccessToken> {
+    if (!this.entries) return this.inner.verify(token);
+    const key = createHash('sha256').update(token).digest('base64url');
+    const cached = this.entries.get(key);
+    if (cached && this.inWindow(cached.verified) && (!cached.stillHolds || cached.stillHolds())) return cached.verified;
+    if (cached) this.entries.delete(key);
+    const generation = this.generation;
+    const { verified, stillHolds } = isBound(this.inner)
+      ? await this.inner.verifyBound(token)
+      : { verified: await this.inner.verify(token), stillHolds: undefined };
+    const remember = !isBound(this.inner) || stillHolds !== undefined;
+    if (remember && generation === this.generation && this.inWindow(verified)) {
+      this.entries.set(key, { verified: deepFreeze(verified), stillHolds });
+    }
+    return verified;
+  }
+
+  /** Forgets every cached token (called on every store change: revocations, disabled clients, keys). */
+  clear(): void {
+    this.generation++;
+    this.entries?.clear();
+  }
+
+  /** How many tokens are cached. */
+  get size(): number {
+    return this.entries?.size ?? 0;
+  }
+
+  /** Strictly inside `nbf` (if any) .. `exp`, with no tolerance: the edges are left to the wrapped verifier. */
+  private inWindow(token: VerifiedAccessToken): boolean {
+    const nowSeconds = this.options.now() / 1000;
+    const { exp, nbf } = token.claims;
+    if (!(nowSeconds < exp)) return false;
+    return typeof nbf !== 'number' || nbf <= nowSeconds;
+  }
+}
