@@ -81,13 +81,12 @@ export class TokenClient {
   private readonly options: ResolvedTokenClientOptions;
   private readonly endpoint: TokenEndpoint;
   private readonly states: LRUCache<string, KeyState>;
-  private readonly abort = new AbortController();
   private closed = false;
 
   constructor(options: TokenClientOptions) {
     this.options = resolveTokenClientOptions(options);
     this.events = new TokenClientEmitter(this.options.now, this.options.onListenerError);
-    this.endpoint = new TokenEndpoint(this.options, this.abort.signal);
+    this.endpoint = new TokenEndpoint(this.options);
     // Bounded by count; no ttl, so lru-cache starts no timer (expiry is checked on read).
     this.states = new LRUCache({ max: this.options.maxEntries });
   }
@@ -143,7 +142,7 @@ export class TokenClient {
   /** Drops every cached token, stops requests in flight, and refuses further calls. Idempotent. */
   close(): void {
     this.closed = true;
-    this.abort.abort();
+    this.endpoint.close();
     this.states.clear();
   }
 

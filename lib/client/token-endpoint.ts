@@ -46,11 +46,11 @@ export class TokenEndpoint {
   private readonly auth: oauth.ClientAuth;
   private readonly http: { [oauth.customFetch]: typeof fetch; [oauth.allowInsecureRequests]: boolean };
 
-  constructor(
-    private readonly options: ResolvedTokenClientOptions,
-    /** Aborted by close(): every request in flight stops. */
-    private readonly closed: AbortSignal,
-  ) {
+  /** One controller per request in flight: its timeout, and {@link close}. */
+  private readonly inFlight = new Set<AbortController>();
+  private closed = false;
+
+  constructor(private readonly options: ResolvedTokenClientOptions) {
     this.client = { client_id: options.clientId };
     this.auth = clientAuthentication(options.clientAuthMethod, options.clientSecret);
     const url = (options.issuer ?? options.tokenEndpoint) as string;
@@ -64,8 +64,31 @@ export class TokenEndpoint {
     }
   }
 
-  private signal(): AbortSignal {
-    return AbortSignal.any([this.closed, AbortSignal.timeout(this.options.requestTimeoutMs)]);
+  /** Stops every request in flight. */
+  close(): void {
+    this.closed = true;
+    for (const controller of this.inFlight) controller.abort();
+  }
+
+  /**
+   * Runs one HTTP exchange (request and whole body) under its own abort signal: aborted after
+   * `requestTimeoutMs` by an unref'd timer (it never keeps the process alive), or by close().
+   */
+  private async exchange(run: (signal: AbortSignal) => Promise<Response>): Promise<Response> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new Error('timed out')), this.options.requestTimeoutMs);
+    timer.unref();
+    this.inFlight.add(controller);
+    try {
+      const response = await run(controller.signal);
+      // Read the body under the same timeout: a server that sends headers and then stalls is cut off too.
+      const body = await response.arrayBuffer();
+      const empty = body.byteLength === 0 || [204, 205, 304].includes(response.status);
+      return new Response(empty ? null : body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    } finally {
+      clearTimeout(timer);
+      this.inFlight.delete(controller);
+    }
   }
 
   /** The metadata, fetched once; concurrent callers share one request. */
@@ -75,7 +98,7 @@ export class TokenEndpoint {
       const issuer = new URL(this.options.issuer as string);
       let response: Response;
       try {
-        response = await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', signal: this.signal(), ...this.http });
+        response = await this.exchange((signal) => oauth.discoveryRequest(issuer, { algorithm: 'oauth2', signal, ...this.http }));
       } catch (err: unknown) {
         throw new TokenClientError('temporarily_unavailable', { description: 'the authorization server metadata could not be fetched', cause: err });
       }
@@ -110,10 +133,12 @@ export class TokenEndpoint {
     for (const resource of resources) params.append('resource', resource);
     let response: Response;
     try {
-      response = await oauth.clientCredentialsGrantRequest(metadata, this.client, this.auth, params, { signal: this.signal(), ...this.http });
+      response = await this.exchange((signal) =>
+        oauth.clientCredentialsGrantRequest(metadata, this.client, this.auth, params, { signal, ...this.http }),
+      );
     } catch (err: unknown) {
       if (this.options.issuer !== undefined) this.metadata = undefined;
-      const description = this.closed.aborted ? 'the token client was closed' : 'the token endpoint could not be reached';
+      const description = this.closed ? 'the token client was closed' : 'the token endpoint could not be reached';
       throw new TokenClientError('temporarily_unavailable', { description, cause: err });
     }
     if (response.status !== 200) throw await this.failure(response);

@@ -108,4 +108,19 @@ describe('token client failures', () => {
     expect(err.description).toMatch(/issuer/);
     expect(stub.tokenRequests).toHaveLength(0);
   });
+
+  it('gives up on a token endpoint that does not answer within requestTimeoutMs', async () => {
+    stub.answerToken = () => new Promise(() => undefined); // never answers
+    client = createTokenClient({ tokenEndpoint: `${stub.url}/token`, clientId: 'svc', clientSecret: 'secret', now: clock.now, requestTimeoutMs: 50 });
+    await expect(client.getToken()).rejects.toMatchObject({ error: 'temporarily_unavailable', status: undefined });
+  });
+
+  it('close() stops a token request in flight', async () => {
+    stub.answerToken = () => new Promise(() => undefined);
+    const c = make();
+    const pending = c.getToken();
+    for (let i = 0; i < 10_000 && stub.tokenRequests.length === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    c.close();
+    await expect(pending).rejects.toMatchObject({ error: 'temporarily_unavailable', description: 'the token client was closed' });
+  });
 });
