@@ -1,5 +1,5 @@
-// Token client events: a typed EventEmitter like the server's audit events (lib/core/events.ts), so an app can count them. Never a token or a secret in them.
-import { EventEmitter } from 'node:events';
+// Token client events: the same typed emitter as the server's audit events (RecordingEmitter), so an app can count them. Never a token or a secret in them.
+import { RecordingEmitter } from '../core/model/recording-emitter';
 
 /** Payloads of every token client event, by name. `scopes`/`resources` name the cache key. */
 export interface TokenClientEvents {
@@ -33,22 +33,8 @@ export type TokenClientEvent<K extends TokenClientEventName = TokenClientEventNa
  * let fetched = 0;
  * client.events.on('token.fetched', () => fetched++);
  */
-export class TokenClientEmitter extends EventEmitter {
-  constructor(
-    private readonly now: () => number,
-    private readonly onListenerError: (err: unknown) => void = () => undefined,
-  ) {
-    super();
-  }
-
-  /** Emits `name` and `'event'` with the payload plus `type` and `time`. */
-  record<K extends TokenClientEventName>(name: K, payload: TokenClientEvents[K]): void {
-    const event = { ...payload, type: name, time: this.now() } as TokenClientEvent<K>;
-    try {
-      this.emit(name, event);
-      this.emit('event', event);
-    } catch (err) {
-      this.onListenerError(err);
-    }
+export class TokenClientEmitter extends RecordingEmitter<TokenClientEvents> {
+  constructor(now: () => number, onListenerError: (err: unknown) => void = () => undefined) {
+    super('event', now, onListenerError);
   }
 }
