@@ -110,6 +110,15 @@ describe('token client refresh', () => {
     expect(stub.tokenRequests[0]!.form.get('client_secret')).toBeNull();
   });
 
+  it('sends id and secret in the body, and no Authorization header, with client_secret_post (RFC 6749 §2.3.1)', async () => {
+    const clock = fakeClock();
+    client = createTokenClient({ tokenEndpoint: `${stub.url}/token`, clientId: 'svc', clientSecret: 's:1', clientAuthMethod: 'client_secret_post', now: clock.now });
+    await client.getToken();
+    const { authorization, form } = stub.tokenRequests[0]!;
+    expect(authorization).toBeUndefined();
+    expect([form.get('client_id'), form.get('client_secret')]).toEqual(['svc', 's:1']);
+  });
+
   it('counts fetched tokens through its events', async () => {
     const clock = fakeClock();
     const c = make({ now: clock.now });
