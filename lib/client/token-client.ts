@@ -100,7 +100,9 @@ export class TokenClient {
    * const { accessToken } = await client.getToken({ scope: 'read' });
    */
   async getToken(params: TokenParams = {}): Promise<AccessToken> {
-    return (await this.acquire(this.shape(params))).token;
+    const { token } = await this.acquire(this.shape(params));
+    // A copy: what a caller does with it never changes the cache.
+    return { accessToken: token.accessToken, tokenType: token.tokenType, expiresAt: token.expiresAt, scopes: [...token.scopes], fetchedAt: token.fetchedAt };
   }
 
   /**
