@@ -34,6 +34,8 @@ export class CliContext {
      * what every process uses (issue 10.12); a differing explicit one is an error, not a silent change.
      */
     readonly bcryptCost: number | undefined = undefined,
+    /** The process environment, for commands that read a secret from it (`token get`). */
+    readonly env: Readonly<Record<string, string | undefined>> = {},
   ) {
     this.events = new AuditEmitter(now, (err) => this.note(`audit log failed: ${err instanceof Error ? err.message : String(err)}`));
   }
