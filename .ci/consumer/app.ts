@@ -23,13 +23,15 @@ import { StoreError, type Store } from 'express-client-credentials/store';
 import { SqliteStore } from 'express-client-credentials/store/sqlite';
 import { jsonLinesAuditLogger, type AuditEvent } from 'express-client-credentials/audit';
 import { limitOptionsFromEnv } from 'express-client-credentials/env';
+import { createTokenClient, type TokenClientOptions } from 'express-client-credentials/client';
 
 const dir = mkdtempSync(join(tmpdir(), 'ecc-consumer-'));
 const options: OAuthOptions = { issuer: 'http://localhost:3000', database: join(dir, 'oauth.sqlite'), bcryptCost: 4, ...limitOptionsFromEnv({}) };
 const guard: GuardOptions = { acceptScp: false };
 const remote: ResourceServerOptions = { issuer: 'https://auth.example', audience: 'orders' };
 const events: AuditEvent[] = [];
-void [AuthorizationServer, ClientRegistry, StoreError, SqliteStore, InvalidTokenError, remote, DEFAULTS.tokenPath];
+const clientOptions: TokenClientOptions = { tokenEndpoint: 'http://127.0.0.1:1/oauth/token', clientId: 'c', clientSecret: 's' };
+void [createTokenClient, clientOptions, AuthorizationServer, ClientRegistry, StoreError, SqliteStore, InvalidTokenError, remote, DEFAULTS.tokenPath];
 
 function whoAmI(req: AuthenticatedRequest): AuthInfo {
   return req.auth;

@@ -1,6 +1,6 @@
 // The token client's options, their defaults (CLIENT_DEFAULTS) and resolveTokenClientOptions(), which throws TypeError on misuse at construction.
 import { normalizeResources, normalizeScopes } from './cache-key';
-import { CLIENT_AUTH_METHODS, type ClientAuthMethod } from './client-auth';
+import { CLIENT_AUTH_METHODS, type ClientAuthMethod } from './auth-methods';
 
 /** Defaults of {@link TokenClientOptions}. Durations in milliseconds. */
 export const CLIENT_DEFAULTS = {
