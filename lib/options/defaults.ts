@@ -2,8 +2,11 @@
 import { availableParallelism } from 'node:os';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../core/tokens/keys';
 import type { Store } from '../store/types';
+import { TOKEN_CLIENT_OPTIONS } from './client';
 import {
   audienceList,
+  collectDefaults,
+  type DefaultsOf,
   type OptionsOf,
   type ResolvedOf,
   boolean,
@@ -24,7 +27,6 @@ import {
   nested,
   resolveTable,
   type Check,
-  type OptionSpec,
   type OptionTable,
 } from './validate';
 
@@ -352,14 +354,6 @@ export const ADMIN_OPTIONS = {
 
 // ---- Types derived from the tables: adding an option above adds it to these. ----
 
-type DefaultsOf<T> = {
-  readonly [K in keyof T as T[K] extends { default: unknown } ? (T[K] extends { defaultsKey: infer D extends string } ? D : K) : never]: T[K] extends {
-    default: infer V;
-  }
-    ? V
-    : never;
-};
-
 /** Input of the `introspection` option. */
 export type IntrospectionInput = OptionsOf<typeof INTROSPECTION_OPTIONS>;
 /** Resolved `introspection` option. */
@@ -374,27 +368,15 @@ export type Defaults = DefaultsOf<typeof INSTANCE_OPTIONS> &
   DefaultsOf<typeof INTROSPECTION_OPTIONS> &
   DefaultsOf<typeof ADMIN_OPTIONS>;
 
-/** Every table, by family, in the order the README documents them. */
+/** Every table, by family, in the order the README documents them (the token client's defaults are its own, `CLIENT_DEFAULTS`). */
 export const OPTION_FAMILIES = {
   instance: INSTANCE_OPTIONS,
   guard: GUARD_OPTIONS,
   admin: ADMIN_OPTIONS,
   resourceServer: RESOURCE_SERVER_OPTIONS,
   introspection: INTROSPECTION_OPTIONS,
+  tokenClient: TOKEN_CLIENT_OPTIONS,
 } as const;
-
-function collectDefaults(): Defaults {
-  const defaults: Record<string, unknown> = {};
-  for (const table of Object.values(OPTION_FAMILIES)) {
-    for (const [name, spec] of Object.entries(table as Record<string, Partial<OptionSpec>>)) {
-      if (spec.default === undefined) continue;
-      const key = spec.defaultsKey ?? name;
-      if (key in defaults && defaults[key] !== spec.default) throw new Error(`two defaults for ${key}`);
-      defaults[key] = spec.default;
-    }
-  }
-  return Object.freeze(defaults) as Defaults;
-}
 
 /**
  * Every default, in one place, collected from the option tables; the README's options tables are
@@ -403,4 +385,4 @@ function collectDefaults(): Defaults {
  * @example
  * createOAuth({ accessTokenLifetime: DEFAULTS.accessTokenLifetime * 2 });
  */
-export const DEFAULTS: Defaults = collectDefaults();
+export const DEFAULTS: Defaults = collectDefaults<Defaults>([INSTANCE_OPTIONS, GUARD_OPTIONS, ADMIN_OPTIONS, RESOURCE_SERVER_OPTIONS, INTROSPECTION_OPTIONS]);

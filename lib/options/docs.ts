@@ -20,7 +20,7 @@ export function optionsTable(table: OptionTable): string {
 
 /** The marker pair around a family's table in the README. */
 export function markers(family: keyof typeof OPTION_FAMILIES): [string, string] {
-  return [`<!-- options:${family} (generated from lib/options/defaults.ts: npm run docs:options) -->`, `<!-- /options:${family} -->`];
+  return [`<!-- options:${family} (generated from the option tables in lib/options: npm run docs:options) -->`, `<!-- /options:${family} -->`];
 }
 
 /** `readme` with every family's table between its markers replaced by the rendering of the table; throws when markers are missing. */

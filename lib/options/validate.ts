@@ -239,3 +239,51 @@ export function resolveTable<T extends OptionTable>(
   }
   return resolved as ResolvedOf<T>;
 }
+
+/** The static defaults of a table, by name (or `defaultsKey`). */
+export type DefaultsOf<T> = {
+  readonly [K in keyof T as T[K] extends { default: unknown } ? (T[K] extends { defaultsKey: infer D extends string } ? D : K) : never]: T[K] extends {
+    default: infer V;
+  }
+    ? V
+    : never;
+};
+
+/** Collects the static defaults of `tables` into one frozen object; two different defaults under one name are a bug in the tables. */
+export function collectDefaults<D>(tables: readonly OptionTable[]): D {
+  const defaults: Record<string, unknown> = {};
+  for (const table of tables) {
+    for (const [name, spec] of Object.entries(table)) {
+      if (spec.default === undefined) continue;
+      const key = spec.defaultsKey ?? name;
+      if (key in defaults && defaults[key] !== spec.default) throw new Error(`two defaults for ${key}`);
+      defaults[key] = spec.default;
+    }
+  }
+  return Object.freeze(defaults) as D;
+}
+
+/** A finite number within `min..max`, fractions allowed. */
+export function numberBetween(min: number, max: number): Check<number> {
+  return check((value, name) => {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+      throw new TypeError(`${name} must be a number from ${min} to ${max}`);
+    }
+    return value;
+  });
+}
+
+/** An absolute http(s) URL; whether plain http is allowed is decided with the other options. */
+export function httpUrl(): Check<string> {
+  return check((value, name) => {
+    if (typeof value !== 'string') throw new TypeError(`${name} must be a URL string`);
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new TypeError(`${name} must be an absolute URL, not ${JSON.stringify(value)}`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError(`${name} must be an https URL`);
+    return value;
+  });
+}

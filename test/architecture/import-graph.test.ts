@@ -68,6 +68,24 @@ describe('import graph of lib/', () => {
     expect(readers).toEqual(['lib/env.ts']);
   });
 
+  it('keeps the token client light: nothing it loads imports express, passport, bcrypt, better-sqlite3 or jsonwebtoken', () => {
+    const heavy = /^(?:express|passport(?:-.*)?|bcrypt|better-sqlite3|jsonwebtoken|pg)$/;
+    const seen = new Set<string>();
+    const reached: string[] = [];
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const specifier of imports.get(file) ?? []) {
+        const target = resolveLocal(file, specifier, fileSet);
+        if (target) visit(target);
+        else if (heavy.test(specifier)) reached.push(`${rel(file)} imports ${specifier}`);
+      }
+    };
+    visit(join(LIB, 'client', 'index.ts'));
+    expect(seen.has(join(LIB, 'options', 'client.ts'))).toBe(true);
+    expect(reached).toEqual([]);
+  });
+
   it('has no import cycles', () => {
     const graph = new Map(files.map((file) => [file, (imports.get(file) ?? []).map((s) => resolveLocal(file, s, fileSet)).filter((t): t is string => t !== undefined)]));
     const cycles: string[] = [];

@@ -7,6 +7,7 @@ import {
   resolveOptions,
   resolveResourceServerOptions,
 } from '../../lib/options';
+import { resolveTokenClientOptions } from '../../lib/options/client';
 import type { OptionTable } from '../../lib/options/validate';
 
 const REMOTE = { issuer: 'https://auth.example', audience: 'orders' };
@@ -17,6 +18,8 @@ const RESOLVE: Record<keyof typeof OPTION_FAMILIES, (name: string, value: unknow
   guard: (name, value) => resolveGuardOptions({ [name]: value }),
   admin: (name, value) => resolveAdminRouterOptions({ [name]: value }),
   resourceServer: (name, value) => resolveResourceServerOptions({ ...REMOTE, [name]: value }),
+  tokenClient: (name, value) =>
+    resolveTokenClientOptions({ tokenEndpoint: 'https://auth.example/token', clientId: 'c', clientSecret: 's', [name]: value } as never),
   introspection: (name, value) =>
     resolveResourceServerOptions({ ...REMOTE, introspection: { clientId: 'rs', clientSecret: 's', [name]: value } as never }),
 };
@@ -29,7 +32,7 @@ const booleans = entries.filter((e) => e.type === '`boolean`');
 describe('option validation', () => {
   it('finds the boolean options to check (allowBodyToken, acceptScp, requireTls in their families)', () => {
     expect(booleans.map((e) => `${e.family}.${e.name}`)).toEqual(
-      expect.arrayContaining(['instance.requireTls', 'guard.allowBodyToken', 'guard.acceptScp', 'resourceServer.allowBodyToken', 'resourceServer.acceptScp']),
+      expect.arrayContaining(['instance.requireTls', 'guard.allowBodyToken', 'guard.acceptScp', 'resourceServer.allowBodyToken', 'resourceServer.acceptScp', 'tokenClient.allowInsecureRequests']),
     );
   });
 
