@@ -85,7 +85,7 @@ export function adminRouter(options?: AdminRouterOptions): Router {
  * // In a service without a database, checking the tokens of an issuer in another process:
  * app.get('/orders', requireScope('read', { issuer: 'https://auth.internal', audience: 'orders' }), handler);
  */
-export const requireScope: RequireScope = createRequireScope((options: GuardOptions) => {
+export const requireScope: RequireScope = createRequireScope((options: GuardOptions, scopes) => {
   if (options.issuer !== undefined) {
     const { audience, ...rest } = options;
     const resolved = resolveResourceServerOptions({ ...rest, issuer: options.issuer, audience: audience as string });
@@ -99,7 +99,8 @@ export const requireScope: RequireScope = createRequireScope((options: GuardOpti
   let bound: (() => GuardRuntime) | undefined;
   return () => {
     try {
-      return (bound ??= localGuardBinder(defaultOAuth().server)(options))();
+      // The default instance exists only from the first use, so its guards declare their scopes then.
+      return (bound ??= localGuardBinder(defaultOAuth().server)(options, scopes))();
     } catch (err) {
       // The request becomes a bare server_error; without an instance there is no configured logger,
       // so the default one says why (a bad OAUTH_ISSUER, an unopenable OAUTH_DB).

@@ -25,6 +25,8 @@ export function renderOAuthError(res: Response, err: unknown, logger?: Logger): 
     res.end();
     return;
   }
+  // For the endpoint metrics (endpoint-metrics.ts), which read the code once the response is sent.
+  res.locals.oauthError = oauthError.error ?? undefined;
   res.status(oauthError.status).set(oauthError.headers).json(oauthError.toJSON());
 }
 
