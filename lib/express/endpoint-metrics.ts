@@ -24,8 +24,9 @@ function authMethod(req: Request): ClientAuthMethod | undefined {
  */
 export function authenticationResult(status: number, error: string | undefined): ClientAuthResult | undefined {
   if (status < 400) return 'success';
-  if (error === 'invalid_client') return 'failure';
+  // A limit's refusal is invalid_client with 429 (TooManyAttemptsError): no secret was compared.
   if (status === 429 || error === 'temporarily_unavailable') return 'refused';
+  if (error === 'invalid_client') return 'failure';
   if (error === undefined || error === 'invalid_request' || error === 'unsupported_grant_type' || status >= 500) return undefined;
   return 'success';
 }
