@@ -8,7 +8,7 @@ import { toLogger } from './core/observability/logger';
 
 /**
  * Where the library reports what an operator should see. Never given a secret or a token. A pino
- * logger fits as it is: it is recognised and called pino's way, `error({ err }, message)`.
+ * logger fits as it is: it is recognised and called pino's way, `error({ error: { type, message } }, message)`.
  */
 export interface Logger {
   warn(message: string): void;

@@ -1,5 +1,6 @@
 // resourceMetadataRouter(): RFC 9728 metadata for local and remote guards, and the resource_metadata challenge a client follows to it on loopback.
-import express, { type RequestListener } from 'express';
+import type { RequestListener } from 'node:http';
+import express from 'express';
 import request from 'supertest';
 import { createOAuth, createResourceServer, fetchProtectedResourceMetadata, oauthErrorHandler, resourceMetadataFromChallenge } from '../../lib';
 import { memoryLogger, tempDir } from '../helpers';

@@ -35,14 +35,15 @@ export function describeError(error: unknown): Record<string, unknown> {
 
 /**
  * The library's logger over what the option was given: a pino logger is called the pino way
- * (`error({ err }, message)`), anything else as it is.
+ * (`error({ error: { type, message } }, message)`), anything else as it is.
  */
 export function toLogger(logger: Logger): Logger {
   if (!isPinoLogger(logger)) return logger;
   const pino = logger as unknown as StructuredLogger & { warn(msg: string): void; error(msg: string): void };
   return {
     warn: (message) => pino.warn(message),
-    error: (message, error) => (error === undefined ? pino.error(message) : pino.error({ err: describeError(error) }, message)),
+    // Not under `err`: pino's serializer for that key would put back the stack (of an Error) or rename the type (of a plain object).
+    error: (message, error) => (error === undefined ? pino.error(message) : pino.error({ error: describeError(error) }, message)),
   };
 }
 
