@@ -12,11 +12,14 @@ import {
 } from './options';
 import type { RemoteIssuer } from './core/verification/remote-issuer';
 import { remoteGuardRuntime, remoteIssuerFor } from './resource-server';
+import { OAuthMetrics, resolveMetricsOptions } from './core/observability/metrics';
 
 let instance: OAuth | undefined;
 let instanceOptions: OAuthOptions | undefined;
 /** Remote issuers named by `requireScope(..., { issuer })`, one per issuer so guards share their keys. */
 const remoteIssuers = new Map<string, RemoteIssuer>();
+/** Metrics of the default remote guards, from the global provider, made on the first such guard. */
+let remoteGuardMetrics: OAuthMetrics | undefined;
 
 /**
  * The process-wide default instance, created on first use from `OAUTH_DB` and `OAUTH_ISSUER`
@@ -91,7 +94,7 @@ export const requireScope: RequireScope = createRequireScope((options: GuardOpti
     const resolved = resolveResourceServerOptions({ ...rest, issuer: options.issuer, audience: audience as string });
     let issuer = remoteIssuers.get(resolved.issuer);
     if (!issuer) remoteIssuers.set(resolved.issuer, (issuer = remoteIssuerFor(resolved)));
-    const runtime = remoteGuardRuntime(issuer, resolved);
+    const runtime = remoteGuardRuntime(issuer, resolved, { metrics: (remoteGuardMetrics ??= new OAuthMetrics(resolveMetricsOptions(undefined))) });
     return () => runtime;
   }
   const defaults = resolveOptions({});
