@@ -1,5 +1,4 @@
 // The client side of RFC 9728: fetch a protected resource's metadata, check it names the resource asked about (§3.3), and read resource_metadata from a challenge (§5.1).
-import { protectedResourceMetadataUrl } from './protected-resource';
 
 /** The RFC 9728 §2 members a client uses; the rest of the document is kept in `document`. */
 export interface ProtectedResourceMetadata {
@@ -24,9 +23,6 @@ export interface FetchProtectedResourceMetadataOptions {
   /** A `fetch` to use instead of the global one. */
   fetch?: typeof fetch;
 }
-
-/** Largest metadata document read, in bytes: a document is a few hundred bytes. */
-const MAX_DOCUMENT_BYTES = 64 * 1024;
 
 /** Why a metadata document was refused; never used half-checked. */
 export class ProtectedResourceMetadataError extends Error {
@@ -76,10 +72,18 @@ export function readProtectedResourceMetadata(body: unknown, resource: string): 
   };
 }
 
+/** RFC 8414 §2 / RFC 9728 §1.2: plain http only for loopback development. */
+function isLoopbackHttp(url: URL): boolean {
+  return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+}
+
 /**
- * Fetches and checks the RFC 9728 metadata of `resource`. Rejects with
- * {@link ProtectedResourceMetadataError} when the request fails, the answer is not 200 JSON, or the
- * document names another resource (§3.3).
+ * Fetches and checks the RFC 9728 metadata of `resource`. The request and the §3.3 check (the
+ * document's `resource` is the one asked about) are oauth4webapi's (`resourceDiscoveryRequest`,
+ * `processResourceDiscoveryResponse`), loaded on first call so a server that never calls this never
+ * loads it; on top, `resource` must match exactly and the members this library reads must have
+ * their RFC 9728 §2 types. Rejects with {@link ProtectedResourceMetadataError}. Plain http is
+ * accepted only for loopback hosts.
  *
  * @example
  * // Discover the authorization server of a resource before asking it for a token:
@@ -93,29 +97,35 @@ export async function fetchProtectedResourceMetadata(
   resource: string,
   options: FetchProtectedResourceMetadataOptions = {},
 ): Promise<ProtectedResourceMetadata> {
-  const url = options.metadataUrl ?? protectedResourceMetadataUrl(resource);
+  let expected: URL;
+  try {
+    expected = new URL(resource);
+  } catch (err) {
+    throw new ProtectedResourceMetadataError('the resource identifier must be an absolute URL (RFC 9728 §1.2)', { cause: err });
+  }
+  const oauth = await import('oauth4webapi');
+  const signal = AbortSignal.timeout(options.timeout ?? 5000);
   const doFetch = options.fetch ?? fetch;
-  let res: Response;
+  let document: unknown;
   try {
-    res = await doFetch(url, { signal: AbortSignal.timeout(options.timeout ?? 5000), headers: { accept: 'application/json' }, redirect: 'error' });
+    let response: Response;
+    if (options.metadataUrl !== undefined) {
+      const url = new URL(options.metadataUrl);
+      if (url.protocol !== 'https:' && !isLoopbackHttp(url)) throw new TypeError('the metadata URL must use https');
+      response = await doFetch(url.href, { signal, headers: { accept: 'application/json' }, redirect: 'manual' });
+    } else {
+      response = await oauth.resourceDiscoveryRequest(expected, {
+        signal,
+        [oauth.allowInsecureRequests]: isLoopbackHttp(expected),
+        [oauth.customFetch]: (url: string, init: RequestInit) => doFetch(url, init),
+      });
+    }
+    document = await oauth.processResourceDiscoveryResponse(expected, response);
   } catch (err) {
-    throw new ProtectedResourceMetadataError(`the protected resource metadata at ${url} could not be fetched`, { cause: err });
+    const detail = err instanceof Error ? `: ${err.message}` : '';
+    throw new ProtectedResourceMetadataError(`the protected resource metadata of ${resource} could not be used${detail}`, { cause: err });
   }
-  if (res.status !== 200) throw new ProtectedResourceMetadataError(`the protected resource metadata request answered ${res.status}`);
-  if (!/^application\/([\w.+-]+\+)?json\b/i.test(res.headers.get('content-type') ?? '')) {
-    throw new ProtectedResourceMetadataError('the protected resource metadata is not application/json (RFC 9728 §3.2)');
-  }
-  const length = Number(res.headers.get('content-length') ?? 0);
-  if (length > MAX_DOCUMENT_BYTES) throw new ProtectedResourceMetadataError('the protected resource metadata is too large');
-  const text = await res.text();
-  if (Buffer.byteLength(text) > MAX_DOCUMENT_BYTES) throw new ProtectedResourceMetadataError('the protected resource metadata is too large');
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (err) {
-    throw new ProtectedResourceMetadataError('the protected resource metadata is not valid JSON', { cause: err });
-  }
-  return readProtectedResourceMetadata(body, resource);
+  return readProtectedResourceMetadata(document, resource);
 }
 
 /** RFC 7235 §2.1 auth-param (`name=token` or `name="quoted string"`), anchored where the scan stands. */

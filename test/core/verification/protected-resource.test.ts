@@ -115,8 +115,13 @@ describe('reading protected resource metadata (client side)', () => {
       documents.set('/.well-known/oauth-protected-resource/liar', { resource: `${base}/items`, authorization_servers: [] });
       const meta = await fetchProtectedResourceMetadata(`${base}/items`);
       expect(meta.authorizationServers).toEqual(['https://auth.example']);
-      await expect(fetchProtectedResourceMetadata(`${base}/liar`)).rejects.toThrow(/RFC 9728 §3.3/);
-      await expect(fetchProtectedResourceMetadata(`${base}/missing`)).rejects.toThrow(/answered 404/);
+      await expect(fetchProtectedResourceMetadata(`${base}/liar`)).rejects.toThrow(/"resource" property does not match/);
+      await expect(fetchProtectedResourceMetadata(`${base}/missing`)).rejects.toThrow(ProtectedResourceMetadataError);
+      // Through a challenge's URL, the document must still name exactly the resource asked about (RFC 9728 §3.3).
+      await expect(
+        fetchProtectedResourceMetadata(`${base}/other`, { metadataUrl: `${base}/.well-known/oauth-protected-resource/items` }),
+      ).rejects.toThrow(ProtectedResourceMetadataError);
+      await expect(fetchProtectedResourceMetadata('http://example.com/items')).rejects.toThrow(ProtectedResourceMetadataError);
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
