@@ -3,6 +3,7 @@ import type { AuditEvent } from './core/model/events';
 
 export { AuditEmitter } from './core/model/events';
 export type { AuditEvents, AuditEvent, AuditEventName } from './core/model/events';
+export { pinoAuditLogger } from './core/observability/logger';
 
 /** Anything with a `write(string)`: `process.stdout`, a file stream, a test buffer. */
 export interface LineSink {

@@ -16,6 +16,8 @@ export type {
   IntrospectionClientOptions,
   Logger,
 } from './options';
+export type { ResourceMetadataOptions, HealthRouterOptions, MetricsOptions } from './operations-options';
+export { METRIC_NAMES } from './core/observability/metrics';
 export {
   OAuthError,
   InvalidRequestError,

@@ -16,7 +16,7 @@ describe('public API', () => {
         'BearerTokenMissingError', 'DEFAULTS', 'InsufficientScopeError', 'InvalidClientError', 'InvalidRequestError', 'InvalidScopeError',
         'InvalidTargetError', 'InvalidTokenError', 'OAuthError', 'ServerError', 'TemporarilyUnavailableError', 'TooManyAttemptsError',
         'UnauthorizedClientError', 'UnsupportedGrantTypeError', 'UnsupportedTokenTypeError', 'adminRouter', 'closeDefaultOAuth',
-        'createOAuth', 'createResourceServer', 'defaultOAuth', 'oauthErrorHandler', 'requireScope', 'tokenRouter', 'withAuth',
+        'createOAuth', 'createResourceServer', 'defaultOAuth', 'oauthErrorHandler', 'requireScope', 'tokenRouter', 'withAuth', 'METRIC_NAMES',
       ].sort(),
     );
   });

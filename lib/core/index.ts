@@ -20,3 +20,11 @@ export type { Group } from './model/group';
 export type { Logger } from './model/logger';
 export type { AccessTokenClaims, VerifiedAccessToken } from './tokens/jwt';
 export type { SigningAlgorithm, PublicJwk } from './tokens/keys';
+export {
+  fetchProtectedResourceMetadata,
+  readProtectedResourceMetadata,
+  resourceMetadataFromChallenge,
+  ProtectedResourceMetadataError,
+} from './verification/resource-metadata';
+export type { ProtectedResourceMetadata, FetchProtectedResourceMetadataOptions } from './verification/resource-metadata';
+export { protectedResourceMetadataUrl } from './verification/protected-resource';

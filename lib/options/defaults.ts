@@ -3,6 +3,9 @@ import { availableParallelism } from 'node:os';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../core/tokens/keys';
 import type { Store } from '../store/types';
 import { TOKEN_CLIENT_OPTIONS } from './client';
+import { toLogger } from '../core/observability/logger';
+import { resolveMetricsOptions, type MetricsOptions, type ResolvedMetricsOptions } from '../core/observability/metrics';
+import type { Logger } from '../core/model/logger';
 import {
   audienceList,
   collectDefaults,
@@ -61,11 +64,19 @@ const clock = {
   type: '`() => number`',
   description: 'current time in epoch milliseconds; inject a fake one in tests',
 };
+const checkLogger = logger();
 const loggerOption = {
-  check: logger(),
+  // A pino logger is taken as it is and called its own way (see toLogger).
+  check: ((value, name) => toLogger(checkLogger(value, name))) as Check<Logger>,
   defaultText: '`console`, prefixed `[express-client-credentials]`',
   type: '`{ warn(message), error(message, error?) }`',
-  description: 'where warnings and internal errors go; never given a secret or a token',
+  description: 'where warnings and internal errors go; never given a secret or a token; a pino logger is called the pino way',
+};
+const metrics = {
+  check: nested<MetricsOptions, ResolvedMetricsOptions>(resolveMetricsOptions),
+  defaultText: 'the global meter provider, no `client_id` labels',
+  type: '`{ meterProvider?, clientIdLabel? }`',
+  description: 'OpenTelemetry metrics (see docs/operations.md): the provider (default: the global one of `@opentelemetry/api`) and whether client ids become labels',
 };
 const allowBodyToken = {
   check: boolean(),
@@ -247,6 +258,7 @@ export const INSTANCE_OPTIONS = {
     type: '`number` (seconds)',
     description: 'how long a remembered verification counts before bcrypt runs again, 1 to 86400',
   },
+  metrics,
 } satisfies OptionTable;
 
 /** A remote guard's `introspection`, a nested option resolved by its own table above. */
@@ -304,6 +316,7 @@ export const RESOURCE_SERVER_OPTIONS = {
   clockTolerance,
   clock,
   logger: loggerOption,
+  metrics: { ...metrics, description: 'OpenTelemetry metrics of the guards (see docs/operations.md)' },
 } satisfies OptionTable;
 
 /** Options of one `requireScope()` guard of an instance (a guard naming another `issuer` takes the resource server options). */

@@ -1,5 +1,6 @@
 // The instance family: OAuthOptions of createOAuth() / tokenRouter() / defaultOAuth(), resolved once into the core's ServerConfig.
 import { consoleLogger } from '../core/model/logger';
+import { resolveMetricsOptions, type ResolvedMetricsOptions } from '../core/observability/metrics';
 import type { ServerConfig } from '../core/issuing/config';
 import type { Store } from '../store/types';
 import { DEVELOPMENT_ISSUER, INSTANCE_OPTIONS } from './defaults';
@@ -22,6 +23,7 @@ export interface ResolvedOptions extends ServerConfig {
   store: Store | undefined;
   database: string;
   busyTimeout: number;
+  metrics: ResolvedMetricsOptions;
 }
 
 /** Resolves instance options against the table's defaults (and `env` for environment-dependent ones); throws `TypeError` on misuse. */
@@ -32,6 +34,7 @@ export function resolveOptions(options: OAuthOptions = {}, env: OptionEnvironmen
     audience: (r) => r.issuer,
     clock: () => Date.now,
     logger: () => consoleLogger,
+    metrics: () => resolveMetricsOptions(undefined),
     requireTls: () => env.nodeEnv === 'production',
   });
   return {

@@ -1,5 +1,6 @@
 // The resource server family: options of createResourceServer() and of remote guards, each guard resolved once over its server's.
 import { consoleLogger } from '../core/model/logger';
+import { resolveMetricsOptions } from '../core/observability/metrics';
 import { RESOURCE_SERVER_OPTIONS, type IntrospectionInput } from './defaults';
 import { optionsObject, resolveTable, type OptionsOf, type ResolvedOf } from './validate';
 import type { GuardOptions } from './guard';
@@ -19,7 +20,7 @@ export function resolveResourceServerOptions(options: ResourceServerOptions): Re
   if ((options as Partial<ResourceServerOptions>).audience === undefined) {
     throw new TypeError('a guard for a remote issuer needs its audience (RFC 9068 §4: aud must be checked)');
   }
-  return resolveTable(RESOURCE_SERVER_OPTIONS, options, '', { clock: () => Date.now, logger: () => consoleLogger });
+  return resolveTable(RESOURCE_SERVER_OPTIONS, options, '', { clock: () => Date.now, logger: () => consoleLogger, metrics: () => resolveMetricsOptions(undefined) });
 }
 
 /**

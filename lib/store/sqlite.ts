@@ -242,6 +242,7 @@ export class SqliteStore implements Store {
       // The meta table (key → integer) holds shared settings too; no schema change needed.
       initSetting: db.prepare<[{ key: string; value: number }]>('INSERT OR IGNORE INTO meta (key, value) VALUES (:key, :value)'),
       setting: db.prepare<[{ key: string }], { value: number }>('SELECT value FROM meta WHERE key = :key'),
+      ping: db.prepare<[], { ok: number }>('SELECT 1 AS ok'),
       keys: db.prepare<[{ now: number }], KeyRow>(
         'SELECT * FROM signing_keys WHERE retire_at IS NULL OR retire_at > :now ORDER BY active DESC, created_at DESC',
       ),
@@ -536,6 +537,14 @@ export class SqliteStore implements Store {
 
   revision(): Promise<number> {
     return run(() => (this.stmt.revision.get() as { value: number }).value);
+  }
+
+  /** `SELECT 1` on the open database; rejects (a closed database, a broken file) with a StoreError. */
+  ping(): Promise<void> {
+    return run(() => {
+      if (!this.db.open) throw new StoreError('unavailable', 'the database is closed');
+      this.stmt.ping.get();
+    });
   }
 
   onChange(listener: () => void): () => void {
