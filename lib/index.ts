@@ -16,7 +16,7 @@ export type {
   IntrospectionClientOptions,
   Logger,
 } from './options';
-export type { ResourceMetadataOptions, HealthRouterOptions, MetricsOptions } from './operations-options';
+export type { ResourceMetadataOptions, HealthRouterOptions, MetricsOptions } from './options';
 export { METRIC_NAMES } from './core/observability/metrics';
 export {
   OAuthError,

@@ -20,7 +20,7 @@ import {
   resolveResourceMetadataOptions,
   type HealthRouterOptions,
   type ResourceMetadataOptions,
-} from './operations-options';
+} from './options';
 import {
   bindGuardOptions,
   resolveAdminRouterOptions,

@@ -10,7 +10,7 @@ import {
   resolveResourceMetadataOptions,
   type HealthRouterOptions,
   type ResourceMetadataOptions,
-} from './operations-options';
+} from './options';
 import { IntrospectionVerifier, JwksVerifier } from './core/verification/remote-verifiers';
 import { CachingTokenVerifier } from './core/verification/token-cache';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../core/tokens/keys';
 import type { Store } from '../store/types';
 import { TOKEN_CLIENT_OPTIONS } from './client';
+import { HEALTH_OPTIONS, RESOURCE_METADATA_OPTIONS } from './operations';
 import { toLogger } from '../core/observability/logger';
 import { resolveMetricsOptions, type MetricsOptions, type ResolvedMetricsOptions } from '../core/observability/metrics';
 import type { Logger } from '../core/model/logger';
@@ -379,7 +380,8 @@ export type Defaults = DefaultsOf<typeof INSTANCE_OPTIONS> &
   DefaultsOf<typeof GUARD_OPTIONS> &
   DefaultsOf<typeof RESOURCE_SERVER_OPTIONS> &
   DefaultsOf<typeof INTROSPECTION_OPTIONS> &
-  DefaultsOf<typeof ADMIN_OPTIONS>;
+  DefaultsOf<typeof ADMIN_OPTIONS> &
+  DefaultsOf<typeof HEALTH_OPTIONS>;
 
 /** Every table, by family, in the order the README documents them (the token client's defaults are its own, `CLIENT_DEFAULTS`). */
 export const OPTION_FAMILIES = {
@@ -388,6 +390,8 @@ export const OPTION_FAMILIES = {
   admin: ADMIN_OPTIONS,
   resourceServer: RESOURCE_SERVER_OPTIONS,
   introspection: INTROSPECTION_OPTIONS,
+  health: HEALTH_OPTIONS,
+  resourceMetadata: RESOURCE_METADATA_OPTIONS,
   tokenClient: TOKEN_CLIENT_OPTIONS,
 } as const;
 
@@ -398,4 +402,11 @@ export const OPTION_FAMILIES = {
  * @example
  * createOAuth({ accessTokenLifetime: DEFAULTS.accessTokenLifetime * 2 });
  */
-export const DEFAULTS: Defaults = collectDefaults<Defaults>([INSTANCE_OPTIONS, GUARD_OPTIONS, ADMIN_OPTIONS, RESOURCE_SERVER_OPTIONS, INTROSPECTION_OPTIONS]);
+export const DEFAULTS: Defaults = collectDefaults<Defaults>([
+  INSTANCE_OPTIONS,
+  GUARD_OPTIONS,
+  ADMIN_OPTIONS,
+  RESOURCE_SERVER_OPTIONS,
+  INTROSPECTION_OPTIONS,
+  HEALTH_OPTIONS,
+]);

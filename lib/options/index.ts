@@ -19,4 +19,12 @@ export {
   type ResolvedResourceServerOptions,
   type ResourceServerOptions,
 } from './resource-server';
+export {
+  resolveHealthRouterOptions,
+  resolveResourceMetadataOptions,
+  type HealthRouterOptions,
+  type MetricsOptions,
+  type ResolvedHealthRouterOptions,
+  type ResourceMetadataOptions,
+} from './operations';
 export { resolveAdminRouterOptions, type AdminRouterOptions, type ResolvedAdminRouterOptions } from './admin';

@@ -4,7 +4,9 @@ import {
   OPTION_FAMILIES,
   resolveAdminRouterOptions,
   resolveGuardOptions,
+  resolveHealthRouterOptions,
   resolveOptions,
+  resolveResourceMetadataOptions,
   resolveResourceServerOptions,
 } from '../../lib/options';
 import { resolveTokenClientOptions } from '../../lib/options/client';
@@ -18,6 +20,9 @@ const RESOLVE: Record<keyof typeof OPTION_FAMILIES, (name: string, value: unknow
   guard: (name, value) => resolveGuardOptions({ [name]: value }),
   admin: (name, value) => resolveAdminRouterOptions({ [name]: value }),
   resourceServer: (name, value) => resolveResourceServerOptions({ ...REMOTE, [name]: value }),
+  health: (name, value) => resolveHealthRouterOptions({ [name]: value }),
+  resourceMetadata: (name, value) =>
+    resolveResourceMetadataOptions({ [name]: value }, { resource: 'https://api.example', authorizationServers: ['https://auth.example'] }),
   tokenClient: (name, value) =>
     resolveTokenClientOptions({ tokenEndpoint: 'https://auth.example/token', clientId: 'c', clientSecret: 's', [name]: value } as never),
   introspection: (name, value) =>
