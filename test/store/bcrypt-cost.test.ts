@@ -1,5 +1,6 @@
 // Issue 10.12: one bcrypt cost per database, stored at first open and read by the server and the CLI, so an unknown id and a wrong secret cost the same.
 import { join } from 'node:path';
+import bcrypt from 'bcrypt';
 import { createOAuth } from '../../lib';
 import { SqliteStore } from '../../lib/store/sqlite';
 import { runCli } from '../cli/in-process';
@@ -61,6 +62,31 @@ describe('bcrypt cost shared through the database (issue 10.12)', () => {
         await store.close();
       }
     } finally {
+      cleanup();
+    }
+  });
+});
+
+describe('dummy hash at the database\'s cost (issue 10.12)', () => {
+  it('hashes the dummy again at the stored cost when the configured one differs, so unknown ids cost what wrong secrets do', async () => {
+    const { dir, cleanup } = tempDir();
+    const database = join(dir, 'oauth.sqlite');
+    const hash = jest.spyOn(bcrypt, 'hash');
+    try {
+      const first = createOAuth({ issuer: ISSUER, database, bcryptCost: 5, logger: memoryLogger() });
+      await first.server.bcryptCost();
+      await first.close();
+      hash.mockClear();
+      const oauth = createOAuth({ issuer: ISSUER, database, bcryptCost: 4, logger: memoryLogger() });
+      try {
+        await oauth.server.bcryptCost();
+        await expect(oauth.server.authenticateClient('unknown', 'secret')).rejects.toMatchObject({ error: 'invalid_client' });
+        expect(hash.mock.calls.map((call) => call[1])).toEqual([4, 5]);
+      } finally {
+        await oauth.close();
+      }
+    } finally {
+      hash.mockRestore();
       cleanup();
     }
   });

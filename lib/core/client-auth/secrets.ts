@@ -46,8 +46,18 @@ export function isPlausibleSecret(secret: string): boolean {
 export class SecretVerifier {
   private dummyHash: Promise<string> | undefined;
 
-  /** `cost`: a bcrypt cost, or how to read it (the database's stored cost, issue 10.12). */
-  constructor(private readonly cost: number | (() => Promise<number>)) {}
+  constructor(private cost: number) {}
+
+  /**
+   * Switches to `cost` (the database's stored cost, issue 10.12) when it differs: the dummy hash is
+   * made again at that cost, so an unknown id keeps costing what a wrong secret does.
+   */
+  useCost(cost: number): void {
+    if (cost === this.cost) return;
+    this.cost = cost;
+    this.dummyHash = undefined;
+    void this.getDummyHash().catch(() => undefined);
+  }
 
   /** Starts computing the dummy hash ahead of the first request (optional). */
   warmUp(): Promise<void> {
@@ -76,14 +86,7 @@ export class SecretVerifier {
   }
 
   private getDummyHash(): Promise<string> {
-    if (this.dummyHash) return this.dummyHash;
-    const cost = this.cost;
-    const pending = (typeof cost === 'number' ? Promise.resolve(cost) : cost()).then((c) => bcrypt.hash(generateClientSecret(), c));
-    // A failed read of the stored cost (a locked database) is not remembered: the next request tries again.
-    pending.catch(() => {
-      if (this.dummyHash === pending) this.dummyHash = undefined;
-    });
-    this.dummyHash = pending;
-    return pending;
+    this.dummyHash ??= bcrypt.hash(generateClientSecret(), this.cost);
+    return this.dummyHash;
   }
 }

@@ -64,10 +64,16 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
     this.keys = new KeyRing(store, options.signingAlgorithm, now);
     this.registry = new ClientRegistry(store, { bcryptCost: () => this.bcryptCost(), clock: now }, this.events);
     this.groups = new GroupRegistry(store, { clock: now }, this.events);
-    const verifier = new SecretVerifier(() => this.bcryptCost());
+    // The dummy is hashed at once at the configured cost (the first unknown id must not pay for it),
+    // and again at the database's cost if that differs, once it has been read.
+    const verifier = new SecretVerifier(options.bcryptCost);
     const memory = new SecretMemory(options.verifiedSecretCacheSize, options.verifiedSecretMaxAge * 1000, now);
     // Else the first unknown client id would also pay for hashing the dummy, and stand out.
     verifier.warmUp().catch((err: unknown) => options.logger.error('could not prepare the dummy secret hash', err));
+    this.bcryptCost().then(
+      (cost) => verifier.useCost(cost),
+      (err: unknown) => options.logger.error('could not read the bcrypt cost of the database', err),
+    );
     this.authenticator = new ClientAuthenticator(store, verifier, now, memory);
     this.authGuard = new ClientAuthGuard(options, this.events);
     this.changes = new ChangeWatcher(store, options.syncInterval, (err) =>
