@@ -31,8 +31,8 @@ export interface TestIssuer extends TestApp {
   token(id: string, secret: string, form?: Record<string, string>): Promise<string>;
 }
 
-/** An authorization server listening on 127.0.0.1, its issuer being its own URL. */
-export async function startIssuer(options: OAuthOptions = {}): Promise<TestIssuer> {
+/** An authorization server listening on 127.0.0.1, its issuer being its own URL (plus `issuerPath`, e.g. `/tenant`). */
+export async function startIssuer(options: OAuthOptions = {}, issuerPath = ''): Promise<TestIssuer> {
   let app: RequestListener | undefined;
   const hits = new Map<string, number>();
   const http = await listen((req, res) => {
@@ -40,7 +40,7 @@ export async function startIssuer(options: OAuthOptions = {}): Promise<TestIssue
     hits.set(path, (hits.get(path) ?? 0) + 1);
     (app as RequestListener)(req, res);
   });
-  const t = await buildApp({ issuer: http.url, ...options });
+  const t = await buildApp({ issuer: http.url + issuerPath, ...options });
   app = t.app;
   let stopped = false;
   const stop = async () => {
@@ -49,11 +49,11 @@ export async function startIssuer(options: OAuthOptions = {}): Promise<TestIssue
   };
   return {
     ...t,
-    issuer: http.url,
+    issuer: http.url + issuerPath,
     hits,
     stop,
     async token(id, secret, form = {}) {
-      const res = await request(http.url).post('/oauth/token').auth(id, secret).type('form').send({ grant_type: 'client_credentials', ...form });
+      const res = await request(http.url).post(`${issuerPath}/oauth/token`).auth(id, secret).type('form').send({ grant_type: 'client_credentials', ...form });
       if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body.access_token as string;
     },

@@ -172,6 +172,26 @@ describe('remote guard over JWKS', () => {
   });
 });
 
+describe('an issuer with a path (RFC 8414 §3.1)', () => {
+  it('finds its metadata at /.well-known/oauth-authorization-server/<path> and accepts its tokens (RFC 8414 §3.1)', async () => {
+    const tenant = await startIssuer({}, '/tenant');
+    cleanups.push(() => tenant.close());
+    const { client, clientSecret } = await tenant.oauth.registry.create({ name: 'tenant caller', scopes: 'read', audiences: [ORDERS] });
+    const token = await tenant.token(client.id, clientSecret, { resource: ORDERS });
+    const rs = createResourceServer({ issuer: tenant.issuer, audience: ORDERS, logger: memoryLogger() });
+    const app = express();
+    app.get('/orders', rs.requireScope('read'), (req, res) => res.json({ clientId: req.auth?.clientId }));
+    app.use(oauthErrorHandler());
+    const http = await listen(app);
+    cleanups.push(() => rs.close(), () => http.close());
+    const res = await request(http.url).get('/orders').auth(token, { type: 'bearer' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ clientId: client.id });
+    expect(tenant.hits.get(`${METADATA}/tenant`)).toBe(1);
+    expect(tenant.hits.get(`/tenant${JWKS}`)).toBe(1);
+  });
+});
+
 describe('remote guard over introspection (RFC 7662)', () => {
   async function introspectingService(cacheTtl = 0) {
     const { client, clientSecret } = await iss.oauth.registry.create({ name: 'orders service', scopes: 'oauth:introspect' });

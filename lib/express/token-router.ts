@@ -14,7 +14,7 @@ import { BASIC, BODY, createClientPassport, parseBasicCredentials } from '../pas
 import { auditableClientId } from '../core/client-auth/secrets';
 import { bodyParserError } from './body-errors';
 import { renderOAuthError, setNoStore } from './render';
-import { INTROSPECTION_PATH, mountMetadata, REVOCATION_PATH } from './metadata';
+import { INTROSPECTION_PATH, issuerRouter, mountJwks, REVOCATION_PATH } from './metadata';
 import { introspectionHandler, revocationHandler, type ClientEndpointHandler } from './token-management';
 import { checkTransport } from './transport';
 
@@ -172,7 +172,7 @@ export function createTokenRouter(server: AuthorizationServer): Router {
     });
   clientEndpoint(INTROSPECTION_PATH, 'introspection', introspectionHandler(server));
   clientEndpoint(REVOCATION_PATH, 'revocation', revocationHandler(server));
-  mountMetadata(router, server);
+  mountJwks(router, server);
   router.use([tokenPath, INTROSPECTION_PATH, REVOCATION_PATH], (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     setNoStore(res);
     if (err instanceof InvalidClientError) {
@@ -184,5 +184,5 @@ export function createTokenRouter(server: AuthorizationServer): Router {
     }
     renderOAuthError(res, err, logger);
   });
-  return router;
+  return issuerRouter(router, server);
 }
