@@ -66,6 +66,20 @@ describe('remote guard over JWKS', () => {
     expect(res.body).toEqual({ error: 'invalid_token', error_description: 'the access token is not meant for this audience' });
   });
 
+  it('accepts a token issued for several resources at the guard of each (RFC 8707 §2)', async () => {
+    const BILLING = 'https://billing.internal';
+    const { client, clientSecret } = await iss.oauth.registry.create({ name: 'two apis', scopes: 'read', audiences: [ORDERS, BILLING] });
+    const res = await request(iss.issuer).post('/oauth/token').auth(client.id, clientSecret).type('form')
+      .send(`grant_type=client_credentials&resource=${encodeURIComponent(ORDERS)}&resource=${encodeURIComponent(BILLING)}`);
+    expect(res.status).toBe(200);
+    expect((await (await ordersService()).get(res.body.access_token)).status).toBe(200);
+    expect((await (await ordersService({ audience: BILLING })).get(res.body.access_token)).status).toBe(200);
+    expect((await (await ordersService({ audience: 'https://other.internal' })).get(res.body.access_token)).status).toBe(401);
+    const service = await iss.oauth.registry.create({ name: 'billing service', scopes: 'oauth:introspect' });
+    const introspecting = await ordersService({ audience: BILLING, introspection: { clientId: service.client.id, clientSecret: service.clientSecret, cacheTtl: 0 } });
+    expect((await introspecting.get(res.body.access_token)).status).toBe(200);
+  });
+
   it('keeps verifying with the last good keys when the issuer goes down after warm-up', async () => {
     const svc = await ordersService();
     const token = await (await ordersClient()).token();

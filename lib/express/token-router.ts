@@ -34,6 +34,11 @@ function readForm(body: unknown): Form {
   if (typeof body !== 'object' || body === null) return {};
   const form: Form = {};
   for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
+    // RFC 8707 §2: `resource` may repeat, one per audience; the grant reads string | string[].
+    if (name === 'resource' && Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+      (form as Record<string, unknown>)[name] = value.filter((v) => v !== '');
+      continue;
+    }
     if (typeof value !== 'string') throw new InvalidRequestError(`the ${name} parameter must be sent exactly once`);
     if (value !== '') form[name] = value;
   }
