@@ -56,14 +56,22 @@ export class AuditEmitter extends EventEmitter {
     super();
   }
 
-  /** Emits `name` and `'audit'` with the payload plus `type` and `time`. */
+  /**
+   * Calls the listeners of `name`, then those of `'audit'`, with the payload plus `type` and `time`.
+   * Each listener is called on its own, so one that throws neither breaks the request nor keeps the
+   * event from the others (an audit log must not lose an event to a faulty metrics listener).
+   */
   record<K extends AuditEventName>(name: K, payload: AuditEvents[K]): void {
     const event = { ...payload, type: name, time: this.now() } as AuditEvent<K>;
-    try {
-      this.emit(name, event);
-      this.emit('audit', event);
-    } catch (err) {
-      this.onListenerError(err);
+    for (const channel of [name, 'audit']) {
+      // rawListeners: a once() wrapper removes itself when called, as with emit().
+      for (const listener of this.rawListeners(channel)) {
+        try {
+          (listener as (event: AuditEvent<K>) => void).call(this, event);
+        } catch (err) {
+          this.onListenerError(err);
+        }
+      }
     }
   }
 }
