@@ -3,7 +3,7 @@ import express from 'express';
 import request from 'supertest';
 import jwt from 'jsonwebtoken';
 import { createResourceServer, oauthErrorHandler, requireScope, closeDefaultOAuth, type ResourceServerOptions } from '../lib';
-import { memoryLogger } from './helpers';
+import { fakeClock, memoryLogger } from './helpers';
 import { listen, startIssuer, type TestIssuer } from './remote-helpers';
 
 const ORDERS = 'https://orders.internal';
@@ -238,6 +238,23 @@ describe('remote guard over introspection (RFC 7662)', () => {
     const token = await (await ordersClient()).token();
     for (let i = 0; i < 3; i++) expect((await svc.get(token)).status).toBe(200);
     expect(iss.hits.get('/oauth/introspect')).toBe(1);
+  });
+
+  it('asks again once cacheTtl has passed, so a revocation is seen within cacheTtl (injected clock)', async () => {
+    const clock = fakeClock(Date.now());
+    const { client, clientSecret } = await iss.oauth.registry.create({ name: 'orders service', scopes: 'oauth:introspect' });
+    const svc = await ordersService({ clock: clock.now, introspection: { clientId: client.id, clientSecret, cacheTtl: 10 } });
+    const caller = await ordersClient();
+    const token = await caller.token();
+    expect((await svc.get(token)).status).toBe(200);
+    await iss.oauth.server.revokeToken(await iss.oauth.registry.get(caller.id), token);
+    clock.advance(9_999);
+    expect((await svc.get(token)).status).toBe(200);
+    expect(iss.hits.get('/oauth/introspect')).toBe(1);
+    clock.advance(1);
+    const res = await svc.get(token);
+    expect(res.body).toEqual({ error: 'invalid_token', error_description: 'the access token is not active' });
+    expect(iss.hits.get('/oauth/introspect')).toBe(2);
   });
 
   it('reuses a refusal for cacheTtl seconds too, so a repeated bad token costs the issuer one request', async () => {
