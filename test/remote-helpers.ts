@@ -27,6 +27,8 @@ export interface TestIssuer extends TestApp {
   hits: Map<string, number>;
   /** Stops answering (the database stays). */
   stop(): Promise<void>;
+  /** While on, answers every request with a bare 500 (still counted in `hits`). */
+  setFailing(on: boolean): void;
   /** A token for a client via Basic authentication and extra form parameters, over HTTP. */
   token(id: string, secret: string, form?: Record<string, string>): Promise<string>;
 }
@@ -34,10 +36,16 @@ export interface TestIssuer extends TestApp {
 /** An authorization server listening on 127.0.0.1, its issuer being its own URL (plus `issuerPath`, e.g. `/tenant`). */
 export async function startIssuer(options: OAuthOptions = {}, issuerPath = ''): Promise<TestIssuer> {
   let app: RequestListener | undefined;
+  let failing = false;
   const hits = new Map<string, number>();
   const http = await listen((req, res) => {
     const path = (req.url ?? '').split('?')[0] as string;
     hits.set(path, (hits.get(path) ?? 0) + 1);
+    if (failing) {
+      res.statusCode = 500;
+      res.end();
+      return;
+    }
     (app as RequestListener)(req, res);
   });
   const t = await buildApp({ issuer: http.url + issuerPath, ...options });
@@ -52,6 +60,9 @@ export async function startIssuer(options: OAuthOptions = {}, issuerPath = ''): 
     issuer: http.url + issuerPath,
     hits,
     stop,
+    setFailing: (on) => {
+      failing = on;
+    },
     async token(id, secret, form = {}) {
       const res = await request(http.url).post(`${issuerPath}/oauth/token`).auth(id, secret).type('form').send({ grant_type: 'client_credentials', ...form });
       if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${JSON.stringify(res.body)}`);

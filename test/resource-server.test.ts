@@ -88,11 +88,12 @@ describe('remote guard over JWKS', () => {
     expect((await svc.get(token)).status).toBe(200);
   });
 
-  it('answers 503 temporarily_unavailable with Retry-After while the keys could never be fetched', async () => {
+  it('answers 503 temporarily_unavailable with Retry-After while the keys could never be fetched, and tries again only after jwksCooldown', async () => {
     const caller = await ordersClient();
     const token = await caller.token();
-    await iss.stop();
-    const svc = await ordersService({ jwksCooldown: 3000, fetchTimeout: 1000 });
+    iss.setFailing(true);
+    const clock = fakeClock(Date.now() + 1000);
+    const svc = await ordersService({ jwksCooldown: 3000, fetchTimeout: 1000, clock: clock.now });
     const res = await svc.get(token);
     expect(res.status).toBe(503);
     expect(res.headers['retry-after']).toBe('3');
@@ -100,12 +101,22 @@ describe('remote guard over JWKS', () => {
       error: 'temporarily_unavailable',
       error_description: 'the token issuer could not be reached to fetch its signing keys',
     });
-    // Within the cooldown the next request fails fast, without trying again.
+    expect(iss.hits.get(METADATA)).toBe(1);
+    // Within the cooldown the next requests fail fast, without trying again.
+    iss.setFailing(false);
     expect((await svc.get(token)).status).toBe(503);
+    clock.advance(2999);
+    expect((await svc.get(token)).status).toBe(503);
+    expect(iss.hits.get(METADATA)).toBe(1);
+    // Once it has passed, the next request tries again, and the issuer is back.
+    clock.advance(1);
+    expect((await svc.get(token)).status).toBe(200);
+    expect(iss.hits.get(METADATA)).toBe(2);
   });
 
   it('refetches the JWKS once for a new kid, shared by every concurrent request (rotation, no stampede)', async () => {
-    const svc = await ordersService({ jwksCooldown: 200 });
+    const clock = fakeClock(Date.now() + 1000);
+    const svc = await ordersService({ jwksCooldown: 60_000, clock: clock.now });
     const caller = await ordersClient();
     const before = await caller.token();
     expect((await svc.get(before)).status).toBe(200);
@@ -114,6 +125,8 @@ describe('remote guard over JWKS', () => {
     const after = await caller.token();
     expect(kidOf(after)).toBe(kid);
     expect(kid).not.toBe(previousKid);
+    // Past the cooldown since the warm-up fetch: the first request refetches at once, the others share it or find the key.
+    clock.advance(60_000);
     const results = await Promise.all(Array.from({ length: 10 }, () => svc.get(after)));
     expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
     expect(iss.hits.get(JWKS)).toBe(2);
@@ -121,18 +134,39 @@ describe('remote guard over JWKS', () => {
     expect((await svc.get(before)).status).toBe(200);
   });
 
-  it('refetches at most once per cooldown for unknown kids', async () => {
-    const svc = await ordersService({ jwksCooldown: 300 });
-    const token = await (await ordersClient()).token();
-    expect((await svc.get(token)).status).toBe(200);
-    const [header, payload, signature] = token.split('.') as [string, string, string];
-    const forge = (kid: string) =>
-      [Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(header, 'base64url').toString()), kid })).toString('base64url'), payload, signature].join('.');
-    const results = await Promise.all(['a', 'b', 'c', 'd'].map((kid) => svc.get(forge(kid))));
-    expect(results.map((r) => r.body)).toEqual(
-      Array(4).fill({ error: 'invalid_token', error_description: 'the access token was signed with an unknown key' }),
-    );
-    expect(iss.hits.get(JWKS)).toBe(2);
+  it('refetches at most once per cooldown: a new kid within it waits for its end, then is accepted (fake timers, injected clock)', async () => {
+    const COOLDOWN = 300_000;
+    const clock = fakeClock(Date.now() + 1000);
+    jest.useFakeTimers({ doNotFake: ['Date', 'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'requestAnimationFrame', 'cancelAnimationFrame', 'requestIdleCallback', 'cancelIdleCallback', 'setImmediate', 'clearImmediate'] });
+    try {
+      const svc = await ordersService({ jwksCooldown: COOLDOWN, clock: clock.now });
+      const caller = await ordersClient();
+      const token = await caller.token();
+      expect((await svc.get(token)).status).toBe(200);
+      const [header, payload, signature] = token.split('.') as [string, string, string];
+      const forge = (kid: string) =>
+        [Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(header, 'base64url').toString()), kid })).toString('base64url'), payload, signature].join('.');
+      // Past the cooldown: an unknown kid is refetched at once, and refused when the issuer does not have it either.
+      clock.advance(COOLDOWN);
+      expect((await svc.get(forge('unknown'))).body).toEqual({ error: 'invalid_token', error_description: 'the access token was signed with an unknown key' });
+      expect(iss.hits.get(JWKS)).toBe(2);
+
+      // Within the cooldown, a token with a just-rotated key waits for its end rather than failing.
+      await iss.oauth.server.rotateSigningKey();
+      const rotated = await caller.token();
+      const timers = jest.getTimerCount();
+      const waiting = svc.get(rotated).then((res) => res);
+      // Bounded: the request reaches the guard, which schedules its wait for the cooldown's end.
+      for (let i = 0; i < 10_000 && jest.getTimerCount() === timers; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(jest.getTimerCount()).toBe(timers + 1);
+      expect(iss.hits.get(JWKS)).toBe(2);
+      clock.advance(COOLDOWN);
+      await jest.advanceTimersByTimeAsync(COOLDOWN);
+      expect((await waiting).status).toBe(200);
+      expect(iss.hits.get(JWKS)).toBe(3);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('refuses metadata that names another issuer (RFC 8414 §3.3) with 503', async () => {
