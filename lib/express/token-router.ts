@@ -12,7 +12,7 @@ import {
 } from '../core/model/errors';
 import { BASIC, BODY, createClientPassport, parseBasicCredentials } from '../passport/strategies';
 import { auditableClientId } from '../core/client-auth/secrets';
-import { bodyParserError } from './body-errors';
+import { bodyParserError, refuseOversizedBodies } from './body-errors';
 import { renderOAuthError, setNoStore } from './render';
 import { INTROSPECTION_PATH, issuerRouter, mountJwks, REVOCATION_PATH } from './metadata';
 import { introspectionHandler, revocationHandler, type ClientEndpointHandler } from './token-management';
@@ -71,7 +71,10 @@ export function createTokenRouter(server: AuthorizationServer): Router {
   const { realm, tokenPath, bodyLimit, logger } = server.options;
   const router = express.Router();
   const passport = createClientPassport((id, secret) => server.authenticateClient(id, secret), realm);
-  const parseForm = express.urlencoded({ extended: false, limit: bodyLimit, parameterLimit: MAX_PARAMETERS, type: FORM });
+  const parseForm = refuseOversizedBodies(
+    express.urlencoded({ extended: false, limit: bodyLimit, parameterLimit: MAX_PARAMETERS, type: FORM }),
+    bodyLimit,
+  );
 
   const invalidClient = (description: string, options?: OAuthErrorOptions) =>
     new InvalidClientError(description, { ...options, headers: { 'WWW-Authenticate': basicChallenge(realm) } });
