@@ -7,6 +7,7 @@ import { RegistryError, validAudiences, validName, validScopes } from '../core/a
 import { InvalidRequestError, OAuthError } from '../core/model/errors';
 import type { ResolvedAdminRouterOptions } from '../options';
 import { adminOpenApiDocument } from './admin-openapi';
+import { authorizationServerMetadata } from './metadata';
 import { bodyParserError } from './body-errors';
 import { renderOAuthError, setNoStore } from './render';
 
@@ -108,7 +109,8 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
   router.use(ADMIN_PATHS, requireJson, express.json({ limit: JSON_LIMIT, strict: true, type: 'application/json' }));
 
   router.get('/openapi.json', (req, res) => {
-    const tokenUrl = new URL(server.options.tokenPath, server.options.issuer.replace(/\/?$/, '/')).href;
+    // The token endpoint the metadata publishes: under the issuer's path, if it has one.
+    const tokenUrl = authorizationServerMetadata(server.options).token_endpoint as string;
     res.json(adminOpenApiDocument({ basePath: req.baseUrl, tokenUrl, scope: options.scope }));
   });
 

@@ -520,6 +520,19 @@ describe('admin API description', () => {
     }
   });
 
+  it('names the token endpoint under the path of an issuer that has one (RFC 8414 §3.1)', async () => {
+    const tenant = await buildApp({ signingAlgorithm: 'ES256', issuer: 'https://auth.test/tenant' });
+    try {
+      tenant.app.use('/admin', tenant.oauth.adminRouter());
+      const adminClient = await tenant.createClient('oauth:admin', 'admin tool');
+      const bearer = await tenant.tokenFor(adminClient.id, adminClient.secret);
+      const doc = await request(tenant.app).get('/admin/openapi.json').auth(bearer, { type: 'bearer' });
+      expect(doc.body.components.securitySchemes.oauth2.flows.clientCredentials.tokenUrl).toBe('https://auth.test/tenant/oauth/token');
+    } finally {
+      await tenant.close();
+    }
+  });
+
   it('describes exactly the fields the API returns for clients and groups', async () => {
     const doc = (await admin().get('/admin/openapi.json')).body;
     const client = (await admin().get('/admin/clients')).body.clients[0];
