@@ -1,5 +1,5 @@
 // Fixtures for cross-process tests: an issuer and resource services as real HTTP servers on 127.0.0.1, with request counting.
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, request as httpRequest, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { OAuthOptions } from '../lib';
@@ -73,4 +73,30 @@ export async function startIssuer(options: OAuthOptions = {}, issuerPath = ''): 
       await t.close();
     },
   };
+}
+
+/**
+ * Sends the headers and `firstChunk` of a POST whose body is announced (or streamed) as larger, and
+ * never ends it; resolves with the answer. Rejects after 5 s without one: a server that waits for the
+ * rest of the body never answers (a bound, not a timing assertion).
+ */
+export function postUnfinished(url: string, headers: Record<string, string>, firstChunk: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', headers });
+    const bound = setTimeout(() => {
+      req.destroy();
+      reject(new Error('no answer within 5 s: the server waited for the rest of the body'));
+    }, 5000);
+    req.on('close', () => clearTimeout(bound));
+    req.on('response', (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => {
+        req.destroy();
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body });
+      });
+    });
+    req.on('error', reject);
+    req.write(firstChunk);
+  });
 }

@@ -8,7 +8,7 @@ import { InvalidRequestError, OAuthError } from '../core/model/errors';
 import type { ResolvedAdminRouterOptions } from '../options';
 import { adminOpenApiDocument } from './admin-openapi';
 import { authorizationServerMetadata } from './metadata';
-import { bodyParserError } from './body-errors';
+import { bodyParserError, refuseOversizedBodies } from './body-errors';
 import { renderOAuthError, setNoStore } from './render';
 
 /** The paths this router answers; its guard and error handler apply to nothing else of the host app. */
@@ -106,7 +106,7 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
     setNoStore(res);
     next();
   });
-  router.use(ADMIN_PATHS, requireJson, express.json({ limit: JSON_LIMIT, strict: true, type: 'application/json' }));
+  router.use(ADMIN_PATHS, requireJson, refuseOversizedBodies(express.json({ limit: JSON_LIMIT, strict: true, type: 'application/json' }), JSON_LIMIT));
 
   router.get('/openapi.json', (req, res) => {
     // The token endpoint the metadata publishes: under the issuer's path, if it has one.

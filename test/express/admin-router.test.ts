@@ -5,6 +5,7 @@ import request from 'supertest';
 import type { AuditEvent } from '../../lib';
 import Database from 'better-sqlite3';
 import { buildApp, fakeClock, type TestApp } from '../helpers';
+import { postUnfinished } from '../remote-helpers';
 
 let t: TestApp;
 let server: Server;
@@ -195,6 +196,16 @@ describe('admin API: clients', () => {
     expect(form.body).toEqual({ error: 'invalid_request', error_description: 'the request body must be application/json' });
     const huge = await admin().post('/admin/clients', { client_name: 'a', scope: 'x'.repeat(20_000) });
     expect(huge.status).toBe(413);
+    expect(await t.oauth.registry.list()).toHaveLength(1);
+  });
+
+  it('refuses a body over 16 KiB without reading the rest of it', async () => {
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` };
+    for (const framing of [{ 'content-length': String(64 * 1024 * 1024) }, { 'transfer-encoding': 'chunked' }] as Record<string, string>[]) {
+      const answer = await postUnfinished(`${base}/admin/clients`, { ...headers, ...framing }, `{"client_name":"a","scope":"${'x'.repeat(17 * 1024)}`);
+      expect(answer.status).toBe(413);
+      expect(JSON.parse(answer.body)).toEqual({ error: 'invalid_request', error_description: 'the request body is too large' });
+    }
     expect(await t.oauth.registry.list()).toHaveLength(1);
   });
 
