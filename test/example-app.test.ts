@@ -209,14 +209,14 @@ describe('npm start (example-app/start.js)', () => {
     const taken = await listen();
     const errors: string[] = [];
     const exits: number[] = [];
-    const env = { PORT: '0', ORDERS_PORT: new URL(taken.url).port, OAUTH_DB: join(dir, 'oauth.sqlite') };
+    const env = { PORT: '0', METRICS_PORT: '0', ORDERS_PORT: new URL(taken.url).port, OAUTH_DB: join(dir, 'oauth.sqlite') };
     try {
       const started = await starter.run(starter.SERVICES, { env, print: () => undefined, printError: (line) => errors.push(line), exit: (code) => exits.push(code) });
       try {
-        expect(started.running.map((s) => s.name)).toEqual(['items service']);
-        expect(errors).toEqual([expect.stringMatching(/^orders service could not start: .*EADDRINUSE.*; still running: items service$/)]);
+        expect(started.running.map((s) => s.name)).toEqual(['metrics', 'items service']);
+        expect(errors).toEqual([expect.stringMatching(/^orders service could not start: .*EADDRINUSE.*; still running: metrics, items service$/)]);
         expect(exits).toEqual([]);
-        const items = await request(started.running[0]!.url.replace('localhost', '127.0.0.1')).get('/api/items');
+        const items = await request(started.running[1]!.url.replace('localhost', '127.0.0.1')).get('/api/items');
         expect(items.status).toBe(401);
       } finally {
         await started.stop();
@@ -230,13 +230,17 @@ describe('npm start (example-app/start.js)', () => {
     const exits: number[] = [];
     const errors: string[] = [];
     const started = await starter.run(starter.SERVICES, {
-      env: { PORT: 'not-a-port', OAUTH_DB: join(dir, 'oauth.sqlite') },
+      env: { PORT: 'not-a-port', METRICS_PORT: 'not-a-port', OAUTH_DB: join(dir, 'oauth.sqlite') },
       print: () => undefined,
       printError: (line) => errors.push(line),
       exit: (code) => exits.push(code),
     });
     expect(started.running).toEqual([]);
     expect(exits).toEqual([1]);
-    expect(errors[0]).toBe('items service could not start: PORT must be a port number, not "not-a-port"');
+    expect(errors).toEqual([
+      'metrics could not start: METRICS_PORT must be a port number, not "not-a-port"',
+      'items service could not start: PORT must be a port number, not "not-a-port"',
+      'orders service could not start: the orders service needs OAUTH_ISSUER or an items service started before it',
+    ]);
   });
 });

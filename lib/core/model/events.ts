@@ -1,5 +1,5 @@
 // Audit events: a typed EventEmitter for what an operator wants to see. Never a secret or a token in them.
-import { EventEmitter } from 'node:events';
+import { RecordingEmitter } from './recording-emitter';
 
 /** Payloads of every audit event, by name. Times are epoch milliseconds. */
 export interface AuditEvents {
@@ -48,30 +48,8 @@ export type AuditEvent<K extends AuditEventName = AuditEventName> = AuditEvents[
  * @example
  * oauth.events.on('audit', (event) => console.log(JSON.stringify(event)));
  */
-export class AuditEmitter extends EventEmitter {
-  constructor(
-    private readonly now: () => number,
-    private readonly onListenerError: (err: unknown) => void = () => undefined,
-  ) {
-    super();
-  }
-
-  /**
-   * Calls the listeners of `name`, then those of `'audit'`, with the payload plus `type` and `time`.
-   * Each listener is called on its own, so one that throws neither breaks the request nor keeps the
-   * event from the others (an audit log must not lose an event to a faulty metrics listener).
-   */
-  record<K extends AuditEventName>(name: K, payload: AuditEvents[K]): void {
-    const event = { ...payload, type: name, time: this.now() } as AuditEvent<K>;
-    for (const channel of [name, 'audit']) {
-      // rawListeners: a once() wrapper removes itself when called, as with emit().
-      for (const listener of this.rawListeners(channel)) {
-        try {
-          (listener as (event: AuditEvent<K>) => void).call(this, event);
-        } catch (err) {
-          this.onListenerError(err);
-        }
-      }
-    }
+export class AuditEmitter extends RecordingEmitter<AuditEvents> {
+  constructor(now: () => number, onListenerError: (err: unknown) => void = () => undefined) {
+    super('audit', now, onListenerError);
   }
 }
