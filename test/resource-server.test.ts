@@ -169,6 +169,27 @@ describe('remote guard over JWKS', () => {
     }
   });
 
+  it('refetches the JWKS in the background every jwksRefreshInterval, with no request asking (fake timers)', async () => {
+    const INTERVAL = 300_000;
+    const clock = fakeClock(Date.now() + 1000);
+    jest.useFakeTimers({ doNotFake: ['Date', 'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'requestAnimationFrame', 'cancelAnimationFrame', 'requestIdleCallback', 'cancelIdleCallback', 'setImmediate', 'clearImmediate'] });
+    try {
+      const svc = await ordersService({ jwksRefreshInterval: INTERVAL, clock: clock.now });
+      expect((await svc.get(await (await ordersClient()).token())).status).toBe(200);
+      expect(iss.hits.get(JWKS)).toBe(1);
+      clock.advance(INTERVAL - 1);
+      await jest.advanceTimersByTimeAsync(INTERVAL - 1);
+      expect(iss.hits.get(JWKS)).toBe(1);
+      clock.advance(1);
+      await jest.advanceTimersByTimeAsync(1);
+      // Bounded: the refresh is a real request to the issuer.
+      for (let i = 0; i < 10_000 && (iss.hits.get(JWKS) ?? 0) < 2; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(iss.hits.get(JWKS)).toBe(2);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('refuses metadata that names another issuer (RFC 8414 §3.3) with 503', async () => {
     const impostor = await listen((_req, res) => {
       res.setHeader('content-type', 'application/json');
