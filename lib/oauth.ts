@@ -3,7 +3,7 @@ import type { Router } from 'express';
 import { AuthorizationServer } from './core/issuing/authorization-server';
 import type { AuditEmitter } from './core/model/events';
 import type { ClientRegistry } from './core/admin/registry';
-import { CachingTokenVerifier } from './core/verification/token-cache';
+import { CachingTokenVerifier, type BoundTokenVerifier } from './core/verification/token-cache';
 import type { GroupRegistry } from './core/admin/group-registry';
 import { createAdminRouter } from './express/admin-router';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
@@ -50,10 +50,12 @@ export function localGuardBinder(server: AuthorizationServer): (options: GuardOp
     const cacheKey = JSON.stringify([resolved.audience, resolved.acceptScp, resolved.tokenCacheSize]);
     let cache = caches.get(cacheKey);
     if (!cache) {
-      const created = new CachingTokenVerifier(
-        { verify: (token) => server.readToken(token, resolved.audience, resolved.acceptScp) },
-        { maxEntries: resolved.tokenCacheSize, now: server.options.clock },
-      );
+      const inner: BoundTokenVerifier = {
+        verify: (token) => server.readToken(token, resolved.audience, resolved.acceptScp),
+        // A cached token counts only while its signing key is trusted (a retired key verifies nothing).
+        verifyBound: (token) => server.readTokenBound(token, resolved.audience, resolved.acceptScp),
+      };
+      const created = new CachingTokenVerifier(inner, { maxEntries: resolved.tokenCacheSize, now: server.options.clock });
       server.changes.subscribe(() => created.clear());
       caches.set(cacheKey, created);
       cache = created;

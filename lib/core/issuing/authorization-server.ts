@@ -27,6 +27,7 @@ import { SecretMemory } from '../client-auth/secret-memory';
 import { SecretVerifier } from '../client-auth/secrets';
 import { signAccessToken, verifyAccessToken, type AccessTokenClaims, type VerifiedAccessToken } from '../tokens/jwt';
 import { SIGNING_ALGORITHMS } from '../tokens/keys';
+import type { BoundVerification } from '../verification/token-cache';
 
 /** What a verification of this issuer's tokens may vary per guard. */
 export interface LocalVerifyOptions {
@@ -230,6 +231,19 @@ export class AuthorizationServer {
       now: this.options.clock(),
       acceptScp,
     });
+  }
+
+  /**
+   * {@link readToken}, with a check that says later whether the acceptance still stands: a JWT only
+   * while its signing key is not retired (so a verified-token cache never outlives `key retire` or
+   * a key's `retireAt`); a reference token as long as it is not expired (revocation is checked apart).
+   */
+  async readTokenBound(token: string, audience: readonly string[] | undefined, acceptScp: boolean): Promise<BoundVerification> {
+    const verified = await this.readToken(token, audience, acceptScp);
+    if (isReferenceToken(token)) return { verified, stillHolds: () => true };
+    // The token verified, so its header is a JSON object with a string kid.
+    const header = JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString('utf8')) as { kid: string };
+    return { verified, stillHolds: () => this.keys.trusted(header.kid) };
   }
 
   private async saveReferenceToken(claims: AccessTokenClaims): Promise<string> {

@@ -1,6 +1,6 @@
 // The issuer's key ring: stored signing keys held in memory as KeyObjects, generated on first use, reloaded when the store changes.
 import { Reloader } from './reloader';
-import { generateSigningKey, loadKey, type LoadedKey, type PublicJwk, type SigningAlgorithm } from '../tokens/keys';
+import { generateSigningKey, loadKey, type LoadedKey, type PublicJwk, type SigningAlgorithm, type StoredSigningKey } from '../tokens/keys';
 import type { KeyStore } from '../../store/types';
 
 /**
@@ -30,17 +30,28 @@ export class KeyRing {
       const stored = await this.store.ensureSigningKey(await generateSigningKey(this.algorithm, this.now()));
       this.snapshot.invalidate();
       await this.snapshot.reload();
-      if (!this.signer) this.signer = this.remember(loadKey(stored));
+      if (!this.signer) this.signer = this.remember(stored);
     }
     return this.signer;
   }
 
-  /** The verification key for `kid`: from memory when known, else after one (rate-limited) reload. */
-  resolve = (kid: string): LoadedKey | Promise<LoadedKey | undefined> => {
+  /**
+   * The verification key for `kid`: from memory when known, else after one (rate-limited) reload.
+   * A key past its `retireAt` verifies nothing, whether or not a reload happened since: it left the
+   * JWKS at that instant, and every token it legitimately signed has expired by then.
+   */
+  resolve = (kid: string): LoadedKey | undefined | Promise<LoadedKey | undefined> => {
     const known = !this.snapshot.stale ? this.keys.get(kid) : undefined;
-    if (known) return known;
+    if (known) return this.trusted(kid) ? known : undefined;
     return this.resolveSlow(kid);
   };
+
+  /** Whether `kid` is a key in memory that may still verify tokens now (not past its `retireAt`). */
+  trusted(kid: string): boolean {
+    const lifetime = this.lifetimes.get(kid);
+    if (!lifetime || !this.keys.has(kid)) return false;
+    return lifetime.retireAt === null || lifetime.retireAt > this.now();
+  }
 
   private async resolveSlow(kid: string): Promise<LoadedKey | undefined> {
     if (!this.snapshot.stale && !this.keys.has(kid)) {
@@ -50,19 +61,13 @@ export class KeyRing {
       this.snapshot.invalidate();
     }
     await this.snapshot.reload();
-    return this.keys.get(kid);
+    return this.trusted(kid) ? this.keys.get(kid) : undefined;
   }
 
   /** Public keys to publish (RFC 7517), active first; a key past its `retire_at` is dropped without waiting for a reload. */
   async publicJwks(): Promise<PublicJwk[]> {
     await this.snapshot.fresh();
-    const now = this.now();
-    return [...this.keys.values()]
-      .filter((k) => {
-        const retireAt = this.lifetimes.get(k.kid)?.retireAt;
-        return retireAt === undefined || retireAt === null || retireAt > now;
-      })
-      .map((k) => k.jwk);
+    return [...this.keys.values()].filter((k) => this.trusted(k.kid)).map((k) => k.jwk);
   }
 
   /**
@@ -107,8 +112,10 @@ export class KeyRing {
     this.signer = signer;
   }
 
-  private remember(key: LoadedKey): LoadedKey {
+  private remember(stored: StoredSigningKey): LoadedKey {
+    const key = loadKey(stored);
     this.keys.set(key.kid, key);
+    this.lifetimes.set(key.kid, { createdAt: stored.createdAt, retireAt: stored.retireAt });
     return key;
   }
 }
