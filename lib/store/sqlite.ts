@@ -330,7 +330,7 @@ export class SqliteStore implements Store {
   }
 
   updateClient(id: string, changes: ClientChanges, now: number): Promise<Client | undefined> {
-    return this.write(() => this.applyChanges(id, changes, now, undefined));
+    return this.write(() => this.applyChanges(id, changes, now, changes.revokeTokensIssuedBefore));
   }
 
   private applyChanges(id: string, changes: ClientChanges, now: number, tokensNotBefore: number | undefined) {

@@ -25,6 +25,12 @@ export interface ClientChanges {
   grantTypes?: string[];
   tokenFormat?: TokenFormat;
   enabled?: boolean;
+  /**
+   * When set, tokens issued before this instant (epoch ms) stop being valid for good: the client's
+   * `tokensNotBefore` moves up to it (never back). A disable sets it, so an enable later does not
+   * bring the tokens issued before the disable back.
+   */
+  revokeTokensIssuedBefore?: number;
 }
 
 /** A secret rotation: the new hash, and what happens to the secret it replaces. */
@@ -108,11 +114,14 @@ export interface KeyStore {
   ): Promise<{ active: StoredSigningKey; rotated: boolean }>;
 }
 
-/** A revoked token id, kept until the token would have expired anyway. */
+/** A revoked token id, kept until no verifier would accept the token anyway. */
 export interface RevokedToken {
   jti: string;
   clientId: string;
-  /** Epoch ms. */
+  /**
+   * Epoch ms until which the revocation must be kept: the token's `exp` plus the clock tolerance of
+   * the verifiers (they accept the token until then). The store purges the entry after it.
+   */
   expiresAt: number;
 }
 

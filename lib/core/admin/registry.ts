@@ -128,8 +128,12 @@ export class ClientRegistry {
     return client;
   }
 
+  /**
+   * Enables or disables a client. Disabling voids every token issued before it for good (an operator
+   * disables a compromised client): enabling it again lets it fetch new tokens, never revives old ones.
+   */
   async setEnabled(id: string, enabled: boolean): Promise<Client> {
-    const client = await this.update(id, { enabled });
+    const client = await this.update(id, enabled ? { enabled } : { enabled, revokeTokensIssuedBefore: this.options.now() });
     this.events?.record(enabled ? 'client.enabled' : 'client.disabled', { clientId: id });
     return client;
   }

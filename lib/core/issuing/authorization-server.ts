@@ -189,7 +189,10 @@ export class AuthorizationServer {
       throw new InvalidRequestError('the token was not issued to the client revoking it (RFC 7009 §2.1)');
     }
     const expiresAt = claims.exp * 1000;
-    if (await this.store.revokeToken({ jti: claims.jti, clientId: client.id, expiresAt }, this.options.clock())) {
+    // Kept while any verifier of this issuer would still take the token: until exp plus the clock
+    // tolerance, else the token would come back for that tolerance once the entry is purged.
+    const keepUntil = expiresAt + this.options.clockTolerance * 1000;
+    if (await this.store.revokeToken({ jti: claims.jti, clientId: client.id, expiresAt: keepUntil }, this.options.clock())) {
       this.events.record('token.revoked', { clientId: client.id, jti: claims.jti, expiresAt });
     }
     return true;
