@@ -37,6 +37,11 @@ export interface OAuth {
   adminRouter(options?: AdminRouterOptions): Router;
   /** Guards that verify this instance's tokens in memory. */
   readonly requireScope: RequireScope;
+  /**
+   * Resolves once the signing keys are loaded; rejects with the reason they cannot be (a missing or
+   * wrong `keySecret` for encrypted keys). Optional: `await oauth.ready()` before `app.listen()` to fail fast.
+   */
+  ready(): Promise<void>;
   /** Stops background work and closes the database this instance opened. */
   close(): Promise<void>;
 }
@@ -84,7 +89,10 @@ export function localGuardBinder(server: AuthorizationServer): (options: GuardOp
 export function createOAuth(options: OAuthOptions = {}): OAuth {
   // The entry point reads NODE_ENV once (and nothing below it does): production turns requireTls on.
   const resolved = resolveOptions(options, { nodeEnv: process.env.NODE_ENV });
-  const store = resolved.store ?? SqliteStore.open(resolved.database, { busyTimeoutMs: resolved.busyTimeout });
+  const store = resolved.store ?? SqliteStore.open(resolved.database, {
+    busyTimeoutMs: resolved.busyTimeout,
+    onWarning: (message) => resolved.logger.warn(message),
+  });
   const server = new AuthorizationServer(resolved, store);
   const requireScope = createRequireScope(localGuardBinder(server));
   return {
@@ -98,6 +106,7 @@ export function createOAuth(options: OAuthOptions = {}): OAuth {
       return createAdminRouter(server, requireScope(resolvedAdmin.scope, resolvedAdmin.guard), resolvedAdmin);
     },
     requireScope,
+    ready: () => server.ready(),
     close: () => server.close(),
   };
 }

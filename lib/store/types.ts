@@ -112,6 +112,24 @@ export interface KeyStore {
     expectedActiveKid: string | undefined,
     previousRetireAt: number,
   ): Promise<{ active: StoredSigningKey; rotated: boolean }>;
+  /*
+   * Keys at rest (issue 10). A store implements these three rules as well as the two methods below:
+   * - `rotateSigningKey` sets the previous key's `privateKeyPem` to null (it never signs again; only its
+   *   public half stays, until `retireAt`), and deletes keys whose `retireAt` <= `candidate.createdAt`.
+   * - `privateKeyPem` is an opaque string to the store (maybe sealed, see key-encryption.ts), nullable.
+   * - `listSigningKeys` keeps returning only keys with `retireAt` null or > `now`.
+   */
+  /**
+   * Deletes a key that is not the active one (`key retire`): it stops verifying at once in every
+   * process (they reload on the change). Resolves false for an unknown or the active kid.
+   */
+  deleteSigningKey(kid: string): Promise<boolean>;
+  /**
+   * Replaces stored private keys, each only while it still holds `from` (compare-and-set, so two
+   * processes sealing at once cannot clobber each other). Used to encrypt clear keys once a key secret
+   * is configured, and to reseal under a new first secret. Resolves how many rows changed.
+   */
+  resealSigningKeys(changes: readonly { kid: string; from: string; to: string }[]): Promise<number>;
 }
 
 /** A revoked token id, kept until no verifier would accept the token anyway. */

@@ -54,6 +54,7 @@ export class AuthorizationServer {
   /** Set when `keyRotationDays` is configured. */
   readonly rotationSchedule: KeyRotationSchedule | undefined;
   private issuerWarningShown = false;
+  private readonly keysReady: Promise<void>;
 
   constructor(
     readonly options: ResolvedOptions,
@@ -61,7 +62,15 @@ export class AuthorizationServer {
   ) {
     const now = options.clock;
     this.events = new AuditEmitter(now, (err) => options.logger.error('an audit event listener failed', err));
-    this.keys = new KeyRing(store, options.signingAlgorithm, now);
+    this.keys = new KeyRing(store, options.signingAlgorithm, now, {
+      encryption: options.keyEncryption,
+      onError: (err) => options.logger.error('could not encrypt the stored signing keys', err),
+    });
+    // Load (and open) the keys at once: a missing or wrong keySecret is said at start-up, and by ready().
+    this.keysReady = this.keys.prepare();
+    this.keysReady.catch((err: unknown) =>
+      options.logger.error(`the signing keys cannot be loaded: ${err instanceof Error ? err.message : String(err)}`, err),
+    );
     this.registry = new ClientRegistry(store, { bcryptCost: options.bcryptCost, now }, this.events);
     this.groups = new GroupRegistry(store, { now }, this.events);
     const verifier = new SecretVerifier(options.bcryptCost);
@@ -86,6 +95,15 @@ export class AuthorizationServer {
       );
       this.rotationSchedule.start();
     }
+  }
+
+  /**
+   * Resolves once the stored signing keys are loaded and opened; rejects with a KeyEncryptionError
+   * when they are encrypted and `keySecret` is missing or wrong (the server then issues nothing, and
+   * never makes a new key in their place). Await it before listening to fail fast.
+   */
+  ready(): Promise<void> {
+    return this.keysReady;
   }
 
   /** RFC 6749 §4.4.2 checks that need no client: run before authentication so garbage costs no bcrypt. */

@@ -17,6 +17,8 @@ export interface AuditEvents {
   'token.revoked': { clientId: string; jti: string; expiresAt: number };
   /** A new signing key became active; the previous one stays published until `previousRetireAt`. */
   'key.rotated': { kid: string; previousKid: string | undefined; previousRetireAt: number; scheduled: boolean };
+  /** A signing key was taken out of service at once (`key retire`): tokens it signed stop verifying. */
+  'key.retired': { kid: string };
   /**
    * A client authentication was refused before its secret was compared: the address or the claimed
    * client id failed too often (429), or too many authentications were already waiting (503).
