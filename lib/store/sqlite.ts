@@ -341,12 +341,28 @@ export class SqliteStore implements Store {
       if (client.secretHash !== null) {
         this.stmt.insertSecret.run({ id: client.id, hash: client.secretHash, now, expires_at: null });
       }
+      if (client.groups !== undefined) this.replaceMemberships(client.id, client.groups);
       return this.readClient(client.id) as Client;
     });
   }
 
   updateClient(id: string, changes: ClientChanges, now: number): Promise<Client | undefined> {
-    return this.write(() => this.applyChanges(id, changes, now, changes.revokeTokensIssuedBefore));
+    return this.write(() => {
+      if (changes.groups !== undefined) {
+        if (!this.stmt.client.get({ id })) return undefined;
+        this.replaceMemberships(id, changes.groups);
+      }
+      return this.applyChanges(id, changes, now, changes.revokeTokensIssuedBefore);
+    });
+  }
+
+  /** Makes `groups` the client's exact set; throws (rolling the transaction back) for a group that does not exist. */
+  private replaceMemberships(id: string, groups: readonly string[]): void {
+    for (const name of groups) {
+      if (!this.stmt.group.get({ name })) throw new StoreError('not_found', `no group named ${JSON.stringify(name)}`);
+    }
+    this.stmt.clearMemberships.run({ id });
+    for (const group of new Set(groups)) this.stmt.addMembership.run({ id, group });
   }
 
   private applyChanges(id: string, changes: ClientChanges, now: number, tokensNotBefore: number | undefined) {

@@ -15,6 +15,12 @@ export interface NewClient {
   tokenFormat: TokenFormat;
   /** bcrypt hash of the secret, or null for a public client (which can never get a token). */
   secretHash: string | null;
+  /**
+   * Groups the client joins, in the same transaction as its creation (so a client is never left
+   * without the groups it was created with). A group that does not exist rejects the whole creation
+   * with a `not_found` {@link StoreError}.
+   */
+  groups?: readonly string[];
 }
 
 /** Fields of a client an administrator may change. Omitted fields stay as they are. */
@@ -31,6 +37,12 @@ export interface ClientChanges {
    * bring the tokens issued before the disable back.
    */
   revokeTokensIssuedBefore?: number;
+  /**
+   * The client's exact set of groups afterwards. Every field of one `updateClient` call is applied in
+   * one transaction: all of it or nothing. A group that does not exist rejects the whole change with
+   * a `not_found` {@link StoreError}.
+   */
+  groups?: readonly string[];
 }
 
 /** A secret rotation: the new hash, and what happens to the secret it replaces. */
@@ -48,7 +60,7 @@ export interface ClientStore {
   listClients(): Promise<Client[]>;
   /** Rejects with a `conflict` {@link StoreError} when the id exists. */
   createClient(client: NewClient, now: number): Promise<Client>;
-  /** Resolves undefined for an unknown id. */
+  /** Applies every field of `changes` in one transaction. Resolves undefined for an unknown id. */
   updateClient(id: string, changes: ClientChanges, now: number): Promise<Client | undefined>;
   /** Makes `rotation.hash` the current secret; at most two secrets stay valid. Undefined for an unknown id. */
   rotateSecret(id: string, rotation: SecretRotation, now: number): Promise<Client | undefined>;

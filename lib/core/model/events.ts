@@ -7,8 +7,10 @@ export interface AuditEvents {
   'token.issued': { clientId: string; scopes: string[]; audience: string | string[]; jti: string; expiresAt: number };
   /** Client authentication at the token endpoint failed. */
   'client.authentication_failed': { clientId: string | undefined; reason: string; address: string | undefined };
-  'client.created': { clientId: string; name: string; scopes: string[] };
-  'client.updated': { clientId: string; changes: string[] };
+  /** `groups` only when the client was created with some. */
+  'client.created': { clientId: string; name: string; scopes: string[]; groups?: string[] };
+  /** One event per administrative request: every field it changed; `enabled` when that changed too. */
+  'client.updated': { clientId: string; changes: string[]; enabled?: boolean };
   'client.disabled': { clientId: string };
   'client.enabled': { clientId: string };
   'client.deleted': { clientId: string };
