@@ -32,6 +32,8 @@ export class CliContext {
     readonly now: () => number = Date.now,
     /** bcrypt cost of new secrets: env `OAUTH_BCRYPT_COST`, else the library default; match the server's `bcryptCost`. */
     readonly bcryptCost: number = DEFAULTS.bcryptCost,
+    /** The process environment, for commands that read a secret from it (`token get`). */
+    readonly env: Readonly<Record<string, string | undefined>> = {},
     /** Seals and opens private signing keys: env `OAUTH_KEY_SECRET`, the server's `keySecret`. */
     readonly keyEncryption: KeyEncryption | undefined = undefined,
   ) {
