@@ -233,6 +233,24 @@ export class AuthorizationServer {
     return { kid, previousKid };
   }
 
+  /**
+   * Takes a signing key out of service at once (leaked, or found in a backup that leaked): tokens it
+   * signed stop verifying here now and in other processes on the same store within `syncInterval`.
+   * The active key is first replaced by a new one. Resolves false for a kid not in service.
+   *
+   * @example
+   * await oauth.server.retireSigningKey(kid);
+   */
+  async retireSigningKey(kid: string): Promise<boolean> {
+    const { found, newKid } = await this.keys.retire(kid);
+    if (!found) return false;
+    if (newKid !== undefined) {
+      this.events.record('key.rotated', { kid: newKid, previousKid: kid, previousRetireAt: this.options.clock(), scheduled: false });
+    }
+    this.events.record('key.retired', { kid });
+    return true;
+  }
+
   /** A JWT or a reference token of this issuer, checked but for revocation; `audience` undefined skips the aud check. */
   async readToken(token: string, audience: readonly string[] | undefined, acceptScp: boolean): Promise<VerifiedAccessToken> {
     if (isReferenceToken(token)) {
