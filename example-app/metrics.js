@@ -58,4 +58,4 @@ async function start({ env = processEnvironment(), print = console.log } = {}) {
   return { name: 'metrics', url, server, close };
 }
 
-module.exports = { metricsPort, start };
+module.exports = { name: 'metrics', metricsPort, start };

@@ -14,6 +14,7 @@ import {
 } from './options';
 import type { RemoteIssuer } from './core/verification/remote-issuer';
 import { remoteGuardRuntime, remoteIssuerFor } from './resource-server';
+import { parseKeySecrets } from './core/tokens/key-encryption';
 import { OAuthMetrics, resolveMetricsOptions } from './core/observability/metrics';
 
 let instance: OAuth | undefined;
@@ -24,7 +25,7 @@ const remoteIssuers = new Map<string, RemoteIssuer>();
 let remoteGuardMetrics: OAuthMetrics | undefined;
 
 /**
- * The process-wide default instance, created on first use from `OAUTH_DB` and `OAUTH_ISSUER`
+ * The process-wide default instance, created on first use from `OAUTH_DB`, `OAUTH_ISSUER` and `OAUTH_KEY_SECRET`
  * (explicit options win over the environment).
  */
 export function defaultOAuth(options?: OAuthOptions): OAuth {

@@ -1,5 +1,8 @@
 // The one module that reads process.env: the options the default instance, the CLI and the example app take from the environment.
+import { parseKeySecrets } from './core/tokens/key-encryption';
 import type { OAuthOptions, OptionEnvironment } from './options';
+
+export { parseKeySecrets };
 
 /** An environment to read: `process.env` or a test's object. */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -47,8 +50,8 @@ export function optionEnvironment(env: Environment = processEnvironment()): Opti
 }
 
 /**
- * The options of the zero-config default instance: `OAUTH_ISSUER` and `OAUTH_DB` (empty ones are
- * unset). Explicit options win over these.
+ * The options of the zero-config default instance: `OAUTH_ISSUER`, `OAUTH_DB` and `OAUTH_KEY_SECRET`
+ * (several secrets comma-separated; empty variables are unset). Explicit options win over these.
  *
  * @example
  * const oauth = createOAuth({ ...defaultInstanceOptionsFromEnv(process.env), audience: 'api' });
@@ -57,5 +60,7 @@ export function defaultInstanceOptionsFromEnv(env: Environment = processEnvironm
   const options: OAuthOptions = {};
   if (env.OAUTH_DB) options.database = env.OAUTH_DB;
   if (env.OAUTH_ISSUER) options.issuer = env.OAUTH_ISSUER;
+  // Several secrets comma-separated: the first encrypts the private signing keys, all decrypt.
+  if (env.OAUTH_KEY_SECRET) options.keySecret = parseKeySecrets(env.OAUTH_KEY_SECRET);
   return options;
 }

@@ -75,8 +75,8 @@ export function remoteGuardRuntime(issuer: RemoteIssuer, options: ResolvedResour
 
 /** The {@link RemoteIssuer} behind resolved options. */
 export function remoteIssuerFor(options: ResolvedResourceServerOptions): RemoteIssuer {
-  const { issuer, fetchTimeout, jwksCooldown, jwksRefreshInterval, logger } = options;
-  return new RemoteIssuer({ issuer, fetchTimeout, jwksCooldown, jwksRefreshInterval, logger });
+  const { issuer, fetchTimeout, jwksCooldown, jwksRefreshInterval, logger, clock } = options;
+  return new RemoteIssuer({ issuer, fetchTimeout, jwksCooldown, jwksRefreshInterval, logger, clock });
 }
 
 /**

@@ -1,5 +1,6 @@
 // The `express-client-credentials/core` subpath: the framework-free authorization server, registries, verifiers and domain types, for advanced use.
 export { AuthorizationServer } from './issuing/authorization-server';
+export { KeyEncryptionError } from './tokens/key-encryption';
 export type { LocalVerifyOptions } from './issuing/authorization-server';
 export type { ServerConfig } from './issuing/config';
 export type { TokenResponse } from './issuing/grant';

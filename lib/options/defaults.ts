@@ -7,6 +7,7 @@ import { HEALTH_OPTIONS, RESOURCE_METADATA_OPTIONS } from './operations';
 import { toLogger } from '../core/observability/logger';
 import { resolveMetricsOptions, type MetricsOptions, type ResolvedMetricsOptions } from '../core/observability/metrics';
 import type { Logger } from '../core/model/logger';
+import { KeyEncryption } from '../core/tokens/key-encryption';
 import {
   audienceList,
   collectDefaults,
@@ -173,7 +174,7 @@ export const INSTANCE_OPTIONS = {
     description:
       'bcrypt cost written into a new database, 4 to 31; the database keeps it and the server and the CLI both use the stored cost for new secrets and for the dummy hash that hides unknown client ids (see [bcrypt cost](#bcrypt-cost))',
   },
-  tokenPath: { check: urlPath(), default: '/oauth/token', type: '`string`', description: 'path of the token endpoint, relative to where `tokenRouter()` is mounted' },
+  tokenPath: { check: urlPath(), default: '/oauth/token', type: '`string`', description: "path of the token endpoint, relative to the issuer's root (mount `tokenRouter()` at the host's root)" },
   realm: realmOption,
   clockTolerance,
   bodyLimit: { check: integer(64, 1024 * 1024), default: 8 * 1024, type: '`number` (bytes)', description: 'largest token request body, 64 to 1048576' },
@@ -210,6 +211,20 @@ export const INSTANCE_OPTIONS = {
     defaultText: 'unset (off)',
     type: '`number`',
     description: 'rotate the signing key automatically once the active key is this many days old',
+  },
+  keySecret: {
+    // The secrets become an encryptor here and are not kept; KeyEncryption throws TypeError for an
+    // empty list or a short secret, without echoing it.
+    check: ((value) =>
+      new KeyEncryption(typeof value === 'string' ? [value] : Array.isArray(value) ? [...(value as string[])] : [])) as Check<
+      string | readonly string[],
+      KeyEncryption
+    >,
+    optional: true,
+    defaultText: '`OAUTH_KEY_SECRET` (comma-separated) for the default instance, else unset (keys stored unencrypted)',
+    type: '`string \\| string[]`',
+    description:
+      'encrypts the private signing keys in the database (AES-256-GCM, key derived with HKDF-SHA256); each secret at least 32 characters (`openssl rand -base64 32`); with a list, the first encrypts and every one decrypts (see [Keys at rest](#keys-at-rest))',
   },
   headerLimit: { check: integer(1024, 1024 * 1024), default: 8 * 1024, type: '`number` (bytes)', description: "largest total size of a token request's headers (431 beyond it)" },
   requireTls: {

@@ -37,8 +37,11 @@ export function resolveOptions(options: OAuthOptions = {}, env: OptionEnvironmen
     metrics: () => resolveMetricsOptions(undefined),
     requireTls: () => env.nodeEnv === 'production',
   });
+  // `keySecret` resolves to the encryptor made from it: the core gets `keyEncryption`, never the secrets.
+  const { keySecret, ...rest } = resolved;
   return {
-    ...resolved,
+    ...rest,
+    keyEncryption: keySecret,
     issuerIsDefault: options.issuer === undefined,
     bcryptCostExplicit: options.bcryptCost !== undefined,
   };

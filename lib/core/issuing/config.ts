@@ -1,5 +1,6 @@
 // What the framework-free authorization server reads of its configuration: plain resolved values, names and units as in the public options.
 import type { Logger } from '../model/logger';
+import type { KeyEncryption } from '../tokens/key-encryption';
 import type { SigningAlgorithm } from '../tokens/keys';
 
 /**
@@ -38,6 +39,8 @@ export interface ServerConfig {
   tokenFormat: 'jwt' | 'reference';
   /** Days; undefined: no scheduled rotation. */
   keyRotationDays: number | undefined;
+  /** Built from the `keySecret` option (the secrets themselves are not kept); undefined: keys stored clear. */
+  keyEncryption: KeyEncryption | undefined;
   /** Bytes. */
   headerLimit: number;
   requireTls: boolean;
