@@ -7,7 +7,7 @@ const escape = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').rep
 /** Renders an annotated run (or medians); the bar length is `xBare`, linear, so a tiny bar means tiny throughput. */
 function renderChart(run, title = 'Throughput relative to a bare Express route (higher is better)') {
   const rows = run.rows.filter((r) => !r.pending && !r.failed && r.rps);
-  const label = 390;
+  const label = 520;
   const barMax = 420;
   const rowH = 26;
   const top = 44;
@@ -33,7 +33,7 @@ function renderChart(run, title = 'Throughput relative to a bare Express route (
   const oneX = label + barMax / max;
   out.push(
     `<line x1="${oneX.toFixed(1)}" y1="${top}" x2="${oneX.toFixed(1)}" y2="${top + rows.length * rowH}" stroke="#555555" stroke-dasharray="3,3"/>`,
-    `<text x="10" y="${height - 10}" fill="#555555">Blue: express-client-credentials. Grey: peers. Dashed line: bare Express = 1×. ${escape(run.note ?? 'One run; see bench/README.md.')}</text>`,
+    `<text x="10" y="${height - 10}" fill="#555555">Blue: express-client-credentials. Grey: peers. Dashed line: bare Express = 1× (a GET for the guards, a POST with the same form body for the token endpoints). ${escape(run.note ?? 'One run; see bench/README.md.')}</text>`,
     '</svg>',
   );
   return `${out.join('\n')}\n`;
