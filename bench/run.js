@@ -232,7 +232,7 @@ async function measure(c) {
       unexpected.length > 0 || r.errors > 0 || r.timeouts > 0 || r.total === 0
         ? `unexpected: ${unexpected.map(([code, n]) => `${n}x ${code}`).join(', ') || 'none'}; errors ${r.errors}; timeouts ${r.timeouts}; measured ${r.total}${r.firstUnexpected ? `; first: ${r.firstUnexpected}` : ''}`
         : (variantProblem(c, spec, r, stats) ?? undefined);
-    return { ...r, eventLoopDelay: stats.eventLoopDelay, peakRssMB: stats.peakRssMB, credentials: stats.credentials, failed };
+    return { ...r, eventLoopDelay: stats.eventLoopDelay, peakRssMB: stats.peakRssMB, cpuUsPerRequest: stats.cpuUsPerRequest, credentials: stats.credentials, failed };
   } finally {
     // A clean exit lets --cpu-prof write its profile; a server that does not stop is killed.
     if (server.exitCode === null) {
@@ -278,7 +278,7 @@ async function main() {
       }
       const r = await measure(c);
       rows.push({ name: c.name, group: c.group, ours: Boolean(c.ours), peer: Boolean(c.peer), ceiling: c.ceiling, baseline: c.baseline, peers: c.peers, ...r });
-      console.log(`- ${c.name}: ${r.failed ? `FAILED (${r.failed})` : `${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms`}`);
+      console.log(`- ${c.name}: ${r.failed ? `FAILED (${r.failed})` : `${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.cpuUsPerRequest} µs CPU/req`}`);
     }
     const run = annotate({ started: started.toISOString(), smoke: SMOKE, timing: TIMING, pinned: HAS_TASKSET, machine: machine(), rows });
     const table = renderTable(run);

@@ -40,6 +40,8 @@ const rows = names.map((name) => {
     p50: m((r) => r.p50),
     p99: m((r) => r.p99),
     xBare: m((r) => r.xBare),
+    cpuUsPerRequest: m((r) => r.cpuUsPerRequest),
+    xBareCpu: m((r) => r.xBareCpu),
     vs: Object.fromEntries(peers.map((p) => [p, m((r) => r.vs?.[p])])),
     eventLoopDelay: { p99: m((r) => r.eventLoopDelay?.p99) },
     peakRssMB: m((r) => r.peakRssMB),

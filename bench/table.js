@@ -16,6 +16,12 @@ function ceiling(rows, name) {
   return bare.length ? bare.reduce((s, r) => s + r.rps, 0) / bare.length : NaN;
 }
 
+/** Server CPU µs per request of the bare Express route `name`: the mean of its runs at the start and at the end. */
+function ceilingCpu(rows, name) {
+  const bare = rows.filter((r) => r.group === 'ceiling' && r.ceiling === name && !r.failed && r.cpuUsPerRequest);
+  return bare.length ? bare.reduce((s, r) => s + r.cpuUsPerRequest, 0) / bare.length : NaN;
+}
+
 const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '–');
 const ratio = (n) => (!Number.isFinite(n) ? '–' : n >= 10 ? `${fmt(n)}×` : n >= 0.1 ? `${fmt(n, 2)}×` : `${fmt(n, 3)}×`);
 
@@ -43,9 +49,11 @@ function targets(rows) {
 }
 
 /**
- * Adds each row's ratios, computed within the run: `xBare` (req/s ÷ its bare Express baseline) and
- * `vs` (req/s ÷ each peer's, for our rows), and the run's target values. Medians over runs are taken
- * of these.
+ * Adds each row's ratios, computed within the run: `xBare` (req/s ÷ its bare Express baseline),
+ * `xBareCpu` (the baseline's server CPU per request ÷ the row's: what throughput would be on a core
+ * of its own, since other processes on the core move req/s far more than CPU per request) and `vs`
+ * (req/s ÷ each peer's, for our rows), and the run's target values. Medians over runs are taken of
+ * these.
  */
 function annotate(run) {
   const { rows } = run;
@@ -56,7 +64,8 @@ function annotate(run) {
       const peer = rows.find((x) => x.name === p);
       if (peer?.rps && !peer.failed) vs[short(p)] = r.rps / peer.rps;
     }
-    return { ...r, xBare: r.rps / ceiling(rows, r.baseline ?? r.ceiling), vs };
+    const base = r.baseline ?? r.ceiling;
+    return { ...r, xBare: r.rps / ceiling(rows, base), xBareCpu: ceilingCpu(rows, base) / r.cpuUsPerRequest, vs };
   });
   return { ...run, rows: annotated, targets: targets(rows).map(({ target, value, goal, below }) => ({ target, value, goal, below })) };
 }
@@ -70,16 +79,16 @@ function showTarget(t) {
 /** Markdown for an annotated run (or for the medians of several). */
 function renderTable(annotatedRun) {
   const lines = [
-    '| case | req/s | p50 ms | p99 ms | × bare Express | vs peers | loop delay p99 ms | peak RSS MB |',
-    '|---|--:|--:|--:|--:|---|--:|--:|',
+    '| case | req/s | p50 ms | p99 ms | × bare Express | vs peers | server CPU µs/req | × bare Express by CPU | loop delay p99 ms | peak RSS MB |',
+    '|---|--:|--:|--:|--:|---|--:|--:|--:|--:|',
   ];
   for (const r of annotatedRun.rows) {
     if (r.pending) {
-      lines.push(`| ${r.name} | not measured: ${r.pending} | | | | | | |`);
+      lines.push(`| ${r.name} | not measured: ${r.pending} | | | | | | | | |`);
       continue;
     }
     if (r.failed) {
-      lines.push(`| ${r.name} | **failed**: ${r.failed} | | | | | | |`);
+      lines.push(`| ${r.name} | **failed**: ${r.failed} | | | | | | | | |`);
       continue;
     }
     const vs = Object.entries(r.vs ?? {})
@@ -88,7 +97,7 @@ function renderTable(annotatedRun) {
     const name = r.ours ? `**${r.name}**` : r.name;
     const base = BASELINE_SHORT[r.baseline ?? r.ceiling] ?? '';
     lines.push(
-      `| ${name} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${ratio(r.xBare)} ${base} | ${vs} | ${fmt(r.eventLoopDelay?.p99, 1)} | ${fmt(r.peakRssMB)} |`,
+      `| ${name} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${ratio(r.xBare)} ${base} | ${vs} | ${fmt(r.cpuUsPerRequest)} | ${ratio(r.xBareCpu)} | ${fmt(r.eventLoopDelay?.p99, 1)} | ${fmt(r.peakRssMB)} |`,
     );
   }
   lines.push('', '| target | reached | met |', '|---|--:|:-:|');
