@@ -9,7 +9,7 @@ const express = require('express');
 const lib = require('../dist');
 
 const N = Number(process.argv.find((a) => a.startsWith('--requests='))?.slice(11) ?? 20_000);
-const ROUNDS = 5;
+const ROUNDS = Number(process.argv.find((a) => a.startsWith('--rounds='))?.slice(9) ?? 5);
 const items = (_req, res) => res.json({ items: [] });
 
 /**

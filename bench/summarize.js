@@ -47,7 +47,11 @@ const rows = names.map((name) => {
     peakRssMB: m((r) => r.peakRssMB),
   };
 });
-const targets = runs[0].targets.map((t, i) => ({ ...t, value: median(runs.map((run) => run.targets[i]?.value)) }));
+const targets = runs[0].targets.map((t, i) => ({
+  ...t,
+  value: median(runs.map((run) => run.targets[i]?.value)),
+  valueCpu: median(runs.map((run) => run.targets[i]?.valueCpu)),
+}));
 const summary = {
   runs: files.length,
   from: files,

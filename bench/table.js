@@ -27,24 +27,37 @@ const ratio = (n) => (!Number.isFinite(n) ? '–' : n >= 10 ? `${fmt(n)}×` : n 
 
 const BASELINE_SHORT = { 'bare Express GET': 'GET', 'bare Express POST, form body': 'POST' };
 
-/** Each target of the issues with the value this run reached. */
+/**
+ * Each target of the issues with the value this run reached, by req/s (`value`) and by server CPU
+ * per response (`valueCpu`, the steadier of the two on a shared machine).
+ */
 function targets(rows) {
   const by = (name) => rows.find((r) => r.name === name);
   const x = (name) => {
     const r = by(name);
     return (r?.rps ?? NaN) / ceiling(rows, r?.baseline);
   };
-  const min = (...names) => Math.min(...names.map(x));
-  const tokenPeers = by('ours: token, first-contact clients (bcrypt), RS256')?.peers ?? [];
-  const peerBcrypt = Math.max(...tokenPeers.map((n) => by(n)?.rps ?? NaN));
+  const xCpu = (name) => {
+    const r = by(name);
+    return ceilingCpu(rows, r?.baseline) / (r?.cpuUsPerRequest ?? NaN);
+  };
   const first = by('ours: token, first-contact clients (bcrypt), RS256');
+  const tokenPeers = (first?.peers ?? []).map(by).filter((r) => r && !r.failed);
+  const returning = (alg) => [`ours: token, returning client, Basic, ${alg}`, `ours: token, returning client, body, ${alg}`];
+  const guard = 'ours: guarded route, in-process guard, one token (cached)';
+  const afterRouter = 'ours: guarded route after tokenRouter() at the root, one token (cached)';
   return [
-    { target: 'token, returning client, RS256 ≥ 0.25× bare Express POST', value: min('ours: token, returning client, Basic, RS256', 'ours: token, returning client, body, RS256'), goal: 0.25 },
-    { target: 'token, returning client, ES256 ≥ 0.5× bare Express POST', value: min('ours: token, returning client, Basic, ES256', 'ours: token, returning client, body, ES256'), goal: 0.5 },
-    { target: 'token, first contact ≥ the peers’ bcrypt path (req/s)', value: (first?.rps ?? NaN) / peerBcrypt, goal: 1 },
-    { target: 'token, first contact: event-loop delay p99 < 10 ms', value: first?.eventLoopDelay?.p99 ?? NaN, goal: 10, below: true },
-    { target: 'guarded route, in-process guard, one token (cached) ≥ 0.9× bare Express GET', value: x('ours: guarded route, in-process guard, one token (cached)'), goal: 0.9 },
-    { target: 'guarded route after tokenRouter() at the root, one token (cached) ≥ 0.9× bare Express GET', value: x('ours: guarded route after tokenRouter() at the root, one token (cached)'), goal: 0.9 },
+    { target: 'token, returning client, RS256 ≥ 0.25× bare Express POST', value: Math.min(...returning('RS256').map(x)), valueCpu: Math.min(...returning('RS256').map(xCpu)), goal: 0.25 },
+    { target: 'token, returning client, ES256 ≥ 0.5× bare Express POST', value: Math.min(...returning('ES256').map(x)), valueCpu: Math.min(...returning('ES256').map(xCpu)), goal: 0.5 },
+    {
+      target: 'token, first contact ≥ the peers’ bcrypt path',
+      value: (first?.rps ?? NaN) / Math.max(...tokenPeers.map((r) => r.rps)),
+      valueCpu: Math.min(...tokenPeers.map((r) => r.cpuUsPerRequest)) / (first?.cpuUsPerRequest ?? NaN),
+      goal: 1,
+    },
+    { target: 'token, first contact: event-loop delay p99 < 10 ms', value: first?.eventLoopDelay?.p99 ?? NaN, valueCpu: NaN, goal: 10, below: true },
+    { target: 'guarded route, in-process guard, one token (cached) ≥ 0.9× bare Express GET', value: x(guard), valueCpu: xCpu(guard), goal: 0.9 },
+    { target: 'guarded route after tokenRouter() at the root, one token (cached) ≥ 0.9× bare Express GET', value: x(afterRouter), valueCpu: xCpu(afterRouter), goal: 0.9 },
   ];
 }
 
@@ -67,13 +80,14 @@ function annotate(run) {
     const base = r.baseline ?? r.ceiling;
     return { ...r, xBare: r.rps / ceiling(rows, base), xBareCpu: ceilingCpu(rows, base) / r.cpuUsPerRequest, vs };
   });
-  return { ...run, rows: annotated, targets: targets(rows).map(({ target, value, goal, below }) => ({ target, value, goal, below })) };
+  return { ...run, rows: annotated, targets: targets(rows).map(({ target, value, valueCpu, goal, below }) => ({ target, value, valueCpu, goal, below })) };
 }
 
-function showTarget(t) {
-  if (t.below) return `${fmt(t.value, 1)} ms`;
-  if (t.target.includes('first contact ≥')) return `${ratio(t.value)} of the faster peer`;
-  return ratio(t.value);
+function showTarget(t, value) {
+  if (!Number.isFinite(value)) return '–';
+  if (t.below) return `${fmt(value, 1)} ms`;
+  if (t.target.includes('first contact ≥')) return `${ratio(value)} the faster peer`;
+  return ratio(value);
 }
 
 /** Markdown for an annotated run (or for the medians of several). */
@@ -100,10 +114,12 @@ function renderTable(annotatedRun) {
       `| ${name} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${ratio(r.xBare)} ${base} | ${vs} | ${fmt(r.cpuUsPerRequest)} | ${ratio(r.xBareCpu)} | ${fmt(r.eventLoopDelay?.p99, 1)} | ${fmt(r.peakRssMB)} |`,
     );
   }
-  lines.push('', '| target | reached | met |', '|---|--:|:-:|');
+  // Met only when every measure of it is: req/s alone can be moved either way by other processes.
+  lines.push('', '| target | reached (req/s) | reached (CPU per response) | met |', '|---|--:|--:|:-:|');
   for (const t of annotatedRun.targets) {
-    const met = t.below ? t.value < t.goal : t.value >= t.goal;
-    lines.push(`| ${t.target} | ${showTarget(t)} | ${met ? 'yes' : '**no**'} |`);
+    const ok = (v) => (t.below ? v < t.goal : v >= t.goal);
+    const met = ok(t.value) && (!Number.isFinite(t.valueCpu) || ok(t.valueCpu));
+    lines.push(`| ${t.target} | ${showTarget(t, t.value)} | ${showTarget(t, t.valueCpu)} | ${met ? 'yes' : '**no**'} |`);
   }
   return lines.join('\n');
 }
