@@ -47,7 +47,9 @@ async function prepare(dir) {
     if (alg === 'RS256') {
       made.tokenPool = [];
       while (made.tokenPool.length < TOKEN_POOL) {
-        const batch = Array.from({ length: 64 }, () => oauth.server.issueToken(client, { grant_type: 'client_credentials', scope: 'read' }));
+        const batch = Array.from({ length: Math.min(64, TOKEN_POOL - made.tokenPool.length) }, () =>
+          oauth.server.issueToken(client, { grant_type: 'client_credentials', scope: 'read' }),
+        );
         for (const t of await Promise.all(batch)) made.tokenPool.push({ headers: { authorization: `Bearer ${t.access_token}` } });
       }
     }
