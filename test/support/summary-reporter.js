@@ -1,4 +1,4 @@
-// Jest reporter that ends a run with one plain line, "jest: N passed, N failed, N skipped, N suites failed to run", which CI reads as the run's count.
+// Jest reporter that ends a run with one plain line, "jest: N passed, N failed, N skipped", which CI reads as the run's count.
 'use strict';
 
 /**
@@ -12,17 +12,35 @@
  */
 function summaryLine(results) {
   const { numPassedTests, numFailedTests, numPendingTests, numTodoTests } = results;
-  const didNotRun = results.testResults.filter((r) => r.testExecError);
-  const uncounted = didNotRun.filter((r) => r.numFailingTests === 0).length;
+  const uncounted = suitesFailedToRun(results).filter((r) => r.numFailingTests === 0).length;
   const failed = numFailedTests + uncounted;
-  return `jest: ${numPassedTests} passed, ${failed} failed, ${numPendingTests + numTodoTests} skipped, ${didNotRun.length} suites failed to run`;
+  return `jest: ${numPassedTests} passed, ${failed} failed, ${numPendingTests + numTodoTests} skipped`;
+}
+
+/** @param {import('@jest/test-result').AggregatedResult} results */
+function suitesFailedToRun(results) {
+  return results.testResults.filter((r) => r.testExecError);
+}
+
+/**
+ * The line naming the test files that failed to run, or '' when every file ran. It stands before the
+ * count, which stays alone on the last line in exactly the shape CI reads.
+ *
+ * @param {import('@jest/test-result').AggregatedResult} results
+ * @returns {string}
+ */
+function notRunLine(results) {
+  const files = suitesFailedToRun(results).map((r) => r.testFilePath);
+  return files.length === 0 ? '' : `jest: ${files.length} test file(s) failed to run: ${files.join(', ')}`;
 }
 
 class SummaryReporter {
   onRunComplete(_contexts, results) {
-    process.stdout.write(`${summaryLine(results)}\n`);
+    const notRun = notRunLine(results);
+    process.stdout.write(`${notRun ? `${notRun}\n` : ''}${summaryLine(results)}\n`);
   }
 }
 
 module.exports = SummaryReporter;
 module.exports.summaryLine = summaryLine;
+module.exports.notRunLine = notRunLine;
