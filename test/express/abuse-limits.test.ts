@@ -78,8 +78,8 @@ describe('token endpoint failure limits', () => {
     const { id, secret } = await t.createClient();
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
-    void t.oauth.server.authGuard.gate.run(() => held);
-    void t.oauth.server.authGuard.gate.run(() => held);
+    void t.oauth.server.clientAuth.gate.run(() => held);
+    void t.oauth.server.clientAuth.gate.run(() => held);
     const events = audit(t);
     const res = await request(t.app).post('/oauth/token').auth(id, secret).type('form').send(GRANT);
     release();

@@ -14,8 +14,8 @@ import { newTokenId, type AccessTokenClaims } from '../tokens/jwt';
 export interface TokenRequestParams {
   grant_type?: string;
   scope?: string;
-  /** RFC 8707 §2: the API the token is for. */
-  resource?: string;
+  /** RFC 8707 §2: the API the token is for; a list when the parameter was repeated. */
+  resource?: string | readonly string[];
 }
 
 /** RFC 6749 §5.1 successful response. Never a refresh token (RFC 6749 §4.4.3). */
@@ -69,7 +69,11 @@ export function decideScopes(client: Client, requested: string | undefined): str
  * RFC 8707 asks for an absolute URI without a fragment; plain names such as `orders` are accepted
  * too, since the allow-list is what decides, but a fragment never is.
  */
-export function decideAudience(client: Client, resource: string | undefined, defaultAudience: string): string {
+export function decideAudience(client: Client, requested: string | readonly string[] | undefined, defaultAudience: string): string {
+  // Several resources in one token (RFC 8707 §2) are not issued yet: only one distinct value is accepted.
+  const distinct = typeof requested === 'string' || requested === undefined ? requested : [...new Set(requested)];
+  if (Array.isArray(distinct) && distinct.length > 1) throw new InvalidTargetError('a token is issued for one resource at a time');
+  const resource: string | undefined = Array.isArray(distinct) ? distinct[0] : (distinct as string | undefined);
   if (resource === undefined) return defaultAudience;
   if (resource.includes('#')) throw new InvalidTargetError('the resource parameter must not include a fragment (RFC 8707 §2)');
   if (resource !== defaultAudience && !client.effectiveAudiences.includes(resource)) {

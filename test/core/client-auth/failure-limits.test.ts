@@ -1,5 +1,5 @@
-// Failed-authentication limits (lib/core/client-auth/auth-limiter.ts): per address, per client id with back-off, trusted pairs.
-import { AuthLimiter, type AuthLimits } from '../../../lib/core/client-auth/auth-limiter';
+// Failed-authentication limits (lib/core/client-auth/failure-limits.ts): per address, per client id with back-off, trusted pairs.
+import { FailureLimiter as AuthLimiter, type FailureLimits as AuthLimits } from '../../../lib/core/client-auth/failure-limits';
 
 const LIMITS: AuthLimits = {
   addressFailureLimit: 5,
