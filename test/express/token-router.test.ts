@@ -196,6 +196,29 @@ describe('token endpoint', () => {
       }
     });
 
+    it('ignores a parameter it does not recognize, even when repeated (RFC 6749 §3.2)', async () => {
+      const { id, secret } = await t.createClient();
+      const res = await post().auth(id, secret).type('form').send('grant_type=client_credentials&foo=1&foo=2&bar[x]=1');
+      expect(res.status).toBe(200);
+      expect(res.body.token_type).toBe('Bearer');
+      const introspect = await post('/oauth/introspect').auth(id, secret).type('form').send('token=abc&foo=1&foo=2');
+      expect(introspect.status).not.toBe(400);
+    });
+
+    it('accepts resource sent more than once and hands the grant every value (RFC 8707 §2)', async () => {
+      const api = 'https://orders.example.com';
+      const { client, clientSecret } = await t.oauth.registry.create({ name: 'svc', scopes: 'read', audiences: [api] });
+      const issue = jest.spyOn(t.oauth.server, 'issueToken');
+      const res = await post()
+        .auth(client.id, clientSecret)
+        .type('form')
+        .send(`grant_type=client_credentials&resource=${encodeURIComponent(api)}&resource=${encodeURIComponent(api)}`);
+      expect(res.status).toBe(200);
+      expect(issue.mock.calls[0]?.[1]).toEqual({ grant_type: 'client_credentials', scope: undefined, resource: [api, api] });
+      const claims = jwt.decode(res.body.access_token) as { aud: string };
+      expect(claims.aud).toBe(api);
+    });
+
     it('rejects a body that is not application/x-www-form-urlencoded with invalid_request (RFC 6749 §4.4.2)', async () => {
       const { id, secret } = await t.createClient();
       const json = await post().auth(id, secret).send({ ...GRANT });

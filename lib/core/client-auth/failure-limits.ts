@@ -46,9 +46,13 @@ const BACKOFF_MEMORY_MS = 3600 * 1000;
  */
 export const MAX_COUNTED_KEYS = 50_000;
 
-/** A fixed window of one key: `count` attempts charged since `resetAt - duration`; `blockedUntil` while backing off. */
+/**
+ * A fixed window of one key: `count` attempts charged since `resetAt - duration`, `pending` of them
+ * still being compared; `blockedUntil` while backing off.
+ */
 interface Window {
   count: number;
+  pending: number;
   resetAt: number;
   blockedUntil?: number;
 }
@@ -62,7 +66,6 @@ class Counter {
     private readonly durationMs: number,
     private readonly now: () => number,
     maxKeys: number,
-    private readonly backsOff = false,
   ) {
     this.windows = new LRUCache({ max: maxKeys });
   }
@@ -80,26 +83,30 @@ class Counter {
     if (!window) return undefined;
     const now = this.now();
     if (window.blockedUntil !== undefined && now < window.blockedUntil) return window.blockedUntil - now;
-    if (window.count < this.limit) return undefined;
-    // A back-off counter is used up but not blocked only while the attempts that used it are still being
-    // compared: they settle within about one comparison, so ask for a second, not for the whole window.
-    return this.backsOff ? 1000 : window.resetAt - now;
+    if (window.count - window.pending >= this.limit) return window.resetAt - now;
+    // Used up only by attempts still being compared: they settle within about one comparison, so ask
+    // for a second, not for the rest of the window.
+    if (window.count >= this.limit) return 1000;
+    return undefined;
   }
 
   /** Adds one to `key`'s window (opening one when none is live); returns that window. */
   charge(key: string): Window {
     let window = this.current(key);
     if (!window) {
-      window = { count: 0, resetAt: this.now() + this.durationMs };
+      window = { count: 0, pending: 0, resetAt: this.now() + this.durationMs };
       this.windows.set(key, window);
     }
     window.count++;
+    window.pending++;
     return window;
   }
 
-  /** Takes a charge back, unless its window has since been replaced. */
-  refund(key: string, window: Window): void {
-    if (this.windows.peek(key) === window && window.count > 0) window.count--;
+  /** Settles a charge: kept as a failure, or given back (either only while its window is still the key's). */
+  settle(key: string, window: Window, keep: boolean): void {
+    if (this.windows.peek(key) !== window) return;
+    window.pending = Math.max(0, window.pending - 1);
+    if (!keep) window.count = Math.max(0, window.count - 1);
   }
 
   get size(): number {
@@ -120,7 +127,7 @@ class Counter {
  *
  * An attempt is charged when it is let through, before its secret is compared, and the charge is
  * given back when it succeeds: concurrent guesses cannot overshoot a limit while their comparisons
- * are in flight. Windows run on the injected clock (the instance's `clock` option). Counters keep at
+ * are in flight (a key used up only by attempts in flight is told to retry after 1 s). Windows run on the injected clock (the instance's `clock` option). Counters keep at
  * most {@link MAX_COUNTED_KEYS} keys each.
  */
 export class FailureLimiter {
@@ -138,7 +145,7 @@ export class FailureLimiter {
       this.byAddress = new Counter(limits.addressFailureLimit, limits.addressFailureWindow * 1000, now, maxKeys);
     }
     if (limits.clientFailureLimit > 0) {
-      this.byClient = new Counter(limits.clientFailureLimit, limits.clientFailureWindow * 1000, now, maxKeys, true);
+      this.byClient = new Counter(limits.clientFailureLimit, limits.clientFailureWindow * 1000, now, maxKeys);
     }
     this.backoffs = new Counter(Number.MAX_SAFE_INTEGER, BACKOFF_MEMORY_MS, now, maxKeys);
   }
@@ -179,13 +186,17 @@ export class FailureLimiter {
       failed: () => {
         if (settled) return;
         settled = true;
-        if (clientWindow && clientId !== undefined) this.backOffIfSpent(clientId, clientWindow);
+        if (addressWindow && address !== undefined) this.byAddress?.settle(address, addressWindow, true);
+        if (clientWindow && clientId !== undefined) {
+          this.byClient?.settle(clientId, clientWindow, true);
+          this.backOffIfSpent(clientId, clientWindow);
+        }
       },
       refund: () => {
         if (settled) return;
         settled = true;
-        if (addressWindow && address !== undefined) this.byAddress?.refund(address, addressWindow);
-        if (clientWindow && clientId !== undefined) this.byClient?.refund(clientId, clientWindow);
+        if (addressWindow && address !== undefined) this.byAddress?.settle(address, addressWindow, false);
+        if (clientWindow && clientId !== undefined) this.byClient?.settle(clientId, clientWindow, false);
       },
     };
   }
@@ -222,7 +233,7 @@ export class FailureLimiter {
    * window then ends with the back-off, so the id starts afresh after it.
    */
   private backOffIfSpent(clientId: string, window: Window): void {
-    if (window.count < this.limits.clientFailureLimit || window.blockedUntil !== undefined) return;
+    if (window.count - window.pending < this.limits.clientFailureLimit || window.blockedUntil !== undefined) return;
     const round = this.backoffs.charge(clientId).count;
     const backoffSeconds = Math.min(this.limits.clientMaxBackoff, 2 ** Math.min(round - 1, 30));
     window.blockedUntil = this.now() + backoffSeconds * 1000;

@@ -1,5 +1,6 @@
 // Failed-authentication limits (lib/core/client-auth/failure-limits.ts): per address, per client id with back-off, trusted pairs.
-import { FailureLimiter as AuthLimiter, type FailureLimits as AuthLimits } from '../../../lib/core/client-auth/failure-limits';
+import { FailureLimiter as AuthLimiter, MAX_COUNTED_KEYS, type FailureLimits as AuthLimits } from '../../../lib/core/client-auth/failure-limits';
+import { fakeClock } from '../../helpers';
 
 const LIMITS: AuthLimits = {
   addressFailureLimit: 5,
@@ -68,5 +69,47 @@ describe('auth limiter', () => {
     const limiter = new AuthLimiter({ ...LIMITS, addressFailureLimit: 0, clientFailureLimit: 0 });
     await fail(limiter, 50, 'x', '10.0.0.1');
     expect(await limiter.check({ clientId: 'x', address: '10.0.0.1' })).toBeUndefined();
+  });
+});
+
+describe('auth limiter charges (issue 10.9, 10.10)', () => {
+  it('charges an attempt before its comparison: 40 at once against a limit of 3 let 3 through', () => {
+    const limiter = new AuthLimiter(LIMITS, () => Date.now());
+    const outcomes = Array.from({ length: 40 }, (_, i) => limiter.charge({ clientId: 'victim', address: `10.0.1.${i}` }));
+    expect(outcomes.filter((o) => !('limit' in o))).toHaveLength(3);
+    // Used up only by attempts still in flight: retry in a second, not after the window.
+    expect(outcomes[3]).toEqual({ limit: 'client', retryAfterSeconds: 1 });
+  });
+
+  it('gives a charge back on success and keeps it on failure', () => {
+    const limiter = new AuthLimiter({ ...LIMITS, clientFailureLimit: 0 }, () => Date.now());
+    for (let i = 0; i < 10; i++) {
+      const charge = limiter.charge({ clientId: 'real', address: '10.0.0.2' });
+      if ('limit' in charge) throw new Error('refused');
+      charge.refund();
+    }
+    expect(limiter.check({ clientId: 'real', address: '10.0.0.2' })).toBeUndefined();
+    for (let i = 0; i < 5; i++) {
+      const charge = limiter.charge({ clientId: 'x', address: '10.0.0.2' });
+      if ('limit' in charge) throw new Error('refused');
+      charge.failed();
+    }
+    expect(limiter.check({ clientId: 'real', address: '10.0.0.2' })).toEqual({ limit: 'address', retryAfterSeconds: 60 });
+  });
+
+  it('bounds each counter by memory: past its key limit the least recently charged keys are forgotten', () => {
+    const limiter = new AuthLimiter(LIMITS, () => Date.now(), 4);
+    for (let i = 0; i < 100; i++) limiter.failure({ clientId: `id-${i}`, address: `10.3.0.${i}` });
+    expect(limiter.keys).toEqual({ address: 4, client: 4 });
+    expect(MAX_COUNTED_KEYS).toBeGreaterThan(0);
+  });
+
+  it('runs its windows on the injected clock', () => {
+    const clock = fakeClock();
+    const limiter = new AuthLimiter(LIMITS, clock.now);
+    for (let i = 0; i < 5; i++) limiter.failure({ clientId: undefined, address: '10.0.0.9' });
+    expect(limiter.check({ clientId: undefined, address: '10.0.0.9' })).toEqual({ limit: 'address', retryAfterSeconds: 60 });
+    clock.advance(60_000);
+    expect(limiter.check({ clientId: undefined, address: '10.0.0.9' })).toBeUndefined();
   });
 });
