@@ -3,8 +3,14 @@ import { availableParallelism } from 'node:os';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './core/tokens/keys';
 import { isScopeToken, normalizeScopes } from './core/model/scope';
 import type { Store } from './store/types';
+import { KeyEncryption } from './core/tokens/key-encryption';
+import type { MetricsOptions } from './core/observability/metrics';
+import { toLogger } from './core/observability/logger';
 
-/** Where the library reports what an operator should see. Never given a secret or a token. */
+/**
+ * Where the library reports what an operator should see. Never given a secret or a token. A pino
+ * logger fits as it is: it is recognised and called pino's way, `error({ error: { type, message } }, message)`.
+ */
 export interface Logger {
   warn(message: string): void;
   error(message: string, error?: unknown): void;
@@ -58,6 +64,12 @@ export interface OAuthOptions {
   tokenFormat?: 'jwt' | 'reference';
   /** Rotate the signing key automatically once the active key is this many days old; off when unset. */
   keyRotationDays?: number;
+  /**
+   * Encrypts private signing keys at rest (AES-256-GCM, key derived with HKDF): a secret of at least
+   * 32 characters, or a list whose first secret encrypts and every one decrypts (to rotate the secret).
+   * Stored clear keys are encrypted when the server opens them. Env `OAUTH_KEY_SECRET` (comma-separated).
+   */
+  keySecret?: string | readonly string[];
   /** Largest total size of a token request's headers, in bytes (431 beyond it). */
   headerLimit?: number;
   /** Refuse token requests that did not arrive over TLS (`req.secure`, which honours Express's `trust proxy`). Default: true when `NODE_ENV=production`. */
@@ -76,6 +88,8 @@ export interface OAuthOptions {
   maxConcurrentAuthentications?: number;
   /** Authentications allowed to wait for a free slot; beyond it, 503 with `Retry-After` at once. */
   maxQueuedAuthentications?: number;
+  /** OpenTelemetry metrics (see docs/operations.md): the provider (default: the global one) and whether client ids become labels. */
+  metrics?: MetricsOptions;
 }
 
 /** Options of one `requireScope()` guard. */
@@ -174,6 +188,8 @@ export interface ResolvedOptions {
   introspectionScope: string;
   tokenFormat: 'jwt' | 'reference';
   keyRotationDays: number | undefined;
+  /** Built from `keySecret`; the secrets themselves are not kept. */
+  keyEncryption: KeyEncryption | undefined;
   headerLimit: number;
   requireTls: boolean;
   addressFailureLimit: number;
@@ -275,10 +291,12 @@ export function resolveOptions(options: OAuthOptions = {}, env: OptionEnvironmen
   const database = options.database ?? DEFAULTS.database;
   if (typeof database !== 'string' || database === '') throw new TypeError('database must be a file path');
   if (options.clock !== undefined && typeof options.clock !== 'function') throw new TypeError('clock must be a function');
-  const logger = options.logger ?? consoleLogger;
-  if (typeof logger.warn !== 'function' || typeof logger.error !== 'function') {
+  const given = options.logger ?? consoleLogger;
+  if (typeof given !== 'object' || given === null || typeof given.warn !== 'function' || typeof given.error !== 'function') {
     throw new TypeError('logger must have warn() and error()');
   }
+  // A pino logger is taken as it is and called its own way (see toLogger).
+  const logger = toLogger(given);
   return {
     issuer,
     issuerIsDefault,
@@ -305,11 +323,12 @@ export function resolveOptions(options: OAuthOptions = {}, env: OptionEnvironmen
     tokenFormat: tokenFormatOption(options.tokenFormat ?? DEFAULTS.tokenFormat),
     keyRotationDays:
       options.keyRotationDays === undefined ? undefined : positiveInteger(options.keyRotationDays, 'keyRotationDays', 1, 3650),
+    keyEncryption: keySecretOption(options.keySecret),
     ...resolveAbuseOptions(options, env),
   };
 }
 
-/** The limits of lib/core/auth-guard.ts and the token endpoint's transport checks. */
+/** The limits of lib/core/client-auth/authenticator.ts and the token endpoint's transport checks. */
 function resolveAbuseOptions(options: OAuthOptions, env: OptionEnvironment) {
   const day = 86_400;
   return {
@@ -333,6 +352,12 @@ function resolveAbuseOptions(options: OAuthOptions, env: OptionEnvironment) {
       100_000,
     ),
   };
+}
+
+function keySecretOption(value: unknown): KeyEncryption | undefined {
+  if (value === undefined) return undefined;
+  // KeyEncryption throws TypeError for an empty list or a short secret, without echoing it.
+  return new KeyEncryption(typeof value === 'string' ? [value] : Array.isArray(value) ? [...(value as string[])] : []);
 }
 
 function tokenFormatOption(value: unknown): 'jwt' | 'reference' {
@@ -389,6 +414,8 @@ export interface ResourceServerOptions {
   tokenCacheSize?: number;
   clock?: () => number;
   logger?: Logger;
+  /** OpenTelemetry metrics of the guards (see docs/operations.md). */
+  metrics?: MetricsOptions;
 }
 
 export interface ResolvedResourceServerOptions {
@@ -431,10 +458,12 @@ export function resolveResourceServerOptions(options: ResourceServerOptions): Re
     }
   }
   if (options.clock !== undefined && typeof options.clock !== 'function') throw new TypeError('clock must be a function');
-  const logger = options.logger ?? consoleLogger;
-  if (typeof logger.warn !== 'function' || typeof logger.error !== 'function') {
+  const given = options.logger ?? consoleLogger;
+  if (typeof given !== 'object' || given === null || typeof given.warn !== 'function' || typeof given.error !== 'function') {
     throw new TypeError('logger must have warn() and error()');
   }
+  // A pino logger is taken as it is and called its own way (see toLogger).
+  const logger = toLogger(given);
   return {
     issuer: validateIssuer(options.issuer),
     audience: audienceOption(options.audience),

@@ -6,9 +6,9 @@ import type { Client } from '../core/model/client';
 import { InvalidClientError, InvalidRequestError } from '../core/model/errors';
 import type { TokenRequestParams } from '../core/issuing/grant';
 import { clientAuthContext, createClientPassport, STRATEGY_OF_METHOD } from '../passport/strategies';
-import { bodyParserError } from './body-errors';
+import { bodyParserError, refuseOversizedBodies } from './body-errors';
 import { renderOAuthError, setNoStore } from './render';
-import { INTROSPECTION_PATH, mountMetadata, REVOCATION_PATH } from './metadata';
+import { INTROSPECTION_PATH, issuerRouter, mountJwks, REVOCATION_PATH } from './metadata';
 import { introspectionHandler, revocationHandler, type ClientEndpointHandler } from './token-management';
 import { checkTransport } from './transport';
 
@@ -92,7 +92,10 @@ export function createTokenRouter(server: AuthorizationServer): Router {
   const router = express.Router();
   const auth = server.clientAuth;
   const passport = createClientPassport(auth, realm);
-  const parseForm = express.urlencoded({ extended: false, limit: bodyLimit, parameterLimit: MAX_PARAMETERS, type: FORM });
+  const parseForm = refuseOversizedBodies(
+    express.urlencoded({ extended: false, limit: bodyLimit, parameterLimit: MAX_PARAMETERS, type: FORM }),
+    bodyLimit,
+  );
   let trustProxyWarned = false;
 
   /** RFC 6749 §5.2: an invalid_client answer carries the Basic challenge, whichever method was tried. */
@@ -177,11 +180,11 @@ export function createTokenRouter(server: AuthorizationServer): Router {
     });
   clientEndpoint(INTROSPECTION_PATH, 'introspection', introspectionHandler(server));
   clientEndpoint(REVOCATION_PATH, 'revocation', revocationHandler(server));
-  mountMetadata(router, server);
+  mountJwks(router, server);
   // Failed authentications are recorded as audit events by the core; this only renders.
   router.use([tokenPath, INTROSPECTION_PATH, REVOCATION_PATH], (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     setNoStore(res);
     renderOAuthError(res, err, logger);
   });
-  return router;
+  return issuerRouter(router, server);
 }
