@@ -210,7 +210,8 @@ export class FailureLimiter {
   isTrusted(attempt: AuthAttempt): boolean {
     if (attempt.clientId === undefined || attempt.address === undefined) return false;
     const key = pairKey(attempt);
-    const until = this.trusted.get(key);
+    // peek: a pair's place is set by its last success, not by lookups (least recently confirmed go first).
+    const until = this.trusted.peek(key);
     if (until === undefined) return false;
     if (until > this.now()) return true;
     this.trusted.delete(key);
