@@ -56,15 +56,50 @@ function verifier(auth: PassportClientAuth, method: string) {
   };
 }
 
+/** The Passport actions a strategy gets for each request (passport-strategy's augmentation). */
+interface StrategyActions {
+  success(client: Client): void;
+  fail(challenge?: string): void;
+  error(err: unknown): void;
+}
+
 /**
- * passport-http's Basic strategy with the header read by the core (`client_secret_basic`): its own split
- * takes one space only, splits on every colon, accepts non-canonical base64 and never form-decodes, all
- * of which RFC 7617 and RFC 6749 §2.3.1 require otherwise. A malformed header is an error carrying the
- * `invalid_client` reason and the challenge, so the answer says what was wrong.
+ * What both strategies do with a request: the core method reads the credential (the one parse; a
+ * malformed one is an error carrying its `invalid_client` reason, and the challenge when there is one),
+ * then the verify callback gets the request and the credential.
+ */
+function authenticateThrough(
+  strategy: StrategyActions,
+  req: Request,
+  auth: PassportClientAuth,
+  method: string,
+  verify: ReturnType<typeof verifier>,
+  challenge: string | undefined,
+): void {
+  let credential: ClientCredential & { secret?: string };
+  try {
+    credential = auth.read(method, clientAuthRequest(req), clientAuthContext(req));
+  } catch (err: unknown) {
+    if (err instanceof InvalidClientError && challenge !== undefined) {
+      return strategy.error(new InvalidClientError(err.message, { headers: { 'WWW-Authenticate': challenge } }));
+    }
+    return strategy.error(err);
+  }
+  verify(req, credential.clientId, credential.secret ?? '', (err, client) => {
+    if (err) return strategy.error(err);
+    if (!client) return strategy.fail(challenge);
+    strategy.success(client);
+  });
+}
+
+/**
+ * passport-http's Basic strategy (`client_secret_basic`) with the header read by the core: passport-http's
+ * own split takes one space only, splits on every colon, accepts non-canonical base64 and never
+ * form-decodes, all of which RFC 7617 and RFC 6749 §2.3.1 require otherwise.
  */
 class ClientSecretBasicStrategy extends BasicStrategy {
   declare success: (client: Client) => void;
-  declare fail: (challenge: string) => void;
+  declare fail: (challenge?: string) => void;
   declare error: (err: unknown) => void;
   private readonly challenge: string;
 
@@ -79,32 +114,41 @@ class ClientSecretBasicStrategy extends BasicStrategy {
   }
 
   override authenticate(req: Request): void {
-    let credential: ClientCredential & { secret?: string };
-    try {
-      credential = this.auth.read('client_secret_basic', clientAuthRequest(req), clientAuthContext(req));
-    } catch (err: unknown) {
-      if (err instanceof InvalidClientError) {
-        return this.error(new InvalidClientError(err.message, { headers: { 'WWW-Authenticate': this.challenge } }));
-      }
-      return this.error(err);
-    }
-    this.verify(req, credential.clientId, credential.secret ?? '', (err, client) => {
-      if (err) return this.error(err);
-      if (!client) return this.fail(this.challenge);
-      this.success(client);
-    });
+    authenticateThrough(this, req, this.auth, 'client_secret_basic', this.verify, this.challenge);
+  }
+}
+
+/**
+ * passport-oauth2-client-password's body strategy (`client_secret_post`), the fields read by the core
+ * too, so a missing or empty `client_id` gets the same `invalid_client` reason with or without Passport.
+ */
+class ClientSecretPostStrategy extends ClientPasswordStrategy {
+  declare success: (client: Client) => void;
+  declare fail: (challenge?: string) => void;
+  declare error: (err: unknown) => void;
+
+  constructor(
+    private readonly auth: PassportClientAuth,
+    private readonly verify: ReturnType<typeof verifier>,
+  ) {
+    super({ passReqToCallback: true }, verify);
+    this.name = BODY;
+  }
+
+  override authenticate(req: Request): void {
+    authenticateThrough(this, req, this.auth, 'client_secret_post', this.verify, undefined);
   }
 }
 
 /**
  * A private Passport instance (the host app's global one is left alone) with the Basic strategy
- * (`client_secret_basic`) and the body-credential strategy (`client_secret_post`:
- * passport-oauth2-client-password's ClientPasswordStrategy, reading the already form-decoded body).
+ * (`client_secret_basic`) and the body-credential strategy (`client_secret_post`). A new method
+ * (`private_key_jwt`) is one more strategy of this shape over one more core method.
  */
 export function createClientPassport(auth: PassportClientAuth, realm: string): InstanceType<typeof Passport> {
   const passport = new Passport();
   passport.use(BASIC, new ClientSecretBasicStrategy(realm, auth, verifier(auth, 'client_secret_basic')));
-  passport.use(BODY, new ClientPasswordStrategy({ passReqToCallback: true }, verifier(auth, 'client_secret_post')));
+  passport.use(BODY, new ClientSecretPostStrategy(auth, verifier(auth, 'client_secret_post')));
   return passport;
 }
 

@@ -327,6 +327,15 @@ describe('token endpoint', () => {
       expect(res.headers['www-authenticate']).toBe(CHALLENGE);
     });
 
+    it.each([
+      ['no client_id', { client_secret: 'a-secret' }],
+      ['an empty client_id', { client_id: '', client_secret: 'a-secret' }],
+    ])('answers a body client_secret with %s with invalid_client saying so (RFC 6749 §2.3.1)', async (_case, credentials) => {
+      const res = await post().type('form').send({ ...GRANT, ...credentials });
+      expectError(res, 401, 'invalid_client', 'client_secret was sent without client_id');
+      expect(res.headers['www-authenticate']).toBe(CHALLENGE);
+    });
+
     it('records a failed authentication as an audit event, without the secret', async () => {
       const { id } = await t.createClient();
       const events: unknown[] = [];
