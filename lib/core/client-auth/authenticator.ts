@@ -43,9 +43,9 @@ const FAILED = 'client authentication failed';
  * in a lane of their own); a success gives the charge back. Every `invalid_client` is recorded as a
  * `client.authentication_failed` audit event here, and every refusal by a limit as `rate_limit.hit`.
  *
- * The Express adapter calls {@link select}, then runs the Passport strategy of the chosen method, whose
- * verify callback calls {@link read} (Basic) and {@link authenticate}; {@link authenticateRequest} is the
- * same path without Passport.
+ * The Express adapter calls {@link select}, then runs the Passport strategy of the chosen method, which
+ * calls {@link read} and hands the credential with the request to its verify callback (`passReqToCallback`),
+ * which calls {@link authenticate}; {@link authenticateRequest} is the same path without Passport.
  */
 export class ClientAuthenticator {
   readonly limiter: FailureLimiter;
