@@ -1,4 +1,4 @@
-// The README is the user's manual: its options tables are the option table (lib/options/defaults.ts) rendered, row by row, and state exactly the defaults in DEFAULTS.
+// The README and docs/ are the user's manual: docs/options.md's tables are the option table (lib/options/defaults.ts) rendered, row by row, stating exactly the defaults in DEFAULTS.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -6,29 +6,29 @@ import { DEFAULTS } from '../lib';
 import { OPTION_FAMILIES } from '../lib/options';
 import { markers, optionsTable } from '../lib/options/docs';
 
-const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+const optionsPage = readFileSync(join(__dirname, '..', 'docs', 'options.md'), 'utf8');
 
 /**
  * The default cells of every table row documenting an option: `| \`name\` | type | default | meaning |`,
  * or a row whose default cell names `DEFAULTS.name` (an option documented under another name).
  */
 function defaultCells(name: string): string[] {
-  return readme
+  return optionsPage
     .split('\n')
     .filter((line) => line.startsWith(`| \`${name}\` |`) || line.includes(`(\`DEFAULTS.${name}\`)`))
     .map((line) => line.split(' | ')[2] ?? '');
 }
 
-/** The README's table of one family: the lines between its markers. */
-function readmeTable(family: keyof typeof OPTION_FAMILIES): string[] {
+/** docs/options.md's table of one family: the lines between its markers. */
+function pageTable(family: keyof typeof OPTION_FAMILIES): string[] {
   const [open, close] = markers(family);
-  const start = readme.indexOf(open);
-  const end = readme.indexOf(close);
+  const start = optionsPage.indexOf(open);
+  const end = optionsPage.indexOf(close);
   if (start < 0 || end < start) return [];
-  return readme.slice(start + open.length, end).trim().split('\n');
+  return optionsPage.slice(start + open.length, end).trim().split('\n');
 }
 
-describe('README options tables', () => {
+describe('docs/options.md options tables', () => {
   it.each(Object.entries(DEFAULTS))('states the default of %s as in DEFAULTS', (name, value) => {
     // A default computed from the machine is documented by the expression that computes it.
     const literal =
@@ -47,13 +47,13 @@ describe('README options tables', () => {
   describe.each(Object.keys(OPTION_FAMILIES) as (keyof typeof OPTION_FAMILIES)[])('the %s table', (family) => {
     const expected = optionsTable(OPTION_FAMILIES[family]).split('\n');
     it('has the option table\'s rows in its order, nothing else', () => {
-      expect(readmeTable(family).map((row) => /^\| `([^`]+)`/.exec(row)?.[1] ?? row.slice(0, 20))).toEqual(
+      expect(pageTable(family).map((row) => /^\| `([^`]+)`/.exec(row)?.[1] ?? row.slice(0, 20))).toEqual(
         expected.map((row) => /^\| `([^`]+)`/.exec(row)?.[1] ?? row.slice(0, 20)),
       );
     });
     it.each(Object.keys(OPTION_FAMILIES[family]))('documents %s with the table\'s type, default and description', (name) => {
       const row = expected.find((line) => line.startsWith(`| \`${name}\` |`));
-      expect(readmeTable(family).find((line) => line.startsWith(`| \`${name}\` |`))).toBe(row);
+      expect(pageTable(family).find((line) => line.startsWith(`| \`${name}\` |`))).toBe(row);
     });
   });
 });

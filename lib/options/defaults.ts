@@ -78,7 +78,7 @@ const metrics = {
   check: nested<MetricsOptions, ResolvedMetricsOptions>(resolveMetricsOptions),
   defaultText: 'the global meter provider, no `client_id` labels',
   type: '`{ meterProvider?, clientIdLabel? }`',
-  description: 'OpenTelemetry metrics (see docs/operations.md): the provider (default: the global one of `@opentelemetry/api`) and whether client ids become labels',
+  description: 'OpenTelemetry metrics (see [metrics](operations.md#metrics)): the provider (default: the global one of `@opentelemetry/api`) and whether client ids become labels',
 };
 const allowBodyToken = {
   check: boolean(),
@@ -172,7 +172,7 @@ export const INSTANCE_OPTIONS = {
     default: 10,
     type: '`number`',
     description:
-      'bcrypt cost written into a new database, 4 to 31; the database keeps it and the server and the CLI both use the stored cost for new secrets and for the dummy hash that hides unknown client ids (see [bcrypt cost](#bcrypt-cost))',
+      'bcrypt cost written into a new database, 4 to 31; the database keeps it and the server and the CLI both use the stored cost for new secrets and for the dummy hash that hides unknown client ids (see [bcrypt cost](security.md#bcrypt-cost))',
   },
   tokenPath: { check: urlPath(), default: '/oauth/token', type: '`string`', description: "path of the token endpoint, relative to the issuer's root (mount `tokenRouter()` at the host's root)" },
   realm: realmOption,
@@ -224,7 +224,7 @@ export const INSTANCE_OPTIONS = {
     defaultText: '`OAUTH_KEY_SECRET` (comma-separated) for the default instance, else unset (keys stored unencrypted)',
     type: '`string \\| string[]`',
     description:
-      'encrypts the private signing keys in the database (AES-256-GCM, key derived with HKDF-SHA256); each secret at least 32 characters (`openssl rand -base64 32`); with a list, the first encrypts and every one decrypts (see [Keys at rest](#keys-at-rest))',
+      'encrypts the private signing keys in the database (AES-256-GCM, key derived with HKDF-SHA256); each secret at least 32 characters (`openssl rand -base64 32`); with a list, the first encrypts and every one decrypts (see [Keys at rest](security.md#keys-at-rest))',
   },
   headerLimit: { check: integer(1024, 1024 * 1024), default: 8 * 1024, type: '`number` (bytes)', description: "largest total size of a token request's headers (431 beyond it)" },
   requireTls: {
@@ -332,7 +332,7 @@ export const RESOURCE_SERVER_OPTIONS = {
   clockTolerance,
   clock,
   logger: loggerOption,
-  metrics: { ...metrics, description: 'OpenTelemetry metrics of the guards (see docs/operations.md)' },
+  metrics: { ...metrics, description: 'OpenTelemetry metrics of the guards (see [metrics](operations.md#metrics))' },
 } satisfies OptionTable;
 
 /** Options of one `requireScope()` guard of an instance (a guard naming another `issuer` takes the resource server options). */
@@ -353,7 +353,7 @@ export const GUARD_OPTIONS = {
     defaultText: "unset: the instance's own tokens",
     type: '`string`',
     description:
-      "verify the tokens of an authorization server in another process (see [The remote guard](#the-remote-guard)); `audience` is then required and the [resource server options](#createresourceserveroptions) apply",
+      "verify the tokens of an authorization server in another process (see [The remote guard](resource-servers.md#the-remote-guard)); `audience` is then required and the [resource server options](#createresourceserveroptions) apply",
   },
   introspection,
 } satisfies OptionTable;
