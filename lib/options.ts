@@ -65,6 +65,13 @@ export interface OAuthOptions {
   /** Rotate the signing key automatically once the active key is this many days old; off when unset. */
   keyRotationDays?: number;
   /**
+   * Seconds a scheduled rotation's next key is published (JWKS) before it signs: at least as long as
+   * any resource server caches the JWKS, so none meets an unknown `kid`. A key that stops signing
+   * also stays published this much longer than its tokens live. Default: the remote guard's
+   * `jwksRefreshInterval` (300 s).
+   */
+  keyPublishAhead?: number;
+  /**
    * Encrypts private signing keys at rest (AES-256-GCM, key derived with HKDF): a secret of at least
    * 32 characters, or a list whose first secret encrypts and every one decrypts (to rotate the secret).
    * Stored clear keys are encrypted when the server opens them. Env `OAUTH_KEY_SECRET` (comma-separated).
@@ -151,6 +158,8 @@ export const DEFAULTS = {
   jwksCooldown: 2000,
   /** Remote guards: the JWKS is refreshed in the background this often (ms), to drop retired keys. */
   jwksRefreshInterval: 300_000,
+  /** Scheduled rotation: seconds the next key is published before it signs; the remote guard's JWKS refresh period. */
+  keyPublishAhead: 300,
   introspectionCacheTtl: 10,
   introspectionCacheMax: 10_000,
   headerLimit: 8 * 1024,
@@ -188,6 +197,7 @@ export interface ResolvedOptions {
   introspectionScope: string;
   tokenFormat: 'jwt' | 'reference';
   keyRotationDays: number | undefined;
+  keyPublishAhead: number;
   /** Built from `keySecret`; the secrets themselves are not kept. */
   keyEncryption: KeyEncryption | undefined;
   headerLimit: number;
@@ -297,6 +307,15 @@ export function resolveOptions(options: OAuthOptions = {}, env: OptionEnvironmen
   }
   // A pino logger is taken as it is and called its own way (see toLogger).
   const logger = toLogger(given);
+  if (
+    options.keyRotationDays !== undefined &&
+    typeof options.keyPublishAhead === 'number' &&
+    typeof options.keyRotationDays === 'number' &&
+    options.keyPublishAhead >= options.keyRotationDays * 86_400
+  ) {
+    // The next key would be published before the one it replaces started signing.
+    throw new TypeError('keyPublishAhead must be shorter than keyRotationDays');
+  }
   return {
     issuer,
     issuerIsDefault,
@@ -323,6 +342,7 @@ export function resolveOptions(options: OAuthOptions = {}, env: OptionEnvironmen
     tokenFormat: tokenFormatOption(options.tokenFormat ?? DEFAULTS.tokenFormat),
     keyRotationDays:
       options.keyRotationDays === undefined ? undefined : positiveInteger(options.keyRotationDays, 'keyRotationDays', 1, 3650),
+    keyPublishAhead: positiveInteger(options.keyPublishAhead ?? DEFAULTS.keyPublishAhead, 'keyPublishAhead', 0, 7 * 86_400),
     keyEncryption: keySecretOption(options.keySecret),
     ...resolveAbuseOptions(options, env),
   };
