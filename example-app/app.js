@@ -8,6 +8,7 @@ const {
   closeDefaultOAuth,
   defaultOAuth,
   jsonLinesAuditLogger,
+  keyRotationOptionsFromEnv,
   limitOptionsFromEnv,
   oauthErrorHandler,
   parseKeySecrets,
@@ -125,7 +126,10 @@ async function start({ env = process.env, print = console.log, auditLog = proces
     const issuer = env.OAUTH_ISSUER || `http://localhost:${port}`;
     // OAUTH_KEY_SECRET encrypts the private signing keys in the database (comma-separated to rotate it).
     const keySecret = env.OAUTH_KEY_SECRET ? { keySecret: parseKeySecrets(env.OAUTH_KEY_SECRET) } : {};
-    server.on('request', createApp({ issuer, database: env.OAUTH_DB, ...keySecret, ...limitOptionsFromEnv(env) }));
+    // OAUTH_KEY_ROTATION=30d rotates the signing key every 30 days, publishing the next key
+    // OAUTH_KEY_PUBLISH_AHEAD (default 5m) before it signs (docs/operations.md, "Scheduled key rotation").
+    const rotation = keyRotationOptionsFromEnv(env);
+    server.on('request', createApp({ issuer, database: env.OAUTH_DB, ...keySecret, ...rotation, ...limitOptionsFromEnv(env) }));
     // A missing or wrong OAUTH_KEY_SECRET for encrypted keys stops the start here, not on the first token request.
     await defaultOAuth().ready();
     // Audit events (token issued, authentication failed, rate limit hit, ...) as JSON lines on stdout.

@@ -13,6 +13,7 @@ import {
 import type { RemoteIssuer } from './core/verification/remote-issuer';
 import { remoteGuardRuntime, remoteIssuerFor } from './resource-server';
 import { parseKeySecrets } from './core/tokens/key-encryption';
+import { keyRotationOptionsFromEnv } from './env-options';
 import { OAuthMetrics, resolveMetricsOptions } from './core/observability/metrics';
 
 let instance: OAuth | undefined;
@@ -23,8 +24,8 @@ const remoteIssuers = new Map<string, RemoteIssuer>();
 let remoteGuardMetrics: OAuthMetrics | undefined;
 
 /**
- * The process-wide default instance, created on first use from `OAUTH_DB`, `OAUTH_ISSUER` and `OAUTH_KEY_SECRET`
- * (explicit options win over the environment).
+ * The process-wide default instance, created on first use from `OAUTH_DB`, `OAUTH_ISSUER`, `OAUTH_KEY_SECRET`,
+ * `OAUTH_KEY_ROTATION` and `OAUTH_KEY_PUBLISH_AHEAD` (explicit options win over the environment).
  */
 export function defaultOAuth(options?: OAuthOptions): OAuth {
   if (instance) {
@@ -38,6 +39,8 @@ export function defaultOAuth(options?: OAuthOptions): OAuth {
   if (process.env.OAUTH_ISSUER) env.issuer = process.env.OAUTH_ISSUER;
   // Several secrets comma-separated: the first encrypts the private signing keys, all decrypt.
   if (process.env.OAUTH_KEY_SECRET) env.keySecret = parseKeySecrets(process.env.OAUTH_KEY_SECRET);
+  // OAUTH_KEY_ROTATION=30d, OAUTH_KEY_PUBLISH_AHEAD=10m: scheduled signing key rotation.
+  Object.assign(env, keyRotationOptionsFromEnv(process.env));
   // An option given as `undefined` is not given: it must not hide the environment's value.
   const explicit = Object.fromEntries(Object.entries(options ?? {}).filter(([, value]) => value !== undefined));
   instance = createOAuth({ ...env, ...explicit });
