@@ -62,7 +62,10 @@ export interface OAuthOptions {
   introspectionScope?: string;
   /** Issue opaque reference tokens to every client (`'reference'`), or only to clients whose `tokenFormat` says so (`'jwt'`). */
   tokenFormat?: 'jwt' | 'reference';
-  /** Rotate the signing key automatically once the active key is this many days old; off when unset. */
+  /**
+   * Rotate the signing key every this many days, publishing the next key `keyPublishAhead` seconds
+   * before it signs (see docs/operations.md); off when unset. Env `OAUTH_KEY_ROTATION` (`30d`).
+   */
   keyRotationDays?: number;
   /**
    * Seconds a scheduled rotation's next key is published (JWKS) before it signs: at least as long as
