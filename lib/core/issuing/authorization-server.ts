@@ -66,7 +66,8 @@ export class AuthorizationServer {
       encryption: options.keyEncryption,
       onError: (err) => options.logger.error('could not encrypt the stored signing keys', err),
       // A next key published by the CLI (or by an instance that stopped) is promoted by whoever signs first.
-      onNextKeyDue: () => void this.promoteNextSigningKey().catch(() => undefined),
+      onNextKeyDue: () =>
+        void this.promoteNextSigningKey().catch((err: unknown) => options.logger.error('could not make the next signing key active', err)),
     });
     // Load (and open) the keys at once: a missing or wrong keySecret is said at start-up, and by ready().
     this.keysReady = this.keys.prepare();

@@ -163,6 +163,7 @@ export class KeyRing {
    */
   async publishNext(activateAt: number): Promise<{ kid: string; activateAt: number; published: boolean } | undefined> {
     await this.snapshot.reload();
+    if (this.next) return { kid: this.next.key.kid, activateAt: this.next.activateAt, published: false };
     const candidate = { ...this.sealed(await generateSigningKey(this.algorithm, this.now())), activateAt };
     const { next, published } = await this.store.publishNextSigningKey(candidate, this.signer?.kid);
     this.snapshot.invalidate();
@@ -219,12 +220,6 @@ export class KeyRing {
     this.snapshot.invalidate();
     await this.snapshot.reload();
     return { found: deleted };
-  }
-
-  /** When the active key was created (epoch ms), or undefined before the first key exists. */
-  async activeKeyCreatedAt(): Promise<number | undefined> {
-    await this.snapshot.fresh();
-    return this.signer && this.lifetimes.get(this.signer.kid)?.createdAt;
   }
 
   /** Marks the in-memory keys stale: the next use reloads them from the store. */
