@@ -1,7 +1,7 @@
 // Scheduled signing key rotation with publish-ahead: a year of rotations seen by a JWKS-caching resource server, two instances on one database, the timer.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { createOAuth, type AuditEvent } from '../../../lib';
+import { createOAuth, DEFAULTS, type AuditEvent } from '../../../lib';
 import type { AuthorizationServer } from '../../../lib/core/issuing/authorization-server';
 import { verifyAccessToken } from '../../../lib/core/tokens/jwt';
 import { SIGNING_ALGORITHMS, type PublicJwk } from '../../../lib/core/tokens/keys';
@@ -205,9 +205,9 @@ describe('scheduled key rotation publishes the next key before it signs', () => 
       expect(published).toHaveLength(1);
       const next = published[0] as AuditEvent<'key.published'>;
       expect(next.activateAt).toBe(clock.now() + 600_000 + 500);
-      // Both instances publish it (the other after its reload), and neither signs with it yet.
-      other.server.keys.invalidate();
+      // Both instances publish it (whichever did not write it, once its change feed polled), and neither signs with it yet.
       for (const oauth of [t.oauth, other]) {
+        await oauth.server.changes.poll();
         expect((await oauth.server.keys.publicJwks()).map((k) => k.kid)).toEqual([first, next.kid]);
       }
       expect(kidOf(await t.tokenFor(id, secret))).toBe(first);
@@ -228,6 +228,11 @@ describe('scheduled key rotation publishes the next key before it signs', () => 
       // Published until its tokens expired, plus the JWKS cache time: lifetime + tolerance + keyPublishAhead.
       expect(keys[1]?.retireAt).toBe(clock.now() + (3600 + 5 + 600) * 1000);
       expect(kidOf(await t.tokenFor(id, secret))).toBe(next.kid);
+      for (const oauth of [t.oauth, other]) {
+        await oauth.server.changes.poll();
+        expect(await oauth.server.keys.rotationState()).toEqual({ active: { kid: next.kid, since: next.activateAt }, next: undefined });
+        expect((await oauth.server.keys.publicJwks()).map((k) => k.kid)).toEqual([next.kid, first]);
+      }
     } finally {
       await other.close();
     }
@@ -275,6 +280,11 @@ describe('scheduled key rotation publishes the next key before it signs', () => 
       await t.close();
       jest.useRealTimers();
     }
+  });
+
+  it('publishes ahead by default as long as the remote guard caches the JWKS (keyPublishAhead = jwksRefreshInterval)', async () => {
+    t = await buildApp({ keyRotationDays: 30 });
+    expect(t.oauth.server.options.keyPublishAhead * 1000).toBe(DEFAULTS.jwksRefreshInterval);
   });
 
   it('refuses a keyPublishAhead out of range or not shorter than keyRotationDays at construction', async () => {
