@@ -54,6 +54,9 @@ export class AuthorizationServer {
   /** Set when `keyRotationDays` is configured. */
   readonly rotationSchedule: KeyRotationSchedule | undefined;
   private issuerWarningShown = false;
+  /** The one promotion of the next key under way (see {@link promoteNextSigningKey}). */
+  private promoting: Promise<{ kid: string; previousKid: string | undefined } | undefined> | undefined;
+  private lastSigningPromotion = -Infinity;
   private readonly keysReady: Promise<void>;
 
   constructor(
@@ -66,8 +69,7 @@ export class AuthorizationServer {
       encryption: options.keyEncryption,
       onError: (err) => options.logger.error('could not encrypt the stored signing keys', err),
       // A next key published by the CLI (or by an instance that stopped) is promoted by whoever signs first.
-      onNextKeyDue: () =>
-        void this.promoteNextSigningKey().catch((err: unknown) => options.logger.error('could not make the next signing key active', err)),
+      onNextKeyDue: () => this.promoteOnSigning(),
     });
     // Load (and open) the keys at once: a missing or wrong keySecret is said at start-up, and by ready().
     this.keysReady = this.keys.prepare();
@@ -269,7 +271,16 @@ export class AuthorizationServer {
     return this.promoting;
   }
 
-  private promoting: Promise<{ kid: string; previousKid: string | undefined } | undefined> | undefined;
+  /**
+   * At most one promotion attempt per minute from the token path: a store that refuses writes (read
+   * only, busy) must not be asked, and logged about, on every token request.
+   */
+  private promoteOnSigning(): void {
+    const now = this.options.clock();
+    if (now - this.lastSigningPromotion < 60_000) return;
+    this.lastSigningPromotion = now;
+    this.promoteNextSigningKey().catch((err: unknown) => this.options.logger.error('could not make the next signing key active', err));
+  }
 
   private async promoteDue(scheduled: boolean): Promise<{ kid: string; previousKid: string | undefined } | undefined> {
     const { accessTokenLifetime, clockTolerance, keyPublishAhead } = this.options;

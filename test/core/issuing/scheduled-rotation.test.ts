@@ -1,7 +1,7 @@
 // Scheduled signing key rotation with publish-ahead: a year of rotations seen by a JWKS-caching resource server, two instances on one database, the timer.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { createOAuth, DEFAULTS, type AuditEvent } from '../../../lib';
+import { createOAuth, DEFAULTS, StoreError, type AuditEvent } from '../../../lib';
 import type { AuthorizationServer } from '../../../lib/core/issuing/authorization-server';
 import { verifyAccessToken } from '../../../lib/core/tokens/jwt';
 import { SIGNING_ALGORITHMS, type PublicJwk } from '../../../lib/core/tokens/keys';
@@ -280,6 +280,26 @@ describe('scheduled key rotation publishes the next key before it signs', () => 
       await t.close();
       jest.useRealTimers();
     }
+  });
+
+  it('keeps signing with the due next key when the store refuses the promotion, and asks (and logs) at most once a minute', async () => {
+    clock = fakeClock();
+    const logger = memoryLogger();
+    t = await buildApp({ clock: clock.now, logger, signingAlgorithm: 'ES256' });
+    const server = t.oauth.server;
+    const { client } = await t.createClient('read');
+    const issue = async () => kidOf((await server.issueToken(client as Client, { grant_type: 'client_credentials' })).access_token);
+    await issue();
+    const next = await server.publishNextSigningKey(clock.now() + 600_000);
+    const promote = jest.spyOn(server.store, 'promoteNextSigningKey').mockRejectedValue(new StoreError('readonly', 'the database is read-only'));
+    clock.advance(600_000);
+    for (let i = 0; i < 5; i++) expect(await issue()).toBe(next?.kid);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(promote).toHaveBeenCalledTimes(1);
+    expect(logger.lines).toEqual(['error could not make the next signing key active']);
+    clock.advance(60_000);
+    expect(await issue()).toBe(next?.kid);
+    expect(promote).toHaveBeenCalledTimes(2);
   });
 
   it('publishes ahead by default as long as the remote guard caches the JWKS (keyPublishAhead = jwksRefreshInterval)', async () => {
