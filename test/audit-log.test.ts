@@ -1,5 +1,7 @@
 // jsonLinesAuditLogger(), limitOptionsFromEnv() and keyRotationOptionsFromEnv(): the helpers an app wires at its edge.
-import { createOAuth, jsonLinesAuditLogger, keyRotationOptionsFromEnv, limitOptionsFromEnv } from '../lib';
+import { createOAuth } from '../lib';
+import { jsonLinesAuditLogger } from '../lib/audit-log';
+import { keyRotationOptionsFromEnv, limitOptionsFromEnv } from '../lib/env';
 import { fakeClock, memoryLogger, tempDir } from './helpers';
 import { join } from 'node:path';
 

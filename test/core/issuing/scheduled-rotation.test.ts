@@ -1,7 +1,9 @@
 // Scheduled signing key rotation with publish-ahead: a year of rotations seen by a JWKS-caching resource server, two instances on one database, the timer.
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { createOAuth, DEFAULTS, StoreError, type AuditEvent } from '../../../lib';
+import { createOAuth, DEFAULTS } from '../../../lib';
+import { type AuditEvent } from '../../../lib/core';
+import { StoreError } from '../../../lib/store';
 import type { AuthorizationServer } from '../../../lib/core/issuing/authorization-server';
 import { verifyAccessToken } from '../../../lib/core/tokens/jwt';
 import { SIGNING_ALGORITHMS, type PublicJwk } from '../../../lib/core/tokens/keys';
@@ -40,8 +42,8 @@ class CachingGuard {
         issuer: ISSUER,
         audience: [ISSUER],
         algorithms: SIGNING_ALGORITHMS,
-        clockToleranceSeconds: 5,
-        now: this.now(),
+        clockTolerance: 5,
+        clock: this.now,
       });
       return true;
     } catch {

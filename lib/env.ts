@@ -1,5 +1,16 @@
-// The abuse limits as environment variables, for the example app and deployments: parsed from an env object the caller passes in.
-import type { OAuthOptions } from './options';
+// The one module that reads process.env: the options the default instance, the CLI and the example app take from the environment.
+import { parseKeySecrets } from './core/tokens/key-encryption';
+import type { OAuthOptions, OptionEnvironment } from './options';
+
+export { parseKeySecrets };
+
+/** An environment to read: `process.env` or a test's object. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** The process environment; every other module takes an {@link Environment} as an argument. */
+export function processEnvironment(): Environment {
+  return process.env;
+}
 
 /** Environment variable → option, for {@link limitOptionsFromEnv}. */
 export const LIMIT_ENV = {
@@ -16,14 +27,13 @@ type LimitOption = (typeof LIMIT_ENV)[keyof typeof LIMIT_ENV];
 
 /**
  * Reads the abuse limits from environment variables (see {@link LIMIT_ENV}); unset or empty ones are
- * left to {@link DEFAULTS}. Takes the environment as an argument, so only the caller (the example app,
- * a deployment's entry point) touches `process.env`. Throws `TypeError` on a value that is not a
- * non-negative integer; `createOAuth()` checks the ranges.
+ * left to `DEFAULTS`. Throws `TypeError` on a value that is not a non-negative integer;
+ * `createOAuth()` checks the ranges.
  *
  * @example
  * const oauth = createOAuth({ issuer, ...limitOptionsFromEnv(process.env) });
  */
-export function limitOptionsFromEnv(env: Readonly<Record<string, string | undefined>>): Partial<Record<LimitOption, number>> {
+export function limitOptionsFromEnv(env: Environment): Partial<Record<LimitOption, number>> {
   const options: Partial<Record<LimitOption, number>> = {};
   for (const [name, option] of Object.entries(LIMIT_ENV) as [keyof typeof LIMIT_ENV, LimitOption][]) {
     const raw = env[name];
@@ -38,7 +48,7 @@ export function limitOptionsFromEnv(env: Readonly<Record<string, string | undefi
 const DURATION_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
 /** `90`, `90s`, `10m`, `24h`, `30d` → seconds; undefined for unset or empty. */
-function envDuration(env: Readonly<Record<string, string | undefined>>, name: string): number | undefined {
+function envDuration(env: Environment, name: string): number | undefined {
   const raw = env[name]?.trim();
   if (raw === undefined || raw === '') return undefined;
   const match = /^(\d{1,9})([smhd]?)$/.exec(raw);
@@ -56,9 +66,7 @@ function envDuration(env: Readonly<Record<string, string | undefined>>, name: st
  * // OAUTH_KEY_ROTATION=30d OAUTH_KEY_PUBLISH_AHEAD=10m
  * const oauth = createOAuth({ issuer, ...keyRotationOptionsFromEnv(process.env) });
  */
-export function keyRotationOptionsFromEnv(
-  env: Readonly<Record<string, string | undefined>>,
-): Pick<OAuthOptions, 'keyRotationDays' | 'keyPublishAhead'> {
+export function keyRotationOptionsFromEnv(env: Environment): Pick<OAuthOptions, 'keyRotationDays' | 'keyPublishAhead'> {
   const options: Pick<OAuthOptions, 'keyRotationDays' | 'keyPublishAhead'> = {};
   const period = envDuration(env, 'OAUTH_KEY_ROTATION');
   if (period !== undefined) {
@@ -68,4 +76,26 @@ export function keyRotationOptionsFromEnv(
   const ahead = envDuration(env, 'OAUTH_KEY_PUBLISH_AHEAD');
   if (ahead !== undefined) options.keyPublishAhead = ahead;
   return options;
+}
+
+/** What resolution takes from the environment whatever the instance (NODE_ENV; see `requireTls`). */
+export function optionEnvironment(env: Environment = processEnvironment()): OptionEnvironment {
+  return { nodeEnv: env.NODE_ENV };
+}
+
+/**
+ * The options of the zero-config default instance: `OAUTH_ISSUER`, `OAUTH_DB`, `OAUTH_KEY_SECRET`
+ * (several secrets comma-separated), `OAUTH_KEY_ROTATION` and `OAUTH_KEY_PUBLISH_AHEAD` (see
+ * {@link keyRotationOptionsFromEnv}); empty variables are unset. Explicit options win over these.
+ *
+ * @example
+ * const oauth = createOAuth({ ...defaultInstanceOptionsFromEnv(process.env), audience: 'api' });
+ */
+export function defaultInstanceOptionsFromEnv(env: Environment = processEnvironment()): OAuthOptions {
+  const options: OAuthOptions = {};
+  if (env.OAUTH_DB) options.database = env.OAUTH_DB;
+  if (env.OAUTH_ISSUER) options.issuer = env.OAUTH_ISSUER;
+  // Several secrets comma-separated: the first encrypts the private signing keys, all decrypt.
+  if (env.OAUTH_KEY_SECRET) options.keySecret = parseKeySecrets(env.OAUTH_KEY_SECRET);
+  return { ...options, ...keyRotationOptionsFromEnv(env) };
 }
