@@ -3,7 +3,7 @@ import express, { type Router } from 'express';
 import { AuthorizationServer } from './core/issuing/authorization-server';
 import type { AuditEmitter } from './core/model/events';
 import type { ClientRegistry } from './core/admin/registry';
-import { CachingTokenVerifier } from './core/verification/token-cache';
+import { CachingTokenVerifier, type BoundTokenVerifier } from './core/verification/token-cache';
 import type { GroupRegistry } from './core/admin/group-registry';
 import { createAdminRouter } from './express/admin-router';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
@@ -58,6 +58,11 @@ export interface OAuth {
   resourceMetadataRouter(options?: ResourceMetadataOptions): Router;
   /** Liveness (`/healthz`) and readiness (`/readyz`: the store answers `ping()` and a signing key is loaded; 503 otherwise). */
   healthRouter(options?: HealthRouterOptions): Router;
+  /**
+   * Resolves once the signing keys are loaded; rejects with the reason they cannot be (a missing or
+   * wrong `keySecret` for encrypted keys). Optional: `await oauth.ready()` before `app.listen()` to fail fast.
+   */
+  ready(): Promise<void>;
   /** Stops background work and closes the database this instance opened. */
   close(): Promise<void>;
 }
@@ -74,14 +79,16 @@ export function localGuardBinder(server: AuthorizationServer): (options: GuardOp
     const cacheKey = JSON.stringify([resolved.audience, resolved.acceptScp, resolved.tokenCacheSize]);
     let cache = caches.get(cacheKey);
     if (!cache) {
-      const created = new CachingTokenVerifier(
-        { verify: (token) => server.readToken(token, resolved.audience, resolved.acceptScp) },
-        {
-          maxEntries: resolved.tokenCacheSize,
-          now: server.options.clock,
-          ...(metrics ? { onLookup: (hit: boolean) => metrics.cacheLookup('verified_token', hit) } : {}),
-        },
-      );
+      const inner: BoundTokenVerifier = {
+        verify: (token) => server.readToken(token, resolved.audience, resolved.acceptScp),
+        // A cached token counts only while its signing key is trusted (a retired key verifies nothing).
+        verifyBound: (token) => server.readTokenBound(token, resolved.audience, resolved.acceptScp),
+      };
+      const created = new CachingTokenVerifier(inner, {
+        maxEntries: resolved.tokenCacheSize,
+        now: server.options.clock,
+        ...(metrics ? { onLookup: (hit: boolean) => metrics.cacheLookup('verified_token', hit) } : {}),
+      });
       server.changes.subscribe(() => created.clear());
       caches.set(cacheKey, created);
       cache = created;
@@ -112,7 +119,10 @@ export function localGuardBinder(server: AuthorizationServer): (options: GuardOp
 export function createOAuth(options: OAuthOptions = {}): OAuth {
   // The entry point reads NODE_ENV once (and nothing below it does): production turns requireTls on.
   const resolved = resolveOptions(options, { nodeEnv: process.env.NODE_ENV });
-  const store = resolved.store ?? SqliteStore.open(resolved.database, { busyTimeoutMs: resolved.busyTimeout });
+  const store = resolved.store ?? SqliteStore.open(resolved.database, {
+    busyTimeoutMs: resolved.busyTimeout,
+    onWarning: (message) => resolved.logger.warn(message),
+  });
   const server = new AuthorizationServer(resolved, store);
   const metrics = instrumentServer(server, resolveMetricsOptions(options.metrics));
   const requireScope = createRequireScope(localGuardBinder(server));
@@ -143,6 +153,7 @@ export function createOAuth(options: OAuthOptions = {}): OAuth {
         resolveHealthRouterOptions(healthOptions),
         resolved.logger,
       ),
+    ready: () => server.ready(),
     close: () => server.close(),
   };
 }

@@ -63,4 +63,43 @@ describe('key rotation', () => {
       new TypeError('keyRotationDays must be an integer from 1 to 3650'),
     );
   });
+
+  describe('a retired signing key verifies nothing', () => {
+    const get = (token: string) => request(t.app).get('/api/items').auth(token, { type: 'bearer' });
+
+    it('refuses a token signed with a key past its retireAt, though no reload happened (RFC 7517 §4.5: a key that left the JWKS is not trusted)', async () => {
+      const { id, secret } = await t.createClient('read');
+      const before = await t.tokenFor(id, secret);
+      const [old] = await t.oauth.server.store.listSigningKeys(clock.now());
+      await t.oauth.server.rotateSigningKey();
+      expect((await get(before)).status).toBe(200);
+      clock.advance(2 * 3600 * 1000);
+      // signing_keys is not touched again: nothing tells this process to reload.
+      const forged = jwt.sign(
+        { iss: ISSUER, sub: id, client_id: id, aud: ISSUER, scope: 'read', jti: 'forged-1', iat: Math.floor(clock.now() / 1000) },
+        old?.privateKeyPem as string,
+        { algorithm: 'RS256', keyid: old?.kid as string, header: { alg: 'RS256', typ: 'at+jwt' }, expiresIn: 600 },
+      );
+      const res = await get(forged);
+      expect(res.status).toBe(401);
+      expect(await publishedKids()).not.toContain(old?.kid);
+    });
+
+    it('stops a token cached by the guard once its key retires (a cache never outlives the key)', async () => {
+      const { id, secret } = await t.createClient('read');
+      await t.tokenFor(id, secret);
+      const [old] = await t.oauth.server.store.listSigningKeys(clock.now());
+      const { previousKid } = await t.oauth.server.rotateSigningKey();
+      expect(previousKid).toBe(old?.kid);
+      // A long-lived token signed with the stolen key, shown while the key was still trusted, lands in the cache.
+      const forged = jwt.sign(
+        { iss: ISSUER, sub: id, client_id: id, aud: ISSUER, scope: 'read', jti: 'forged-2', iat: Math.floor(clock.now() / 1000) },
+        old?.privateKeyPem as string,
+        { algorithm: 'RS256', keyid: old?.kid as string, header: { alg: 'RS256', typ: 'at+jwt' }, expiresIn: 86_400 },
+      );
+      expect((await get(forged)).status).toBe(200);
+      clock.advance((3600 + 5) * 1000);
+      expect((await get(forged)).status).toBe(401);
+    });
+  });
 });
