@@ -9,6 +9,7 @@ let t: TestApp;
 let server: Server;
 let base: string;
 let adminToken: string;
+let adminId: string;
 
 beforeEach(async () => {
   // ES256 keys are generated in a fraction of RS256's time; the admin API does not depend on the algorithm.
@@ -18,6 +19,7 @@ beforeEach(async () => {
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const admin = await t.createClient('oauth:admin', 'admin tool');
+  adminId = admin.id;
   adminToken = await t.tokenFor(admin.id, admin.secret);
 });
 afterEach(async () => {
@@ -46,8 +48,8 @@ function tokenStatus(id: string, secret: string, scope?: string) {
 }
 
 const CLIENT_FIELDS = [
-  'audiences', 'client_id', 'client_name', 'created_at', 'effective_audiences', 'effective_scope', 'enabled', 'grant_types',
-  'groups', 'scope', 'secrets', 'token_format', 'updated_at', 'version',
+  'audiences', 'client_id', 'client_name', 'created_at', 'description', 'effective_audiences', 'effective_scope', 'enabled',
+  'grant_types', 'groups', 'scope', 'secrets', 'token_format', 'token_lifetime', 'updated_at', 'version',
 ];
 
 describe('admin API guard', () => {
@@ -94,11 +96,10 @@ describe('admin API guard', () => {
     expect(() => t.oauth.adminRouter({ scope: '' })).toThrow(TypeError);
   });
 
-  it('answers an unknown admin route or method with a JSON 404, after the guard', async () => {
-    const res = await admin().put('/admin/clients');
+  it('answers an unknown admin route with a JSON 404, after the guard', async () => {
+    const res = await admin().get('/admin/clients/x/y/z');
     expect(res.status).toBe(404);
-    expect(res.body).toEqual({ error: 'not_found', error_description: 'no admin route PUT /admin/clients' });
-    expect((await admin().get('/admin/clients/x/y/z')).body.error).toBe('not_found');
+    expect(res.body).toEqual({ error: 'not_found', error_description: 'no admin route GET /admin/clients/x/y/z' });
     expect((await request(base).put('/admin/clients')).status).toBe(401);
   });
 
@@ -156,7 +157,7 @@ describe('admin API: clients', () => {
     [{ client_name: 'a', scope: 'ok "bad"' }, 'scope', 'scope: "\\"bad\\"" is not a valid scope (RFC 6749 §3.3 scope-token)'],
     [{ client_name: 'a', scope: ['read'] }, 'scope', 'scope must be a space-delimited string'],
     [{ client_name: 'a', token_format: 'opaque' }, 'token_format', 'token format must be "jwt" or "reference"'],
-    [{ client_name: 'a', audiences: 'orders' }, 'audiences', 'audiences must be a list of strings of visible ASCII characters without spaces'],
+    [{ client_name: 'a', audiences: 'orders' }, 'audiences', 'audiences must be a list of absolute URIs'],
     [{ client_name: 'a', groups: ['nope'] }, 'groups', 'no group named "nope"'],
     [{ client_name: 'a', secret: 'mine' }, 'secret', 'unknown field "secret"'],
   ])('refuses %j with 400 naming the field and creates nothing', async (body, field, description) => {
@@ -225,7 +226,7 @@ describe('admin API: clients', () => {
     const { id } = await t.createClient('read');
     const empty = await admin().patch(`/admin/clients/${id}`, {});
     expect(empty.status).toBe(400);
-    expect(empty.body.error_description).toBe('nothing to change: give client_name, scope, audiences, groups or enabled');
+    expect(empty.body.error_description).toBe('nothing to change: give client_name, scope, audiences, groups, enabled, token_format, description or token_lifetime');
     const typed = await admin().patch(`/admin/clients/${id}`, { scope: 'write', enabled: 'no' });
     expect(typed.status).toBe(400);
     expect(typed.body).toEqual({ error: 'invalid_request', error_description: 'enabled must be true or false', field: 'enabled' });
@@ -379,9 +380,9 @@ describe('admin API: groups', () => {
     const { id, secret } = await t.createClient('read');
     await admin().post('/admin/groups', { name: 'g', scope: 'a' });
     await admin().put(`/admin/clients/${id}/groups/g`);
-    const res = await admin().patch('/admin/groups/g', { scope: 'b', audiences: ['orders'] });
+    const res = await admin().patch('/admin/groups/g', { scope: 'b', audiences: ['urn:example:orders'] });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ scope: 'b', audiences: ['orders'], members: [id] });
+    expect(res.body).toMatchObject({ scope: 'b', audiences: ['urn:example:orders'], members: [id] });
     expect((await tokenStatus(id, secret, 'a')).body.error).toBe('invalid_scope');
     expect((await tokenStatus(id, secret, 'b')).status).toBe(200);
     expect((await admin().patch('/admin/groups/g', {})).status).toBe(400);
@@ -498,7 +499,7 @@ describe('admin API writes are atomic: one request, one transaction, one audit e
     expect([client.name, client.scopes]).toEqual(['before', ['read']]);
   });
 
-  it('PATCH /clients/:id records one client.updated event naming every changed field', async () => {
+  it('PATCH /clients/:id records one client.updated event naming every changed field, its actor, old and new values', async () => {
     const { id } = await t.createClient('read');
     await t.oauth.groups.create({ name: 'g', scopes: 'x' });
     const events: AuditEvent[] = [];
@@ -507,7 +508,16 @@ describe('admin API writes are atomic: one request, one transaction, one audit e
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ client_name: 'renamed', scope: 'read write', groups: ['g'], enabled: false });
     expect(events).toEqual([
-      { type: 'client.updated', time: expect.any(Number), clientId: id, changes: ['name', 'scopes', 'groups', 'enabled'], enabled: false },
+      {
+        type: 'client.updated',
+        time: expect.any(Number),
+        clientId: id,
+        changes: ['name', 'scopes', 'groups', 'enabled'],
+        enabled: false,
+        before: { name: 'test client', scopes: ['read'], groups: [], enabled: true },
+        after: { name: 'renamed', scopes: ['read', 'write'], groups: ['g'], enabled: false },
+        actor: { via: 'admin_api', clientId: adminId, address: '127.0.0.1' },
+      },
     ]);
   });
 
@@ -528,7 +538,15 @@ describe('admin API writes are atomic: one request, one transaction, one audit e
     expect(res.status).toBe(201);
     expect(res.body.groups).toEqual(['g']);
     expect(events).toEqual([
-      { type: 'client.created', time: expect.any(Number), clientId: res.body.client_id, name: 'member', scopes: ['read'], groups: ['g'] },
+      {
+        type: 'client.created',
+        time: expect.any(Number),
+        clientId: res.body.client_id,
+        name: 'member',
+        scopes: ['read'],
+        groups: ['g'],
+        actor: { via: 'admin_api', clientId: adminId, address: '127.0.0.1' },
+      },
     ]);
   });
 });

@@ -1,7 +1,7 @@
 // Group administration used by the CLI and the admin API: validated group changes and memberships, each with its audit event.
 import { StoreError, type ClientStore, type GroupStore } from '../../store/types';
 import type { Client } from '../model/client';
-import type { AuditEmitter } from '../model/events';
+import type { AuditRecorder } from '../model/events';
 import { isGroupName, type Group } from '../model/group';
 import { RegistryError, validAudiences, validScopes } from './registry';
 
@@ -45,8 +45,13 @@ export class GroupRegistry {
   constructor(
     private readonly store: ClientStore & GroupStore,
     private readonly options: { now: () => number },
-    private readonly events?: AuditEmitter,
+    private readonly events?: AuditRecorder,
   ) {}
+
+  /** The same registry recording its audit events to `events` (e.g. `server.events.as(actor)`). */
+  recordingTo(events: AuditRecorder): GroupRegistry {
+    return new GroupRegistry(this.store, this.options, events);
+  }
 
   async create(input: GroupInput): Promise<Group> {
     const name = validGroupName(input.name);

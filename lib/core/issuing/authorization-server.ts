@@ -23,6 +23,7 @@ import { inactive, introspectionResponse, type IntrospectionResponse } from './i
 import { KeyRing } from './keyring';
 import { ClientRegistry } from '../admin/registry';
 import { GroupRegistry } from '../admin/group-registry';
+import { TokenAdmin } from '../admin/token-admin';
 import { SecretMemory } from '../client-auth/secret-memory';
 import { SecretVerifier } from '../client-auth/secrets';
 import { signAccessToken, verifyAccessToken, type AccessTokenClaims, type VerifiedAccessToken } from '../tokens/jwt';
@@ -41,6 +42,8 @@ export interface LocalVerifyOptions {
 export class AuthorizationServer {
   readonly keys: KeyRing;
   readonly registry: ClientRegistry;
+  /** Operator revocation by jti and the list of a client's live reference tokens. */
+  readonly tokens: TokenAdmin;
   /** Group and membership administration. */
   readonly groups: GroupRegistry;
   readonly changes: ChangeWatcher;
@@ -71,7 +74,20 @@ export class AuthorizationServer {
     this.keysReady.catch((err: unknown) =>
       options.logger.error(`the signing keys cannot be loaded: ${err instanceof Error ? err.message : String(err)}`, err),
     );
-    this.registry = new ClientRegistry(store, { bcryptCost: options.bcryptCost, now }, this.events);
+    this.registry = new ClientRegistry(
+      store,
+      { bcryptCost: options.bcryptCost, now, maxTokenLifetime: options.accessTokenLifetime },
+      this.events,
+    );
+    this.tokens = new TokenAdmin(
+      store,
+      {
+        now,
+        keepRevokedJwtMs: (options.accessTokenLifetime + options.clockTolerance) * 1000,
+        clockToleranceMs: options.clockTolerance * 1000,
+      },
+      this.events,
+    );
     this.groups = new GroupRegistry(store, { now }, this.events);
     const verifier = new SecretVerifier(options.bcryptCost);
     const memory = new SecretMemory(options.verifiedSecretCacheSize, options.verifiedSecretMaxAge * 1000, now);
@@ -132,13 +148,15 @@ export class AuthorizationServer {
     checkClientMayUseGrant(client);
     const scopes = decideScopes(client, params.scope);
     const audience = decideAudience(client, params.resource, this.options.audience);
+    // A client's own lifetime can only shorten the instance's (rotation and revocation windows rely on the maximum).
+    const lifetime = Math.min(client.tokenLifetime ?? this.options.accessTokenLifetime, this.options.accessTokenLifetime);
     const claims = buildClaims({
       issuer: this.options.issuer,
       client,
       audience,
       scopes,
       nowMs: this.options.clock(),
-      lifetimeSeconds: this.options.accessTokenLifetime,
+      lifetimeSeconds: lifetime,
     });
     const accessToken =
       this.options.tokenFormat === 'reference' || client.tokenFormat === 'reference'
@@ -154,7 +172,7 @@ export class AuthorizationServer {
     return {
       access_token: accessToken,
       token_type: 'Bearer',
-      expires_in: this.options.accessTokenLifetime,
+      expires_in: lifetime,
       scope: claims.scope,
     };
   }

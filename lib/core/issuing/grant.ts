@@ -10,6 +10,7 @@ import { CLIENT_CREDENTIALS, type Client } from '../model/client';
 import { formatScope, parseScope } from '../model/scope';
 import type { AccessTokenClaims } from '../tokens/jwt';
 import { newTokenIdAt } from './issuance-time';
+import { resourceIndicatorProblem } from '../model/resource';
 
 /** The token request parameters the grant reads (already checked to be single strings; empty means absent, RFC 6749 §3.1). */
 export interface TokenRequestParams {
@@ -67,12 +68,13 @@ export function decideScopes(client: Client, requested: string | undefined): str
 /**
  * RFC 8707 §2: the token's audience. Without `resource` it is the instance's default audience; with
  * one, the resource must be one the client (or one of its groups) is allowed, else `invalid_target`.
- * RFC 8707 asks for an absolute URI without a fragment; plain names such as `orders` are accepted
- * too, since the allow-list is what decides, but a fragment never is.
+ * The resource must be an absolute URI without a fragment: the same rule (lib/core/model/resource.ts)
+ * the registry applies to the audiences it stores.
  */
 export function decideAudience(client: Client, resource: string | undefined, defaultAudience: string): string {
   if (resource === undefined) return defaultAudience;
-  if (resource.includes('#')) throw new InvalidTargetError('the resource parameter must not include a fragment (RFC 8707 §2)');
+  const problem = resourceIndicatorProblem(resource);
+  if (problem !== undefined) throw new InvalidTargetError(`the resource parameter ${problem}`);
   if (resource !== defaultAudience && !client.effectiveAudiences.includes(resource)) {
     throw new InvalidTargetError('the client may not get tokens for this resource');
   }

@@ -84,7 +84,7 @@ describe('group registry', () => {
     const { id } = await t.createClient('read');
     await t.oauth.groups.create({ name: 'g' });
     await t.oauth.groups.addClient(id, 'g');
-    await t.oauth.groups.update('g', { scopes: 'x', audiences: ['orders'] });
+    await t.oauth.groups.update('g', { scopes: 'x', audiences: ['urn:example:orders'] });
     expect(events.at(-1)).toMatchObject({ type: 'group.updated', group: 'g', changes: ['scopes', 'audiences'], members: [id] });
     expect(await rejection(t.oauth.groups.update('g', {}))).toMatchObject({ code: 'invalid' });
   });
