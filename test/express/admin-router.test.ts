@@ -420,8 +420,13 @@ describe('admin API description', () => {
       '/clients/{client_id}/enable',
       '/clients/{client_id}/groups/{group}',
       '/clients/{client_id}/rotate-secret',
+      '/clients/{client_id}/tokens',
+      '/clients/{client_id}/tokens/{jti}',
       '/groups',
       '/groups/{name}',
+      '/keys',
+      '/keys/rotate',
+      '/keys/{kid}/retire',
       '/openapi.json',
     ]);
     expect(res.body.components.securitySchemes.oauth2.flows.clientCredentials).toEqual({
@@ -445,8 +450,13 @@ describe('admin API description', () => {
       '/clients/{client_id}/enable': ['post'],
       '/clients/{client_id}/groups/{group}': ['delete', 'put'],
       '/clients/{client_id}/rotate-secret': ['post'],
+      '/clients/{client_id}/tokens': ['get'],
+      '/clients/{client_id}/tokens/{jti}': ['delete'],
       '/groups': ['get', 'post'],
       '/groups/{name}': ['delete', 'get', 'patch'],
+      '/keys': ['get'],
+      '/keys/rotate': ['post'],
+      '/keys/{kid}/retire': ['post'],
       '/openapi.json': ['get'],
     });
     for (const ops of Object.values(doc.paths)) {
@@ -457,11 +467,13 @@ describe('admin API description', () => {
   it('describes exactly the fields the API returns for clients and groups', async () => {
     const doc = (await admin().get('/admin/openapi.json')).body;
     const client = (await admin().get('/admin/clients')).body.clients[0];
-    expect(Object.keys(doc.components.schemas.Client.properties).sort()).toEqual(Object.keys(client).sort());
-    expect([...doc.components.schemas.Client.required].sort()).toEqual(Object.keys(client).sort());
+    expect(Object.keys(doc.components.schemas.ClientFields.properties).sort()).toEqual(Object.keys(client).sort());
+    expect([...doc.components.schemas.ClientFields.required].sort()).toEqual(Object.keys(client).sort());
     const group = (await admin().post('/admin/groups', { name: 'g' })).body;
     expect(Object.keys(doc.components.schemas.Group.properties).sort()).toEqual(Object.keys(group).sort());
-    expect(Object.keys(doc.components.schemas.NewClient.properties).sort()).toEqual(['audiences', 'client_name', 'groups', 'scope', 'token_format']);
+    expect(Object.keys(doc.components.schemas.NewClient.properties).sort()).toEqual([
+      'audiences', 'client_name', 'description', 'groups', 'scope', 'token_format', 'token_lifetime',
+    ]);
   });
 });
 
