@@ -1,4 +1,6 @@
 // The embedded default store: better-sqlite3, statements prepared once, named binds, multi-statement changes in transactions.
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { effectiveGrants, type Client, type ClientSecret, type TokenFormat } from '../core/model/client';
 import type { Group } from '../core/model/group';
@@ -200,8 +202,39 @@ export function openSqliteDatabase(path: string, options: OpenSqliteOptions = {}
     const translated = translateSqliteError(err);
     const code = translated instanceof StoreError ? translated.code : 'unavailable';
     const message = translated instanceof StoreError ? translated.message : 'the database cannot be opened';
-    throw new StoreError(code, `${message}: ${path}`, { cause: err });
+    const reason = code === 'unavailable' ? whyUnopenable(path, err) : undefined;
+    throw new StoreError(code, `${message}: ${path}${reason ? ` (${reason})` : ''}`, { cause: err });
   }
+}
+
+/**
+ * Why a database file cannot be opened, in words an operator can act on: SQLite's own errors say
+ * little ("unable to open database file") and nothing about which of the usual causes it is.
+ */
+function whyUnopenable(path: string, err: unknown): string | undefined {
+  const sqliteCode = (err as { code?: unknown } | null)?.code;
+  if (sqliteCode === 'SQLITE_NOTADB') return 'the file is not a SQLite database';
+  if (sqliteCode === 'SQLITE_CORRUPT') return 'the database file is corrupt';
+  if (path === ':memory:' || path === '') return undefined;
+  try {
+    if (statSync(path).isDirectory()) return 'it is a directory';
+    accessSync(path, fsConstants.R_OK | fsConstants.W_OK);
+  } catch (statErr: unknown) {
+    const code = (statErr as { code?: unknown } | null)?.code;
+    if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') return undefined;
+    const parent = dirname(resolve(path));
+    try {
+      if (!statSync(parent).isDirectory()) return `${parent} is not a directory`;
+      accessSync(parent, fsConstants.W_OK);
+    } catch (parentErr: unknown) {
+      const parentCode = (parentErr as { code?: unknown } | null)?.code;
+      if (parentCode === 'ENOENT' || parentCode === 'ENOTDIR') return `the directory ${parent} does not exist`;
+      if (parentCode === 'EACCES' || parentCode === 'EPERM') return `permission denied on the directory ${parent}`;
+    }
+    return undefined;
+  }
+  return undefined;
 }
 
 /**
