@@ -12,8 +12,8 @@ import {
 } from './options';
 import type { RemoteIssuer } from './core/verification/remote-issuer';
 import { remoteGuardRuntime, remoteIssuerFor } from './resource-server';
-import { OAuthMetrics, resolveMetricsOptions } from './core/observability/metrics';
 import { parseKeySecrets } from './core/tokens/key-encryption';
+import { OAuthMetrics, resolveMetricsOptions } from './core/observability/metrics';
 
 let instance: OAuth | undefined;
 let instanceOptions: OAuthOptions | undefined;

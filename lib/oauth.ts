@@ -51,6 +51,11 @@ export interface OAuth {
   /** Guards that verify this instance's tokens in memory. */
   readonly requireScope: RequireScope;
   /**
+   * Resolves once the signing keys are loaded; rejects with the reason they cannot be (a missing or
+   * wrong `keySecret` for encrypted keys). Optional: `await oauth.ready()` before `app.listen()` to fail fast.
+   */
+  ready(): Promise<void>;
+  /**
    * Serves this resource's RFC 9728 metadata (default resource: the instance's `audience`) at
    * `/.well-known/oauth-protected-resource<path>`; from then on, guards accepting it name the URL in
    * their challenges (`resource_metadata`, §5.1). Mount at the origin's root.
@@ -58,11 +63,6 @@ export interface OAuth {
   resourceMetadataRouter(options?: ResourceMetadataOptions): Router;
   /** Liveness (`/healthz`) and readiness (`/readyz`: the store answers `ping()` and a signing key is loaded; 503 otherwise). */
   healthRouter(options?: HealthRouterOptions): Router;
-  /**
-   * Resolves once the signing keys are loaded; rejects with the reason they cannot be (a missing or
-   * wrong `keySecret` for encrypted keys). Optional: `await oauth.ready()` before `app.listen()` to fail fast.
-   */
-  ready(): Promise<void>;
   /** Stops background work and closes the database this instance opened. */
   close(): Promise<void>;
 }
@@ -84,11 +84,14 @@ export function localGuardBinder(server: AuthorizationServer): (options: GuardOp
         // A cached token counts only while its signing key is trusted (a retired key verifies nothing).
         verifyBound: (token) => server.readTokenBound(token, resolved.audience, resolved.acceptScp),
       };
-      const created = new CachingTokenVerifier(inner, {
-        maxEntries: resolved.tokenCacheSize,
-        now: server.options.clock,
-        ...(metrics ? { onLookup: (hit: boolean) => metrics.cacheLookup('verified_token', hit) } : {}),
-      });
+      const created = new CachingTokenVerifier(
+        inner,
+        {
+          maxEntries: resolved.tokenCacheSize,
+          now: server.options.clock,
+          ...(metrics ? { onLookup: (hit: boolean) => metrics.cacheLookup('verified_token', hit) } : {}),
+        },
+      );
       server.changes.subscribe(() => created.clear());
       caches.set(cacheKey, created);
       cache = created;
@@ -138,6 +141,7 @@ export function createOAuth(options: OAuthOptions = {}): OAuth {
       return createAdminRouter(server, requireScope(resolvedAdmin.scope, resolvedAdmin.guard), resolvedAdmin);
     },
     requireScope,
+    ready: () => server.ready(),
     resourceMetadataRouter: (metadataOptions) =>
       createResourceMetadataRouter(
         protectedResourcesOf(server),
@@ -153,7 +157,6 @@ export function createOAuth(options: OAuthOptions = {}): OAuth {
         resolveHealthRouterOptions(healthOptions),
         resolved.logger,
       ),
-    ready: () => server.ready(),
     close: () => server.close(),
   };
 }

@@ -3,9 +3,9 @@ import { availableParallelism } from 'node:os';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './core/tokens/keys';
 import { isScopeToken, normalizeScopes } from './core/model/scope';
 import type { Store } from './store/types';
+import { KeyEncryption } from './core/tokens/key-encryption';
 import type { MetricsOptions } from './core/observability/metrics';
 import { toLogger } from './core/observability/logger';
-import { KeyEncryption } from './core/tokens/key-encryption';
 
 /**
  * Where the library reports what an operator should see. Never given a secret or a token. A pino

@@ -400,12 +400,11 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
     '/keys/rotate',
     route(async (req, res) => {
       readBody(req, []);
-      const events = server.events.as(actorOf(req));
-      // The previous key stays published until every token it signed has expired.
-      const previousRetireAt = clock() + (server.options.accessTokenLifetime + server.options.clockTolerance) * 1000;
-      const { kid, previousKid, rotated } = await server.keys.rotate(previousRetireAt);
-      if (rotated) events.record('key.rotated', { kid, previousKid, previousRetireAt, scheduled: false });
-      res.json({ kid, previous_kid: previousKid ?? null, previous_retire_at: previousKid ? new Date(previousRetireAt).toISOString() : null });
+      // The previous key stays published until every token it signed has expired (the server decides when).
+      const { kid, previousKid } = await server.rotateSigningKey({ audit: server.events.as(actorOf(req)) });
+      const previous = (await server.store.listSigningKeys(clock())).find((k) => k.kid === previousKid);
+      const retireAt = previous?.retireAt ?? null;
+      res.json({ kid, previous_kid: previousKid ?? null, previous_retire_at: retireAt === null ? null : new Date(retireAt).toISOString() });
     }),
   );
 
@@ -414,12 +413,10 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
     route(async (req, res) => {
       readBody(req, []);
       const kid = req.params.kid as string;
-      const events = server.events.as(actorOf(req));
-      const { found, newKid } = await server.keys.retire(kid);
-      if (!found) throw new RegistryError('not_found', `no signing key ${JSON.stringify(kid)} in service`, 'kid');
-      if (newKid !== undefined) events.record('key.rotated', { kid: newKid, previousKid: kid, previousRetireAt: clock(), scheduled: false });
-      events.record('key.retired', { kid });
-      res.json({ retired: kid, active: newKid ?? (await server.keys.getSigner()).kid });
+      if (!(await server.retireSigningKey(kid, server.events.as(actorOf(req))))) {
+        throw new RegistryError('not_found', `no signing key ${JSON.stringify(kid)} in service`, 'kid');
+      }
+      res.json({ retired: kid, active: (await server.keys.getSigner()).kid });
     }),
   );
 

@@ -1,5 +1,5 @@
 // Owner-only database files: created 0600 before SQLite opens them, and an existing file other users can reach tightened (or refused).
-import { chmodSync, closeSync, openSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, rmSync, statSync } from 'node:fs';
 import { StoreError } from '../core/model/store-error';
 
 /** The database and the side files SQLite keeps next to it in WAL mode. */
@@ -22,18 +22,21 @@ function code(err: unknown): unknown {
  *   user owns it), opening is refused.
  * - an existing file its group may access is left as it is (a backup group is a deliberate choice), with a warning.
  *
- * Skipped for `:memory:`, `file:` URIs and on Windows, where modes mean nothing.
+ * Skipped for `:memory:`, `file:` URIs and on Windows, where modes mean nothing. Returns the files it
+ * created, for the caller to remove when opening fails after all.
  */
-export function secureDatabaseFiles(path: string, warn: (message: string) => void): void {
-  if (process.platform === 'win32' || path === ':memory:' || path === '' || path.startsWith('file:')) return;
+export function secureDatabaseFiles(path: string, warn: (message: string) => void): string[] {
+  const created: string[] = [];
+  if (process.platform === 'win32' || path === ':memory:' || path === '' || path.startsWith('file:')) return created;
   for (const suffix of SUFFIXES) {
     const file = `${path}${suffix}`;
     try {
       closeSync(openSync(file, 'wx', 0o600));
+      created.push(file);
       continue;
     } catch (err) {
       // A missing directory is reported by the open that follows, with the usual message.
-      if (code(err) === 'ENOENT') return;
+      if (code(err) === 'ENOENT') return created;
       if (code(err) !== 'EEXIST') throw err;
     }
     const mode = statSync(file).mode & 0o777;
@@ -53,6 +56,18 @@ export function secureDatabaseFiles(path: string, warn: (message: string) => voi
       );
     } else if ((mode & 0o070) !== 0) {
       warn(`the database file ${file} is accessible to its group (mode ${mode.toString(8)}); it holds private signing keys: chmod 600 unless that is deliberate`);
+    }
+  }
+  return created;
+}
+
+/** Removes files {@link secureDatabaseFiles} created that are still empty (the open failed): bad input leaves nothing behind. */
+export function removeCreatedFiles(files: readonly string[]): void {
+  for (const file of files) {
+    try {
+      if (statSync(file).size === 0) rmSync(file, { force: true });
+    } catch {
+      // already gone
     }
   }
 }

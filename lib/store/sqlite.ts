@@ -6,7 +6,7 @@ import { effectiveGrants, type Client, type ClientSecret, type TokenFormat } fro
 import type { Group } from '../core/model/group';
 import type { PublicJwk, SigningAlgorithm, StoredSigningKey } from '../core/tokens/keys';
 import { checkSchemaVersion, migrate } from './migrations';
-import { secureDatabaseFiles } from './file-mode';
+import { removeCreatedFiles, secureDatabaseFiles } from './file-mode';
 import type { AccessTokenClaims } from '../core/tokens/jwt';
 import {
   StoreError,
@@ -188,8 +188,9 @@ export interface OpenSqliteOptions {
  */
 export function openSqliteDatabase(path: string, options: OpenSqliteOptions = {}): Database.Database {
   let db: Database.Database | undefined;
+  let created: string[] = [];
   try {
-    secureDatabaseFiles(path, options.onWarning ?? ((message) => console.warn(`[express-client-credentials] ${message}`)));
+    created = secureDatabaseFiles(path, options.onWarning ?? ((message) => console.warn(`[express-client-credentials] ${message}`)));
     db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
     checkSchemaVersion(db);
     db.pragma('journal_mode = WAL');
@@ -197,6 +198,7 @@ export function openSqliteDatabase(path: string, options: OpenSqliteOptions = {}
     return db;
   } catch (err) {
     db?.close();
+    removeCreatedFiles(created);
     if (err instanceof StoreError && err.code === 'insecure') throw err;
     // better-sqlite3 throws a plain TypeError for a missing directory: every failure here is the file's.
     const translated = translateSqliteError(err);

@@ -116,6 +116,28 @@ describe('private signing keys at rest', () => {
     }
   });
 
+  it('reseals keys under an older secret only at start-up, so instances mid-rollout never reseal back and forth', async () => {
+    const { dir, cleanup } = tempDir();
+    const database = join(dir, 'oauth.sqlite');
+    const open = (keySecret: string[]) => createOAuth({ issuer: ISSUER, database, bcryptCost: 4, logger: memoryLogger(), keySecret });
+    try {
+      const next = open([NEXT_SECRET, SECRET]);
+      await next.server.keys.getSigner();
+      const current = open([SECRET, NEXT_SECRET]);
+      await current.ready(); // its start-up reseals under SECRET, its first secret
+      const underCurrent = dumpedPrivateKeys(database)[0];
+      // A later reload of the other instance (after any change) leaves the key as it is.
+      next.server.keys.invalidate();
+      await next.server.keys.getSigner();
+      current.server.keys.invalidate();
+      await current.server.keys.getSigner();
+      expect(dumpedPrivateKeys(database)[0]).toBe(underCurrent);
+      await Promise.all([next.close(), current.close()]);
+    } finally {
+      cleanup();
+    }
+  });
+
   it('refuses to start with a wrong or missing secret, and never makes a new key in place of the sealed one', async () => {
     const { dir, cleanup } = tempDir();
     const database = join(dir, 'oauth.sqlite');

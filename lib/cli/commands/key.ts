@@ -12,6 +12,13 @@ const MIN_TOKEN_LIFETIME = 60;
 /** Longest --token-lifetime: the longest accessTokenLifetime (1 day) plus 5 minutes of clock tolerance. */
 const MAX_TOKEN_LIFETIME = 86_400 + 300;
 
+/** What a copy of the database holds of a key's private half; `older secret` while a secret rotation is under way. */
+function privateKeyState(stored: string | null, ctx: CliContext): string {
+  if (stored === null) return 'dropped';
+  if (!isSealedPrivateKey(stored)) return 'clear';
+  return ctx.keyEncryption?.needsReseal(stored) ? 'encrypted (older secret)' : 'encrypted';
+}
+
 /** The key ring the server would use, with the same key secret (OAUTH_KEY_SECRET). */
 function keyRing(ctx: CliContext, alg: SigningAlgorithm): KeyRing {
   return new KeyRing(ctx.openStore(), alg, ctx.now, { encryption: ctx.keyEncryption });
@@ -28,7 +35,7 @@ const list: Command = {
       created_at: isoTime(k.createdAt),
       retire_at: isoTime(k.retireAt),
       // Whether a copy of the database is enough to sign with this key.
-      private_key: k.privateKeyPem === null ? 'dropped' : isSealedPrivateKey(k.privateKeyPem) ? 'encrypted' : 'clear',
+      private_key: privateKeyState(k.privateKeyPem, ctx),
     }));
     if (ctx.json) return ctx.printJson(rows);
     if (rows.length === 0) return ctx.print('no signing keys yet (the server creates one on first use)');

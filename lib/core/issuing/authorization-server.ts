@@ -5,7 +5,7 @@ import { ChangeWatcher } from './changes';
 import type { Client } from '../model/client';
 import { ClientAuthGuard } from '../client-auth/auth-guard';
 import { ClientAuthenticator } from '../client-auth/client-auth';
-import { AuditEmitter } from '../model/events';
+import { AuditEmitter, type AuditRecorder } from '../model/events';
 import {
   buildClaims,
   checkClientMayUseGrant,
@@ -241,14 +241,34 @@ export class AuthorizationServer {
    * @example
    * await oauth.server.rotateSigningKey();
    */
-  async rotateSigningKey(options: { scheduled?: boolean } = {}): Promise<{ kid: string; previousKid: string | undefined }> {
+  async rotateSigningKey(
+    options: { scheduled?: boolean; audit?: AuditRecorder } = {},
+  ): Promise<{ kid: string; previousKid: string | undefined }> {
     const previousRetireAt =
       this.options.clock() + (this.options.accessTokenLifetime + this.options.clockTolerance) * 1000;
     const { kid, previousKid, rotated } = await this.keys.rotate(previousRetireAt);
     if (rotated) {
-      this.events.record('key.rotated', { kid, previousKid, previousRetireAt, scheduled: options.scheduled ?? false });
+      (options.audit ?? this.events).record('key.rotated', { kid, previousKid, previousRetireAt, scheduled: options.scheduled ?? false });
     }
     return { kid, previousKid };
+  }
+
+  /**
+   * Takes a signing key out of service at once (leaked, or found in a backup that leaked): tokens it
+   * signed stop verifying here now and in other processes on the same store within `syncInterval`.
+   * The active key is first replaced by a new one. Resolves false for a kid not in service.
+   *
+   * @example
+   * await oauth.server.retireSigningKey(kid);
+   */
+  async retireSigningKey(kid: string, audit: AuditRecorder = this.events): Promise<boolean> {
+    const { found, newKid } = await this.keys.retire(kid);
+    if (!found) return false;
+    if (newKid !== undefined) {
+      audit.record('key.rotated', { kid: newKid, previousKid: kid, previousRetireAt: this.options.clock(), scheduled: false });
+    }
+    audit.record('key.retired', { kid });
+    return true;
   }
 
   /** A JWT or a reference token of this issuer, checked but for revocation; `audience` undefined skips the aud check. */

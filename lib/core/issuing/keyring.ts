@@ -1,7 +1,7 @@
 // The issuer's key ring: stored signing keys held in memory as KeyObjects, generated on first use, reloaded when the store changes.
 import { Reloader } from './reloader';
 import { generateSigningKey, loadKey, type LoadedKey, type PublicJwk, type SigningAlgorithm, type StoredSigningKey } from '../tokens/keys';
-import { KeyEncryption, openWithoutSecret } from '../tokens/key-encryption';
+import { isSealedPrivateKey, KeyEncryption, openWithoutSecret } from '../tokens/key-encryption';
 import type { KeyStore } from '../../store/types';
 
 /** How the key ring keeps private keys at rest, and where it reports what it cannot do in the background. */
@@ -28,6 +28,12 @@ export class KeyRing {
   private lifetimes = new Map<string, { createdAt: number; retireAt: number | null }>();
 
   private readonly unknownKidCooldownMs: number;
+  /**
+   * Whether this load also reseals keys sealed under a secret other than the first. Only at start-up
+   * ({@link prepare}): while a secret rotation rolls out, instances listing the secrets in different
+   * orders would otherwise reseal each other's keys back and forth on every change.
+   */
+  private resealOlder = false;
 
   constructor(
     private readonly store: KeyStore,
@@ -39,12 +45,18 @@ export class KeyRing {
   }
 
   /**
-   * Loads (and opens) the stored keys now, sealing clear ones when a key secret is configured.
+   * Loads (and opens) the stored keys now, sealing clear ones when a key secret is configured and
+   * resealing those under an older secret with the first one.
    * Rejects with a {@link KeyEncryptionError} when a key secret is missing or wrong: call it at
    * start-up so that is said at once, not on the first token request.
    */
   async prepare(): Promise<void> {
-    await this.snapshot.reload();
+    this.resealOlder = true;
+    try {
+      await this.snapshot.reload();
+    } finally {
+      this.resealOlder = false;
+    }
   }
 
   /** The key new tokens are signed with; generates and stores one on first use. */
@@ -149,7 +161,8 @@ export class KeyRing {
       // Opening throws for a missing or wrong secret: the load fails, and no new key is ever made in its place.
       const loaded = this.keys.get(s.kid) ?? this.open(s);
       const { encryption } = this.options;
-      if (encryption && s.privateKeyPem !== null && encryption.needsReseal(s.privateKeyPem)) {
+      const resealable = !isSealedPrivateKey(s.privateKeyPem ?? '') || this.resealOlder;
+      if (encryption && s.privateKeyPem !== null && resealable && encryption.needsReseal(s.privateKeyPem)) {
         reseal.push({ kid: s.kid, from: s.privateKeyPem, to: encryption.seal(s.kid, this.open(s, true)) });
       }
       next.set(s.kid, loaded);

@@ -103,3 +103,21 @@ describe('key rotation', () => {
     });
   });
 });
+
+describe('retiring a signing key at once', () => {
+  it('retireSigningKey: the active key is replaced, then verifies nothing, and key.retired is recorded', async () => {
+    const { id, secret } = await t.createClient('read');
+    const token = await t.tokenFor(id, secret);
+    const kid = kidOf(token);
+    const events: AuditEvent[] = [];
+    t.oauth.events.on('audit', (e: AuditEvent) => events.push(e));
+    expect(await t.oauth.server.retireSigningKey(kid)).toBe(true);
+    expect((await request(t.app).get('/api/items').auth(token, { type: 'bearer' })).status).toBe(401);
+    expect(await publishedKids()).not.toContain(kid);
+    const fresh = await t.tokenFor(id, secret);
+    expect(kidOf(fresh)).not.toBe(kid);
+    expect((await request(t.app).get('/api/items').auth(fresh, { type: 'bearer' })).status).toBe(200);
+    expect(events.map((e) => e.type)).toEqual(['key.rotated', 'key.retired', 'token.issued']);
+    expect(await t.oauth.server.retireSigningKey(kid)).toBe(false);
+  });
+});
