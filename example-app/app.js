@@ -5,6 +5,7 @@ const http = require('node:http');
 const path = require('node:path');
 const express = require('express');
 const {
+  adminRouter,
   closeDefaultOAuth,
   defaultOAuth,
   jsonLinesAuditLogger,
@@ -33,6 +34,7 @@ function createApp(options) {
   const app = express();
 
   app.use(tokenRouter(options)); // POST /oauth/token
+  app.use('/admin', adminRouter()); // the admin API (OpenAPI at /admin/openapi.json), for tokens with scope oauth:admin
 
   app.get('/api/items', requireScope('read'), (req, res) => {
     res.json({ items });
@@ -139,6 +141,7 @@ async function start({ env = process.env, print = console.log, auditLog = proces
   print('  POST /oauth/token   client credentials grant');
   print('  GET  /api/items     needs scope read');
   print('  POST /api/items     needs scope write');
+  print('  /admin/...          the admin API (GET /admin/openapi.json), needs scope oauth:admin');
   print('');
   if (demo) {
     print('Created a demo client (scopes: read write). Its secret is shown only this once:');
@@ -156,6 +159,8 @@ async function start({ env = process.env, print = console.log, auditLog = proces
     print('Then set CLIENT_ID and CLIENT_SECRET to its credentials and:');
     for (const line of curlCommands(url)) print(`  ${line}`);
   }
+  print('An admin client for the admin API (its secret is printed once):');
+  print(`  npx express-client-credentials client create --db ${JSON.stringify(path.resolve(defaultOAuth().server.options.database))} --name admin --scope oauth:admin`);
   print('');
   return {
     name: 'items service',
