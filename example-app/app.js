@@ -32,6 +32,7 @@ function createApp(options) {
   const items = [];
   let nextId = 1;
   const app = express();
+  app.disable('x-powered-by'); // no need to tell callers what the server runs
 
   app.use(tokenRouter(options)); // POST /oauth/token
   app.use('/admin', adminRouter()); // the admin API (OpenAPI at /admin/openapi.json), for tokens with scope oauth:admin
@@ -172,6 +173,6 @@ async function start({ env = process.env, print = console.log, auditLog = proces
   };
 }
 
-module.exports = { createApp, ensureDemoClient, curlCommands, start };
+module.exports = { name: 'items service', createApp, ensureDemoClient, curlCommands, start };
 
 if (require.main === module) require('./start').run([module.exports]);
