@@ -86,9 +86,17 @@ export class GroupRegistry {
       ...(update.audiences !== undefined ? { audiences: validAudiences(update.audiences) } : {}),
     };
     if (Object.keys(changes).length === 0) throw new RegistryError('invalid', 'nothing to change: give scopes or audiences');
-    const group = isGroupName(name) ? await this.store.updateGroup(name, changes, this.options.now()) : undefined;
-    if (!group) throw noGroup(name, 'name');
-    this.events?.record('group.updated', { group: name, changes: Object.keys(changes), members: group.members });
+    const before = isGroupName(name) ? await this.store.getGroup(name) : undefined;
+    const group = before ? await this.store.updateGroup(name, changes, this.options.now()) : undefined;
+    if (!before || !group) throw noGroup(name, 'name');
+    const fields = Object.keys(changes) as (keyof typeof changes)[];
+    this.events?.record('group.updated', {
+      group: name,
+      changes: fields,
+      members: group.members,
+      before: Object.fromEntries(fields.map((f) => [f, before[f]])),
+      after: Object.fromEntries(fields.map((f) => [f, group[f]])),
+    });
     return group;
   }
 

@@ -42,7 +42,8 @@ export interface AuditEvents {
     retryAfter: number;
   };
   'group.created': { group: string; scopes: string[]; audiences: string[] };
-  'group.updated': { group: string; changes: string[]; members: string[] };
+  /** `before` and `after`: the old and new value of each changed field. */
+  'group.updated': { group: string; changes: string[]; members: string[]; before?: Record<string, unknown>; after?: Record<string, unknown> };
   /** `members` lists the clients that lost the group (only a forced delete has any). */
   'group.deleted': { group: string; members: string[] };
   'client.group_added': { clientId: string; group: string };
