@@ -6,7 +6,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { SqliteStore } = require('../dist/store/sqlite');
 
-const SIZES = (process.argv.find((a) => a.startsWith('--sizes='))?.slice(8) ?? '1000,100000').split(',').map(Number);
+const SIZES = (process.argv.find((a) => a.startsWith('--sizes='))?.slice(8) ?? '1000,20000,100000').split(',').map(Number);
 const CLI = path.join(__dirname, '..', 'dist', 'cli', 'main.js');
 const PROBE = path.join(__dirname, 'rss-probe.js');
 /** What a full read costs: every client in one array, printed at once (the CLI before issue 16). */

@@ -121,6 +121,17 @@ function toClient(row: ClientRow, secrets: SecretRow[], groups: GroupRow[]): Cli
   };
 }
 
+/** Rows of several clients, grouped by client id (order kept). */
+function byClient<T extends { client_id: string }>(rows: T[]): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const row of rows) {
+    const list = map.get(row.client_id);
+    if (list) list.push(row);
+    else map.set(row.client_id, [row]);
+  }
+  return map;
+}
+
 /** The one place a group's rows become a domain object. */
 function toGroup(row: FullGroupRow, members: { client_id: string }[]): Group {
   return {
@@ -362,6 +373,16 @@ export class SqliteStore implements Store {
          VALUES (:token_hash, :jti, :client_id, :claims, :expires_at)`,
       ),
       purgeReferences: db.prepare('DELETE FROM reference_tokens WHERE expires_at <= :now'),
+      // A page's secrets and groups in one query each (ids as a JSON array): 3 queries a page, not 2 per client.
+      pageSecrets: db.prepare<[{ ids: string }], SecretRow & { client_id: string }>(
+        `SELECT client_id, hash, created_at, expires_at FROM client_secrets
+         WHERE client_id IN (SELECT value FROM json_each(:ids))
+         ORDER BY client_id, expires_at IS NOT NULL, created_at DESC, id DESC`,
+      ),
+      pageGroups: db.prepare<[{ ids: string }], GroupRow & { client_id: string }>(
+        `SELECT cg.client_id, g.name, g.scopes, g.audiences FROM client_groups cg JOIN groups g ON g.name = cg.group_name
+         WHERE cg.client_id IN (SELECT value FROM json_each(:ids)) ORDER BY cg.client_id, g.name`,
+      ),
       referencesOf: db.prepare<[{ client_id: string; now: number; limit: number }], ReferenceRow>(
         'SELECT * FROM reference_tokens WHERE client_id = :client_id AND expires_at > :now ORDER BY expires_at, jti LIMIT :limit',
       ),
@@ -519,7 +540,10 @@ export class SqliteStore implements Store {
           scope: query.scope ?? null,
           limit: query.limit,
         });
-        const clients = rows.map((row) => toClient(row, this.stmt.secrets.all({ id: row.id }), this.stmt.groupsOf.all({ id: row.id })));
+        const ids = JSON.stringify(rows.map((r) => r.id));
+        const secrets = byClient(this.stmt.pageSecrets.all({ ids }));
+        const groups = byClient(this.stmt.pageGroups.all({ ids }));
+        const clients = rows.map((row) => toClient(row, secrets.get(row.id) ?? [], groups.get(row.id) ?? []));
         const last = rows[rows.length - 1];
         return rows.length === query.limit && last ? { clients, nextAfter: last.id } : { clients };
       })(),

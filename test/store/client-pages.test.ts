@@ -39,6 +39,17 @@ describe('listClientsPage', () => {
     expect(last).toEqual({ clients: [expect.objectContaining({ id: 'e' })] });
   });
 
+  it('gives each client of a page exactly as getClient does: secrets in order, groups, effective grants', async () => {
+    await store.createGroup({ name: 'g1', scopes: ['x'], audiences: ['urn:example:a'] }, 1);
+    await store.createGroup({ name: 'g2', scopes: ['y'], audiences: [] }, 1);
+    for (const id of ['a', 'b', 'c']) await store.createClient(client(id), 1);
+    await store.setClientGroups('a', ['g2', 'g1'], 2);
+    await store.rotateSecret('b', { hash: 'h2', previousValidUntil: 10_000 }, 3);
+    const page = await store.listClientsPage({ limit: 10 });
+    const one = await Promise.all(['a', 'b', 'c'].map((id) => store.getClient(id)));
+    expect(page.clients).toEqual(one);
+  });
+
   it('matches a scope as a whole space-delimited token, never a substring or a LIKE pattern', async () => {
     await store.createClient(client('a', { scopes: ['orders:read'] }), 1);
     await store.createClient(client('b', { scopes: ['orders:readwrite', 'x%'] }), 1);
