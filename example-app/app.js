@@ -73,7 +73,7 @@ function createApp(options) {
  */
 async function ensureDemoClient(audiences = []) {
   const { registry } = defaultOAuth();
-  if ((await registry.list()).length > 0) return undefined;
+  if ((await registry.listPage({ limit: 1 })).clients.length > 0) return undefined; // one row, not the whole registry
   return registry.create({ name: 'demo client', scopes: 'read write', audiences });
 }
 
