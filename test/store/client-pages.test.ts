@@ -1,6 +1,7 @@
 // The store's paged client list (a keyset query with filters) and its conditional writes (expectedVersion), which every Store implements.
 import { join } from 'node:path';
-import { SqliteStore, StoreError, type NewClient } from '../../lib';
+import { SqliteStore } from '../../lib/store/sqlite';
+import { StoreError, type NewClient } from '../../lib/store';
 import { ClientRegistry } from '../../lib/core/admin/registry';
 import { tempDir } from '../helpers';
 
@@ -80,7 +81,7 @@ describe('conditional writes (expectedVersion)', () => {
 describe('ClientRegistry.pages', () => {
   it('walks every page of a filtered list in order, one store page at a time', async () => {
     for (const id of ['a', 'b', 'c', 'd', 'e']) await store.createClient(client(id, { name: id === 'c' ? 'other' : 'svc' }), 1);
-    const registry = new ClientRegistry(store, { bcryptCost: 4, now: () => 1 });
+    const registry = new ClientRegistry(store, { bcryptCost: 4, clock: () => 1 });
     const pages: string[][] = [];
     for await (const page of registry.pages({ name: 'svc', pageSize: 2 })) pages.push(page.map((c) => c.id));
     expect(pages).toEqual([['a', 'b'], ['d', 'e']]);

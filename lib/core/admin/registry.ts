@@ -190,8 +190,8 @@ export class ClientRegistry {
   constructor(
     private readonly store: ClientStore,
     private readonly options: {
-      bcryptCost: number;
-      now: () => number;
+      bcryptCost: number | (() => Promise<number>);
+      clock: () => number;
       /** The instance's accessTokenLifetime: a client's own lifetime may not exceed it. */
       maxTokenLifetime?: number;
     },
@@ -206,6 +206,12 @@ export class ClientRegistry {
     return new ClientRegistry(this.store, this.options, events);
   }
 
+  /** The bcrypt cost of new secrets: a number, or (server and CLI) the database's stored cost. */
+  private cost(): Promise<number> {
+    const { bcryptCost } = this.options;
+    return typeof bcryptCost === 'number' ? Promise.resolve(bcryptCost) : bcryptCost();
+  }
+
   async create(input: ClientInput): Promise<ClientWithSecret> {
     const name = validName(input.name);
     const scopes = validScopes(input.scopes ?? []);
@@ -215,7 +221,7 @@ export class ClientRegistry {
     const description = input.description === undefined ? '' : validDescription(input.description);
     const tokenLifetime = input.tokenLifetime == null ? null : validTokenLifetime(input.tokenLifetime, this.maxTokenLifetime);
     const clientSecret = generateClientSecret();
-    const secretHash = await hashSecret(clientSecret, this.options.bcryptCost);
+    const secretHash = await hashSecret(clientSecret, await this.cost());
     // One transaction with the memberships: a failure leaves no client whose secret nobody saw.
     const client = await this.storeCall(() =>
       this.store.createClient(
@@ -231,7 +237,7 @@ export class ClientRegistry {
           tokenLifetime,
           ...(groups.length > 0 ? { groups } : {}),
         },
-        this.options.now(),
+        this.options.clock(),
       ),
     );
     this.events?.record('client.created', {
@@ -265,7 +271,7 @@ export class ClientRegistry {
     if (update.enabled !== undefined && update.enabled !== before.enabled) {
       if (!update.enabled) await this.assertNotLastAdmin(before, options);
       changes.enabled = update.enabled;
-      if (!update.enabled) changes.revokeTokensIssuedBefore = this.options.now();
+      if (!update.enabled) changes.revokeTokensIssuedBefore = this.options.clock();
     }
     const fields = CHANGEABLE.filter((f) => changes[f] !== undefined);
     if (fields.length === 0) return before;
@@ -353,7 +359,7 @@ export class ClientRegistry {
       if (options.expectedVersion !== undefined && before.version !== options.expectedVersion) throw stale(before.version);
       if (!enabled && before.enabled) await this.assertNotLastAdmin(before, options);
     }
-    const changes: ClientChanges = enabled ? { enabled } : { enabled, revokeTokensIssuedBefore: this.options.now() };
+    const changes: ClientChanges = enabled ? { enabled } : { enabled, revokeTokensIssuedBefore: this.options.clock() };
     const client = await this.apply(id, { ...changes, ...versionCondition(options) });
     this.events?.record(enabled ? 'client.enabled' : 'client.disabled', { clientId: id });
     return client;
@@ -370,8 +376,8 @@ export class ClientRegistry {
     const revokeTokens = options.revokeTokens ?? grace === 0;
     if (!Number.isFinite(grace) || grace < 0) throw new RegistryError('invalid', 'grace must be a non-negative duration', 'grace');
     const clientSecret = generateClientSecret();
-    const hash = await hashSecret(clientSecret, this.options.bcryptCost);
-    const now = this.options.now();
+    const hash = await hashSecret(clientSecret, await this.cost());
+    const now = this.options.clock();
     const client = await this.store.rotateSecret(
       id,
       {
@@ -424,7 +430,7 @@ export class ClientRegistry {
   }
 
   private async apply(id: string, changes: ClientChanges): Promise<Client> {
-    const client = await this.storeCall(() => this.store.updateClient(id, changes, this.options.now()));
+    const client = await this.storeCall(() => this.store.updateClient(id, changes, this.options.clock()));
     if (!client) throw new RegistryError('not_found', `no client with id ${JSON.stringify(id)}`, 'client_id');
     return client;
   }
