@@ -153,6 +153,10 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
       handler(req, res).catch(next);
     };
 
+  /** The If-Match condition of a change to client `id` (the client is read only when the header is there). */
+  const precondition = async (req: Request, id: string): Promise<ChangeOptions> =>
+    req.headers['if-match'] === undefined ? {} : ifMatch(req, await server.registry.get(id));
+
   /** Every named group must exist before anything changes, so bad input changes nothing. */
   async function existingGroups(value: unknown): Promise<string[]> {
     const names = stringList(value, 'groups');
@@ -235,7 +239,7 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
       const enabled = body.enabled === undefined ? undefined : booleanField(body.enabled, 'enabled');
       const groupNames = body.groups === undefined ? undefined : await existingGroups(body.groups);
       // One request, one transaction, one audit event: all of the changes or none.
-      const condition = ifMatch(req, await server.registry.get(id));
+      const condition = await precondition(req, id);
       const client = await registryFor(req).update(
         id,
         {
@@ -260,7 +264,7 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
     route(async (req, res) => {
       const id = req.params.id as string;
       const force = forceParam(req);
-      await registryFor(req).delete(id, { ...ifMatch(req, await server.registry.get(id)), force });
+      await registryFor(req).delete(id, { ...await precondition(req, id), force });
       res.status(204).end();
     }),
   );
@@ -292,7 +296,7 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
         readBody(req, []);
         const id = req.params.id as string;
         const force = forceParam(req);
-        const condition = ifMatch(req, await server.registry.get(id));
+        const condition = await precondition(req, id);
         sendClient(res, await registryFor(req).setEnabled(id, enabled, { ...condition, force }));
       }),
     );
