@@ -223,13 +223,15 @@ const SCHEMAS: Json = {
   },
   SigningKey: {
     type: 'object',
-    required: ['kid', 'alg', 'active', 'created_at', 'retire_at', 'private_key', 'public_jwk'],
+    required: ['kid', 'alg', 'active', 'state', 'created_at', 'activate_at', 'retire_at', 'private_key', 'public_jwk'],
     additionalProperties: false,
     properties: {
       kid: { type: 'string' },
       alg: { enum: ['RS256', 'ES256'] },
       active: { type: 'boolean', description: 'The key that signs new tokens' },
+      state: { enum: ['next', 'active', 'retiring'], description: 'next: published, signs from activate_at; retiring: published until retire_at' },
       created_at: { type: 'string', format: 'date-time' },
+      activate_at: { type: ['string', 'null'], format: 'date-time', description: 'When a next key starts signing' },
       retire_at: { type: ['string', 'null'], format: 'date-time', description: 'When it leaves the JWKS' },
       private_key: { enum: ['clear', 'encrypted', 'dropped'], description: 'How its private half is stored; never the key' },
       public_jwk: { type: 'object', description: 'The public key (RFC 7517)' },

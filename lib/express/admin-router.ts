@@ -6,6 +6,7 @@ import type { Client, TokenFormat } from '../core/model/client';
 import { RegistryError, validAudiences, validName, validScopes, type ChangeOptions, type ClientListQuery } from '../core/admin/registry';
 import type { AuditActor } from '../core/model/events';
 import { isSealedPrivateKey } from '../core/tokens/key-encryption';
+import { signingKeyState } from '../core/model/key';
 import { InvalidRequestError, OAuthError } from '../core/model/errors';
 import type { ResolvedAdminRouterOptions } from '../options';
 import { adminOpenApiDocument } from './admin-openapi';
@@ -392,7 +393,10 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
           kid: k.kid,
           alg: k.alg,
           active: k.active,
+          // next (published, signs from activate_at), active, or retiring (published until retire_at).
+          state: signingKeyState(k),
           created_at: new Date(k.createdAt).toISOString(),
+          activate_at: k.activateAt == null ? null : new Date(k.activateAt).toISOString(),
           retire_at: k.retireAt === null ? null : new Date(k.retireAt).toISOString(),
           // Whether a copy of the database is enough to sign with it; never the key itself.
           private_key: k.privateKeyPem === null ? 'dropped' : isSealedPrivateKey(k.privateKeyPem) ? 'encrypted' : 'clear',

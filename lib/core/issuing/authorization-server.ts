@@ -56,6 +56,9 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
   /** Set when `keyRotationDays` is configured. */
   readonly rotationSchedule: KeyRotationSchedule | undefined;
   private issuerWarningShown = false;
+  /** The one promotion of the next key under way (see {@link promoteNextSigningKey}). */
+  private promoting: Promise<{ kid: string; previousKid: string | undefined } | undefined> | undefined;
+  private lastSigningPromotion = -Infinity;
   private storedBcryptCost: Promise<number> | undefined;
   private readonly keysReady: Promise<void>;
 
@@ -68,6 +71,8 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
     this.keys = new KeyRing(store, options.signingAlgorithm, now, {
       encryption: options.keyEncryption,
       onError: (err) => options.logger.error('could not encrypt the stored signing keys', err),
+      // A next key published by the CLI (or by an instance that stopped) is promoted by whoever signs first.
+      onNextKeyDue: () => this.promoteOnSigning(),
     });
     // Load (and open) the keys at once: a missing or wrong keySecret is said at start-up, and by ready().
     this.keysReady = this.keys.prepare();
@@ -116,9 +121,12 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
     this.changes.subscribe(() => this.revocation.invalidate());
     if (options.keyRotationDays !== undefined) {
       this.rotationSchedule = new KeyRotationSchedule(
-        options.keyRotationDays * 86_400_000,
-        () => this.keys.activeKeyCreatedAt(),
-        () => this.rotateSigningKey({ scheduled: true }),
+        { periodMs: options.keyRotationDays * 86_400_000, publishAheadMs: options.keyPublishAhead * 1000, syncLagMs: options.syncInterval },
+        {
+          state: () => this.keys.rotationState(),
+          publishNext: (activateAt) => this.publishNextSigningKey(activateAt, { scheduled: true }),
+          promote: () => this.promoteNextSigningKey({ scheduled: true }),
+        },
         now,
         (err) => options.logger.error('scheduled signing key rotation failed', err),
       );
@@ -281,6 +289,57 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
     if (rotated) {
       (options.audit ?? this.events).record('key.rotated', { kid, previousKid, previousRetireAt, scheduled: options.scheduled ?? false });
     }
+    return { kid, previousKid };
+  }
+
+  /**
+   * Publishes a new signing key in the JWKS that starts signing at `activateAt` (epoch ms), so resource
+   * servers that cache the JWKS know it before they meet a token it signed. Every instance on the store
+   * signs with it from that instant; the first to sign (or the schedule) promotes it in the store.
+   * When a next key exists already, it is kept and resolved (`published: false`).
+   *
+   * @example
+   * await oauth.server.publishNextSigningKey(Date.now() + 600_000); // signs in 10 minutes
+   */
+  async publishNextSigningKey(
+    activateAt: number,
+    options: { scheduled?: boolean } = {},
+  ): Promise<{ kid: string; activateAt: number; published: boolean } | undefined> {
+    await this.keys.getSigner();
+    const next = await this.keys.publishNext(activateAt);
+    if (next?.published) this.events.record('key.published', { kid: next.kid, activateAt: next.activateAt, scheduled: options.scheduled ?? false });
+    return next;
+  }
+
+  /**
+   * Makes the published next key active in the store once its `activateAt` has come. The previous
+   * key's private half is deleted; its public half stays published until every token it signed has
+   * expired, plus `keyPublishAhead` for JWKS caches: `accessTokenLifetime` + `clockTolerance` +
+   * `keyPublishAhead` after the promotion. One call at a time; resolves undefined when nothing is due.
+   */
+  promoteNextSigningKey(options: { scheduled?: boolean } = {}): Promise<{ kid: string; previousKid: string | undefined } | undefined> {
+    this.promoting ??= this.promoteDue(options.scheduled ?? false).finally(() => (this.promoting = undefined));
+    return this.promoting;
+  }
+
+  /**
+   * At most one promotion attempt per minute from the token path: a store that refuses writes (read
+   * only, busy) must not be asked, and logged about, on every token request.
+   */
+  private promoteOnSigning(): void {
+    const now = this.options.clock();
+    if (now - this.lastSigningPromotion < 60_000) return;
+    this.lastSigningPromotion = now;
+    this.promoteNextSigningKey().catch((err: unknown) => this.options.logger.error('could not make the next signing key active', err));
+  }
+
+  private async promoteDue(scheduled: boolean): Promise<{ kid: string; previousKid: string | undefined } | undefined> {
+    const { accessTokenLifetime, clockTolerance, keyPublishAhead } = this.options;
+    const previousRetireAt = this.options.clock() + (accessTokenLifetime + clockTolerance + keyPublishAhead) * 1000;
+    const promoted = await this.keys.promoteDue(previousRetireAt);
+    if (!promoted) return undefined;
+    const { kid, previousKid, rotated } = promoted;
+    if (rotated) this.events.record('key.rotated', { kid, previousKid, previousRetireAt, scheduled });
     return { kid, previousKid };
   }
 
