@@ -1,5 +1,5 @@
 // The CLI as an operator uses it (issue 18): paged, filtered and streamed lists; per-client settings; guard rails; token list and revoke; global options anywhere; JSON errors; audit actors.
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import express from 'express';
@@ -172,6 +172,11 @@ describe('global options and errors', () => {
     });
     const missing = await runCli(['client', 'list', '--json', '--db', join(dir, 'absent.sqlite')], {});
     expect(JSON.parse(missing.err).error).toBe('database_missing');
+    // A directory given by mistake: refused with the reason, and its mode left as it was.
+    chmodSync(dir, 0o755);
+    const directory = await runCli(['client', 'list', '--db', dir], {});
+    expect(directory.err).toBe(`express-client-credentials: the database cannot be opened: ${dir} (it is a directory)\n`);
+    expect(statSync(dir).mode & 0o777).toBe(0o755);
   });
 
   it('records the CLI and its OS user as the actor of every audit event, with old and new values', async () => {
