@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { join, normalize, relative, dirname } from 'node:path';
 import ts from 'typescript';
 import { DEFAULTS } from '../lib';
-import { NOUNS } from '../lib/cli/main';
+import { NOUNS, extractGlobalOptions } from '../lib/cli/main';
 import { parseCommandLine } from '../lib/cli/command';
 import { OPTION_FAMILIES } from '../lib/options';
 import { markers, optionsTable } from '../lib/options/docs';
@@ -160,10 +160,17 @@ describe('code blocks of README.md and docs/*.md', () => {
   }, 120_000);
 });
 
-/** The lines of shell blocks, `$ ` prompts and leading `VAR=value` assignments removed; continuation lines joined. */
+/**
+ * The lines of shell blocks, `$ ` prompts and leading `VAR=value` assignments removed, continuation
+ * lines joined, and a page's `alias name='...'` expanded in the lines after it.
+ */
 function shellCommands(): { where: string; words: string[] }[] {
   const commands: { where: string; words: string[] }[] = [];
+  const aliases = new Map<string, string[]>();
+  let page = '';
   for (const block of blocks.filter((b) => ['sh', 'shell', 'bash', 'console'].includes(b.lang))) {
+    if (block.page !== page) aliases.clear();
+    page = block.page;
     const lines = block.code.split('\n');
     for (let i = 0; i < lines.length; i++) {
       let text = lines[i]!;
@@ -173,8 +180,12 @@ function shellCommands(): { where: string; words: string[] }[] {
         if (!text.startsWith('$ ')) continue; // program output
         text = text.slice(2);
       }
-      const words = shellWords(text);
+      let words = shellWords(text);
       while (words.length > 0 && /^[A-Z_][A-Z0-9_]*=/.test(words[0]!)) words.shift();
+      const alias = words[0] === 'alias' ? /^([\w-]+)=(.*)$/s.exec(words[1] ?? '') : null;
+      if (alias) aliases.set(alias[1]!, shellWords(alias[2]!));
+      const expansion = aliases.get(words[0] ?? '');
+      if (expansion) words = [...expansion, ...words.slice(1)];
       if (words.length > 0) commands.push({ where: `${block.page}:${block.line + 1 + start}`, words });
     }
   }
@@ -183,7 +194,10 @@ function shellCommands(): { where: string; words: string[] }[] {
 
 /** Why a command line of the CLI would be refused, or undefined when the CLI accepts its words. */
 function cliRefusal(argv: string[]): string | undefined {
-  const [nounName, verb, ...rest] = argv;
+  // As lib/cli/main.ts reads a line: `--db` and `--json` anywhere, given back after the command's own words.
+  const { rest: line, globals } = extractGlobalOptions(argv);
+  const [nounName, verb, ...own] = line;
+  const rest = [...own, ...globals];
   const noun = NOUNS.find((n) => n.name === nounName);
   if (!noun) return `unknown noun ${nounName}`;
   const command = verb !== undefined && Object.hasOwn(noun.commands, verb) ? noun.commands[verb] : undefined;
