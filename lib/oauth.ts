@@ -16,7 +16,7 @@ import {
   type GuardOptions,
   type OAuthOptions,
 } from './options';
-import { SqliteStore } from './store/sqlite';
+import { openStore } from './store/open';
 
 /** An authorization server and the middlewares bound to it. */
 export interface OAuth {
@@ -37,6 +37,12 @@ export interface OAuth {
   adminRouter(options?: AdminRouterOptions): Router;
   /** Guards that verify this instance's tokens in memory. */
   readonly requireScope: RequireScope;
+  /**
+   * Resolves once the store is open (a PostgreSQL store connects and migrates in the background);
+   * rejects with the reason it could not open, e.g. a schema newer than this library. Requests wait
+   * for it by themselves: await it only to fail at start-up.
+   */
+  ready(): Promise<void>;
   /** Stops background work and closes the database this instance opened. */
   close(): Promise<void>;
 }
@@ -54,7 +60,10 @@ export function localGuardBinder(server: AuthorizationServer): (options: GuardOp
         { verify: (token) => server.readToken(token, resolved.audience, resolved.acceptScp) },
         { maxEntries: resolved.tokenCacheSize, now: server.options.clock },
       );
-      server.changes.subscribe(() => created.clear());
+      // Cached verifications depend on the keys only; revocation is checked after the cache, live.
+      server.changes.subscribe((change) => {
+        if (change.kind === 'keys' || change.kind === 'all') created.clear();
+      });
       caches.set(cacheKey, created);
       cache = created;
     }
@@ -71,8 +80,9 @@ export function localGuardBinder(server: AuthorizationServer): (options: GuardOp
 }
 
 /**
- * Creates an instance with its configuration in one place. Opens the SQLite file `database`
- * (default `./oauth.sqlite`) unless a `store` is given. Throws `TypeError` on a bad option.
+ * Creates an instance with its configuration in one place. Opens `database` (default
+ * `./oauth.sqlite`; a `postgres://` URL opens PostgreSQL) unless a `store` is given. Throws
+ * `TypeError` on a bad option.
  *
  * @example
  * const oauth = createOAuth({ issuer: 'https://auth.example.com', database: './oauth.sqlite' });
@@ -82,7 +92,15 @@ export function localGuardBinder(server: AuthorizationServer): (options: GuardOp
 export function createOAuth(options: OAuthOptions = {}): OAuth {
   // The entry point reads NODE_ENV once (and nothing below it does): production turns requireTls on.
   const resolved = resolveOptions(options, { nodeEnv: process.env.NODE_ENV });
-  const store = resolved.store ?? SqliteStore.open(resolved.database, { busyTimeoutMs: resolved.busyTimeout });
+  const { logger } = resolved;
+  const store =
+    resolved.store ??
+    openStore(resolved.database, {
+      busyTimeoutMs: resolved.busyTimeout,
+      postgres: { now: resolved.clock, onError: (err) => logger.error('the PostgreSQL store\'s background work failed', err) },
+    });
+  // A networked store opens lazily; start now so a schema newer than this library is reported at start-up.
+  store.ready?.().catch((err: unknown) => logger.error('the store could not be opened', err));
   const server = new AuthorizationServer(resolved, store);
   const requireScope = createRequireScope(localGuardBinder(server));
   return {
@@ -96,6 +114,7 @@ export function createOAuth(options: OAuthOptions = {}): OAuth {
       return createAdminRouter(server, requireScope(resolvedAdmin.scope, resolvedAdmin.guard), resolvedAdmin);
     },
     requireScope,
+    ready: () => store.ready?.() ?? Promise.resolve(),
     close: () => server.close(),
   };
 }

@@ -14,9 +14,12 @@ export interface Logger {
 export interface OAuthOptions {
   /** The issuer identifier (RFC 8414 §2): an https URL (http allowed for localhost), no query or fragment. */
   issuer?: string;
-  /** A store to use instead of opening the SQLite file at `database`. */
+  /** A store to use instead of opening `database`. */
   store?: Store;
-  /** SQLite file opened when no `store` is given. */
+  /**
+   * The database opened when no `store` is given: a SQLite file path, or a PostgreSQL URL
+   * (`postgres://user@host:5432/db`, optionally `?options=-c%20search_path%3Dschema`) for several instances.
+   */
   database?: string;
   /**
    * How long (ms) a write waits for a SQLite database another process is writing. better-sqlite3
@@ -273,7 +276,7 @@ export function resolveOptions(options: OAuthOptions = {}, env: OptionEnvironmen
     throw new TypeError('store must implement the Store interface');
   }
   const database = options.database ?? DEFAULTS.database;
-  if (typeof database !== 'string' || database === '') throw new TypeError('database must be a file path');
+  if (typeof database !== 'string' || database === '') throw new TypeError('database must be a file path or a postgres:// URL');
   if (options.clock !== undefined && typeof options.clock !== 'function') throw new TypeError('clock must be a function');
   const logger = options.logger ?? consoleLogger;
   if (typeof logger.warn !== 'function' || typeof logger.error !== 'function') {

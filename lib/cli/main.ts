@@ -39,7 +39,7 @@ function topHelp(): string {
     ...commandList(NOUNS),
     '',
     `Options of every command: ${globals.join(', ')}. '${PROGRAM} --version' prints the version.`,
-    `Database: --db PATH, else $OAUTH_DB, else ${DEFAULTS.database}. New secrets are hashed at bcrypt cost $OAUTH_BCRYPT_COST, else ${DEFAULTS.bcryptCost}.`,
+    `Database: --db PATH (a SQLite file) or --db postgres://..., else $OAUTH_DB, else ${DEFAULTS.database}. New secrets are hashed at bcrypt cost $OAUTH_BCRYPT_COST, else ${DEFAULTS.bcryptCost}.`,
     'Audit events of every change: one JSON line each, appended to $OAUTH_AUDIT_LOG when it is set.',
     `Run '${PROGRAM} <noun> <command> --help' for the arguments and options of one command.`,
     '',
