@@ -84,7 +84,8 @@ export async function freshSchema(): Promise<{ schema: string; url: string; admi
 
 /** Opens a PostgreSQL store on `schema` with short timings suited to tests. */
 export function openPgStore(schema: string, options: PostgresStoreOptions = {}): PostgresStore {
-  return PostgresStore.open(PG_URL as string, { schema, connectionTimeout: 3000, ...options });
+  // Named after the schema, so a test can find (and kill) its own connections in pg_stat_activity.
+  return new PostgresStore({ connectionString: PG_URL, application_name: schema }, { schema, connectionTimeout: 3000, ...options });
 }
 
 export const postgresHarness: StoreHarness = {

@@ -232,9 +232,9 @@ export class PostgresStore implements Store {
     // An idle pooled connection that dies (server restart, pg_terminate_backend) emits 'error' on the
     // pool; unhandled it would crash the process. The pool drops it; the next checkout connects anew.
     this.pool.on('error', (err) => this.onError(translatePgError(err)));
-    const { max: _max, ...listenerConfig } = config;
+    const { max: _max, ...poolOnly } = config;
     this.changeListener = new ChangeListener(
-      listenerConfig,
+      { ...poolOnly, application_name: `${config.application_name} listener` },
       (change) => this.announce(change),
       (err) => this.onError(translatePgError(err)),
       { liveness: options.livenessInterval ?? DEFAULTS.livenessInterval, minBackoff: 100, maxBackoff: 5000 },
