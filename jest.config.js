@@ -6,7 +6,11 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
+    // oauth4webapi (the token client's protocol library) ships ESM only. Node loads it with require(esm),
+    // but jest's CommonJS runtime cannot (before Node 24.9), so jest compiles it to CommonJS.
+    '/node_modules/oauth4webapi/.+\\.js$': ['ts-jest', { diagnostics: false, tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022' } }],
   },
+  transformIgnorePatterns: ['/node_modules/(?!oauth4webapi/)'],
   testTimeout: 20000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };

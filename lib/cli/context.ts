@@ -32,6 +32,8 @@ export class CliContext {
     readonly now: () => number = Date.now,
     /** bcrypt cost of new secrets: env `OAUTH_BCRYPT_COST`, else the library default; match the server's `bcryptCost`. */
     readonly bcryptCost: number = DEFAULTS.bcryptCost,
+    /** The process environment, for commands that read a secret from it (`token get`). */
+    readonly env: Readonly<Record<string, string | undefined>> = {},
   ) {
     this.events = new AuditEmitter(now, (err) => this.note(`audit log failed: ${err instanceof Error ? err.message : String(err)}`));
   }

@@ -10,6 +10,7 @@ import { CommandError, GLOBAL_OPTIONS, PROGRAM, UsageError, commandHelp, command
 import { clientNoun } from './commands/client';
 import { keyNoun } from './commands/key';
 import { groupNoun } from './commands/group';
+import { tokenNoun } from './commands/token';
 import { CliContext, type CliOutput } from './context';
 
 /** Every noun of the CLI; a new group of commands is one more line here. */
@@ -17,6 +18,7 @@ const NOUNS: readonly Noun[] = [
   clientNoun,
   keyNoun,
   groupNoun,
+  tokenNoun,
 ];
 
 /** What a run sees of its process: environment and output (injectable for in-process use). */
@@ -33,7 +35,7 @@ function topHelp(): string {
   return [
     `Usage: ${PROGRAM} <noun> <command> [arguments] [options]`,
     '',
-    'Manages the client registry of express-client-credentials (OAuth 2.0 client credentials, RFC 6749 §4.4).',
+    'Manages the client registry of express-client-credentials (OAuth 2.0 client credentials, RFC 6749 §4.4), and gets tokens for scripts.',
     '',
     'Commands:',
     ...commandList(NOUNS),
@@ -106,7 +108,7 @@ export async function main(argv: readonly string[], environment: CliEnvironment)
     if (!Number.isInteger(bcryptCost) || bcryptCost < 4 || bcryptCost > 31) {
       throw new UsageError('OAUTH_BCRYPT_COST must be an integer from 4 to 31');
     }
-    ctx = new CliContext(database, input.options.json === true, output, environment.now, bcryptCost);
+    ctx = new CliContext(database, input.options.json === true, output, environment.now, bcryptCost, environment.env);
     // OAUTH_AUDIT_LOG: a file the CLI appends its audit events to, one JSON line each (no secrets).
     const auditLog = environment.env.OAUTH_AUDIT_LOG;
     if (auditLog) ctx.events.on('audit', jsonLinesAuditLogger({ write: (line) => appendFileSync(auditLog, line) }));

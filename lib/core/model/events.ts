@@ -1,5 +1,5 @@
 // Audit events: a typed EventEmitter for what an operator wants to see. Never a secret or a token in them.
-import { EventEmitter } from 'node:events';
+import { RecordingEmitter } from './recording-emitter';
 
 /** Payloads of every audit event, by name. Times are epoch milliseconds. */
 export interface AuditEvents {
@@ -48,22 +48,8 @@ export type AuditEvent<K extends AuditEventName = AuditEventName> = AuditEvents[
  * @example
  * oauth.events.on('audit', (event) => console.log(JSON.stringify(event)));
  */
-export class AuditEmitter extends EventEmitter {
-  constructor(
-    private readonly now: () => number,
-    private readonly onListenerError: (err: unknown) => void = () => undefined,
-  ) {
-    super();
-  }
-
-  /** Emits `name` and `'audit'` with the payload plus `type` and `time`. */
-  record<K extends AuditEventName>(name: K, payload: AuditEvents[K]): void {
-    const event = { ...payload, type: name, time: this.now() } as AuditEvent<K>;
-    try {
-      this.emit(name, event);
-      this.emit('audit', event);
-    } catch (err) {
-      this.onListenerError(err);
-    }
+export class AuditEmitter extends RecordingEmitter<AuditEvents> {
+  constructor(now: () => number, onListenerError: (err: unknown) => void = () => undefined) {
+    super('audit', now, onListenerError);
   }
 }

@@ -1,0 +1,99 @@
+// The `token` commands of the CLI: `token get` prints an access token from an authorization server for scripts, the secret read from a file or the environment, never from an argument.
+import { readFile } from 'node:fs/promises';
+import { createTokenClient } from '../../client/token-client';
+import { CLIENT_AUTH_METHODS, type ClientAuthMethod } from '../../client/client-auth';
+import { TokenClientError } from '../../client/errors';
+import { CommandError, PROGRAM, UsageError, type Command, type Noun } from '../command';
+import type { CliContext } from '../context';
+
+/** The environment variable `token get` reads the client secret from when no file is given. */
+export const CLIENT_SECRET_ENV = 'OAUTH_CLIENT_SECRET';
+
+/** The secret: the file's first line, else the environment. An argument would show in `ps` and shell history. */
+async function readSecret(file: string | undefined, ctx: CliContext): Promise<string> {
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err: unknown) {
+      const code = (err as { code?: unknown } | null)?.code;
+      throw new CommandError(`cannot read the client secret file ${file}${typeof code === 'string' ? ` (${code})` : ''}`);
+    }
+    const secret = text.split(/\r?\n/)[0] ?? '';
+    if (secret === '') throw new UsageError(`the client secret file ${file} is empty`);
+    return secret;
+  }
+  const secret = ctx.env[CLIENT_SECRET_ENV];
+  if (!secret) throw new UsageError(`give the client secret in a file (--client-secret-file PATH) or in $${CLIENT_SECRET_ENV}`);
+  return secret;
+}
+
+const get: Command = {
+  summary: 'Print an access token from an authorization server (client credentials grant) for scripts',
+  options: {
+    issuer: { type: 'string', value: 'URL', description: 'the issuer; its token endpoint is read from RFC 8414 metadata' },
+    'token-endpoint': { type: 'string', value: 'URL', description: 'the token endpoint itself (instead of --issuer)' },
+    'client-id': { type: 'string', value: 'ID', description: 'the client id', required: true },
+    'client-secret-file': { type: 'string', value: 'PATH', description: `file whose first line is the secret (default: $${CLIENT_SECRET_ENV})` },
+    scope: { type: 'string', value: 'SCOPES', description: 'space-separated scopes to ask for' },
+    resource: { type: 'string', value: 'URI', description: 'RFC 8707 resource (audience) to ask for' },
+    'auth-method': { type: 'string', value: 'METHOD', description: `${CLIENT_AUTH_METHODS.join(' or ')} (default client_secret_basic)` },
+    'allow-insecure-http': { type: 'boolean', description: 'allow plain http to a server that is not on this machine' },
+  },
+  details: [
+    'Prints the token alone on stdout; --json prints access_token, token_type, expires_in and scope.',
+    `The secret is never an argument (it would show in ps and shell history): --client-secret-file or $${CLIENT_SECRET_ENV}.`,
+    `Example: TOKEN=$(${PROGRAM} token get --issuer https://auth.internal --client-id ID --client-secret-file ./secret --scope read)`,
+  ],
+  async run(input, ctx) {
+    const o = input.options as Record<string, string | boolean | undefined>;
+    const issuer = o.issuer as string | undefined;
+    const tokenEndpoint = o['token-endpoint'] as string | undefined;
+    if ((issuer === undefined) === (tokenEndpoint === undefined)) throw new UsageError('give --issuer URL or --token-endpoint URL');
+    const method = o['auth-method'] as string | undefined;
+    if (method !== undefined && !CLIENT_AUTH_METHODS.includes(method as ClientAuthMethod)) {
+      throw new UsageError(`--auth-method must be one of ${CLIENT_AUTH_METHODS.join(', ')}`);
+    }
+    const clientSecret = await readSecret(o['client-secret-file'] as string | undefined, ctx);
+    let client;
+    try {
+      client = createTokenClient({
+        ...(issuer !== undefined ? { issuer } : { tokenEndpoint: tokenEndpoint as string }),
+        clientId: o['client-id'] as string,
+        clientSecret,
+        ...(method !== undefined ? { clientAuthMethod: method as ClientAuthMethod } : {}),
+        ...(typeof o.scope === 'string' ? { scope: o.scope } : {}),
+        ...(typeof o.resource === 'string' ? { resource: o.resource } : {}),
+        allowInsecureRequests: o['allow-insecure-http'] === true,
+        now: ctx.now,
+      });
+    } catch (err: unknown) {
+      // Option checks throw TypeError with a message that names the option, never the secret.
+      throw new UsageError(err instanceof Error ? err.message : String(err));
+    }
+    try {
+      const token = await client.getToken();
+      if (ctx.json) {
+        ctx.printJson({
+          access_token: token.accessToken,
+          token_type: token.tokenType,
+          ...(token.expiresAt !== undefined ? { expires_in: Math.max(0, Math.round((token.expiresAt - ctx.now()) / 1000)) } : {}),
+          scope: token.scopes.join(' '),
+        });
+      } else {
+        ctx.print(token.accessToken);
+      }
+    } catch (err: unknown) {
+      if (err instanceof TokenClientError) throw new CommandError(`no token: ${err.message}${err.status ? ` (HTTP ${err.status})` : ''}`);
+      throw err;
+    } finally {
+      client.close();
+    }
+  },
+};
+
+export const tokenNoun: Noun = {
+  name: 'token',
+  summary: 'Get access tokens from an authorization server (the calling side)',
+  commands: { get },
+};

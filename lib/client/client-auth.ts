@@ -1,0 +1,19 @@
+// Client authentication methods at the token endpoint, by their RFC 8414 / RFC 7591 names; oauth4webapi builds each (private_key_jwt would be one more entry).
+import * as oauth from 'oauth4webapi';
+
+/** The methods the token client supports. */
+export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
+export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
+
+/**
+ * The oauth4webapi authenticator for a method. `client_secret_basic` form-encodes id and secret before
+ * Base64 (RFC 6749 §2.3.1), so a secret with `:` or non-ASCII characters survives.
+ */
+export function clientAuthentication(method: ClientAuthMethod, clientSecret: string): oauth.ClientAuth {
+  switch (method) {
+    case 'client_secret_basic':
+      return oauth.ClientSecretBasic(clientSecret);
+    case 'client_secret_post':
+      return oauth.ClientSecretPost(clientSecret);
+  }
+}
