@@ -75,7 +75,9 @@ export class AuthorizationServer {
     this.changes.subscribe((change) => {
       if (change.kind === 'keys' || change.kind === 'all') this.keys.invalidate();
     });
-    this.revocation = new RevocationState(store, now);
+    this.revocation = new RevocationState(store, now, (err) =>
+      options.logger.error('could not reload the revocation state; checking against the last one', err),
+    );
     this.changes.subscribe((change) => this.revocation.apply(change));
     if (options.keyRotationDays !== undefined) {
       this.rotationSchedule = new KeyRotationSchedule(

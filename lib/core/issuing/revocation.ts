@@ -34,6 +34,8 @@ export class RevocationState {
   constructor(
     private readonly store: TokenStore & Pick<ClientStore, 'getClient'>,
     private readonly now: () => number,
+    /** Told when a reload failed and the last snapshot (with every delta since) is still in use. */
+    private readonly onStale: (err: unknown) => void = () => undefined,
   ) {}
 
   /** Makes the next check reload the snapshot. */
@@ -76,7 +78,9 @@ export class RevocationState {
 
   /** Why a verified token is void, or undefined while it is still good. */
   async voidReason(claims: RevocableClaims): Promise<string | undefined> {
-    await this.snapshot.fresh();
+    // With the database down, the last snapshot plus the deltas heard since is the best knowledge
+    // there is: keep checking against it rather than failing every guarded request.
+    await this.snapshot.freshOrLast(this.onStale);
     const revokedUntil = this.revoked.get(claims.jti);
     if (revokedUntil !== undefined && revokedUntil > this.now()) return 'the access token was revoked';
     const clientId = typeof claims.client_id === 'string' ? claims.client_id : claims.sub;

@@ -125,3 +125,33 @@ describe('change watcher', () => {
     watcher.stop();
   });
 });
+
+describe('revocation state with the database down', () => {
+  it('keeps checking against the last snapshot and the deltas heard since when a reload fails, and says so', async () => {
+    const { store } = countingStore([{ id: 'c1', enabled: true, tokensNotBefore: 0 }], [{ jti: 'old', clientId: 'c1', expiresAt: NOW + 1000 }]);
+    let down = false;
+    const flaky = {
+      ...store,
+      listRevokedTokens: async () => {
+        if (down) throw new Error('database down');
+        return store.listRevokedTokens();
+      },
+    };
+    const reported: unknown[] = [];
+    const state = new RevocationState(flaky, () => NOW, (err) => reported.push(err));
+    expect(await state.voidReason(claims('old'))).toBe('the access token was revoked');
+    down = true;
+    state.apply({ kind: 'all' });
+    state.apply({ kind: 'revoked', jti: 'new', expiresAt: NOW + 1000 });
+    expect(await state.voidReason(claims('old'))).toBe('the access token was revoked');
+    expect(await state.voidReason(claims('new'))).toBe('the access token was revoked');
+    expect(await state.voidReason(claims('fine'))).toBeUndefined();
+    expect(reported).toHaveLength(1);
+  });
+
+  it('fails when there has never been a snapshot to fall back on', async () => {
+    const { store } = countingStore([]);
+    const state = new RevocationState({ ...store, listRevokedTokens: async () => Promise.reject(new Error('down')) }, () => NOW);
+    await expect(state.voidReason(claims('x'))).rejects.toThrow('down');
+  });
+});
