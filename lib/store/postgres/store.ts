@@ -632,7 +632,7 @@ export class PostgresStore implements Store {
   }
 
   async revision(): Promise<number> {
-    const rows = await this.query<{ value: string | number }>("SELECT value FROM meta WHERE key = 'revision'");
+    const rows = await this.query<{ value: string | number }>('SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS value FROM revision');
     return num(rows[0]?.value ?? 0);
   }
 
