@@ -27,10 +27,40 @@ const tokenRequest = (id, secret, how) =>
         body: `grant_type=client_credentials&scope=read&client_id=${id}&client_secret=${encodeURIComponent(secret)}`,
       };
 
+/** PostgreSQL for the PostgreSQL cases: OAUTH_BENCH_PG_URL, else the tests' OAUTH_TEST_PG_URL; without one those cases are listed as not measured. */
+const PG_URL = process.env.OAUTH_BENCH_PG_URL || process.env.OAUTH_TEST_PG_URL;
+const PG_SCHEMA = `bench_${process.pid}`;
+
+/** The PostgreSQL database of the bench, in a schema of its own (dropped at the end), or undefined. */
+async function preparePostgres(quiet) {
+  if (!PG_URL) return undefined;
+  const { Pool } = require('pg');
+  const admin = new Pool({ connectionString: PG_URL, max: 1 });
+  await admin.query(`CREATE SCHEMA ${PG_SCHEMA}`);
+  await admin.end();
+  const url = new URL(PG_URL);
+  url.searchParams.set('options', `-c search_path=${PG_SCHEMA}`);
+  const database = url.toString();
+  const oauth = lib.createOAuth({ issuer: ISSUER, database, bcryptCost: 10, logger: quiet });
+  const { client, clientSecret } = await oauth.registry.create({ name: 'returning', scopes: 'read write' });
+  const token = (await oauth.server.issueToken(client, { grant_type: 'client_credentials', scope: 'read' })).access_token;
+  const made = { database, id: client.id, secret: clientSecret, token, jwks: await oauth.server.keys.publicJwks() };
+  await oauth.close();
+  return made;
+}
+
+async function dropPostgres() {
+  if (!PG_URL) return;
+  const { Pool } = require('pg');
+  const admin = new Pool({ connectionString: PG_URL, max: 1 });
+  await admin.query(`DROP SCHEMA IF EXISTS ${PG_SCHEMA} CASCADE`);
+  await admin.end();
+}
+
 /** Databases, clients (bcrypt cost 10) and a token, made before any server starts. */
 async function prepare(dir) {
   const quiet = { warn() {}, error() {} };
-  const made = {};
+  const made = { pg: await preparePostgres(quiet) };
   for (const alg of ['RS256', 'ES256']) {
     const database = path.join(dir, `${alg}.sqlite`);
     const oauth = lib.createOAuth({ issuer: ISSUER, database, bcryptCost: 10, signingAlgorithm: alg, logger: quiet });
@@ -66,13 +96,15 @@ function cases(m) {
     expect: 200,
     ...extra,
   });
-  const guard = (server) => ({
+  const guard = (server, db = rs) => ({
     server,
-    database: rs.database,
-    jwks: rs.jwks,
-    spec: { method: 'GET', path: '/api/items', headers: { authorization: `Bearer ${rs.token}` } },
+    database: db.database,
+    jwks: db.jwks,
+    spec: { method: 'GET', path: '/api/items', headers: { authorization: `Bearer ${db.token}` } },
     expect: 200,
   });
+  const noPg = 'no PostgreSQL: set OAUTH_BENCH_PG_URL or OAUTH_TEST_PG_URL';
+  const pg = m.pg;
   return [
     { name: 'bare Express (start)', group: 'ceiling', server: 'bare', spec: { method: 'GET', path: '/api/items' }, expect: 200 },
     { name: 'ours: token, returning client, Basic, RS256', group: 'token', ours: true, ...token('ours-token', rs, 'basic') },
@@ -91,7 +123,14 @@ function cases(m) {
       // (503, by design) out of a throughput measurement.
       options: { maxQueuedAuthentications: 1000 },
     },
+    // The same cases on PostgreSQL, next to SQLite in the same run: the client row is read over a pooled connection.
+    pg
+      ? { name: 'ours: token, returning client, Basic, RS256, PostgreSQL', group: 'token', ours: true, ...token('ours-token', pg, 'basic') }
+      : { name: 'ours: token, returning client, Basic, RS256, PostgreSQL', group: 'token', pending: noPg },
     { name: 'ours: guarded route, in-process guard', group: 'guard', ours: true, ...guard('ours-guard') },
+    pg
+      ? { name: 'ours: guarded route, in-process guard, PostgreSQL', group: 'guard', ours: true, ...guard('ours-guard', pg) }
+      : { name: 'ours: guarded route, in-process guard, PostgreSQL', group: 'guard', pending: noPg },
     // The remote guard's server mints its own token (its issuer URL has its port in it): see server.js.
     { name: 'ours: guarded route, remote guard (JWKS)', group: 'guard', ours: true, ...guard('ours-remote-guard'), clientId: rs.id },
     { name: 'oauth2orize + passport-http (bcrypt each request)', group: 'bcrypt', peer: true, ...token('oauth2orize', rs, 'basic') },
@@ -208,6 +247,7 @@ async function main() {
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    await dropPostgres();
   }
 }
 
