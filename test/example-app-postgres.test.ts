@@ -14,7 +14,7 @@ interface ExampleApp {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const example = require('../example-app/app') as ExampleApp;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { closeDefaultOAuth } = require('express-client-credentials') as typeof Library;
+const { closeDefaultOAuth, defaultOAuth } = require('express-client-credentials') as typeof Library;
 
 const available = pgAvailable();
 const describePg = available ? describe : describe.skip;
@@ -49,6 +49,23 @@ describePg('example app on PostgreSQL', () => {
       expect(rows[0].n).toBe(1);
     } finally {
       await service.close();
+    }
+  });
+
+  it('opens OAUTH_DB=postgres://... for the zero-config default instance', async () => {
+    const url = new URL(PG_URL as string);
+    url.searchParams.set('options', `-c search_path=${db.schema}`);
+    const saved = process.env.OAUTH_DB;
+    process.env.OAUTH_DB = url.toString();
+    try {
+      const oauth = defaultOAuth({ bcryptCost: 4, logger: { warn: () => undefined, error: () => undefined } });
+      await oauth.ready();
+      const { client } = await oauth.registry.create({ name: 'from env', scopes: 'read' });
+      const { rows } = await db.admin.query(`SELECT name FROM ${db.schema}.clients WHERE id = $1`, [client.id]);
+      expect(rows).toEqual([{ name: 'from env' }]);
+    } finally {
+      if (saved === undefined) delete process.env.OAUTH_DB;
+      else process.env.OAUTH_DB = saved;
     }
   });
 });
