@@ -636,6 +636,11 @@ export class PostgresStore implements Store {
     return num(rows[0]?.value ?? 0);
   }
 
+  /** `SELECT 1` on a pooled connection (readiness probes); an unreachable database rejects with an `unavailable` StoreError. */
+  async ping(): Promise<void> {
+    await this.query('SELECT 1');
+  }
+
   /** The listener hears this process's changes at once, and every instance's through LISTEN/NOTIFY (started on the first listener). */
   onChange(listener: (change: StoreChange) => void): () => void {
     this.listeners.add(listener);
