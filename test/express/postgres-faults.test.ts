@@ -1,4 +1,5 @@
 // PostgreSQL faults as a client sees them: an unreachable database or killed connections give 503 temporarily_unavailable with Retry-After (never a 500 or a hang), the guard keeps verifying JWTs from memory, and service resumes by itself.
+import express from 'express';
 import request from 'supertest';
 import { buildApp, type TestApp } from '../helpers';
 import { PG_URL, freshSchema, pgAvailable } from '../support/stores';
@@ -52,7 +53,14 @@ describePg('PostgreSQL faults', () => {
     const token = await t.tokenFor(id, secret);
     expect((await request(t.app).get('/api/items').auth(token, { type: 'bearer' })).status).toBe(200);
 
+    const health = express().use(t.oauth.healthRouter());
+    expect((await request(health).get('/readyz')).status).toBe(200);
+
     await proxy.down();
+    // Readiness says the store is gone, so a load balancer can take this instance out.
+    const notReady = await request(health).get('/readyz');
+    expect(notReady.status).toBe(503);
+    expect(notReady.body.checks.store).toBe('failed');
     for (let i = 0; i < 3; i++) {
       const guarded = await request(t.app).get('/api/items').auth(token, { type: 'bearer' });
       expect(guarded.status).toBe(200);
@@ -69,6 +77,7 @@ describePg('PostgreSQL faults', () => {
       return res.status === 200;
     });
     expect(recovered).toBe(true);
+    expect((await request(health).get('/readyz')).status).toBe(200);
   });
 
   it('answers 200 or 503, never 500, when the pool\'s connections are killed under a burst of requests, and serves again afterwards', async () => {
