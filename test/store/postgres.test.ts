@@ -115,6 +115,39 @@ describePg('PostgreSQL store', () => {
     });
   });
 
+  describe('one-time claims and keys at rest', () => {
+    it('lets exactly one of several instances claim a jti, and the claim again only once it expired (RFC 7523 §3, RFC 9449 §11.1)', async () => {
+      const stores = [open(), open(), open()];
+      await Promise.all(stores.map((st) => st.ready()));
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => stores[i % 3]!.claimOnce('dpop', 'jti-1', NOW + 1000, NOW)),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await stores[0]!.claimOnce('client_assertion', 'jti-1', NOW + 1000, NOW)).toBe(true); // another namespace
+      expect(await stores[1]!.claimOnce('dpop', 'jti-1', NOW + 2000, NOW + 999)).toBe(false);
+      expect(await stores[1]!.claimOnce('dpop', 'jti-1', NOW + 3000, NOW + 1000)).toBe(true);
+      await db.admin.query(
+        `INSERT INTO ${db.schema}.replay_claims (namespace, id, expires_at) SELECT 'dpop', 'old' || i, $1 FROM generate_series(1, 50) i`,
+        [NOW - 1],
+      );
+      expect(await stores[2]!.purgeExpired(NOW)).toBe(50);
+    });
+
+    it('deletes only an inactive key, and reseals a private key only while it still holds the expected value', async () => {
+      const { generateSigningKey } = await import('../../lib/core/tokens/keys');
+      const store = open();
+      const first = await store.ensureSigningKey(await generateSigningKey('ES256', NOW));
+      await store.rotateSigningKey(await generateSigningKey('ES256', NOW + 1), first.kid, NOW + 60_000);
+      const active = (await store.listSigningKeys(NOW)).find((k) => k.active)!;
+      expect(await store.deleteSigningKey(active.kid)).toBe(false);
+      expect(await store.resealSigningKeys([{ kid: active.kid, from: 'not what is stored', to: 'sealed' }])).toBe(0);
+      expect(await store.resealSigningKeys([{ kid: active.kid, from: active.privateKeyPem, to: 'sealed:abc' }])).toBe(1);
+      expect((await store.listSigningKeys(NOW)).find((k) => k.active)?.privateKeyPem).toBe('sealed:abc');
+      expect(await store.deleteSigningKey(first.kid)).toBe(true);
+      expect((await store.listSigningKeys(NOW)).map((k) => k.kid)).toEqual([active.kid]);
+    });
+  });
+
   describe('changes pushed by LISTEN/NOTIFY', () => {
     it('announces another instance\'s revocation as its delta (jti and expiry), and a client change by id', async () => {
       const listener = open();

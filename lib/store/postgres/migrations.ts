@@ -69,6 +69,10 @@ export const PG_MIGRATIONS: readonly string[] = [
     enabled           boolean NOT NULL DEFAULT true,
     version           integer NOT NULL DEFAULT 1,
     tokens_not_before bigint NOT NULL DEFAULT 0,
+    -- private_key_jwt keys (RFC 7523 §2.2), inline or by URI, and DPoP-bound clients (RFC 9449 §5.2).
+    jwks              text,
+    jwks_uri          text,
+    require_dpop      boolean NOT NULL DEFAULT false,
     created_at        bigint NOT NULL,
     updated_at        bigint NOT NULL
   );
@@ -100,11 +104,13 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE TABLE signing_keys (
     kid         text PRIMARY KEY,
     alg         text NOT NULL CHECK (alg IN ('RS256', 'ES256')),
-    private_key text NOT NULL,
+    -- Opaque to the store (sealed by the core when a key secret is set); NULL once the key stops signing.
+    private_key text,
     public_jwk  text NOT NULL,
     created_at  bigint NOT NULL,
     active      boolean NOT NULL DEFAULT false,
-    retire_at   bigint
+    retire_at   bigint,
+    CHECK (NOT active OR private_key IS NOT NULL)
   );
   -- At most one active key: ensureSigningKey claims the slot with one INSERT ... ON CONFLICT DO NOTHING.
   CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (active) WHERE active;
@@ -124,6 +130,15 @@ export const PG_MIGRATIONS: readonly string[] = [
     expires_at bigint NOT NULL
   );
   CREATE INDEX reference_tokens_by_expiry ON reference_tokens (expires_at);
+
+  -- One-time claims (a client assertion's or a DPoP proof's jti), shared by every instance; not announced: no cache holds them.
+  CREATE TABLE replay_claims (
+    namespace  text NOT NULL,
+    id         text NOT NULL,
+    expires_at bigint NOT NULL,
+    PRIMARY KEY (namespace, id)
+  );
+  CREATE INDEX replay_claims_by_expiry ON replay_claims (expires_at);
 
   ${ANNOUNCE_FUNCTION}
   ${ANNOUNCED.map(

@@ -35,7 +35,7 @@ export interface PostgresStoreOptions {
   pollInterval?: number;
   /** How often the LISTEN connection runs `SELECT 1` to prove it is alive. Default 5000. */
   livenessInterval?: number;
-  /** How often expired revocations and reference tokens are deleted. Default 60000. */
+  /** How often expired revocations, reference tokens and replay claims are deleted. Default 60000. */
   cleanupInterval?: number;
   /** Rows deleted per cleanup statement; at most 10 statements per table per run. Default 1000. */
   cleanupBatchSize?: number;
@@ -88,7 +88,7 @@ interface GroupRow {
 interface KeyRow {
   kid: string;
   alg: string;
-  private_key: string;
+  private_key: string | null;
   public_jwk: string;
   created_at: number | string;
   active: boolean;
@@ -147,7 +147,8 @@ function toKey(row: KeyRow): StoredSigningKey {
   return {
     kid: row.kid,
     alg: row.alg as SigningAlgorithm,
-    privateKeyPem: row.private_key,
+    // Until keys at rest land in the model, a stored key always has its private half here.
+    privateKeyPem: row.private_key as string,
     publicJwk: JSON.parse(row.public_jwk) as PublicJwk,
     createdAt: num(row.created_at),
     active: row.active,
@@ -550,6 +551,51 @@ export class PostgresStore implements Store {
     );
   }
 
+  /**
+   * Deletes a key that is not the active one (`key retire`); every instance reloads its keys on the
+   * change. Resolves false for an unknown or the active kid.
+   */
+  deleteSigningKey(kid: string): Promise<boolean> {
+    return this.transaction(
+      async (db) => ((await db.query('DELETE FROM signing_keys WHERE kid = $1 AND NOT active', [kid])).rowCount ?? 0) > 0,
+      (deleted) => (deleted ? [{ kind: 'keys' }] : []),
+    );
+  }
+
+  /**
+   * Replaces stored private keys, each only while it still holds `from` (compare-and-set: two
+   * instances sealing at once cannot clobber each other). Resolves how many rows changed.
+   */
+  resealSigningKeys(changes: readonly { kid: string; from: string; to: string }[]): Promise<number> {
+    if (changes.length === 0) return Promise.resolve(0);
+    return this.transaction(
+      async (db) => {
+        let changed = 0;
+        for (const c of changes) {
+          changed += (await db.query('UPDATE signing_keys SET private_key = $3 WHERE kid = $1 AND private_key = $2', [c.kid, c.from, c.to])).rowCount ?? 0;
+        }
+        return changed;
+      },
+      (changed) => (changed > 0 ? [{ kind: 'keys' }] : []),
+    );
+  }
+
+  /**
+   * Claims `id` in `namespace` until `expiresAt` (RFC 7523 §3 item 7, RFC 9449 §11.1): true for the
+   * first claim, false while an unexpired one exists. One statement inserts the claim or takes over
+   * an expired row, so two instances racing on one id cannot both win. Expired claims go with the
+   * cleanup timer.
+   */
+  async claimOnce(namespace: string, id: string, expiresAt: number, now: number): Promise<boolean> {
+    const rows = await this.query(
+      `INSERT INTO replay_claims (namespace, id, expires_at) VALUES ($1, $2, $3)
+       ON CONFLICT (namespace, id) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE replay_claims.expires_at <= $4
+       RETURNING 1`,
+      [namespace, id, expiresAt, now],
+    );
+    return rows.length > 0;
+  }
+
   async revokeToken(token: RevokedToken, _now: number): Promise<boolean> {
     // One statement: a second revocation of the same jti (from any instance) claims nothing.
     const rows = await this.query(
@@ -601,13 +647,13 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Deletes expired revocations and reference tokens in batches of `cleanupBatchSize` rows found by
+   * Deletes expired revocations, reference tokens and replay claims in batches of `cleanupBatchSize` rows found by
    * the expiry index, at most ten batches per table, so a run never scans or locks a whole table.
    * Resolves with the number of rows deleted. The cleanup timer calls it; tests call it directly.
    */
   async purgeExpired(now: number): Promise<number> {
     let deleted = 0;
-    for (const table of ['revoked_tokens', 'reference_tokens']) {
+    for (const table of ['revoked_tokens', 'reference_tokens', 'replay_claims']) {
       for (let batch = 0; batch < MAX_CLEANUP_BATCHES; batch++) {
         const count = await this.run(async () => {
           const result = await this.pool.query(
