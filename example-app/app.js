@@ -30,6 +30,7 @@ function createApp(options) {
   const items = [];
   let nextId = 1;
   const app = express();
+  app.disable('x-powered-by'); // no need to tell callers what the server runs
 
   app.use(tokenRouter(options)); // POST /oauth/token
 
@@ -177,6 +178,6 @@ async function start({ env = process.env, print = console.log, auditLog = proces
   };
 }
 
-module.exports = { createApp, ensureDemoClient, curlCommands, start };
+module.exports = { name: 'items service', createApp, ensureDemoClient, curlCommands, start };
 
 if (require.main === module) require('./start').run([module.exports]);

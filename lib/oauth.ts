@@ -41,7 +41,7 @@ export interface OAuth {
   readonly groups: GroupRegistry;
   /** Audit events: `oauth.events.on('audit', (event) => ...)`. */
   readonly events: AuditEmitter;
-  /** The token endpoint (and, later, its companion endpoints) as a router to `app.use()`. */
+  /** The token endpoint, its companion endpoints and the RFC 8414 metadata, as a router to `app.use()` at the host's root (it puts the routes under the issuer's path itself). */
   tokenRouter(): Router;
   /**
    * The admin API (JSON REST over clients and groups, OpenAPI at `GET /openapi.json`), guarded by

@@ -7,7 +7,8 @@ import { RegistryError, validAudiences, validName, validScopes } from '../core/a
 import { InvalidRequestError, OAuthError } from '../core/model/errors';
 import type { ResolvedAdminRouterOptions } from '../options';
 import { adminOpenApiDocument } from './admin-openapi';
-import { bodyParserError } from './body-errors';
+import { authorizationServerMetadata } from './metadata';
+import { bodyParserError, refuseOversizedBodies } from './body-errors';
 import { renderOAuthError, setNoStore } from './render';
 
 /** The paths this router answers; its guard and error handler apply to nothing else of the host app. */
@@ -105,10 +106,11 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
     setNoStore(res);
     next();
   });
-  router.use(ADMIN_PATHS, requireJson, express.json({ limit: JSON_LIMIT, strict: true, type: 'application/json' }));
+  router.use(ADMIN_PATHS, requireJson, refuseOversizedBodies(express.json({ limit: JSON_LIMIT, strict: true, type: 'application/json' }), JSON_LIMIT));
 
   router.get('/openapi.json', (req, res) => {
-    const tokenUrl = new URL(server.options.tokenPath, server.options.issuer.replace(/\/?$/, '/')).href;
+    // The token endpoint the metadata publishes: under the issuer's path, if it has one.
+    const tokenUrl = authorizationServerMetadata(server.options).token_endpoint as string;
     res.json(adminOpenApiDocument({ basePath: req.baseUrl, tokenUrl, scope: options.scope }));
   });
 
