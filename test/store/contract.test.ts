@@ -286,6 +286,14 @@ describe.each(STORE_HARNESSES.map((h) => [h.name, h] as const))('%s store (contr
     });
   });
 
+  describe('readiness', () => {
+    test('answers ping() while open, and rejects with a StoreError once closed', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+      await store.close();
+      await expect(store.ping()).rejects.toBeInstanceOf(StoreError);
+    });
+  });
+
   describe('two writers', () => {
     test('lets exactly one of two instances create the same client id', async () => {
       const other = await fx.openAnother();
