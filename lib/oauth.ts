@@ -3,7 +3,7 @@ import express, { type Router } from 'express';
 import { AuthorizationServer } from './core/issuing/authorization-server';
 import type { AuditEmitter } from './core/model/events';
 import type { ClientRegistry } from './core/admin/registry';
-import { CachingTokenVerifier } from './core/verification/token-cache';
+import { CachingTokenVerifier, type BoundTokenVerifier } from './core/verification/token-cache';
 import type { GroupRegistry } from './core/admin/group-registry';
 import { createAdminRouter } from './express/admin-router';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
@@ -51,9 +51,10 @@ export interface OAuth {
   /** Guards that verify this instance's tokens in memory. */
   readonly requireScope: RequireScope;
   /**
-   * Resolves once the store is open (a PostgreSQL store connects and migrates in the background);
-   * rejects with the reason it could not open, e.g. a schema newer than this library. Requests wait
-   * for it by themselves: await it only to fail at start-up.
+   * Resolves once the store is open (a PostgreSQL store connects and migrates in the background) and
+   * the signing keys are loaded; rejects with the reason it cannot serve: an unreachable database, a
+   * schema newer than this library, a missing or wrong `keySecret` for encrypted keys. Requests wait
+   * for the store by themselves: `await oauth.ready()` before `app.listen()` only to fail fast.
    */
   ready(): Promise<void>;
   /**
@@ -80,8 +81,13 @@ export function localGuardBinder(server: AuthorizationServer): (options: GuardOp
     const cacheKey = JSON.stringify([resolved.audience, resolved.acceptScp, resolved.tokenCacheSize]);
     let cache = caches.get(cacheKey);
     if (!cache) {
+      const inner: BoundTokenVerifier = {
+        verify: (token) => server.readToken(token, resolved.audience, resolved.acceptScp),
+        // A cached token counts only while its signing key is trusted (a retired key verifies nothing).
+        verifyBound: (token) => server.readTokenBound(token, resolved.audience, resolved.acceptScp),
+      };
       const created = new CachingTokenVerifier(
-        { verify: (token) => server.readToken(token, resolved.audience, resolved.acceptScp) },
+        inner,
         {
           maxEntries: resolved.tokenCacheSize,
           now: server.options.clock,
@@ -127,6 +133,7 @@ export function createOAuth(options: OAuthOptions = {}): OAuth {
     resolved.store ??
     openStore(resolved.database, {
       busyTimeoutMs: resolved.busyTimeout,
+      onWarning: (message) => logger.warn(message),
       postgres: { now: resolved.clock, onError: (err) => logger.error('the PostgreSQL store\'s background work failed', err) },
     });
   // A networked store opens lazily; start now so a schema newer than this library is reported at start-up.
@@ -146,7 +153,10 @@ export function createOAuth(options: OAuthOptions = {}): OAuth {
       return createAdminRouter(server, requireScope(resolvedAdmin.scope, resolvedAdmin.guard), resolvedAdmin);
     },
     requireScope,
-    ready: () => store.ready?.() ?? Promise.resolve(),
+    ready: async () => {
+      await store.ready?.();
+      await server.ready();
+    },
     resourceMetadataRouter: (metadataOptions) =>
       createResourceMetadataRouter(
         protectedResourcesOf(server),

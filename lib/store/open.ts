@@ -1,12 +1,10 @@
 // Opens the store a `database` string names: a postgres:// URL gives the PostgreSQL store, anything else a SQLite file.
-import { SqliteStore } from './sqlite';
+import { SqliteStore, type OpenSqliteOptions } from './sqlite';
 import { PostgresStore, isPostgresUrl, type PostgresStoreOptions } from './postgres/store';
 import type { Store } from './types';
 
 /** What {@link openStore} passes on to the store it opens. */
-export interface OpenStoreOptions {
-  /** SQLite only: how long (ms) a write waits for a file another process is writing. */
-  busyTimeoutMs?: number;
+export interface OpenStoreOptions extends OpenSqliteOptions {
   /** PostgreSQL only: pool, timeouts, background work (see {@link PostgresStoreOptions}). */
   postgres?: PostgresStoreOptions;
 }
@@ -20,7 +18,8 @@ export interface OpenStoreOptions {
  */
 export function openStore(database: string, options: OpenStoreOptions = {}): Store {
   if (isPostgresUrl(database)) return PostgresStore.open(database, options.postgres);
-  return SqliteStore.open(database, { busyTimeoutMs: options.busyTimeoutMs });
+  const { postgres: _postgres, ...sqlite } = options;
+  return SqliteStore.open(database, sqlite);
 }
 
 export { isPostgresUrl };

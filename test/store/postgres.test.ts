@@ -141,7 +141,7 @@ describePg('PostgreSQL store', () => {
       const active = (await store.listSigningKeys(NOW)).find((k) => k.active)!;
       expect(await store.deleteSigningKey(active.kid)).toBe(false);
       expect(await store.resealSigningKeys([{ kid: active.kid, from: 'not what is stored', to: 'sealed' }])).toBe(0);
-      expect(await store.resealSigningKeys([{ kid: active.kid, from: active.privateKeyPem, to: 'sealed:abc' }])).toBe(1);
+      expect(await store.resealSigningKeys([{ kid: active.kid, from: active.privateKeyPem as string, to: 'sealed:abc' }])).toBe(1);
       expect((await store.listSigningKeys(NOW)).find((k) => k.active)?.privateKeyPem).toBe('sealed:abc');
       expect(await store.deleteSigningKey(first.kid)).toBe(true);
       expect((await store.listSigningKeys(NOW)).map((k) => k.kid)).toEqual([active.kid]);

@@ -147,8 +147,7 @@ function toKey(row: KeyRow): StoredSigningKey {
   return {
     kid: row.kid,
     alg: row.alg as SigningAlgorithm,
-    // Until keys at rest land in the model, a stored key always has its private half here.
-    privateKeyPem: row.private_key as string,
+    privateKeyPem: row.private_key,
     publicJwk: JSON.parse(row.public_jwk) as PublicJwk,
     createdAt: num(row.created_at),
     active: row.active,
@@ -377,6 +376,7 @@ export class PostgresStore implements Store {
         if (client.secretHash !== null) {
           await db.query('INSERT INTO client_secrets (client_id, hash, created_at) VALUES ($1, $2, $3)', [client.id, client.secretHash, now]);
         }
+        if (client.groups !== undefined) await this.replaceMemberships(db, client.id, client.groups);
         return (await this.readClient(db, client.id)) as Client;
       },
       () => [{ kind: 'client', id: client.id }],
@@ -384,7 +384,29 @@ export class PostgresStore implements Store {
   }
 
   updateClient(id: string, changes: ClientChanges, now: number): Promise<Client | undefined> {
-    return this.transaction((db) => this.touchClient(db, id, changes, now), clientChanged(id));
+    // Every field in one transaction: all of it or nothing.
+    return this.transaction(async (db) => {
+      if (changes.groups !== undefined) {
+        if (!(await this.lockClient(db, id))) return undefined;
+        await this.replaceMemberships(db, id, changes.groups);
+      }
+      return this.touchClient(db, id, changes, now, changes.revokeTokensIssuedBefore);
+    }, clientChanged(id));
+  }
+
+  /**
+   * Makes `groups` the client's exact set; a group that does not exist throws a `not_found`
+   * StoreError, rolling the transaction back. The groups' rows are share-locked, so none can be
+   * deleted before the memberships commit.
+   */
+  private async replaceMemberships(db: PoolClient, id: string, groups: readonly string[]): Promise<void> {
+    const wanted = [...new Set(groups)];
+    const { rows } = await db.query<{ name: string }>('SELECT name FROM groups WHERE name = ANY($1::text[]) FOR KEY SHARE', [wanted]);
+    const found = new Set(rows.map((r) => r.name));
+    const missing = wanted.find((name) => !found.has(name));
+    if (missing !== undefined) throw new StoreError('not_found', `no group named ${JSON.stringify(missing)}`);
+    await db.query('DELETE FROM client_groups WHERE client_id = $1', [id]);
+    await db.query('INSERT INTO client_groups (client_id, group_name) SELECT $1, unnest($2::text[])', [id, wanted]);
   }
 
   rotateSecret(id: string, rotation: SecretRotation, now: number): Promise<Client | undefined> {
@@ -538,11 +560,19 @@ export class PostgresStore implements Store {
       async (db) => {
         // Compare-and-swap: only the active key this caller saw is retired. A second rotator waits on
         // the row lock, then finds the row no longer active and rotates nothing.
+        // A key that stops signing keeps only its public half: no token will need its private key again.
         if (expectedActiveKid !== undefined) {
-          await db.query('UPDATE signing_keys SET active = false, retire_at = $2 WHERE active AND kid = $1', [expectedActiveKid, previousRetireAt]);
+          await db.query('UPDATE signing_keys SET active = false, retire_at = $2, private_key = NULL WHERE active AND kid = $1', [
+            expectedActiveKid,
+            previousRetireAt,
+          ]);
         }
         const inserted = await this.insertActiveKey(db, candidate);
-        if (inserted) return { active: inserted, rotated: true };
+        if (inserted) {
+          // Keys whose public half is no longer published go with the rotation (they verify nothing).
+          await db.query('DELETE FROM signing_keys WHERE NOT active AND retire_at <= $1', [candidate.createdAt]);
+          return { active: inserted, rotated: true };
+        }
         const { rows } = await db.query<KeyRow>('SELECT * FROM signing_keys WHERE active');
         if (!rows[0]) throw new StoreError('busy', 'the active signing key changed meanwhile; try again');
         return { active: toKey(rows[0]), rotated: false };
