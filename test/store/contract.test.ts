@@ -94,6 +94,27 @@ describe.each(STORE_HARNESSES.map((h) => [h.name, h] as const))('%s store (contr
       expect(again.groups).toEqual([]);
     });
 
+    test('creates a client with its groups in one transaction: an unknown group creates nothing (not_found)', async () => {
+      await store.createGroup({ name: 'g', scopes: ['a'], audiences: [] }, NOW);
+      const err = await store.createClient({ ...newClient('c1'), groups: ['g', 'nope'] }, NOW).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(StoreError);
+      expect(err).toMatchObject({ code: 'not_found' });
+      expect(await store.getClient('c1')).toBeUndefined();
+      const created = await store.createClient({ ...newClient('c1'), groups: ['g', 'g'] }, NOW);
+      expect(created).toMatchObject({ groups: ['g'], effectiveScopes: ['read', 'a'] });
+    });
+
+    test('applies every field of one update in one transaction: all of it, or nothing for an unknown group', async () => {
+      await store.createGroup({ name: 'g', scopes: ['a'], audiences: [] }, NOW);
+      await store.createClient(newClient('c1'), NOW);
+      const refused = await store.updateClient('c1', { enabled: false, groups: ['nope'] }, NOW + 1).catch((e: unknown) => e);
+      expect(refused).toMatchObject({ name: 'StoreError', code: 'not_found' });
+      expect(await store.getClient('c1')).toMatchObject({ enabled: true, groups: [], version: 1 });
+      const updated = await store.updateClient('c1', { enabled: false, groups: ['g'], revokeTokensIssuedBefore: NOW + 2 }, NOW + 2);
+      expect(updated).toMatchObject({ enabled: false, groups: ['g'], tokensNotBefore: NOW + 2, version: 2 });
+      expect(await store.updateClient('nope', { groups: ['g'] }, NOW)).toBeUndefined();
+    });
+
     test('bumps the revision other instances poll on every change', async () => {
       const before = await store.revision();
       await store.createClient(newClient(), NOW);
@@ -255,6 +276,32 @@ describe.each(STORE_HARNESSES.map((h) => [h.name, h] as const))('%s store (contr
       // A stale expectation rotates nothing.
       const stale = await store.rotateSigningKey(await generateSigningKey('ES256', NOW), first.kid, retireAt);
       expect(stale).toMatchObject({ rotated: false, active: { kid: results[0]?.active.kid } });
+    });
+
+    test('drops the private half of the key that stops signing, and deletes keys no longer published, on rotation', async () => {
+      const first = await store.ensureSigningKey(await generateSigningKey('ES256', NOW));
+      const second = await store.rotateSigningKey(await generateSigningKey('ES256', NOW + 1000), first.kid, NOW + 5000);
+      const keys = await store.listSigningKeys(NOW + 1000);
+      expect(keys.map((k) => [k.kid, k.active, k.privateKeyPem === null])).toEqual([
+        [second.active.kid, true, false],
+        [first.kid, false, true],
+      ]);
+      // The next rotation, after the first key's retireAt, removes it for good.
+      const third = await store.rotateSigningKey(await generateSigningKey('ES256', NOW + 6000), second.active.kid, NOW + 9000);
+      expect((await store.listSigningKeys(0)).map((k) => k.kid)).toEqual([third.active.kid, second.active.kid]);
+    });
+
+    test('deletes only an inactive key, and reseals a private key only while it still holds the expected value', async () => {
+      const first = await store.ensureSigningKey(await generateSigningKey('ES256', NOW));
+      await store.rotateSigningKey(await generateSigningKey('ES256', NOW + 1), first.kid, NOW + 60_000);
+      const active = (await store.listSigningKeys(NOW)).find((k) => k.active)!;
+      expect(await store.deleteSigningKey(active.kid)).toBe(false);
+      expect(await store.deleteSigningKey('nope')).toBe(false);
+      expect(await store.resealSigningKeys([{ kid: active.kid, from: 'not what is stored', to: 'sealed' }])).toBe(0);
+      expect(await store.resealSigningKeys([{ kid: active.kid, from: active.privateKeyPem as string, to: 'sealed:abc' }])).toBe(1);
+      expect((await store.listSigningKeys(NOW)).find((k) => k.active)?.privateKeyPem).toBe('sealed:abc');
+      expect(await store.deleteSigningKey(first.kid)).toBe(true);
+      expect((await store.listSigningKeys(NOW)).map((k) => k.kid)).toEqual([active.kid]);
     });
 
     test('stores a key exactly as given', async () => {
