@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import request from 'supertest';
-import { ClientRegistry } from '../lib';
+import { ClientRegistry } from '../lib/core';
 import { freshSchema, openPgStore, pgAvailable, PG_URL } from './support/stores';
 
 const available = pgAvailable();
@@ -66,7 +66,7 @@ describePg('several instances on one PostgreSQL schema', () => {
     db = await freshSchema();
     const store = openPgStore(db.schema);
     try {
-      const registry = new ClientRegistry(store, { bcryptCost: 4, now: Date.now });
+      const registry = new ClientRegistry(store, { bcryptCost: 4, clock: Date.now });
       const made = await Promise.all([
         registry.create({ name: 'operator', scopes: 'oauth:admin' }),
         registry.create({ name: 'svc-1', scopes: 'read' }),

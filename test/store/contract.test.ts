@@ -1,5 +1,5 @@
 // The store contract, run with the same assertions against every store (SQLite, PostgreSQL): CRUD, groups, secrets, keys, revocations, reference tokens, atomic changes and two writers at once.
-import { StoreError, type NewClient, type Store, type StoreChange } from '../../lib';
+import { StoreError, type NewClient, type Store, type StoreChange } from '../../lib/store';
 import { generateSigningKey } from '../../lib/core/tokens/keys';
 import { STORE_HARNESSES, type StoreFixture } from '../support/stores';
 
@@ -330,6 +330,16 @@ describe.each(STORE_HARNESSES.map((h) => [h.name, h] as const))('%s store (contr
       expect(await store.findReferenceToken('hash1', NOW)).toEqual(token);
       expect(await store.findReferenceToken('hash1', NOW + 1000)).toBeUndefined();
       expect(await store.findReferenceToken('other', NOW)).toBeUndefined();
+    });
+  });
+
+  describe('settings', () => {
+    test('keeps the first bcrypt cost stored, whichever instance asks first and whatever it proposes later', async () => {
+      const other = await fx.openAnother();
+      const [a, b] = await Promise.all([store.bcryptCost(12), other.bcryptCost(11)]);
+      expect(a).toBe(b);
+      expect([11, 12]).toContain(a);
+      expect(await store.bcryptCost(4)).toBe(a);
     });
   });
 

@@ -1,5 +1,5 @@
 // node-postgres failures become StoreErrors in one place: unique violations are conflicts, lost or refused connections and timeouts are `unavailable` (503 with Retry-After).
-import { StoreError } from '../../lib';
+import { StoreError } from '../../lib/store';
 import { toOAuthError } from '../../lib/core/model/errors';
 import { translatePgError } from '../../lib/store/postgres/errors';
 

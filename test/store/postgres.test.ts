@@ -1,5 +1,6 @@
 // What only the PostgreSQL store does: migrations under an advisory lock (ten instances at once), a newer schema refused, bounded cleanup, NOTIFY deltas, a listener that reconnects and re-reads.
-import { PostgresStore, StoreError, type StoreChange } from '../../lib';
+import { PostgresStore } from '../../lib/store/postgres';
+import { StoreError, type StoreChange } from '../../lib/store';
 import { PG_MIGRATIONS, migratePostgres } from '../../lib/store/postgres/migrations';
 import { PG_URL, freshSchema, openPgStore, pgAvailable } from '../support/stores';
 

@@ -2,7 +2,9 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Pool } from 'pg';
-import { PostgresStore, SqliteStore, type PostgresStoreOptions, type Store } from '../../lib';
+import { PostgresStore, type PostgresStoreOptions } from '../../lib/store/postgres';
+import { SqliteStore } from '../../lib/store/sqlite';
+import type { Store } from '../../lib/store';
 import { tempDir } from '../helpers';
 
 /** The PostgreSQL URL of the test database, or undefined (then PostgreSQL suites skip). */

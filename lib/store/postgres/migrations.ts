@@ -59,6 +59,9 @@ export const PG_MIGRATIONS: readonly string[] = [
   -- Moves on every announced change (see oauth_announce); read by the polling fallback.
   CREATE SEQUENCE revision MINVALUE 0 START 0;
 
+  -- Settings every process on the database shares (the bcrypt cost of its secrets).
+  CREATE TABLE settings (key text PRIMARY KEY, value bigint NOT NULL);
+
   CREATE TABLE clients (
     id                text PRIMARY KEY,
     name              text NOT NULL,

@@ -712,6 +712,17 @@ export class PostgresStore implements Store {
     return num(rows[0]?.value ?? 0);
   }
 
+  /**
+   * The bcrypt cost of this database's secrets: `initial` is stored unless a cost is stored already
+   * (one INSERT ... ON CONFLICT DO NOTHING, so instances opening a new database agree), then the
+   * stored cost is read.
+   */
+  async bcryptCost(initial: number): Promise<number> {
+    await this.query("INSERT INTO settings (key, value) VALUES ('bcrypt_cost', $1) ON CONFLICT (key) DO NOTHING", [initial]);
+    const rows = await this.query<{ value: string | number }>("SELECT value FROM settings WHERE key = 'bcrypt_cost'");
+    return num(rows[0]?.value ?? initial);
+  }
+
   /** `SELECT 1` on a pooled connection (readiness probes); an unreachable database rejects with an `unavailable` StoreError. */
   async ping(): Promise<void> {
     await this.query('SELECT 1');

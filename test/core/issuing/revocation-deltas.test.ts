@@ -2,7 +2,7 @@
 import { RevocationState } from '../../../lib/core/issuing/revocation';
 import { ChangeWatcher } from '../../../lib/core/issuing/changes';
 import type { ChangeFeed, ClientStatus, RevokedToken, StoreChange } from '../../../lib/store/types';
-import type { Client } from '../../../lib';
+import type { Client } from '../../../lib/core';
 
 const NOW = Date.UTC(2026, 0, 1);
 
