@@ -14,7 +14,7 @@ const {
 } = require('express-client-credentials');
 const { jsonLinesAuditLogger } = require('express-client-credentials/audit');
 // The environment is read through the library's one env module, as the default instance and the CLI read it.
-const { limitOptionsFromEnv, processEnvironment } = require('express-client-credentials/env');
+const { keyRotationOptionsFromEnv, limitOptionsFromEnv, processEnvironment } = require('express-client-credentials/env');
 const { ordersAudience } = require('./orders');
 
 /** Kept small on purpose: the list lives in memory and never grows past this. */
@@ -137,7 +137,10 @@ async function start({ env = processEnvironment(), print = console.log, auditLog
     const issuer = env.OAUTH_ISSUER || `http://localhost:${port}`;
     // OAUTH_KEY_SECRET encrypts the private signing keys in the database (comma-separated to rotate it).
     const keySecret = env.OAUTH_KEY_SECRET ? { keySecret: parseKeySecrets(env.OAUTH_KEY_SECRET) } : {};
-    server.on('request', createApp({ issuer, database: env.OAUTH_DB, ...keySecret, ...limitOptionsFromEnv(env) }));
+    // OAUTH_KEY_ROTATION=30d rotates the signing key every 30 days, publishing the next key
+    // OAUTH_KEY_PUBLISH_AHEAD (default 5m) before it signs (docs/operations.md, "Scheduled key rotation").
+    const rotation = keyRotationOptionsFromEnv(env);
+    server.on('request', createApp({ issuer, database: env.OAUTH_DB, ...keySecret, ...rotation, ...limitOptionsFromEnv(env) }));
     // A missing or wrong OAUTH_KEY_SECRET for encrypted keys stops the start here, not on the first token request.
     await defaultOAuth().ready();
     // Audit events (token issued, authentication failed, rate limit hit, ...) as JSON lines on stdout.

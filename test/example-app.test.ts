@@ -37,7 +37,7 @@ const starter = require('../example-app/start') as {
   ): Promise<{ running: { name: string; url: string }[]; stop(): Promise<void> }>;
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { closeDefaultOAuth } = require('express-client-credentials') as typeof Library;
+const { closeDefaultOAuth, defaultOAuth } = require('express-client-credentials') as typeof Library;
 
 let dir: string;
 let cleanup: () => void;
@@ -138,6 +138,21 @@ describe('example app', () => {
     await second.close();
     expect(again.join('\n')).not.toMatch(/client_secret/);
     expect(again).toContain(`  ${example.curlCommands(second.url)[0]}`);
+  });
+
+  it('turns on scheduled key rotation from OAUTH_KEY_ROTATION and OAUTH_KEY_PUBLISH_AHEAD, and refuses a period that is not whole days', async () => {
+    const env = { PORT: '0', OAUTH_DB: join(dir, 'oauth.sqlite'), OAUTH_KEY_ROTATION: '30d', OAUTH_KEY_PUBLISH_AHEAD: '10m' };
+    const running = await example.start({ env, print: () => undefined, auditLog: { write: () => true } });
+    try {
+      const { options, rotationSchedule } = defaultOAuth().server;
+      expect([options.keyRotationDays, options.keyPublishAhead]).toEqual([30, 600]);
+      expect(rotationSchedule).toBeDefined();
+    } finally {
+      await running.close();
+    }
+    await expect(example.start({ env: { ...env, OAUTH_KEY_ROTATION: '36h' }, print: () => undefined })).rejects.toThrow(
+      new TypeError('OAUTH_KEY_ROTATION must be whole days such as 30d, not "36h"'),
+    );
   });
 
   it('keeps giving the demo client tokens during a wrong-secret flood, with limits from OAUTH_* variables, and logs audit events as JSON lines', async () => {

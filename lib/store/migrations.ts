@@ -111,6 +111,13 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (active) WHERE active = 1;
   ${revisionTriggers('signing_keys')}
   `,
+  // 3: scheduled rotation publishes the next key ahead of use (issue 15): a row that is not active and
+  // not retiring (retire_at NULL) is the next key, signing from activate_at; at most one exists. On the
+  // active key activate_at is when it started signing (NULL: at created_at).
+  `
+  ALTER TABLE signing_keys ADD COLUMN activate_at INTEGER;
+  CREATE UNIQUE INDEX signing_keys_one_next ON signing_keys (active) WHERE active = 0 AND retire_at IS NULL;
+  `,
 ];
 
 /**

@@ -55,6 +55,7 @@ interface KeyRow {
   created_at: number;
   active: number;
   retire_at: number | null;
+  activate_at: number | null;
 }
 
 /** Splits a stored space-delimited list. */
@@ -110,6 +111,7 @@ function toKey(row: KeyRow): StoredSigningKey {
     createdAt: row.created_at,
     active: row.active === 1,
     retireAt: row.retire_at,
+    activateAt: row.activate_at,
   };
 }
 
@@ -266,6 +268,15 @@ export class SqliteStore implements Store {
         `INSERT INTO signing_keys (kid, alg, private_key, public_jwk, created_at, active, retire_at)
          VALUES (:kid, :alg, :private_key, :public_jwk, :created_at, :active, :retire_at)`,
       ),
+      nextKey: db.prepare<[], KeyRow>('SELECT * FROM signing_keys WHERE active = 0 AND retire_at IS NULL'),
+      insertNextKey: db.prepare(
+        `INSERT INTO signing_keys (kid, alg, private_key, public_jwk, created_at, active, retire_at, activate_at)
+         VALUES (:kid, :alg, :private_key, :public_jwk, :created_at, 0, NULL, :activate_at)`,
+      ),
+      promoteKey: db.prepare(
+        'UPDATE signing_keys SET active = 1, activate_at = min(coalesce(activate_at, :now), :now) WHERE kid = :kid AND active = 0 AND retire_at IS NULL',
+      ),
+      key: db.prepare<[{ kid: string }], KeyRow>('SELECT * FROM signing_keys WHERE kid = :kid'),
       // A key that stops signing keeps only its public half: no token will ever need its private key again.
       retireActiveKey: db.prepare('UPDATE signing_keys SET active = 0, retire_at = :retire_at, private_key = NULL WHERE active = 1'),
       purgeRetiredKeys: db.prepare('DELETE FROM signing_keys WHERE active = 0 AND retire_at <= :now'),
@@ -518,6 +529,45 @@ export class SqliteStore implements Store {
       // Keys whose public half is no longer published go with the rotation (they verify nothing).
       this.stmt.purgeRetiredKeys.run({ now: candidate.createdAt });
       return { active: this.insertActiveKey(candidate), rotated: true };
+    });
+  }
+
+  publishNextSigningKey(
+    candidate: StoredSigningKey & { activateAt: number },
+    expectedActiveKid: string | undefined,
+  ): Promise<{ next: StoredSigningKey | undefined; published: boolean }> {
+    return this.write(() => {
+      const existing = this.stmt.nextKey.get();
+      if (existing) return { next: toKey(existing), published: false };
+      if (this.stmt.activeKey.get()?.kid !== expectedActiveKid) return { next: undefined, published: false };
+      this.stmt.insertNextKey.run({
+        kid: candidate.kid,
+        alg: candidate.alg,
+        private_key: candidate.privateKeyPem,
+        public_jwk: JSON.stringify(candidate.publicJwk),
+        created_at: candidate.createdAt,
+        activate_at: candidate.activateAt,
+      });
+      return { next: { ...candidate, active: false, retireAt: null }, published: true };
+    });
+  }
+
+  promoteNextSigningKey(
+    nextKid: string,
+    expectedActiveKid: string | undefined,
+    previousRetireAt: number,
+    now: number,
+  ): Promise<{ active: StoredSigningKey | undefined; rotated: boolean }> {
+    return this.write(() => {
+      const current = this.stmt.activeKey.get();
+      const next = this.stmt.nextKey.get();
+      if (current?.kid !== expectedActiveKid || next?.kid !== nextKid) {
+        return { active: current && toKey(current), rotated: false };
+      }
+      this.stmt.retireActiveKey.run({ retire_at: previousRetireAt });
+      this.stmt.promoteKey.run({ kid: nextKid, now });
+      this.stmt.purgeRetiredKeys.run({ now });
+      return { active: toKey(this.stmt.key.get({ kid: nextKid }) as KeyRow), rotated: true };
     });
   }
 

@@ -131,6 +131,39 @@ export interface KeyStore {
    * - `privateKeyPem` is an opaque string to the store (maybe sealed, see key-encryption.ts), nullable.
    * - `listSigningKeys` keeps returning only keys with `retireAt` null or > `now`.
    */
+  /*
+   * Keys published ahead of use (issue 15, schema version 3 in SQLite). A key's life is
+   * next (published, not signing) -> active (signing) -> retiring (published until `retireAt`, private
+   * half deleted) -> gone. A next key is stored with `active` false, `retireAt` null and `activateAt`
+   * set; at most one exists. A store implements these rules as well as the two methods below:
+   * - `listSigningKeys` returns the next key too (it is published), with its `activateAt`.
+   * - `deleteSigningKey` deletes a next key like any key that is not active.
+   * - A `rotateSigningKey` leaves a next key as it is.
+   */
+  /**
+   * Stores `candidate` (whose `activateAt` is set) as the next key, if the active key is still
+   * `expectedActiveKid` and no next key exists (compare-and-set: of several instances publishing at
+   * once, one publishes and the others get its key). Resolves with the next key stored afterwards
+   * (undefined when the active key changed and there is none) and whether this call published it.
+   */
+  publishNextSigningKey(
+    candidate: StoredSigningKey & { activateAt: number },
+    expectedActiveKid: string | undefined,
+  ): Promise<{ next: StoredSigningKey | undefined; published: boolean }>;
+  /**
+   * Makes the next key `nextKid` active, if it is still the next key and the active key is still
+   * `expectedActiveKid` (compare-and-set: of several instances promoting at once, one does). In one
+   * transaction, as `rotateSigningKey` does: the previous active key keeps only its public half and is
+   * published until `previousRetireAt`; keys with `retireAt` <= `now` are deleted; the promoted key's
+   * `activateAt` becomes min(`activateAt`, `now`) (when it started signing). Resolves with the active
+   * key afterwards and whether this call promoted.
+   */
+  promoteNextSigningKey(
+    nextKid: string,
+    expectedActiveKid: string | undefined,
+    previousRetireAt: number,
+    now: number,
+  ): Promise<{ active: StoredSigningKey | undefined; rotated: boolean }>;
   /**
    * Deletes a key that is not the active one (`key retire`): it stops verifying at once in every
    * process (they reload on the change). Resolves false for an unknown or the active kid.

@@ -6,6 +6,7 @@ import { SqliteStore, openSqliteDatabase } from '../../lib/store/sqlite';
 import { StoreError } from '../../lib/store';
 import { MIGRATIONS } from '../../lib/store/migrations';
 import { tempDir } from '../helpers';
+import { generateSigningKey } from '../../lib/core/tokens/keys';
 
 let dir: string;
 let cleanup: () => void;
@@ -25,6 +26,8 @@ async function withStore<T>(fn: (store: SqliteStore) => Promise<T>): Promise<T> 
     await store.close();
   }
 }
+
+const NOW = Date.UTC(2026, 0, 1);
 
 describe('SQLite store', () => {
   it('applies every migration at open and records the version in PRAGMA user_version', async () => {
@@ -84,5 +87,77 @@ describe('SQLite store', () => {
     await store.close();
     expect(db.open).toBe(true);
     db.close();
+  });
+});
+
+describe('SQLite store: the next signing key (schema 3, issue 15)', () => {
+  const key = async (createdAt: number) => generateSigningKey('ES256', createdAt);
+
+  it('publishes one next key: a second publication, or one for an active key that changed, stores nothing (compare-and-set)', async () => {
+    await withStore(async (store) => {
+      const active = await store.ensureSigningKey(await key(NOW));
+      const revision = await store.revision();
+      const first = { ...(await key(NOW + 1)), activateAt: NOW + 600_000 };
+      expect(await store.publishNextSigningKey(first, active.kid)).toEqual({
+        next: expect.objectContaining({ kid: first.kid, active: false, retireAt: null, activateAt: NOW + 600_000 }),
+        published: true,
+      });
+      expect(await store.revision()).toBeGreaterThan(revision);
+      const second = { ...(await key(NOW + 2)), activateAt: NOW + 900_000 };
+      expect(await store.publishNextSigningKey(second, active.kid)).toEqual({ next: expect.objectContaining({ kid: first.kid }), published: false });
+      await store.deleteSigningKey(first.kid);
+      expect(await store.publishNextSigningKey(second, 'another-kid')).toEqual({ next: undefined, published: false });
+      await store.publishNextSigningKey(second, active.kid);
+      expect((await store.listSigningKeys(NOW)).map((k) => [k.kid, k.active, k.activateAt])).toEqual([
+        [active.kid, true, null],
+        [second.kid, false, NOW + 900_000],
+      ]);
+    });
+  });
+
+  it('promotes the next key only while both it and the active key are the ones expected; the previous key keeps only its public half', async () => {
+    await withStore(async (store) => {
+      const old = await store.ensureSigningKey(await key(NOW - 40 * 86_400_000));
+      // A key retired long ago goes with the promotion.
+      await store.rotateSigningKey(await key(NOW - 30 * 86_400_000), old.kid, NOW - 29 * 86_400_000);
+      const [active] = await store.listSigningKeys(NOW);
+      const next = { ...(await key(NOW)), activateAt: NOW + 600_000 };
+      await store.publishNextSigningKey(next, active?.kid);
+
+      const later = NOW + 700_000;
+      expect(await store.promoteNextSigningKey(next.kid, 'stale-kid', later + 1, later)).toEqual({
+        active: expect.objectContaining({ kid: active?.kid }),
+        rotated: false,
+      });
+      expect(await store.promoteNextSigningKey('not-the-next', active?.kid, later + 1, later)).toMatchObject({ rotated: false });
+      const promoted = await store.promoteNextSigningKey(next.kid, active?.kid, later + 3_905_000, later);
+      expect(promoted).toEqual({ active: expect.objectContaining({ kid: next.kid, active: true, activateAt: NOW + 600_000 }), rotated: true });
+      // The second instance, due at the same time, promotes nothing.
+      expect(await store.promoteNextSigningKey(next.kid, active?.kid, later + 3_905_000, later)).toMatchObject({ rotated: false });
+      const sqlite = new Database(path, { readonly: true });
+      try {
+        const rows = sqlite.prepare('SELECT kid, active, private_key IS NULL AS dropped, retire_at FROM signing_keys ORDER BY created_at').all();
+        expect(rows).toEqual([
+          { kid: active?.kid, active: 0, dropped: 1, retire_at: later + 3_905_000 },
+          { kid: next.kid, active: 1, dropped: 0, retire_at: null },
+        ]);
+      } finally {
+        sqlite.close();
+      }
+    });
+  });
+
+  it('migrates a schema 2 database: its keys stay, with no next key', async () => {
+    const db = new Database(path);
+    db.exec((MIGRATIONS.slice(0, 2) as string[]).join('\n'));
+    db.pragma('user_version = 2');
+    db.prepare(
+      `INSERT INTO signing_keys (kid, alg, private_key, public_jwk, created_at, active) VALUES ('k1', 'ES256', 'pem', '{"kid":"k1"}', ${NOW}, 1)`,
+    ).run();
+    db.close();
+    await withStore(async (store) => {
+      expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+      expect(await store.listSigningKeys(NOW)).toEqual([expect.objectContaining({ kid: 'k1', active: true, activateAt: null })]);
+    });
   });
 });

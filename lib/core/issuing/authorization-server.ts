@@ -3,8 +3,8 @@ import type { ServerConfig } from './config';
 import type { Store } from '../../store/types';
 import { ChangeWatcher } from './changes';
 import type { Client } from '../model/client';
-import { ClientAuthGuard } from '../client-auth/auth-guard';
-import { ClientAuthenticator } from '../client-auth/client-auth';
+import { ClientAuthenticator } from '../client-auth/authenticator';
+import { ClientSecretBasic, ClientSecretPost, SecretCheck } from '../client-auth/methods';
 import { AuditEmitter } from '../model/events';
 import {
   buildClaims,
@@ -48,12 +48,14 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
   readonly events: AuditEmitter;
   /** Revoked jtis and client states, in memory (see {@link RevocationState}). */
   readonly revocation: RevocationState;
-  /** Failure limits and the bounded bcrypt gate every client authentication goes through (see {@link ClientAuthGuard}). */
-  readonly authGuard: ClientAuthGuard;
-  private readonly authenticator: ClientAuthenticator;
+  /** The one client-authentication path (methods, failure limits, bcrypt gate, remembered secrets) of every client-authenticated endpoint. */
+  readonly clientAuth: ClientAuthenticator;
   /** Set when `keyRotationDays` is configured. */
   readonly rotationSchedule: KeyRotationSchedule | undefined;
   private issuerWarningShown = false;
+  /** The one promotion of the next key under way (see {@link promoteNextSigningKey}). */
+  private promoting: Promise<{ kid: string; previousKid: string | undefined } | undefined> | undefined;
+  private lastSigningPromotion = -Infinity;
   private storedBcryptCost: Promise<number> | undefined;
   private readonly keysReady: Promise<void>;
 
@@ -66,6 +68,8 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
     this.keys = new KeyRing(store, options.signingAlgorithm, now, {
       encryption: options.keyEncryption,
       onError: (err) => options.logger.error('could not encrypt the stored signing keys', err),
+      // A next key published by the CLI (or by an instance that stopped) is promoted by whoever signs first.
+      onNextKeyDue: () => this.promoteOnSigning(),
     });
     // Load (and open) the keys at once: a missing or wrong keySecret is said at start-up, and by ready().
     this.keysReady = this.keys.prepare();
@@ -84,8 +88,15 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
       (cost) => verifier.useCost(cost),
       (err: unknown) => options.logger.error('could not read the bcrypt cost of the database', err),
     );
-    this.authenticator = new ClientAuthenticator(store, verifier, now, memory);
-    this.authGuard = new ClientAuthGuard(options, this.events);
+    const secrets = new SecretCheck(verifier, now, memory);
+    this.clientAuth = new ClientAuthenticator(
+      store,
+      [new ClientSecretBasic(secrets), new ClientSecretPost(secrets)],
+      secrets,
+      options,
+      this.events,
+      now,
+    );
     this.changes = new ChangeWatcher(store, options.syncInterval, (err) =>
       options.logger.error('could not check the store for changes', err),
     );
@@ -98,9 +109,12 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
     this.changes.subscribe((change) => this.revocation.apply(change));
     if (options.keyRotationDays !== undefined) {
       this.rotationSchedule = new KeyRotationSchedule(
-        options.keyRotationDays * 86_400_000,
-        () => this.keys.activeKeyCreatedAt(),
-        () => this.rotateSigningKey({ scheduled: true }),
+        { periodMs: options.keyRotationDays * 86_400_000, publishAheadMs: options.keyPublishAhead * 1000, syncLagMs: options.syncInterval },
+        {
+          state: () => this.keys.rotationState(),
+          publishNext: (activateAt) => this.publishNextSigningKey(activateAt, { scheduled: true }),
+          promote: () => this.promoteNextSigningKey({ scheduled: true }),
+        },
         now,
         (err) => options.logger.error('scheduled signing key rotation failed', err),
       );
@@ -142,14 +156,12 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
     checkGrantType(params.grant_type);
   }
 
-  /** Whether this process already verified exactly this secret for the client as it is now (no bcrypt). */
-  recallsSecret(clientId: string, clientSecret: string): Promise<boolean> {
-    return this.authenticator.recalls(clientId, clientSecret);
-  }
-
-  /** Authenticates a client by id and secret (RFC 6749 §2.3.1). Rejects with InvalidClientError. */
+  /**
+   * Checks a client id and secret (RFC 6749 §2.3.1) without the failure limits or the gate, at the
+   * same cost for an unknown id. Rejects with InvalidClientError. Requests go through {@link clientAuth}.
+   */
   authenticateClient(clientId: string, clientSecret: string): Promise<Client> {
-    return this.authenticator.authenticate(clientId, clientSecret);
+    return this.clientAuth.verifySecret(clientId, clientSecret);
   }
 
   /** Looks a client up without authenticating it (to tell a public client apart). */
@@ -261,6 +273,57 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
     if (rotated) {
       this.events.record('key.rotated', { kid, previousKid, previousRetireAt, scheduled: options.scheduled ?? false });
     }
+    return { kid, previousKid };
+  }
+
+  /**
+   * Publishes a new signing key in the JWKS that starts signing at `activateAt` (epoch ms), so resource
+   * servers that cache the JWKS know it before they meet a token it signed. Every instance on the store
+   * signs with it from that instant; the first to sign (or the schedule) promotes it in the store.
+   * When a next key exists already, it is kept and resolved (`published: false`).
+   *
+   * @example
+   * await oauth.server.publishNextSigningKey(Date.now() + 600_000); // signs in 10 minutes
+   */
+  async publishNextSigningKey(
+    activateAt: number,
+    options: { scheduled?: boolean } = {},
+  ): Promise<{ kid: string; activateAt: number; published: boolean } | undefined> {
+    await this.keys.getSigner();
+    const next = await this.keys.publishNext(activateAt);
+    if (next?.published) this.events.record('key.published', { kid: next.kid, activateAt: next.activateAt, scheduled: options.scheduled ?? false });
+    return next;
+  }
+
+  /**
+   * Makes the published next key active in the store once its `activateAt` has come. The previous
+   * key's private half is deleted; its public half stays published until every token it signed has
+   * expired, plus `keyPublishAhead` for JWKS caches: `accessTokenLifetime` + `clockTolerance` +
+   * `keyPublishAhead` after the promotion. One call at a time; resolves undefined when nothing is due.
+   */
+  promoteNextSigningKey(options: { scheduled?: boolean } = {}): Promise<{ kid: string; previousKid: string | undefined } | undefined> {
+    this.promoting ??= this.promoteDue(options.scheduled ?? false).finally(() => (this.promoting = undefined));
+    return this.promoting;
+  }
+
+  /**
+   * At most one promotion attempt per minute from the token path: a store that refuses writes (read
+   * only, busy) must not be asked, and logged about, on every token request.
+   */
+  private promoteOnSigning(): void {
+    const now = this.options.clock();
+    if (now - this.lastSigningPromotion < 60_000) return;
+    this.lastSigningPromotion = now;
+    this.promoteNextSigningKey().catch((err: unknown) => this.options.logger.error('could not make the next signing key active', err));
+  }
+
+  private async promoteDue(scheduled: boolean): Promise<{ kid: string; previousKid: string | undefined } | undefined> {
+    const { accessTokenLifetime, clockTolerance, keyPublishAhead } = this.options;
+    const previousRetireAt = this.options.clock() + (accessTokenLifetime + clockTolerance + keyPublishAhead) * 1000;
+    const promoted = await this.keys.promoteDue(previousRetireAt);
+    if (!promoted) return undefined;
+    const { kid, previousKid, rotated } = promoted;
+    if (rotated) this.events.record('key.rotated', { kid, previousKid, previousRetireAt, scheduled });
     return { kid, previousKid };
   }
 

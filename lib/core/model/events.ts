@@ -17,6 +17,8 @@ export interface AuditEvents {
   'client.secret_rotated': { clientId: string; previousValidUntil: number | null; tokensRevoked: boolean };
   /** An access token was revoked (RFC 7009) by the client it was issued to. */
   'token.revoked': { clientId: string; jti: string; expiresAt: number };
+  /** A signing key was published ahead of use (scheduled rotation, `key rotate --publish-ahead`): it signs from `activateAt`. */
+  'key.published': { kid: string; activateAt: number; scheduled: boolean };
   /** A new signing key became active; the previous one stays published until `previousRetireAt`. */
   'key.rotated': { kid: string; previousKid: string | undefined; previousRetireAt: number; scheduled: boolean };
   /** A signing key was taken out of service at once (`key retire`): tokens it signed stop verifying. */
