@@ -118,6 +118,14 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE signing_keys ADD COLUMN activate_at INTEGER;
   CREATE UNIQUE INDEX signing_keys_one_next ON signing_keys (active) WHERE active = 0 AND retire_at IS NULL;
   `,
+  // 4 (issue 18): per-client settings (a description; a token lifetime, null for the instance's), an
+  // index for the name filter of paged lists, and one for listing a client's live reference tokens.
+  `
+  ALTER TABLE clients ADD COLUMN description TEXT NOT NULL DEFAULT '';
+  ALTER TABLE clients ADD COLUMN token_lifetime INTEGER CHECK (token_lifetime IS NULL OR token_lifetime > 0);
+  CREATE INDEX clients_by_name ON clients (name, id);
+  CREATE INDEX reference_tokens_by_client ON reference_tokens (client_id, expires_at);
+  `,
 ];
 
 /**

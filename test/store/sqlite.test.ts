@@ -1,6 +1,6 @@
 // What only the SQLite store does: migrations recorded in user_version, WAL, foreign keys, a newer schema or an unopenable file refused (the shared behaviour is in ./contract.test.ts).
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { SqliteStore, openSqliteDatabase } from '../../lib/store/sqlite';
 import { StoreError } from '../../lib/store';
@@ -68,17 +68,31 @@ describe('SQLite store', () => {
     check.close();
   });
 
-  it('reports a file that cannot be opened as an unavailable StoreError naming the path', () => {
+  it('reports a file that cannot be opened as an unavailable StoreError naming the path and why', () => {
     const notADirectory = join(dir, 'file');
     writeFileSync(notADirectory, 'x');
-    for (const bad of [join(notADirectory, 'oauth.sqlite'), join(dir, 'missing', 'oauth.sqlite'), dir]) {
+    for (const [bad, why] of [
+      [join(notADirectory, 'oauth.sqlite'), `${notADirectory} is not a directory`],
+      [join(dir, 'missing', 'oauth.sqlite'), `the directory ${join(dir, 'missing')} does not exist`],
+      [dir, 'it is a directory'],
+    ] as const) {
       expect(() => openSqliteDatabase(bad)).toThrow(
-        expect.objectContaining({ name: 'StoreError', code: 'unavailable', message: `the database cannot be opened: ${bad}` }),
+        expect.objectContaining({ name: 'StoreError', code: 'unavailable', message: `the database cannot be opened: ${bad} (${why})` }),
       );
     }
     const garbage = join(dir, 'garbage.sqlite');
     writeFileSync(garbage, 'this is not a database, not at all, and it is long enough to have a header'.repeat(3));
-    expect(() => SqliteStore.open(garbage)).toThrow(StoreError);
+    expect(() => SqliteStore.open(garbage)).toThrow(
+      expect.objectContaining({ name: 'StoreError', message: `the database cannot be opened: ${garbage} (the file is not a SQLite database)` }),
+    );
+  });
+
+  // Root reads any file: there is nothing to refuse when the suite runs as root.
+  (process.getuid?.() === 0 ? it.skip : it)('says "permission denied" for a database file the process may not read', () => {
+    const locked = join(dir, 'locked.sqlite');
+    writeFileSync(locked, '');
+    chmodSync(locked, 0o000);
+    expect(() => openSqliteDatabase(locked)).toThrow(expect.objectContaining({ message: expect.stringMatching(/\(permission denied\)$/) }));
   });
 
   it('leaves a database it was handed open on close', async () => {

@@ -98,7 +98,7 @@ const rotate: Command = {
     const alg = (requested as SigningAlgorithm | undefined) ?? active?.alg ?? DEFAULTS.signingAlgorithm;
     const retireAt = ctx.now() + lifetime * 1000;
     const { kid, previousKid } = await keyRing(ctx, alg).rotate(retireAt);
-    ctx.events.record('key.rotated', { kid, previousKid, previousRetireAt: retireAt, scheduled: false });
+    ctx.audit.record('key.rotated', { kid, previousKid, previousRetireAt: retireAt, scheduled: false });
     if (ctx.json) {
       ctx.printJson({ kid, alg, previous_kid: previousKid ?? null, previous_retire_at: previousKid ? isoTime(retireAt) : null });
     } else {
@@ -154,9 +154,9 @@ const retire: Command = {
     const { found, newKid } = await keyRing(ctx, alg).retire(kid);
     if (!found) throw new CommandError(`no signing key ${JSON.stringify(kid)} in service (see '${PROGRAM} key list')`);
     if (newKid !== undefined) {
-      ctx.events.record('key.rotated', { kid: newKid, previousKid: kid, previousRetireAt: ctx.now(), scheduled: false });
+      ctx.audit.record('key.rotated', { kid: newKid, previousKid: kid, previousRetireAt: ctx.now(), scheduled: false });
     }
-    ctx.events.record('key.retired', { kid });
+    ctx.audit.record('key.retired', { kid });
     if (ctx.json) return ctx.printJson({ retired: kid, active: newKid ?? active?.kid ?? null });
     ctx.print(`signing key ${kid} is retired: it verifies nothing from now on`);
     if (newKid !== undefined) ctx.print(`signing key ${newKid} (${alg}) is now active`);

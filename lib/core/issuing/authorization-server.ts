@@ -5,7 +5,7 @@ import { ChangeWatcher } from './changes';
 import type { Client } from '../model/client';
 import { ClientAuthenticator } from '../client-auth/authenticator';
 import { ClientSecretBasic, ClientSecretPost, SecretCheck } from '../client-auth/methods';
-import { AuditEmitter } from '../model/events';
+import { AuditEmitter, type AuditRecorder } from '../model/events';
 import {
   buildClaims,
   checkClientMayUseGrant,
@@ -23,6 +23,7 @@ import { inactive, introspectionResponse, type IntrospectionResponse } from './i
 import { KeyRing } from './keyring';
 import { ClientRegistry } from '../admin/registry';
 import { GroupRegistry } from '../admin/group-registry';
+import { TokenAdmin } from '../admin/token-admin';
 import { SecretMemory } from '../client-auth/secret-memory';
 import { SecretVerifier } from '../client-auth/secrets';
 import { signAccessToken, verifyAccessToken, type AccessTokenClaims, type VerifiedAccessToken } from '../tokens/jwt';
@@ -41,6 +42,8 @@ export interface LocalVerifyOptions {
 export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
   readonly keys: KeyRing;
   readonly registry: ClientRegistry;
+  /** Operator revocation by jti and the list of a client's live reference tokens. */
+  readonly tokens: TokenAdmin;
   /** Group and membership administration. */
   readonly groups: GroupRegistry;
   readonly changes: ChangeWatcher;
@@ -76,7 +79,20 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
     this.keysReady.catch((err: unknown) =>
       options.logger.error(`the signing keys cannot be loaded: ${err instanceof Error ? err.message : String(err)}`, err),
     );
-    this.registry = new ClientRegistry(store, { bcryptCost: () => this.bcryptCost(), clock: now }, this.events);
+    this.registry = new ClientRegistry(
+      store,
+      { bcryptCost: () => this.bcryptCost(), clock: now, maxTokenLifetime: options.accessTokenLifetime },
+      this.events,
+    );
+    this.tokens = new TokenAdmin(
+      store,
+      {
+        now,
+        keepRevokedJwtMs: (options.accessTokenLifetime + options.clockTolerance) * 1000,
+        clockToleranceMs: options.clockTolerance * 1000,
+      },
+      this.events,
+    );
     this.groups = new GroupRegistry(store, { clock: now }, this.events);
     // The dummy is hashed at once at the configured cost (the first unknown id must not pay for it),
     // and again at the database's cost if that differs, once it has been read.
@@ -175,13 +191,15 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
     checkClientMayUseGrant(client);
     const scopes = decideScopes(client, params.scope);
     const audience = decideAudience(client, params.resource, this.options.audience);
+    // A client's own lifetime can only shorten the instance's (rotation and revocation windows rely on the maximum).
+    const lifetime = Math.min(client.tokenLifetime ?? this.options.accessTokenLifetime, this.options.accessTokenLifetime);
     const claims = buildClaims({
       issuer: this.options.issuer,
       client,
       audience,
       scopes,
       nowMs: this.options.clock(),
-      lifetimeSeconds: this.options.accessTokenLifetime,
+      lifetimeSeconds: lifetime,
     });
     const accessToken =
       this.options.tokenFormat === 'reference' || client.tokenFormat === 'reference'
@@ -197,7 +215,7 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
     return {
       access_token: accessToken,
       token_type: 'Bearer',
-      expires_in: this.options.accessTokenLifetime,
+      expires_in: lifetime,
       scope: claims.scope,
     };
   }
@@ -266,12 +284,14 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
    * @example
    * await oauth.server.rotateSigningKey();
    */
-  async rotateSigningKey(options: { scheduled?: boolean } = {}): Promise<{ kid: string; previousKid: string | undefined }> {
+  async rotateSigningKey(
+    options: { scheduled?: boolean; audit?: AuditRecorder } = {},
+  ): Promise<{ kid: string; previousKid: string | undefined }> {
     const previousRetireAt =
       this.options.clock() + (this.options.accessTokenLifetime + this.options.clockTolerance) * 1000;
     const { kid, previousKid, rotated } = await this.keys.rotate(previousRetireAt);
     if (rotated) {
-      this.events.record('key.rotated', { kid, previousKid, previousRetireAt, scheduled: options.scheduled ?? false });
+      (options.audit ?? this.events).record('key.rotated', { kid, previousKid, previousRetireAt, scheduled: options.scheduled ?? false });
     }
     return { kid, previousKid };
   }
@@ -335,13 +355,13 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
    * @example
    * await oauth.server.retireSigningKey(kid);
    */
-  async retireSigningKey(kid: string): Promise<boolean> {
+  async retireSigningKey(kid: string, audit: AuditRecorder = this.events): Promise<boolean> {
     const { found, newKid } = await this.keys.retire(kid);
     if (!found) return false;
     if (newKid !== undefined) {
-      this.events.record('key.rotated', { kid: newKid, previousKid: kid, previousRetireAt: this.options.clock(), scheduled: false });
+      audit.record('key.rotated', { kid: newKid, previousKid: kid, previousRetireAt: this.options.clock(), scheduled: false });
     }
-    this.events.record('key.retired', { kid });
+    audit.record('key.retired', { kid });
     return true;
   }
 
