@@ -6,7 +6,8 @@
  * `start({ env, print, running }) => Promise<{ name, url, close() }>` (`running`: the services started
  * before it); adding a service is one line here.
  */
-const SERVICES = [require('./app'), require('./orders')];
+// Metrics first: the services take their meters from the global provider it registers.
+const SERVICES = [require('./metrics'), require('./app'), require('./orders')];
 
 /** Starts `services` in order; on a failure, stops the ones already running and exits with 1. */
 async function run(services) {

@@ -12,11 +12,14 @@ import {
 } from './options';
 import type { RemoteIssuer } from './core/verification/remote-issuer';
 import { remoteGuardRuntime, remoteIssuerFor } from './resource-server';
+import { OAuthMetrics, resolveMetricsOptions } from './core/observability/metrics';
 
 let instance: OAuth | undefined;
 let instanceOptions: OAuthOptions | undefined;
 /** Remote issuers named by `requireScope(..., { issuer })`, one per issuer so guards share their keys. */
 const remoteIssuers = new Map<string, RemoteIssuer>();
+/** Metrics of the default remote guards, from the global provider, made on the first such guard. */
+let remoteGuardMetrics: OAuthMetrics | undefined;
 
 /**
  * The process-wide default instance, created on first use from `OAUTH_DB` and `OAUTH_ISSUER`
@@ -85,13 +88,13 @@ export function adminRouter(options?: AdminRouterOptions): Router {
  * // In a service without a database, checking the tokens of an issuer in another process:
  * app.get('/orders', requireScope('read', { issuer: 'https://auth.internal', audience: 'orders' }), handler);
  */
-export const requireScope: RequireScope = createRequireScope((options: GuardOptions) => {
+export const requireScope: RequireScope = createRequireScope((options: GuardOptions, scopes) => {
   if (options.issuer !== undefined) {
     const { audience, ...rest } = options;
     const resolved = resolveResourceServerOptions({ ...rest, issuer: options.issuer, audience: audience as string });
     let issuer = remoteIssuers.get(resolved.issuer);
     if (!issuer) remoteIssuers.set(resolved.issuer, (issuer = remoteIssuerFor(resolved)));
-    const runtime = remoteGuardRuntime(issuer, resolved);
+    const runtime = remoteGuardRuntime(issuer, resolved, { metrics: (remoteGuardMetrics ??= new OAuthMetrics(resolveMetricsOptions(undefined))) });
     return () => runtime;
   }
   const defaults = resolveOptions({});
@@ -99,7 +102,8 @@ export const requireScope: RequireScope = createRequireScope((options: GuardOpti
   let bound: (() => GuardRuntime) | undefined;
   return () => {
     try {
-      return (bound ??= localGuardBinder(defaultOAuth().server)(options))();
+      // The default instance exists only from the first use, so its guards declare their scopes then.
+      return (bound ??= localGuardBinder(defaultOAuth().server)(options, scopes))();
     } catch (err) {
       // The request becomes a bare server_error; without an instance there is no configured logger,
       // so the default one says why (a bad OAUTH_ISSUER, an unopenable OAUTH_DB).

@@ -1,5 +1,5 @@
 // createOAuth(): one explicit instance (store, keys, options) that hands out its token router and its guards.
-import type { Router } from 'express';
+import express, { type Router } from 'express';
 import { AuthorizationServer } from './core/issuing/authorization-server';
 import type { AuditEmitter } from './core/model/events';
 import type { ClientRegistry } from './core/admin/registry';
@@ -8,6 +8,19 @@ import type { GroupRegistry } from './core/admin/group-registry';
 import { createAdminRouter } from './express/admin-router';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
 import { createTokenRouter } from './express/token-router';
+import { endpointMetrics } from './express/endpoint-metrics';
+import { createHealthRouter } from './express/health-router';
+import { INTROSPECTION_PATH, REVOCATION_PATH } from './express/metadata';
+import { createResourceMetadataRouter } from './express/resource-metadata-router';
+import { instrumentServer, metricsOf } from './core/observability/instrument';
+import { resolveMetricsOptions } from './core/observability/metrics';
+import { protectedResourcesOf } from './core/verification/protected-resource';
+import {
+  resolveHealthRouterOptions,
+  resolveResourceMetadataOptions,
+  type HealthRouterOptions,
+  type ResourceMetadataOptions,
+} from './operations-options';
 import {
   resolveAdminRouterOptions,
   resolveGuardOptions,
@@ -37,22 +50,37 @@ export interface OAuth {
   adminRouter(options?: AdminRouterOptions): Router;
   /** Guards that verify this instance's tokens in memory. */
   readonly requireScope: RequireScope;
+  /**
+   * Serves this resource's RFC 9728 metadata (default resource: the instance's `audience`) at
+   * `/.well-known/oauth-protected-resource<path>`; from then on, guards accepting it name the URL in
+   * their challenges (`resource_metadata`, §5.1). Mount at the origin's root.
+   */
+  resourceMetadataRouter(options?: ResourceMetadataOptions): Router;
+  /** Liveness (`/healthz`) and readiness (`/readyz`: the store answers `ping()` and a signing key is loaded; 503 otherwise). */
+  healthRouter(options?: HealthRouterOptions): Router;
   /** Stops background work and closes the database this instance opened. */
   close(): Promise<void>;
 }
 
 /** Binds a guard's options to a local authorization server: options checked now, verification in memory. */
-export function localGuardBinder(server: AuthorizationServer): (options: GuardOptions) => () => GuardRuntime {
+export function localGuardBinder(server: AuthorizationServer): (options: GuardOptions, scopes?: readonly string[]) => () => GuardRuntime {
   // Guards that verify alike share one cache, so a token verified on one route is known on the others.
   const caches = new Map<string, CachingTokenVerifier>();
-  return (options) => {
+  const resources = protectedResourcesOf(server);
+  return (options, scopes = []) => {
     const resolved = resolveGuardOptions(options, server.options);
+    const metrics = metricsOf(server);
+    resources.declare({ audiences: resolved.audience, scopes, allowBodyToken: resolved.allowBodyToken });
     const cacheKey = JSON.stringify([resolved.audience, resolved.acceptScp, resolved.tokenCacheSize]);
     let cache = caches.get(cacheKey);
     if (!cache) {
       const created = new CachingTokenVerifier(
         { verify: (token) => server.readToken(token, resolved.audience, resolved.acceptScp) },
-        { maxEntries: resolved.tokenCacheSize, now: server.options.clock },
+        {
+          maxEntries: resolved.tokenCacheSize,
+          now: server.options.clock,
+          ...(metrics ? { onLookup: (hit: boolean) => metrics.cacheLookup('verified_token', hit) } : {}),
+        },
       );
       server.changes.subscribe(() => created.clear());
       caches.set(cacheKey, created);
@@ -65,6 +93,8 @@ export function localGuardBinder(server: AuthorizationServer): (options: GuardOp
       realm: resolved.realm,
       allowBodyToken: resolved.allowBodyToken,
       logger: server.options.logger,
+      resourceMetadata: () => resources.metadataUrlFor(resolved.audience),
+      ...(metrics ? { onDecision: (decision) => metrics.guardDecision(decision) } : {}),
     };
     return () => runtime;
   };
@@ -84,18 +114,35 @@ export function createOAuth(options: OAuthOptions = {}): OAuth {
   const resolved = resolveOptions(options, { nodeEnv: process.env.NODE_ENV });
   const store = resolved.store ?? SqliteStore.open(resolved.database, { busyTimeoutMs: resolved.busyTimeout });
   const server = new AuthorizationServer(resolved, store);
+  const metrics = instrumentServer(server, resolveMetricsOptions(options.metrics));
   const requireScope = createRequireScope(localGuardBinder(server));
   return {
     server,
     registry: server.registry,
     groups: server.groups,
     events: server.events,
-    tokenRouter: () => createTokenRouter(server),
+    tokenRouter: () =>
+      express.Router().use(endpointMetrics(metrics, resolved.tokenPath, [INTROSPECTION_PATH, REVOCATION_PATH]), createTokenRouter(server)),
     adminRouter: (adminOptions) => {
       const resolvedAdmin = resolveAdminRouterOptions(adminOptions);
       return createAdminRouter(server, requireScope(resolvedAdmin.scope, resolvedAdmin.guard), resolvedAdmin);
     },
     requireScope,
+    resourceMetadataRouter: (metadataOptions) =>
+      createResourceMetadataRouter(
+        protectedResourcesOf(server),
+        resolveResourceMetadataOptions(metadataOptions, { resource: resolved.audience, authorizationServers: [resolved.issuer] }),
+      ),
+    healthRouter: (healthOptions) =>
+      createHealthRouter(
+        [
+          { name: 'store', check: () => store.ping() },
+          // getSigner loads the active key (creating the first one on a fresh database), as the first token would.
+          { name: 'signing_key', check: () => server.keys.getSigner() },
+        ],
+        resolveHealthRouterOptions(healthOptions),
+        resolved.logger,
+      ),
     close: () => server.close(),
   };
 }

@@ -3,8 +3,13 @@ import { availableParallelism } from 'node:os';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './core/tokens/keys';
 import { isScopeToken, normalizeScopes } from './core/model/scope';
 import type { Store } from './store/types';
+import type { MetricsOptions } from './core/observability/metrics';
+import { toLogger } from './core/observability/logger';
 
-/** Where the library reports what an operator should see. Never given a secret or a token. */
+/**
+ * Where the library reports what an operator should see. Never given a secret or a token. A pino
+ * logger fits as it is: it is recognised and called pino's way, `error({ error: { type, message } }, message)`.
+ */
 export interface Logger {
   warn(message: string): void;
   error(message: string, error?: unknown): void;
@@ -76,6 +81,8 @@ export interface OAuthOptions {
   maxConcurrentAuthentications?: number;
   /** Authentications allowed to wait for a free slot; beyond it, 503 with `Retry-After` at once. */
   maxQueuedAuthentications?: number;
+  /** OpenTelemetry metrics (see docs/operations.md): the provider (default: the global one) and whether client ids become labels. */
+  metrics?: MetricsOptions;
 }
 
 /** Options of one `requireScope()` guard. */
@@ -275,10 +282,12 @@ export function resolveOptions(options: OAuthOptions = {}, env: OptionEnvironmen
   const database = options.database ?? DEFAULTS.database;
   if (typeof database !== 'string' || database === '') throw new TypeError('database must be a file path');
   if (options.clock !== undefined && typeof options.clock !== 'function') throw new TypeError('clock must be a function');
-  const logger = options.logger ?? consoleLogger;
-  if (typeof logger.warn !== 'function' || typeof logger.error !== 'function') {
+  const given = options.logger ?? consoleLogger;
+  if (typeof given !== 'object' || given === null || typeof given.warn !== 'function' || typeof given.error !== 'function') {
     throw new TypeError('logger must have warn() and error()');
   }
+  // A pino logger is taken as it is and called its own way (see toLogger).
+  const logger = toLogger(given);
   return {
     issuer,
     issuerIsDefault,
@@ -389,6 +398,8 @@ export interface ResourceServerOptions {
   tokenCacheSize?: number;
   clock?: () => number;
   logger?: Logger;
+  /** OpenTelemetry metrics of the guards (see docs/operations.md). */
+  metrics?: MetricsOptions;
 }
 
 export interface ResolvedResourceServerOptions {
@@ -431,10 +442,12 @@ export function resolveResourceServerOptions(options: ResourceServerOptions): Re
     }
   }
   if (options.clock !== undefined && typeof options.clock !== 'function') throw new TypeError('clock must be a function');
-  const logger = options.logger ?? consoleLogger;
-  if (typeof logger.warn !== 'function' || typeof logger.error !== 'function') {
+  const given = options.logger ?? consoleLogger;
+  if (typeof given !== 'object' || given === null || typeof given.warn !== 'function' || typeof given.error !== 'function') {
     throw new TypeError('logger must have warn() and error()');
   }
+  // A pino logger is taken as it is and called its own way (see toLogger).
+  const logger = toLogger(given);
   return {
     issuer: validateIssuer(options.issuer),
     audience: audienceOption(options.audience),

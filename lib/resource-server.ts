@@ -1,5 +1,16 @@
 // createResourceServer(): guards for a service with no database that checks the tokens of an authorization server in another process.
+import type { Router } from 'express';
 import { RemoteIssuer } from './core/verification/remote-issuer';
+import { OAuthMetrics, resolveMetricsOptions } from './core/observability/metrics';
+import { ProtectedResources } from './core/verification/protected-resource';
+import { createHealthRouter } from './express/health-router';
+import { createResourceMetadataRouter } from './express/resource-metadata-router';
+import {
+  resolveHealthRouterOptions,
+  resolveResourceMetadataOptions,
+  type HealthRouterOptions,
+  type ResourceMetadataOptions,
+} from './operations-options';
 import { IntrospectionVerifier, JwksVerifier } from './core/verification/remote-verifiers';
 import { CachingTokenVerifier } from './core/verification/token-cache';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
@@ -18,10 +29,25 @@ export interface ResourceServer {
   ready(): Promise<void>;
   /** Stops the background JWKS refresh. */
   close(): void;
+  /**
+   * Serves this resource's RFC 9728 metadata (default resource: the first `audience`; authorization
+   * server: the issuer) at `/.well-known/oauth-protected-resource<path>`; guards accepting it then
+   * name the URL in their challenges (`resource_metadata`, §5.1). Mount at the origin's root.
+   */
+  resourceMetadataRouter(options?: ResourceMetadataOptions): Router;
+  /** Liveness (`/healthz`) and readiness (`/readyz`: the issuer's metadata and keys have been fetched; 503 otherwise). */
+  healthRouter(options?: HealthRouterOptions): Router;
+}
+
+/** What a remote guard reports to besides its verifier: the metadata registry and the metrics. */
+export interface RemoteGuardHooks {
+  resources?: ProtectedResources;
+  metrics?: OAuthMetrics;
 }
 
 /** One remote guard's runtime: per-guard options (audience, realm, ...) over the shared issuer. */
-export function remoteGuardRuntime(issuer: RemoteIssuer, options: ResolvedResourceServerOptions): GuardRuntime {
+export function remoteGuardRuntime(issuer: RemoteIssuer, options: ResolvedResourceServerOptions, hooks: RemoteGuardHooks = {}): GuardRuntime {
+  const { resources, metrics } = hooks;
   const expect = {
     audience: options.audience,
     acceptScp: options.acceptScp,
@@ -33,10 +59,16 @@ export function remoteGuardRuntime(issuer: RemoteIssuer, options: ResolvedResour
     // remembers verified tokens while their key is still published and the clock is inside nbf..exp.
     verifier: options.introspection
       ? new IntrospectionVerifier(issuer, options.introspection, expect, options.logger)
-      : new CachingTokenVerifier(new JwksVerifier(issuer, expect), { maxEntries: options.tokenCacheSize, now: options.clock }),
+      : new CachingTokenVerifier(new JwksVerifier(issuer, expect), {
+          maxEntries: options.tokenCacheSize,
+          now: options.clock,
+          ...(metrics ? { onLookup: (hit: boolean) => metrics.cacheLookup('verified_token', hit) } : {}),
+        }),
     realm: options.realm,
     allowBodyToken: options.allowBodyToken,
     logger: options.logger,
+    ...(resources ? { resourceMetadata: () => resources.metadataUrlFor(options.audience) } : {}),
+    ...(metrics ? { onDecision: (decision) => metrics.guardDecision(decision) } : {}),
   };
 }
 
@@ -72,14 +104,29 @@ export function remoteIssuerFor(options: ResolvedResourceServerOptions): RemoteI
 export function createResourceServer(options: ResourceServerOptions): ResourceServer {
   const resolved = resolveResourceServerOptions(options);
   const issuer = remoteIssuerFor(resolved);
-  const requireScope = createRequireScope((guard: GuardOptions) => {
+  const resources = new ProtectedResources();
+  const metrics = new OAuthMetrics(resolveMetricsOptions(options.metrics));
+  const requireScope = createRequireScope((guard: GuardOptions, scopes) => {
     if (guard.issuer !== undefined && guard.issuer !== resolved.issuer) {
       throw new TypeError('a resource server guard cannot name another issuer');
     }
-    const runtime = remoteGuardRuntime(issuer, resolveResourceServerOptions({ ...options, ...stripUndefined(guard), issuer: resolved.issuer }));
+    const guardOptions = resolveResourceServerOptions({ ...options, ...stripUndefined(guard), issuer: resolved.issuer });
+    resources.declare({ audiences: guardOptions.audience, scopes, allowBodyToken: guardOptions.allowBodyToken });
+    const runtime = remoteGuardRuntime(issuer, guardOptions, { resources, metrics });
     return () => runtime;
   });
-  return { requireScope, ready: () => issuer.ready(), close: () => issuer.close() };
+  return {
+    requireScope,
+    ready: () => issuer.ready(),
+    close: () => issuer.close(),
+    resourceMetadataRouter: (metadataOptions) =>
+      createResourceMetadataRouter(
+        resources,
+        resolveResourceMetadataOptions(metadataOptions, { resource: resolved.audience[0] as string, authorizationServers: [resolved.issuer] }),
+      ),
+    healthRouter: (healthOptions) =>
+      createHealthRouter([{ name: 'issuer', check: () => issuer.ready() }], resolveHealthRouterOptions(healthOptions), resolved.logger),
+  };
 }
 
 function stripUndefined(guard: GuardOptions): Partial<ResourceServerOptions> {

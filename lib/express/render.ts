@@ -2,6 +2,7 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import { OAuthError, toOAuthError } from '../core/model/errors';
 import type { Logger } from '../options';
+import { RENDERED_ERROR } from './endpoint-metrics';
 
 /** RFC 6749 §5.1 / §5.2: token endpoint responses must not be cached. */
 export function setNoStore(res: Response): void {
@@ -25,6 +26,8 @@ export function renderOAuthError(res: Response, err: unknown, logger?: Logger): 
     res.end();
     return;
   }
+  // For the endpoint metrics (endpoint-metrics.ts), which read the code once the response is sent.
+  res.locals[RENDERED_ERROR] = oauthError.error ?? undefined;
   res.status(oauthError.status).set(oauthError.headers).json(oauthError.toJSON());
 }
 

@@ -5,6 +5,7 @@ import { hasAllScopes, hasAnyScope } from '../core/model/scope';
 import type { AccessTokenClaims, VerifiedAccessToken } from '../core/tokens/jwt';
 import { BearerTokenMissingError, InsufficientScopeError, InvalidRequestError, OAuthError, toOAuthError } from '../core/model/errors';
 import { resolveRequiredScopes, type GuardOptions, type Logger } from '../options';
+import type { GuardDecision } from '../core/observability/metrics';
 import { bodyParserError } from './body-errors';
 
 /** What a guard puts on `req.auth` when the token is good. */
@@ -41,6 +42,10 @@ export interface GuardRuntime {
   realm: string;
   allowBodyToken: boolean;
   logger: Logger;
+  /** The RFC 9728 metadata URL the guard's challenges name (§5.1), once a metadata router publishes it. */
+  resourceMetadata?: () => string | undefined;
+  /** Told of every decision (metrics). */
+  onDecision?: (decision: GuardDecision) => void;
 }
 
 /** `requireScope('a', 'b')` needs every scope; `requireScope.any('a', 'b')` needs one of them. */
@@ -109,11 +114,12 @@ async function extractToken(req: Request, res: Response, allowBody: boolean): Pr
   throw new BearerTokenMissingError();
 }
 
-/** Adds the RFC 6750 §3 challenge to an error on its way to `next(err)`. */
-function withChallenge(err: OAuthError, realm: string): OAuthError {
+/** Adds the RFC 6750 §3 challenge (with RFC 9728 §5.1 `resource_metadata` when published) to an error on its way to `next(err)`. */
+function withChallenge(err: OAuthError, rt: GuardRuntime): OAuthError {
   if (err.status === 401 || err.status === 403 || err.error === 'invalid_request') {
     err.headers['WWW-Authenticate'] = bearerChallenge({
-      realm,
+      realm: rt.realm,
+      resourceMetadata: rt.resourceMetadata?.(),
       error: err.error,
       description: err.message,
       ...(err instanceof InsufficientScopeError ? { scope: err.requiredScopes } : {}),
@@ -123,15 +129,16 @@ function withChallenge(err: OAuthError, realm: string): OAuthError {
 }
 
 /**
- * Builds `requireScope` over a runtime provider. `bind` receives each guard's options when the route
- * is defined (to validate them then) and returns how to get the runtime on first request, so a
- * zero-config guard opens nothing until it is used.
+ * Builds `requireScope` over a runtime provider. `bind` receives each guard's options and required
+ * scopes when the route is defined (to validate them, and to declare the scopes for RFC 9728
+ * metadata) and returns how to get the runtime on first request, so a zero-config guard opens
+ * nothing until it is used.
  */
-export function createRequireScope(bind: (options: GuardOptions) => () => GuardRuntime): RequireScope {
+export function createRequireScope(bind: (options: GuardOptions, scopes: readonly string[]) => () => GuardRuntime): RequireScope {
   const build = (mode: 'all' | 'any', args: readonly unknown[]): RequestHandler => {
     const { scopes, options } = splitArgs(args);
     const required = resolveRequiredScopes(scopes);
-    const getRuntime = bind(options);
+    const getRuntime = bind(options, required);
     const allowed = mode === 'all' ? hasAllScopes : hasAnyScope;
     let runtime: GuardRuntime | undefined;
 
@@ -153,11 +160,15 @@ export function createRequireScope(bind: (options: GuardOptions) => () => GuardR
         return next(toOAuthError(err));
       }
       authorize(req, res, rt).then(
-        () => next(),
+        () => {
+          rt.onDecision?.({ result: 'allowed', clientId: req.auth?.clientId });
+          next();
+        },
         (err: unknown) => {
           const oauthError = toOAuthError(err);
           if (oauthError.status >= 500) rt.logger.error('the guard could not verify a token', err);
-          next(withChallenge(oauthError, rt.realm));
+          rt.onDecision?.({ result: 'denied', error: err instanceof BearerTokenMissingError ? 'missing_token' : oauthError.error });
+          next(withChallenge(oauthError, rt));
         },
       );
     };

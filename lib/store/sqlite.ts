@@ -258,6 +258,7 @@ export class SqliteStore implements Store {
       removeMembership: db.prepare('DELETE FROM client_groups WHERE client_id = :id AND group_name = :group'),
       clearMemberships: db.prepare('DELETE FROM client_groups WHERE client_id = :id'),
       revision: db.prepare<[], { value: number }>("SELECT value FROM meta WHERE key = 'revision'"),
+      ping: db.prepare<[], { ok: number }>('SELECT 1 AS ok'),
       keys: db.prepare<[{ now: number }], KeyRow>(
         'SELECT * FROM signing_keys WHERE retire_at IS NULL OR retire_at > :now ORDER BY active DESC, created_at DESC',
       ),
@@ -575,6 +576,14 @@ export class SqliteStore implements Store {
 
   revision(): Promise<number> {
     return run(() => (this.stmt.revision.get() as { value: number }).value);
+  }
+
+  /** `SELECT 1` on the open database; rejects (a closed database, a broken file) with a StoreError. */
+  ping(): Promise<void> {
+    return run(() => {
+      if (!this.db.open) throw new StoreError('unavailable', 'the database is closed');
+      this.stmt.ping.get();
+    });
   }
 
   onChange(listener: () => void): () => void {

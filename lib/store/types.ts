@@ -181,6 +181,11 @@ export interface ChangeFeed {
 
 /** Everything the authorization server needs from storage. */
 export interface Store extends ClientStore, GroupStore, KeyStore, TokenStore, ReplayStore, ChangeFeed {
+  /**
+   * Resolves when the database answers a trivial query (readiness probes call it every few seconds:
+   * it must be cheap); rejects with a {@link StoreError} otherwise.
+   */
+  ping(): Promise<void>;
   /** Releases what the store opened itself (a database it was handed stays open). */
   close(): Promise<void>;
 }

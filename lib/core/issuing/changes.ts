@@ -12,6 +12,7 @@ export class ChangeWatcher {
   private timer: NodeJS.Timeout | undefined;
   private lastRevision: number | undefined;
   private polling = false;
+  private lastPolledAt: number | undefined;
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -39,11 +40,20 @@ export class ChangeWatcher {
       const revision = await this.feed.revision();
       if (this.lastRevision !== undefined && revision !== this.lastRevision) this.emit();
       this.lastRevision = revision;
+      this.lastPolledAt = Date.now();
     } catch (err) {
       this.onError(err);
     } finally {
       this.polling = false;
     }
+  }
+
+  /**
+   * Wall-clock ms of the last successful poll, or undefined before one. Now minus this bounds how
+   * late this process may see a change another process made (the change feed carries no timestamps).
+   */
+  get lastSuccessfulPoll(): number | undefined {
+    return this.lastPolledAt;
   }
 
   stop(): void {

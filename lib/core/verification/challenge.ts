@@ -16,13 +16,23 @@ export function basicChallenge(realm: string): string {
   return `Basic realm=${quoteString(realm)}, charset="UTF-8"`;
 }
 
-/** A Bearer challenge (RFC 6750 §3). With no `error`, only the realm: the request carried no token. */
-export function bearerChallenge(args: { realm: string; error?: string | null; description?: string; scope?: readonly string[] }): string {
+/**
+ * A Bearer challenge (RFC 6750 §3). With no `error`, only the realm: the request carried no token.
+ * `resourceMetadata` is the URL of the resource's RFC 9728 metadata (§5.1 `resource_metadata`).
+ */
+export function bearerChallenge(args: {
+  realm: string;
+  error?: string | null;
+  description?: string;
+  scope?: readonly string[];
+  resourceMetadata?: string | undefined;
+}): string {
   const params = [`realm=${quoteString(args.realm)}`];
   if (args.error) {
     params.push(`error="${args.error}"`);
     if (args.description) params.push(`error_description="${describe(args.description)}"`);
   }
   if (args.scope && args.scope.length > 0) params.push(`scope=${quoteString(args.scope.join(' '))}`);
+  if (args.resourceMetadata) params.push(`resource_metadata=${quoteString(args.resourceMetadata)}`);
   return `Bearer ${params.join(', ')}`;
 }

@@ -60,7 +60,7 @@ export class CachingTokenVerifier implements AccessTokenVerifier {
 
   constructor(
     private readonly inner: AccessTokenVerifier,
-    private readonly options: { maxEntries: number; now: () => number },
+    private readonly options: { maxEntries: number; now: () => number; onLookup?: (hit: boolean) => void },
   ) {
     this.entries = options.maxEntries > 0 ? new LRUCache({ max: options.maxEntries }) : undefined;
   }
@@ -69,7 +69,11 @@ export class CachingTokenVerifier implements AccessTokenVerifier {
     if (!this.entries) return this.inner.verify(token);
     const key = createHash('sha256').update(token).digest('base64url');
     const cached = this.entries.get(key);
-    if (cached && this.inWindow(cached.verified) && (!cached.stillHolds || cached.stillHolds())) return cached.verified;
+    if (cached && this.inWindow(cached.verified) && (!cached.stillHolds || cached.stillHolds())) {
+      this.options.onLookup?.(true);
+      return cached.verified;
+    }
+    this.options.onLookup?.(false);
     if (cached) this.entries.delete(key);
     const generation = this.generation;
     const { verified, stillHolds } = isBound(this.inner)
