@@ -7,6 +7,7 @@ import { CachingTokenVerifier } from './core/verification/token-cache';
 import type { GroupRegistry } from './core/admin/group-registry';
 import { createAdminRouter } from './express/admin-router';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
+import { DpopChecker } from './core/dpop/binding';
 import { createTokenRouter } from './express/token-router';
 import { endpointMetrics } from './express/endpoint-metrics';
 import { createHealthRouter } from './express/health-router';
@@ -67,6 +68,14 @@ export function localGuardBinder(server: AuthorizationServer): (options: GuardOp
   // Guards that verify alike share one cache, so a token verified on one route is known on the others.
   const caches = new Map<string, CachingTokenVerifier>();
   const resources = protectedResourcesOf(server);
+  // Proof jtis go to the store, shared with every instance on it (RFC 9449 §11.1); nonces stay a token endpoint matter.
+  const resourceDpop = new DpopChecker({
+    proofMaxAge: server.options.dpop.proofMaxAge,
+    clockTolerance: server.options.clockTolerance,
+    clock: server.options.clock,
+    claims: server.replayClaims,
+    namespace: 'dpop:resource',
+  });
   return (options, scopes = []) => {
     const resolved = resolveGuardOptions(options, server.options);
     const metrics = metricsOf(server);
@@ -93,6 +102,7 @@ export function localGuardBinder(server: AuthorizationServer): (options: GuardOp
       realm: resolved.realm,
       allowBodyToken: resolved.allowBodyToken,
       logger: server.options.logger,
+      dpop: { mode: resolved.dpop, publicBaseUrl: resolved.publicBaseUrl, checker: resourceDpop },
       resourceMetadata: () => resources.metadataUrlFor(resolved.audience),
       ...(metrics ? { onDecision: (decision) => metrics.guardDecision(decision) } : {}),
     };

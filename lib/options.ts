@@ -1,4 +1,15 @@
 // Options of the instance and the guard: their types, the one DEFAULTS object, and resolution with TypeError on misuse.
+import {
+  resolveClientAssertionOptions,
+  resolveDpopOptions,
+  resolveGuardDpopOptions,
+  type ClientAssertionOptions,
+  type DpopOptions,
+  type GuardDpopOptions,
+  type ResolvedClientAssertionOptions,
+  type ResolvedDpopOptions,
+  type ResolvedGuardDpopOptions,
+} from './possession-options';
 import { availableParallelism } from 'node:os';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './core/tokens/keys';
 import { isScopeToken, normalizeScopes } from './core/model/scope';
@@ -83,10 +94,14 @@ export interface OAuthOptions {
   maxQueuedAuthentications?: number;
   /** OpenTelemetry metrics (see docs/operations.md): the provider (default: the global one) and whether client ids become labels. */
   metrics?: MetricsOptions;
+  /** `private_key_jwt` client assertions (RFC 7523): assertion lifetime, `jwks_uri` fetching. See lib/possession-options.ts. */
+  clientAssertion?: ClientAssertionOptions;
+  /** DPoP (RFC 9449): nonces, proof age, replay cache. See lib/possession-options.ts. */
+  dpop?: DpopOptions;
 }
 
-/** Options of one `requireScope()` guard. */
-export interface GuardOptions {
+/** Options of one `requireScope()` guard (with its DPoP policy, RFC 9449 §7). */
+export interface GuardOptions extends GuardDpopOptions {
   /** Accepted token audiences; default: the instance's `audience`. */
   audience?: string | readonly string[];
   /** Accept a token in an `application/x-www-form-urlencoded` body (RFC 6750 §2.2). */
@@ -190,6 +205,8 @@ export interface ResolvedOptions {
   clientMaxBackoff: number;
   maxConcurrentAuthentications: number;
   maxQueuedAuthentications: number;
+  clientAssertion: ResolvedClientAssertionOptions;
+  dpop: ResolvedDpopOptions;
 }
 
 /** What the resolution may learn from the process environment; only the entry points read it (see createOAuth). */
@@ -198,7 +215,7 @@ export interface OptionEnvironment {
   nodeEnv?: string | undefined;
 }
 
-export interface ResolvedGuardOptions {
+export interface ResolvedGuardOptions extends ResolvedGuardDpopOptions {
   audience: readonly string[];
   allowBodyToken: boolean;
   acceptScp: boolean;
@@ -315,6 +332,8 @@ export function resolveOptions(options: OAuthOptions = {}, env: OptionEnvironmen
     keyRotationDays:
       options.keyRotationDays === undefined ? undefined : positiveInteger(options.keyRotationDays, 'keyRotationDays', 1, 3650),
     ...resolveAbuseOptions(options, env),
+    clientAssertion: resolveClientAssertionOptions(options.clientAssertion),
+    dpop: resolveDpopOptions(options.dpop),
   };
 }
 
@@ -366,6 +385,7 @@ export function resolveGuardOptions(options: GuardOptions, instance: ResolvedOpt
     acceptScp: booleanOption(options.acceptScp ?? DEFAULTS.acceptScp, 'acceptScp'),
     realm: realmOption(options.realm ?? instance.realm, 'realm'),
     tokenCacheSize: positiveInteger(options.tokenCacheSize ?? DEFAULTS.tokenCacheSize, 'tokenCacheSize', 0, 10_000_000),
+    ...resolveGuardDpopOptions(options),
   };
 }
 
@@ -377,7 +397,7 @@ export function resolveRequiredScopes(scopes: readonly unknown[]): string[] {
 }
 
 /** Options of {@link createResourceServer}: a service that checks another process's tokens, with no database. */
-export interface ResourceServerOptions {
+export interface ResourceServerOptions extends GuardDpopOptions {
   /** The authorization server's issuer identifier; its metadata is read from `<issuer>/.well-known/oauth-authorization-server`. */
   issuer: string;
   /** This service's audience (RFC 8707 resource); tokens must carry it in `aud`. */
@@ -400,9 +420,12 @@ export interface ResourceServerOptions {
   logger?: Logger;
   /** OpenTelemetry metrics of the guards (see docs/operations.md). */
   metrics?: MetricsOptions;
+  /** DPoP proofs: how old `iat` may be (seconds, default 60) and how many proof jtis are remembered (default 100000). */
+  dpopProof?: Pick<DpopOptions, 'proofMaxAge' | 'replayCacheSize'>;
 }
 
-export interface ResolvedResourceServerOptions {
+export interface ResolvedResourceServerOptions extends ResolvedGuardDpopOptions {
+  dpopProof: Pick<ResolvedDpopOptions, 'proofMaxAge' | 'replayCacheSize'>;
   issuer: string;
   audience: readonly string[];
   introspection:
@@ -470,6 +493,8 @@ export function resolveResourceServerOptions(options: ResourceServerOptions): Re
     tokenCacheSize: positiveInteger(options.tokenCacheSize ?? DEFAULTS.tokenCacheSize, 'tokenCacheSize', 0, 10_000_000),
     clock: options.clock ?? Date.now,
     logger,
+    ...resolveGuardDpopOptions(options),
+    dpopProof: resolveDpopOptions(options.dpopProof),
   };
 }
 

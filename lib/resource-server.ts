@@ -13,6 +13,8 @@ import {
 } from './operations-options';
 import { IntrospectionVerifier, JwksVerifier } from './core/verification/remote-verifiers';
 import { CachingTokenVerifier } from './core/verification/token-cache';
+import { MemoryClaims, type OneTimeClaims } from './core/verification/replay-cache';
+import { DpopChecker } from './core/dpop/binding';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
 import {
   resolveResourceServerOptions,
@@ -39,9 +41,11 @@ export interface ResourceServer {
   healthRouter(options?: HealthRouterOptions): Router;
 }
 
-/** What a remote guard reports to besides its verifier: the metadata registry and the metrics. */
+/** What a remote guard reports to besides its verifier: the metadata registry and the metrics; and where it claims DPoP proof jtis. */
 export interface RemoteGuardHooks {
   resources?: ProtectedResources;
+  /** Proof jtis seen by this resource server's guards (RFC 9449 §11.1); default: a cache of the guard's own. */
+  dpopClaims?: OneTimeClaims;
   metrics?: OAuthMetrics;
 }
 
@@ -67,6 +71,17 @@ export function remoteGuardRuntime(issuer: RemoteIssuer, options: ResolvedResour
     realm: options.realm,
     allowBodyToken: options.allowBodyToken,
     logger: options.logger,
+    dpop: {
+      mode: options.dpop,
+      publicBaseUrl: options.publicBaseUrl,
+      checker: new DpopChecker({
+        proofMaxAge: options.dpopProof.proofMaxAge,
+        clockTolerance: options.clockTolerance,
+        clock: options.clock,
+        claims: hooks.dpopClaims ?? new MemoryClaims(options.dpopProof.replayCacheSize),
+        namespace: 'dpop:resource',
+      }),
+    },
     ...(resources ? { resourceMetadata: () => resources.metadataUrlFor(options.audience) } : {}),
     ...(metrics ? { onDecision: (decision) => metrics.guardDecision(decision) } : {}),
   };
@@ -106,13 +121,15 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
   const issuer = remoteIssuerFor(resolved);
   const resources = new ProtectedResources();
   const metrics = new OAuthMetrics(resolveMetricsOptions(options.metrics));
+  // One bounded jti cache for every guard of this service: a proof replayed to another route is refused too.
+  const dpopClaims = new MemoryClaims(resolved.dpopProof.replayCacheSize);
   const requireScope = createRequireScope((guard: GuardOptions, scopes) => {
     if (guard.issuer !== undefined && guard.issuer !== resolved.issuer) {
       throw new TypeError('a resource server guard cannot name another issuer');
     }
     const guardOptions = resolveResourceServerOptions({ ...options, ...stripUndefined(guard), issuer: resolved.issuer });
     resources.declare({ audiences: guardOptions.audience, scopes, allowBodyToken: guardOptions.allowBodyToken });
-    const runtime = remoteGuardRuntime(issuer, guardOptions, { resources, metrics });
+    const runtime = remoteGuardRuntime(issuer, guardOptions, { resources, metrics, dpopClaims });
     return () => runtime;
   });
   return {

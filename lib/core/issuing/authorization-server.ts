@@ -27,6 +27,11 @@ import { SecretMemory } from '../client-auth/secret-memory';
 import { SecretVerifier } from '../client-auth/secrets';
 import { signAccessToken, verifyAccessToken, type AccessTokenClaims, type VerifiedAccessToken } from '../tokens/jwt';
 import { SIGNING_ALGORITHMS } from '../tokens/keys';
+import { StoreClaims, type OneTimeClaims } from '../verification/replay-cache';
+import { DpopChecker } from '../dpop/binding';
+import { ClientKeySets } from '../client-auth/client-keys';
+import { ClientAssertionVerifier } from '../client-auth/private-key-jwt';
+import { InvalidDpopProofError } from '../model/errors';
 
 /** What a verification of this issuer's tokens may vary per guard. */
 export interface LocalVerifyOptions {
@@ -53,12 +58,48 @@ export class AuthorizationServer {
   /** Set when `keyRotationDays` is configured. */
   readonly rotationSchedule: KeyRotationSchedule | undefined;
   private issuerWarningShown = false;
+  /** One-time claims of assertion and proof jtis, in the store so every instance sharing it refuses a replay. */
+  readonly replayClaims: OneTimeClaims;
+  /** DPoP proofs at the token endpoint (RFC 9449 §5). */
+  readonly tokenEndpointDpop: DpopChecker;
+  /** `private_key_jwt` assertions (RFC 7523 §2.2) against the clients' registered keys. */
+  readonly clientAssertions: ClientAssertionVerifier;
+  /** The token endpoint's absolute URL: a DPoP proof's `htu` there, and an accepted assertion `aud`. */
+  readonly tokenEndpointUrl: string;
 
   constructor(
     readonly options: ResolvedOptions,
     readonly store: Store,
   ) {
     const now = options.clock;
+    this.tokenEndpointUrl = options.issuer.replace(/\/+$/, '') + options.tokenPath;
+    this.replayClaims = new StoreClaims(store);
+    this.tokenEndpointDpop = new DpopChecker({
+      proofMaxAge: options.dpop.proofMaxAge,
+      clockTolerance: options.clockTolerance,
+      clock: now,
+      claims: this.replayClaims,
+      namespace: 'dpop:token',
+      nonceSecrets: options.dpop.nonceSecrets,
+      nonceStep: options.dpop.nonceStep,
+    });
+    const assertion = options.clientAssertion;
+    this.clientAssertions = new ClientAssertionVerifier(
+      new ClientKeySets({
+        max: assertion.keySetCacheSize,
+        cooldownMs: assertion.jwksCooldown,
+        cacheMaxAgeMs: assertion.jwksCacheMaxAge,
+        timeoutMs: assertion.jwksTimeout,
+      }),
+      this.replayClaims,
+      {
+        // RFC 7523 §3 item 3: the issuer identifier or the token endpoint URL.
+        audiences: [options.issuer, this.tokenEndpointUrl],
+        maxLifetimeSeconds: assertion.maxLifetime,
+        clockToleranceSeconds: options.clockTolerance,
+        clock: now,
+      },
+    );
     this.events = new AuditEmitter(now, (err) => options.logger.error('an audit event listener failed', err));
     this.keys = new KeyRing(store, options.signingAlgorithm, now);
     this.registry = new ClientRegistry(store, { bcryptCost: options.bcryptCost, now }, this.events);
@@ -108,9 +149,12 @@ export class AuthorizationServer {
   }
 
   /** Runs the client credentials grant for an authenticated client and signs the token. */
-  async issueToken(client: Client, params: TokenRequestParams): Promise<TokenResponse> {
+  async issueToken(client: Client, params: TokenRequestParams, binding: { dpopJkt?: string } = {}): Promise<TokenResponse> {
     this.warnAboutDefaultIssuer();
     checkClientMayUseGrant(client);
+    if (client.requireDpop && binding.dpopJkt === undefined) {
+      throw new InvalidDpopProofError('this client must send a DPoP proof (RFC 9449 section 5.2)');
+    }
     const scopes = decideScopes(client, params.scope);
     const audience = decideAudience(client, params.resource, this.options.audience);
     const claims = buildClaims({
@@ -121,6 +165,8 @@ export class AuthorizationServer {
       nowMs: this.options.clock(),
       lifetimeSeconds: this.options.accessTokenLifetime,
     });
+    // RFC 9449 §6: a token issued against a proof is bound to its key.
+    if (binding.dpopJkt !== undefined) claims.cnf = { jkt: binding.dpopJkt };
     const accessToken =
       this.options.tokenFormat === 'reference' || client.tokenFormat === 'reference'
         ? await this.saveReferenceToken(claims)
@@ -134,7 +180,7 @@ export class AuthorizationServer {
     });
     return {
       access_token: accessToken,
-      token_type: 'Bearer',
+      token_type: binding.dpopJkt === undefined ? 'Bearer' : 'DPoP',
       expires_in: this.options.accessTokenLifetime,
       scope: claims.scope,
     };
