@@ -75,7 +75,7 @@ const SCHEMAS: Json = {
     type: 'object',
     required: [
       'client_id', 'client_name', 'scope', 'effective_scope', 'audiences', 'effective_audiences', 'groups',
-      'grant_types', 'token_format', 'enabled', 'secrets', 'version', 'created_at', 'updated_at',
+      'grant_types', 'token_format', 'enabled', 'secrets', 'jwks', 'jwks_uri', 'dpop_bound_access_tokens', 'version', 'created_at', 'updated_at',
     ],
     properties: {
       client_id: { type: 'string' },
@@ -89,10 +89,19 @@ const SCHEMAS: Json = {
       token_format: { enum: ['jwt', 'reference'] },
       enabled: { type: 'boolean' },
       secrets: { type: 'array', items: ref('Secret') },
+      jwks: { oneOf: [ref('Jwks'), { type: 'null' }], description: 'Public keys for private_key_jwt (RFC 7523 section 2.2)' },
+      jwks_uri: { type: ['string', 'null'], format: 'uri', description: 'Where the client publishes its public keys' },
+      dpop_bound_access_tokens: { type: 'boolean', description: 'Token requests without a DPoP proof are refused (RFC 9449 section 5.2)' },
       version: { type: 'integer', description: 'Moves with every change to the client or its groups' },
       created_at: { type: 'string', format: 'date-time' },
       updated_at: { type: 'string', format: 'date-time' },
     },
+  },
+  Jwks: {
+    type: 'object',
+    required: ['keys'],
+    description: 'A JWK Set (RFC 7517 section 5) of 1 to 10 public RSA, EC or OKP keys',
+    properties: { keys: { type: 'array', minItems: 1, maxItems: 10, items: { type: 'object', required: ['kty'] } } },
   },
   ClientWithSecret: {
     description: 'The client and its new secret, shown this once (Cache-Control: no-store)',
@@ -108,6 +117,9 @@ const SCHEMAS: Json = {
       audiences: ref('Audiences'),
       token_format: { enum: ['jwt', 'reference'], default: 'jwt' },
       groups: { type: 'array', items: ref('GroupName'), description: 'Existing groups to put the client in' },
+      jwks: { ...ref('Jwks'), description: 'Register public keys instead of a secret (private_key_jwt): no client_secret is issued' },
+      jwks_uri: { type: 'string', format: 'uri', description: 'Like jwks, by URL (https; fetched and refetched for an unknown kid)' },
+      dpop_bound_access_tokens: { type: 'boolean', default: false },
     },
   },
   ClientUpdate: {
@@ -120,6 +132,9 @@ const SCHEMAS: Json = {
       audiences: ref('Audiences'),
       groups: { type: 'array', items: ref('GroupName'), description: 'The exact set of groups the client belongs to' },
       enabled: { type: 'boolean' },
+      jwks: { oneOf: [ref('Jwks'), { type: 'null' }], description: 'Replaces the public keys; null (with jwks_uri absent or null) removes them' },
+      jwks_uri: { type: ['string', 'null'], format: 'uri' },
+      dpop_bound_access_tokens: { type: 'boolean' },
     },
   },
   Rotation: {

@@ -3,7 +3,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import { clientView, groupView } from '../core/admin/admin-views';
 import type { AuthorizationServer } from '../core/issuing/authorization-server';
 import type { Client, TokenFormat } from '../core/model/client';
-import { RegistryError, validAudiences, validName, validScopes } from '../core/admin/registry';
+import { RegistryError, validAudiences, validName, validScopes, type ClientKeyInput } from '../core/admin/registry';
 import { InvalidRequestError, OAuthError } from '../core/model/errors';
 import type { ResolvedAdminRouterOptions } from '../options';
 import { adminOpenApiDocument } from './admin-openapi';
@@ -32,6 +32,15 @@ function readBody(req: Request, allowed: readonly string[], required: readonly s
   for (const key of Object.keys(body)) if (!allowed.includes(key)) throw invalid(`unknown field ${JSON.stringify(key)}`, key);
   for (const key of required) if (body[key] === undefined) throw invalid(`${key} is required`, key);
   return body;
+}
+
+/** RFC 7591 §2 `jwks` / `jwks_uri` (one of them), checked by the registry's rules; undefined when neither is given. */
+function keysField(body: Body): ClientKeyInput | undefined {
+  const { jwks, jwks_uri: jwksUri } = body;
+  if (jwks === undefined && jwksUri === undefined) return undefined;
+  if (jwks !== undefined && jwksUri !== undefined) throw invalid('give either jwks or jwks_uri, not both (RFC 7591 section 2)', 'jwks');
+  if (jwksUri !== undefined && typeof jwksUri !== 'string') throw invalid('jwks_uri must be a URL string', 'jwks_uri');
+  return jwks !== undefined ? { jwks } : { jwksUri: jwksUri as string };
 }
 
 /** RFC 7591's `client_name`, checked by the registry's rule. */
@@ -120,21 +129,28 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
   router.post(
     '/clients',
     route(async (req, res) => {
-      const body = readBody(req, ['client_name', 'scope', 'audiences', 'token_format', 'groups'], ['client_name']);
+      const body = readBody(
+        req,
+        ['client_name', 'scope', 'audiences', 'token_format', 'groups', 'jwks', 'jwks_uri', 'dpop_bound_access_tokens'],
+        ['client_name'],
+      );
       const input = {
         name: clientNameField(body.client_name),
         scopes: body.scope === undefined ? [] : scopeField(body.scope),
         audiences: body.audiences === undefined ? [] : validAudiences(body.audiences),
         // checked by the registry, which names the field
         tokenFormat: body.token_format as TokenFormat | undefined,
+        ...(body.dpop_bound_access_tokens === undefined ? {} : { requireDpop: booleanField(body.dpop_bound_access_tokens, 'dpop_bound_access_tokens') }),
       };
+      const keys = keysField(body);
       const groupNames = body.groups === undefined ? [] : await existingGroups(body.groups);
-      const created = await registry.create(input);
+      // RFC 7591 §2: a client registered with keys (private_key_jwt) gets no secret at all.
+      const created = keys ? { client: await registry.createWithKeys(input, keys), clientSecret: undefined } : await registry.create(input);
       const client = groupNames.length > 0 ? await groups.setClientGroups(created.client.id, groupNames) : created.client;
       res
         .status(201)
         .location(`${req.baseUrl}/clients/${encodeURIComponent(client.id)}`)
-        .json({ ...view(client), client_secret: created.clientSecret });
+        .json({ ...view(client), ...(created.clientSecret === undefined ? {} : { client_secret: created.clientSecret }) });
     }),
   );
 
@@ -147,8 +163,12 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
     '/clients/:id',
     route(async (req, res) => {
       const id = req.params.id as string;
-      const body = readBody(req, ['client_name', 'scope', 'audiences', 'groups', 'enabled']);
+      const body = readBody(req, ['client_name', 'scope', 'audiences', 'groups', 'enabled', 'jwks', 'jwks_uri', 'dpop_bound_access_tokens']);
       if (Object.keys(body).length === 0) throw invalid('nothing to change: give client_name, scope, audiences, groups or enabled');
+      // jwks or jwks_uri replaces the keys; both null removes them.
+      const keys = body.jwks === null && (body.jwks_uri === null || body.jwks_uri === undefined) ? null : keysField(body);
+      const requireDpop =
+        body.dpop_bound_access_tokens === undefined ? undefined : booleanField(body.dpop_bound_access_tokens, 'dpop_bound_access_tokens');
       const name = body.client_name === undefined ? undefined : clientNameField(body.client_name);
       const scopes = body.scope === undefined ? undefined : scopeField(body.scope);
       const audiences = body.audiences === undefined ? undefined : stringList(body.audiences, 'audiences');
@@ -160,6 +180,8 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
       if (audiences !== undefined) client = await registry.setAudiences(id, audiences);
       if (groupNames !== undefined) client = await groups.setClientGroups(id, groupNames);
       if (enabled !== undefined && enabled !== client.enabled) client = await registry.setEnabled(id, enabled);
+      if (keys !== undefined) client = await registry.setKeys(id, keys);
+      if (requireDpop !== undefined) client = await registry.setRequireDpop(id, requireDpop);
       res.json(view(client));
     }),
   );

@@ -46,8 +46,8 @@ function tokenStatus(id: string, secret: string, scope?: string) {
 }
 
 const CLIENT_FIELDS = [
-  'audiences', 'client_id', 'client_name', 'created_at', 'effective_audiences', 'effective_scope', 'enabled', 'grant_types',
-  'groups', 'scope', 'secrets', 'token_format', 'updated_at', 'version',
+  'audiences', 'client_id', 'client_name', 'created_at', 'dpop_bound_access_tokens', 'effective_audiences', 'effective_scope', 'enabled',
+  'grant_types', 'groups', 'jwks', 'jwks_uri', 'scope', 'secrets', 'token_format', 'updated_at', 'version',
 ];
 
 describe('admin API guard', () => {
@@ -460,7 +460,9 @@ describe('admin API description', () => {
     expect([...doc.components.schemas.Client.required].sort()).toEqual(Object.keys(client).sort());
     const group = (await admin().post('/admin/groups', { name: 'g' })).body;
     expect(Object.keys(doc.components.schemas.Group.properties).sort()).toEqual(Object.keys(group).sort());
-    expect(Object.keys(doc.components.schemas.NewClient.properties).sort()).toEqual(['audiences', 'client_name', 'groups', 'scope', 'token_format']);
+    expect(Object.keys(doc.components.schemas.NewClient.properties).sort()).toEqual(
+      ['audiences', 'client_name', 'dpop_bound_access_tokens', 'groups', 'jwks', 'jwks_uri', 'scope', 'token_format'],
+    );
   });
 });
 

@@ -1,5 +1,6 @@
 // Client administration used by the CLI and the admin API: validated create / change / rotate / delete, secrets shown once.
-import type { ClientStore } from '../../store/types';
+import type { ClientKeys, ClientStore } from '../../store/types';
+import { validateClientJwks, validateJwksUri } from '../client-auth/client-keys';
 import { StoreError } from '../../store/types';
 import { CLIENT_CREDENTIALS, type Client, type TokenFormat } from '../model/client';
 import type { AuditEmitter } from '../model/events';
@@ -27,6 +28,28 @@ export interface ClientInput {
   scopes?: string | readonly string[];
   audiences?: readonly string[];
   tokenFormat?: TokenFormat;
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens`: refuse this client's token requests without a DPoP proof. */
+  requireDpop?: boolean;
+}
+
+/** Public keys a client proves itself with (`private_key_jwt`, RFC 7523 §2.2): an inline JWK Set or its URL. */
+export type ClientKeyInput = { jwks: unknown } | { jwksUri: string };
+
+/** Validates a client's keys; errors name the `jwks` or `jwks_uri` field. */
+export function validKeys(input: unknown): ClientKeys {
+  if (typeof input !== 'object' || input === null) throw new RegistryError('invalid', 'keys must be { jwks } or { jwksUri }', 'jwks');
+  const given = input as { jwks?: unknown; jwksUri?: unknown };
+  if ((given.jwks === undefined) === (given.jwksUri === undefined)) {
+    throw new RegistryError('invalid', 'give either jwks or jwks_uri, not both (RFC 7591 section 2)', 'jwks');
+  }
+  try {
+    if (given.jwks !== undefined) return { jwks: validateClientJwks(given.jwks) };
+    if (typeof given.jwksUri !== 'string') throw new TypeError('jwks_uri must be a URL string');
+    return { jwksUri: validateJwksUri(given.jwksUri) };
+  } catch (err) {
+    if (err instanceof RegistryError) throw err;
+    throw new RegistryError('invalid', (err as Error).message, given.jwks !== undefined ? 'jwks' : 'jwks_uri');
+  }
 }
 
 /** A client together with its new secret: the only moment the secret exists outside the caller. */
@@ -66,6 +89,11 @@ export function validAudiences(audiences: unknown): string[] {
   return [...new Set(audiences as string[])];
 }
 
+function validFlag(value: unknown, field: string): boolean {
+  if (typeof value !== 'boolean') throw new RegistryError('invalid', `${field} must be true or false`, field);
+  return value;
+}
+
 function validTokenFormat(value: unknown): TokenFormat {
   if (value !== 'jwt' && value !== 'reference') {
     throw new RegistryError('invalid', 'token format must be "jwt" or "reference"', 'token_format');
@@ -89,14 +117,52 @@ export class ClientRegistry {
     const scopes = validScopes(input.scopes ?? []);
     const tokenFormat = validTokenFormat(input.tokenFormat ?? 'jwt');
     const audiences = validAudiences(input.audiences ?? []);
+    const requireDpop = validFlag(input.requireDpop ?? false, 'dpop_bound_access_tokens');
     const clientSecret = generateClientSecret();
     const secretHash = await hashSecret(clientSecret, this.options.bcryptCost);
     const client = await this.store.createClient(
-      { id: generateClientId(), name, scopes, audiences, grantTypes: [CLIENT_CREDENTIALS], tokenFormat, secretHash },
+      { id: generateClientId(), name, scopes, audiences, grantTypes: [CLIENT_CREDENTIALS], tokenFormat, secretHash, requireDpop },
       this.options.now(),
     );
     this.events?.record('client.created', { clientId: client.id, name: client.name, scopes: client.scopes });
     return { client, clientSecret };
+  }
+
+  /**
+   * Registers a client that proves itself with a signed assertion (`private_key_jwt`) instead of a
+   * secret: no secret is ever generated, so there is none to leak.
+   *
+   * @example
+   * const client = await oauth.registry.createWithKeys({ name: 'billing', scopes: 'read' }, { jwksUri: 'https://billing.internal/jwks.json' });
+   */
+  async createWithKeys(input: ClientInput, keys: ClientKeyInput): Promise<Client> {
+    const name = validName(input.name);
+    const scopes = validScopes(input.scopes ?? []);
+    const tokenFormat = validTokenFormat(input.tokenFormat ?? 'jwt');
+    const audiences = validAudiences(input.audiences ?? []);
+    const client = await this.store.createClient(
+      {
+        id: generateClientId(), name, scopes, audiences, grantTypes: [CLIENT_CREDENTIALS], tokenFormat,
+        secretHash: null, keys: validKeys(keys), requireDpop: validFlag(input.requireDpop ?? false, 'dpop_bound_access_tokens'),
+      },
+      this.options.now(),
+    );
+    this.events?.record('client.created', { clientId: client.id, name: client.name, scopes: client.scopes });
+    return client;
+  }
+
+  /** Replaces the client's public keys (`null` removes them: the client can then only use a secret, if it has one). */
+  async setKeys(id: string, keys: ClientKeyInput | null): Promise<Client> {
+    const client = await this.update(id, { keys: keys === null ? null : validKeys(keys) });
+    this.events?.record('client.updated', { clientId: id, changes: ['keys'] });
+    return client;
+  }
+
+  /** RFC 9449 §5.2: whether every token of the client must be DPoP-bound. */
+  async setRequireDpop(id: string, requireDpop: boolean): Promise<Client> {
+    const client = await this.update(id, { requireDpop: validFlag(requireDpop, 'dpop_bound_access_tokens') });
+    this.events?.record('client.updated', { clientId: id, changes: ['dpop_bound_access_tokens'] });
+    return client;
   }
 
   async get(id: string): Promise<Client> {
