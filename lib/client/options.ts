@@ -1,6 +1,15 @@
 // The token client's options, their defaults (CLIENT_DEFAULTS) and resolveTokenClientOptions(), which throws TypeError on misuse at construction.
 import { normalizeResources, normalizeScopes } from './cache-key';
-import { CLIENT_AUTH_METHODS, type ClientAuthMethod } from './client-auth';
+import {
+  ASSERTION_SIGNING_ALGORITHMS,
+  CLIENT_AUTH_METHODS,
+  defaultAlgorithm,
+  toPrivateKeyObject,
+  type AssertionSigningAlgorithm,
+  type ClientAuthMethod,
+  type ClientCredential,
+  type PrivateKeyInput,
+} from './client-auth';
 
 /** Defaults of {@link TokenClientOptions}. Durations in milliseconds. */
 export const CLIENT_DEFAULTS = {
@@ -31,9 +40,28 @@ export interface TokenClientOptions {
   /** The token endpoint itself, when there is no metadata to read. */
   tokenEndpoint?: string;
   clientId: string;
-  clientSecret: string;
-  /** Default `client_secret_basic`; `client_secret_post` sends the credentials in the form body. */
+  /** The client secret; give this or `privateKey`. */
+  clientSecret?: string;
+  /**
+   * The client's private key (KeyObject, PEM or private JWK), for `private_key_jwt` (RFC 7523 §2.2): a
+   * fresh signed assertion per token request, so no secret ever travels. Give this or `clientSecret`.
+   */
+  privateKey?: PrivateKeyInput;
+  /** The `kid` of `privateKey` as registered at the server (helps it pick the key). */
+  privateKeyId?: string;
+  /** Signing algorithm; default from the key: ES256 / ES384 by curve, RS256 for RSA, PS256 for RSA-PSS, EdDSA for Ed25519. */
+  privateKeyAlg?: AssertionSigningAlgorithm;
+  /**
+   * Default `client_secret_basic` with a secret, `private_key_jwt` with a private key; `client_secret_post`
+   * sends the credentials in the form body.
+   */
   clientAuthMethod?: ClientAuthMethod;
+  /**
+   * DPoP (RFC 9449): the client makes one ES256 key pair, asks for tokens bound to it, and proves
+   * possession to every resource it calls (retrying once when a server asks for a nonce). A stolen
+   * token is then useless without the key, which never leaves this process. Default false.
+   */
+  dpop?: boolean;
   /** Scopes asked for when a call names none. */
   scope?: string | readonly string[];
   /** RFC 8707 resource indicator(s) asked for when a call names none. */
@@ -68,7 +96,12 @@ export interface TokenClientOptions {
 }
 
 /** Options with every default applied. */
-export interface ResolvedTokenClientOptions extends Required<Omit<TokenClientOptions, 'issuer' | 'tokenEndpoint' | 'scope' | 'resource'>> {
+export interface ResolvedTokenClientOptions
+  extends Required<
+    Omit<TokenClientOptions, 'issuer' | 'tokenEndpoint' | 'scope' | 'resource' | 'clientSecret' | 'privateKey' | 'privateKeyId' | 'privateKeyAlg'>
+  > {
+  /** How the client proves itself, with the key material already read. */
+  credential: ClientCredential;
   issuer: string | undefined;
   tokenEndpoint: string | undefined;
   scopes: string[];
@@ -115,12 +148,9 @@ export function resolveTokenClientOptions(options: TokenClientOptions): Resolved
   const issuer = options.issuer === undefined ? undefined : checkUrl(options.issuer, 'issuer', allowInsecureRequests);
   const tokenEndpoint = options.tokenEndpoint === undefined ? undefined : checkUrl(options.tokenEndpoint, 'tokenEndpoint', allowInsecureRequests);
   if (typeof options.clientId !== 'string' || options.clientId === '') throw new TypeError('clientId must be a non-empty string');
-  // Never echo the secret, even in a TypeError.
-  if (typeof options.clientSecret !== 'string' || options.clientSecret === '') throw new TypeError('clientSecret must be a non-empty string');
-  const clientAuthMethod = options.clientAuthMethod ?? CLIENT_DEFAULTS.clientAuthMethod;
-  if (!CLIENT_AUTH_METHODS.includes(clientAuthMethod)) {
-    throw new TypeError(`clientAuthMethod must be one of ${CLIENT_AUTH_METHODS.join(', ')}`);
-  }
+  const credential = resolveCredential(options);
+  const clientAuthMethod = credential.method;
+  if (options.dpop !== undefined && typeof options.dpop !== 'boolean') throw new TypeError('dpop must be a boolean');
   const fetchImpl = options.fetch ?? globalThis.fetch;
   if (typeof fetchImpl !== 'function') throw new TypeError('fetch must be a function (Node 18+ has a global fetch)');
   const now = options.now ?? Date.now;
@@ -130,8 +160,9 @@ export function resolveTokenClientOptions(options: TokenClientOptions): Resolved
     issuer,
     tokenEndpoint,
     clientId: options.clientId,
-    clientSecret: options.clientSecret,
+    credential,
     clientAuthMethod,
+    dpop: options.dpop ?? false,
     scopes: normalizeScopes(options.scope),
     resources: normalizeResources(options.resource),
     refreshBufferMs: checkNumber(options.refreshBufferMs ?? CLIENT_DEFAULTS.refreshBufferMs, 'refreshBufferMs', 0),
@@ -153,4 +184,26 @@ export function resolveTokenClientOptions(options: TokenClientOptions): Resolved
     now,
     onListenerError: options.onListenerError ?? (() => undefined),
   };
+}
+
+/** The credential: a secret or a private key, never both; the method must fit it. Never echoes key material or a secret. */
+function resolveCredential(options: TokenClientOptions): ClientCredential {
+  const hasSecret = options.clientSecret !== undefined;
+  const hasKey = options.privateKey !== undefined;
+  if (hasSecret === hasKey) throw new TypeError('give exactly one of clientSecret and privateKey');
+  const method = options.clientAuthMethod ?? (hasKey ? 'private_key_jwt' : CLIENT_DEFAULTS.clientAuthMethod);
+  if (!CLIENT_AUTH_METHODS.includes(method)) throw new TypeError(`clientAuthMethod must be one of ${CLIENT_AUTH_METHODS.join(', ')}`);
+  if (hasSecret) {
+    if (typeof options.clientSecret !== 'string' || options.clientSecret === '') throw new TypeError('clientSecret must be a non-empty string');
+    if (method === 'private_key_jwt') throw new TypeError('private_key_jwt needs privateKey, not clientSecret');
+    return { method, clientSecret: options.clientSecret };
+  }
+  if (method !== 'private_key_jwt') throw new TypeError(`${method} needs clientSecret; a privateKey signs private_key_jwt assertions`);
+  const privateKey = toPrivateKeyObject(options.privateKey as PrivateKeyInput);
+  const alg = options.privateKeyAlg ?? defaultAlgorithm(privateKey);
+  if (!ASSERTION_SIGNING_ALGORITHMS.includes(alg)) throw new TypeError(`privateKeyAlg must be one of ${ASSERTION_SIGNING_ALGORITHMS.join(', ')}`);
+  if (options.privateKeyId !== undefined && (typeof options.privateKeyId !== 'string' || options.privateKeyId === '')) {
+    throw new TypeError('privateKeyId must be a non-empty string');
+  }
+  return { method, privateKey, kid: options.privateKeyId, alg };
 }

@@ -18,6 +18,8 @@ import { INTROSPECTION_PATH, mountMetadata, REVOCATION_PATH } from './metadata';
 import { introspectionHandler, revocationHandler, type ClientEndpointHandler } from './token-management';
 import { checkTransport } from './transport';
 import { singleProof } from '../core/dpop/binding';
+import { readClientAssertion } from '../core/client-auth/private-key-jwt';
+import { hasCredentials } from '../core/model/client';
 import { headerValues } from './header-values';
 
 const FORM = 'application/x-www-form-urlencoded';
@@ -103,6 +105,14 @@ export function createTokenRouter(server: AuthorizationServer): Router {
    */
   async function authenticate(req: Request, res: Response, form: Form): Promise<Client> {
     const header = req.headers.authorization;
+    if (form.client_assertion_type !== undefined || form.client_assertion !== undefined) {
+      // RFC 6749 §2.3 / RFC 7521 §4.2: an assertion is the one method; a secret or Basic header beside it is invalid_request.
+      if ((header !== undefined && header !== '') || form.client_secret !== undefined) {
+        throw new InvalidRequestError('use one client authentication method: a client assertion or a secret, not both (RFC 6749 section 2.3)');
+      }
+      const credential = readClientAssertion(form);
+      return server.authGuard.run({ clientId: credential.clientId, address: req.ip }, () => server.authenticateWithAssertion(credential));
+    }
     if (header !== undefined && header !== '') {
       if (!/^basic(?: |$)/i.test(header)) {
         throw invalidClient('the token endpoint accepts only HTTP Basic client authentication');
@@ -134,7 +144,7 @@ export function createTokenRouter(server: AuthorizationServer): Router {
     if (form.client_secret !== undefined) throw invalidClient('client_secret was sent without client_id');
     if (form.client_id !== undefined) {
       const client = await server.findClient(form.client_id);
-      if (client && client.secrets.length === 0) {
+      if (client && !hasCredentials(client)) {
         throw new UnauthorizedClientError('public clients may not use the client_credentials grant');
       }
       throw invalidClient('client authentication is required');

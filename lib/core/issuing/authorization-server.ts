@@ -15,7 +15,7 @@ import {
   type TokenRequestParams,
   type TokenResponse,
 } from './grant';
-import { InvalidRequestError, InvalidTokenError } from '../model/errors';
+import { InvalidClientError, InvalidDpopProofError, InvalidRequestError, InvalidTokenError } from '../model/errors';
 import { hashReferenceToken, isReferenceToken, newReferenceToken } from './reference-tokens';
 import { RevocationState } from './revocation';
 import { KeyRotationSchedule } from './key-rotation';
@@ -30,8 +30,7 @@ import { SIGNING_ALGORITHMS } from '../tokens/keys';
 import { StoreClaims, type OneTimeClaims } from '../verification/replay-cache';
 import { DpopChecker } from '../dpop/binding';
 import { ClientKeySets } from '../client-auth/client-keys';
-import { ClientAssertionVerifier } from '../client-auth/private-key-jwt';
-import { InvalidDpopProofError } from '../model/errors';
+import { AssertionRejected, ClientAssertionVerifier, type AssertionCredential } from '../client-auth/private-key-jwt';
 
 /** What a verification of this issuer's tokens may vary per guard. */
 export interface LocalVerifyOptions {
@@ -141,6 +140,23 @@ export class AuthorizationServer {
   /** Authenticates a client by id and secret (RFC 6749 §2.3.1). Rejects with InvalidClientError. */
   authenticateClient(clientId: string, clientSecret: string): Promise<Client> {
     return this.authenticator.authenticate(clientId, clientSecret);
+  }
+
+  /**
+   * `private_key_jwt` (RFC 7523 §2.2): the client whose registered key signed the assertion. Rejects with
+   * InvalidClientError; the reason is named only when the signature verified (see {@link AssertionRejected}).
+   */
+  async authenticateWithAssertion(credential: AssertionCredential): Promise<Client> {
+    const client = await this.store.getClient(credential.clientId);
+    try {
+      await this.clientAssertions.check(credential, client);
+    } catch (err) {
+      if (err instanceof AssertionRejected) {
+        throw new InvalidClientError(err.signed ? `client authentication failed: ${err.message}` : 'client authentication failed', { cause: err });
+      }
+      throw err;
+    }
+    return client as Client;
   }
 
   /** Looks a client up without authenticating it (to tell a public client apart). */
