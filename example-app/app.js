@@ -10,6 +10,7 @@ const {
   jsonLinesAuditLogger,
   limitOptionsFromEnv,
   oauthErrorHandler,
+  parseKeySecrets,
   requireScope,
   tokenRouter,
 } = require('express-client-credentials');
@@ -30,6 +31,7 @@ function createApp(options) {
   const items = [];
   let nextId = 1;
   const app = express();
+  app.disable('x-powered-by'); // no need to tell callers what the server runs
 
   app.use(tokenRouter(options)); // POST /oauth/token
 
@@ -121,7 +123,11 @@ async function start({ env = process.env, print = console.log, auditLog = proces
   try {
     // Attached before the first await: no request can arrive without a handler.
     const issuer = env.OAUTH_ISSUER || `http://localhost:${port}`;
-    server.on('request', createApp({ issuer, database: env.OAUTH_DB, ...limitOptionsFromEnv(env) }));
+    // OAUTH_KEY_SECRET encrypts the private signing keys in the database (comma-separated to rotate it).
+    const keySecret = env.OAUTH_KEY_SECRET ? { keySecret: parseKeySecrets(env.OAUTH_KEY_SECRET) } : {};
+    server.on('request', createApp({ issuer, database: env.OAUTH_DB, ...keySecret, ...limitOptionsFromEnv(env) }));
+    // A missing or wrong OAUTH_KEY_SECRET for encrypted keys stops the start here, not on the first token request.
+    await defaultOAuth().ready();
     // Audit events (token issued, authentication failed, rate limit hit, ...) as JSON lines on stdout.
     defaultOAuth().events.on('audit', jsonLinesAuditLogger(auditLog));
     demo = await ensureDemoClient([ordersAudience(env)]);
@@ -162,6 +168,6 @@ async function start({ env = process.env, print = console.log, auditLog = proces
   };
 }
 
-module.exports = { createApp, ensureDemoClient, curlCommands, start };
+module.exports = { name: 'items service', createApp, ensureDemoClient, curlCommands, start };
 
 if (require.main === module) require('./start').run([module.exports]);

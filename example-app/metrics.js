@@ -57,4 +57,4 @@ async function start({ env = process.env, print = console.log } = {}) {
   return { name: 'metrics', url, server, close };
 }
 
-module.exports = { metricsPort, start };
+module.exports = { name: 'metrics', metricsPort, start };

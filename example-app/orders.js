@@ -11,9 +11,26 @@ const ORDERS = [
   { id: 'o-1002', item: 'monitor', quantity: 1 },
 ];
 
+/**
+ * The orders service's port: `ORDERS_PORT`, else the one above `PORT` (3001 beside the default 3000),
+ * so that a second `npm start` on another `PORT` does not clash with the first; `PORT=0` (any free
+ * port) gives 0 here too. Returns `undefined` for a value that is not a port.
+ */
+function ordersPort(env = process.env) {
+  if (env.ORDERS_PORT) return portNumber(env.ORDERS_PORT);
+  const base = portNumber(env.PORT || '3000');
+  if (base === undefined || base === 0) return base;
+  return base < 65535 ? base + 1 : undefined;
+}
+
+function portNumber(value) {
+  const port = Number(value);
+  return Number.isInteger(port) && port >= 0 && port <= 65535 ? port : undefined;
+}
+
 /** The audience the orders service answers to; the items service lets its demo client ask for it. */
 function ordersAudience(env = process.env) {
-  return env.ORDERS_AUDIENCE || `http://localhost:${env.ORDERS_PORT || 3001}`;
+  return env.ORDERS_AUDIENCE || `http://localhost:${ordersPort(env) ?? (env.ORDERS_PORT || 3001)}`;
 }
 
 /**
@@ -27,6 +44,7 @@ function ordersAudience(env = process.env) {
 function buildOrdersService({ issuer, audience, items }) {
   const resourceServer = createResourceServer({ issuer, audience });
   const app = express();
+  app.disable('x-powered-by'); // no need to tell callers what the server runs
   app.get('/health', (_req, res) => res.json({ ok: true }));
   app.get('/orders', resourceServer.requireScope('read'), (req, res) => {
     res.json({ orders: ORDERS, caller: req.auth.clientId });
@@ -70,9 +88,9 @@ function itemsClient(issuer, env, demo) {
 }
 
 /**
- * Starts the orders service on `ORDERS_PORT` (default 3001), trusting the issuer `OAUTH_ISSUER`
- * (default: the items service started before it). It opens no database. `GET /catalog` calls the
- * items service at `ITEMS_URL` (default: the one started before it) with its own token.
+ * Starts the orders service on `ORDERS_PORT` (default: `PORT` + 1, so 3001), trusting the issuer
+ * `OAUTH_ISSUER` (default: the items service started before it). It opens no database. `GET /catalog`
+ * calls the items service at `ITEMS_URL` (default: the one started before it) with its own token.
  *
  * @param {{ env?: Record<string, string | undefined>, print?: (line: string) => void, running?: { url?: string, issuer?: string, demo?: { clientId: string, clientSecret: string } }[] }} [context]
  */
@@ -82,14 +100,22 @@ async function start({ env = process.env, print = console.log, running = [] } = 
   const issuer = env.OAUTH_ISSUER || (auth && auth.issuer);
   if (!issuer) throw new Error('the orders service needs OAUTH_ISSUER or an items service started before it');
   const audience = ordersAudience(env);
+  const port = ordersPort(env);
+  if (port === undefined) throw new Error(`ORDERS_PORT (or PORT + 1) must be a port number, not ${JSON.stringify(env.ORDERS_PORT || env.PORT)}`);
   const itemsUrl = env.ITEMS_URL || (auth && auth.url);
   const client = itemsUrl ? itemsClient(issuer, env, auth && auth.demo) : undefined;
   const { app, resourceServer } = buildOrdersService({ issuer, audience, items: client && { url: itemsUrl, client } });
   const server = http.createServer(app);
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(Number(env.ORDERS_PORT || 3001), host, () => resolve(undefined));
-  });
+  try {
+    await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve(undefined));
+    });
+  } catch (err) {
+    resourceServer.close();
+    if (client) client.close();
+    throw err;
+  }
   const url = `http://localhost:${server.address().port}`;
   const close = async () => {
     resourceServer.close();
@@ -111,6 +137,6 @@ async function start({ env = process.env, print = console.log, running = [] } = 
   return { name: 'orders service', url, server, close };
 }
 
-module.exports = { buildOrdersService, curlCommands, ordersAudience, start };
+module.exports = { name: 'orders service', buildOrdersService, curlCommands, ordersAudience, ordersPort, start };
 
 if (require.main === module) require('./start').run([module.exports]);

@@ -95,6 +95,7 @@ export function remoteIssuerFor(options: ResolvedResourceServerOptions): RemoteI
     jwksCooldownMs: options.jwksCooldown,
     jwksRefreshIntervalMs: options.jwksRefreshInterval,
     logger: options.logger,
+    clock: options.clock,
   });
 }
 

@@ -26,6 +26,16 @@ interface ExampleApp {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const example = require('../example-app/app') as ExampleApp;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
+const orders = require('../example-app/orders') as { ordersPort(env: Record<string, string | undefined>): number | undefined; ordersAudience(env: Record<string, string | undefined>): string };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const starter = require('../example-app/start') as {
+  SERVICES: unknown[];
+  run(
+    services: unknown[],
+    context: { env: Record<string, string | undefined>; print: (line: string) => void; printError: (line: string) => void; exit: (code: number) => void },
+  ): Promise<{ running: { name: string; url: string }[]; stop(): Promise<void> }>;
+};
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { closeDefaultOAuth } = require('express-client-credentials') as typeof Library;
 
 let dir: string;
@@ -72,6 +82,13 @@ describe('example app', () => {
     const anonymous = await request(app).get('/api/items');
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers['www-authenticate']).toBe('Bearer realm="oauth"');
+  });
+
+  it('does not announce Express in an X-Powered-By header', async () => {
+    const app = example.createApp({ issuer: 'http://localhost:3000', database: join(dir, 'oauth.sqlite'), bcryptCost: 4, logger: memoryLogger() });
+    for (const res of [await request(app).get('/api/items'), await request(app).post('/oauth/token'), await request(app).get('/nowhere')]) {
+      expect(res.headers).not.toHaveProperty('x-powered-by');
+    }
   });
 
   it('answers a malformed JSON body with a short JSON 400, never a stack trace', async () => {
@@ -173,5 +190,57 @@ describe('example app', () => {
     } finally {
       await running.close();
     }
+  });
+});
+
+describe('npm start (example-app/start.js)', () => {
+  it('puts the orders service on PORT + 1 unless ORDERS_PORT says otherwise, and names that port in its audience', () => {
+    expect(orders.ordersPort({})).toBe(3001);
+    expect(orders.ordersPort({ PORT: '4000' })).toBe(4001);
+    expect(orders.ordersPort({ PORT: '4000', ORDERS_PORT: '5000' })).toBe(5000);
+    expect(orders.ordersPort({ PORT: '0' })).toBe(0);
+    expect(orders.ordersPort({ PORT: '65535' })).toBeUndefined();
+    expect(orders.ordersAudience({ PORT: '4000' })).toBe('http://localhost:4001');
+    expect(orders.ordersAudience({ PORT: '4000', ORDERS_AUDIENCE: 'https://orders.example' })).toBe('https://orders.example');
+  });
+
+  it('keeps the items service running and says why when the orders service cannot take its port', async () => {
+    const { listen } = await import('./remote-helpers');
+    const taken = await listen();
+    const errors: string[] = [];
+    const exits: number[] = [];
+    const env = { PORT: '0', METRICS_PORT: '0', ORDERS_PORT: new URL(taken.url).port, OAUTH_DB: join(dir, 'oauth.sqlite') };
+    try {
+      const started = await starter.run(starter.SERVICES, { env, print: () => undefined, printError: (line) => errors.push(line), exit: (code) => exits.push(code) });
+      try {
+        expect(started.running.map((s) => s.name)).toEqual(['metrics', 'items service']);
+        expect(errors).toEqual([expect.stringMatching(/^orders service could not start: .*EADDRINUSE.*; still running: metrics, items service$/)]);
+        expect(exits).toEqual([]);
+        const items = await request(started.running[1]!.url.replace('localhost', '127.0.0.1')).get('/api/items');
+        expect(items.status).toBe(401);
+      } finally {
+        await started.stop();
+      }
+    } finally {
+      await taken.close();
+    }
+  });
+
+  it('exits with 1 when no service could start', async () => {
+    const exits: number[] = [];
+    const errors: string[] = [];
+    const started = await starter.run(starter.SERVICES, {
+      env: { PORT: 'not-a-port', METRICS_PORT: 'not-a-port', OAUTH_DB: join(dir, 'oauth.sqlite') },
+      print: () => undefined,
+      printError: (line) => errors.push(line),
+      exit: (code) => exits.push(code),
+    });
+    expect(started.running).toEqual([]);
+    expect(exits).toEqual([1]);
+    expect(errors).toEqual([
+      'metrics could not start: METRICS_PORT must be a port number, not "not-a-port"',
+      'items service could not start: PORT must be a port number, not "not-a-port"',
+      'orders service could not start: the orders service needs OAUTH_ISSUER or an items service started before it',
+    ]);
   });
 });

@@ -51,6 +51,8 @@ describe('example orders service', () => {
       const missing = await request(service.url).get('/orders');
       expect(missing.status).toBe(401);
       expect(missing.headers['www-authenticate']).toBe('Bearer realm="oauth"');
+      expect(missing.headers).not.toHaveProperty('x-powered-by');
+      expect((await request(service.url).get('/health')).headers).not.toHaveProperty('x-powered-by');
     } finally {
       await service.close();
     }

@@ -64,8 +64,9 @@ export async function buildApp(options: OAuthOptions = {}): Promise<TestApp> {
       return { client, id: client.id, secret: clientSecret };
     },
     async tokenFor(id, secret, scope) {
+      // The token endpoint is under the issuer's path (RFC 8414 §3.1: tokenRouter() is mounted at the root).
       const res = await request(app)
-        .post('/oauth/token')
+        .post(`${new URL(oauth.server.options.issuer).pathname.replace(/\/+$/, '')}/oauth/token`)
         .auth(id, secret)
         .type('form')
         .send({ grant_type: 'client_credentials', ...(scope ? { scope } : {}) });

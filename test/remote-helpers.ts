@@ -1,5 +1,5 @@
 // Fixtures for cross-process tests: an issuer and resource services as real HTTP servers on 127.0.0.1, with request counting.
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, request as httpRequest, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { OAuthOptions } from '../lib';
@@ -27,20 +27,28 @@ export interface TestIssuer extends TestApp {
   hits: Map<string, number>;
   /** Stops answering (the database stays). */
   stop(): Promise<void>;
+  /** While on, answers every request with a bare 500 (still counted in `hits`). */
+  setFailing(on: boolean): void;
   /** A token for a client via Basic authentication and extra form parameters, over HTTP. */
   token(id: string, secret: string, form?: Record<string, string>): Promise<string>;
 }
 
-/** An authorization server listening on 127.0.0.1, its issuer being its own URL. */
-export async function startIssuer(options: OAuthOptions = {}): Promise<TestIssuer> {
+/** An authorization server listening on 127.0.0.1, its issuer being its own URL (plus `issuerPath`, e.g. `/tenant`). */
+export async function startIssuer(options: OAuthOptions = {}, issuerPath = ''): Promise<TestIssuer> {
   let app: RequestListener | undefined;
+  let failing = false;
   const hits = new Map<string, number>();
   const http = await listen((req, res) => {
     const path = (req.url ?? '').split('?')[0] as string;
     hits.set(path, (hits.get(path) ?? 0) + 1);
+    if (failing) {
+      res.statusCode = 500;
+      res.end();
+      return;
+    }
     (app as RequestListener)(req, res);
   });
-  const t = await buildApp({ issuer: http.url, ...options });
+  const t = await buildApp({ issuer: http.url + issuerPath, ...options });
   app = t.app;
   let stopped = false;
   const stop = async () => {
@@ -49,11 +57,14 @@ export async function startIssuer(options: OAuthOptions = {}): Promise<TestIssue
   };
   return {
     ...t,
-    issuer: http.url,
+    issuer: http.url + issuerPath,
     hits,
     stop,
+    setFailing: (on) => {
+      failing = on;
+    },
     async token(id, secret, form = {}) {
-      const res = await request(http.url).post('/oauth/token').auth(id, secret).type('form').send({ grant_type: 'client_credentials', ...form });
+      const res = await request(http.url).post(`${issuerPath}/oauth/token`).auth(id, secret).type('form').send({ grant_type: 'client_credentials', ...form });
       if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body.access_token as string;
     },
@@ -62,4 +73,30 @@ export async function startIssuer(options: OAuthOptions = {}): Promise<TestIssue
       await t.close();
     },
   };
+}
+
+/**
+ * Sends the headers and `firstChunk` of a POST whose body is announced (or streamed) as larger, and
+ * never ends it; resolves with the answer. Rejects after 5 s without one: a server that waits for the
+ * rest of the body never answers (a bound, not a timing assertion).
+ */
+export function postUnfinished(url: string, headers: Record<string, string>, firstChunk: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', headers });
+    const bound = setTimeout(() => {
+      req.destroy();
+      reject(new Error('no answer within 5 s: the server waited for the rest of the body'));
+    }, 5000);
+    req.on('close', () => clearTimeout(bound));
+    req.on('response', (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => {
+        req.destroy();
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body });
+      });
+    });
+    req.on('error', reject);
+    req.write(firstChunk);
+  });
 }

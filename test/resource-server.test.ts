@@ -3,7 +3,7 @@ import express from 'express';
 import request from 'supertest';
 import jwt from 'jsonwebtoken';
 import { createResourceServer, oauthErrorHandler, requireScope, closeDefaultOAuth, type ResourceServerOptions } from '../lib';
-import { memoryLogger } from './helpers';
+import { fakeClock, memoryLogger } from './helpers';
 import { listen, startIssuer, type TestIssuer } from './remote-helpers';
 
 const ORDERS = 'https://orders.internal';
@@ -66,6 +66,20 @@ describe('remote guard over JWKS', () => {
     expect(res.body).toEqual({ error: 'invalid_token', error_description: 'the access token is not meant for this audience' });
   });
 
+  it('accepts a token issued for several resources at the guard of each (RFC 8707 §2)', async () => {
+    const BILLING = 'https://billing.internal';
+    const { client, clientSecret } = await iss.oauth.registry.create({ name: 'two apis', scopes: 'read', audiences: [ORDERS, BILLING] });
+    const res = await request(iss.issuer).post('/oauth/token').auth(client.id, clientSecret).type('form')
+      .send(`grant_type=client_credentials&resource=${encodeURIComponent(ORDERS)}&resource=${encodeURIComponent(BILLING)}`);
+    expect(res.status).toBe(200);
+    expect((await (await ordersService()).get(res.body.access_token)).status).toBe(200);
+    expect((await (await ordersService({ audience: BILLING })).get(res.body.access_token)).status).toBe(200);
+    expect((await (await ordersService({ audience: 'https://other.internal' })).get(res.body.access_token)).status).toBe(401);
+    const service = await iss.oauth.registry.create({ name: 'billing service', scopes: 'oauth:introspect' });
+    const introspecting = await ordersService({ audience: BILLING, introspection: { clientId: service.client.id, clientSecret: service.clientSecret, cacheTtl: 0 } });
+    expect((await introspecting.get(res.body.access_token)).status).toBe(200);
+  });
+
   it('keeps verifying with the last good keys when the issuer goes down after warm-up', async () => {
     const svc = await ordersService();
     const token = await (await ordersClient()).token();
@@ -74,11 +88,12 @@ describe('remote guard over JWKS', () => {
     expect((await svc.get(token)).status).toBe(200);
   });
 
-  it('answers 503 temporarily_unavailable with Retry-After while the keys could never be fetched', async () => {
+  it('answers 503 temporarily_unavailable with Retry-After while the keys could never be fetched, and tries again only after jwksCooldown', async () => {
     const caller = await ordersClient();
     const token = await caller.token();
-    await iss.stop();
-    const svc = await ordersService({ jwksCooldown: 3000, fetchTimeout: 1000 });
+    iss.setFailing(true);
+    const clock = fakeClock(Date.now() + 1000);
+    const svc = await ordersService({ jwksCooldown: 3000, fetchTimeout: 1000, clock: clock.now });
     const res = await svc.get(token);
     expect(res.status).toBe(503);
     expect(res.headers['retry-after']).toBe('3');
@@ -86,12 +101,22 @@ describe('remote guard over JWKS', () => {
       error: 'temporarily_unavailable',
       error_description: 'the token issuer could not be reached to fetch its signing keys',
     });
-    // Within the cooldown the next request fails fast, without trying again.
+    expect(iss.hits.get(METADATA)).toBe(1);
+    // Within the cooldown the next requests fail fast, without trying again.
+    iss.setFailing(false);
     expect((await svc.get(token)).status).toBe(503);
+    clock.advance(2999);
+    expect((await svc.get(token)).status).toBe(503);
+    expect(iss.hits.get(METADATA)).toBe(1);
+    // Once it has passed, the next request tries again, and the issuer is back.
+    clock.advance(1);
+    expect((await svc.get(token)).status).toBe(200);
+    expect(iss.hits.get(METADATA)).toBe(2);
   });
 
   it('refetches the JWKS once for a new kid, shared by every concurrent request (rotation, no stampede)', async () => {
-    const svc = await ordersService({ jwksCooldown: 200 });
+    const clock = fakeClock(Date.now() + 1000);
+    const svc = await ordersService({ jwksCooldown: 60_000, clock: clock.now });
     const caller = await ordersClient();
     const before = await caller.token();
     expect((await svc.get(before)).status).toBe(200);
@@ -100,6 +125,8 @@ describe('remote guard over JWKS', () => {
     const after = await caller.token();
     expect(kidOf(after)).toBe(kid);
     expect(kid).not.toBe(previousKid);
+    // Past the cooldown since the warm-up fetch: the first request refetches at once, the others share it or find the key.
+    clock.advance(60_000);
     const results = await Promise.all(Array.from({ length: 10 }, () => svc.get(after)));
     expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
     expect(iss.hits.get(JWKS)).toBe(2);
@@ -107,18 +134,60 @@ describe('remote guard over JWKS', () => {
     expect((await svc.get(before)).status).toBe(200);
   });
 
-  it('refetches at most once per cooldown for unknown kids', async () => {
-    const svc = await ordersService({ jwksCooldown: 300 });
-    const token = await (await ordersClient()).token();
-    expect((await svc.get(token)).status).toBe(200);
-    const [header, payload, signature] = token.split('.') as [string, string, string];
-    const forge = (kid: string) =>
-      [Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(header, 'base64url').toString()), kid })).toString('base64url'), payload, signature].join('.');
-    const results = await Promise.all(['a', 'b', 'c', 'd'].map((kid) => svc.get(forge(kid))));
-    expect(results.map((r) => r.body)).toEqual(
-      Array(4).fill({ error: 'invalid_token', error_description: 'the access token was signed with an unknown key' }),
-    );
-    expect(iss.hits.get(JWKS)).toBe(2);
+  it('refetches at most once per cooldown: a new kid within it waits for its end, then is accepted (fake timers, injected clock)', async () => {
+    const COOLDOWN = 300_000;
+    const clock = fakeClock(Date.now() + 1000);
+    jest.useFakeTimers({ doNotFake: ['Date', 'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'requestAnimationFrame', 'cancelAnimationFrame', 'requestIdleCallback', 'cancelIdleCallback', 'setImmediate', 'clearImmediate'] });
+    try {
+      const svc = await ordersService({ jwksCooldown: COOLDOWN, clock: clock.now });
+      const caller = await ordersClient();
+      const token = await caller.token();
+      expect((await svc.get(token)).status).toBe(200);
+      const [header, payload, signature] = token.split('.') as [string, string, string];
+      const forge = (kid: string) =>
+        [Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(header, 'base64url').toString()), kid })).toString('base64url'), payload, signature].join('.');
+      // Past the cooldown: an unknown kid is refetched at once, and refused when the issuer does not have it either.
+      clock.advance(COOLDOWN);
+      expect((await svc.get(forge('unknown'))).body).toEqual({ error: 'invalid_token', error_description: 'the access token was signed with an unknown key' });
+      expect(iss.hits.get(JWKS)).toBe(2);
+
+      // Within the cooldown, a token with a just-rotated key waits for its end rather than failing.
+      await iss.oauth.server.rotateSigningKey();
+      const rotated = await caller.token();
+      const timers = jest.getTimerCount();
+      const waiting = svc.get(rotated).then((res) => res);
+      // Bounded: the request reaches the guard, which schedules its wait for the cooldown's end.
+      for (let i = 0; i < 10_000 && jest.getTimerCount() === timers; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(jest.getTimerCount()).toBe(timers + 1);
+      expect(iss.hits.get(JWKS)).toBe(2);
+      clock.advance(COOLDOWN);
+      await jest.advanceTimersByTimeAsync(COOLDOWN);
+      expect((await waiting).status).toBe(200);
+      expect(iss.hits.get(JWKS)).toBe(3);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('refetches the JWKS in the background every jwksRefreshInterval, with no request asking (fake timers)', async () => {
+    const INTERVAL = 300_000;
+    const clock = fakeClock(Date.now() + 1000);
+    jest.useFakeTimers({ doNotFake: ['Date', 'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'requestAnimationFrame', 'cancelAnimationFrame', 'requestIdleCallback', 'cancelIdleCallback', 'setImmediate', 'clearImmediate'] });
+    try {
+      const svc = await ordersService({ jwksRefreshInterval: INTERVAL, clock: clock.now });
+      expect((await svc.get(await (await ordersClient()).token())).status).toBe(200);
+      expect(iss.hits.get(JWKS)).toBe(1);
+      clock.advance(INTERVAL - 1);
+      await jest.advanceTimersByTimeAsync(INTERVAL - 1);
+      expect(iss.hits.get(JWKS)).toBe(1);
+      clock.advance(1);
+      await jest.advanceTimersByTimeAsync(1);
+      // Bounded: the refresh is a real request to the issuer.
+      for (let i = 0; i < 10_000 && (iss.hits.get(JWKS) ?? 0) < 2; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(iss.hits.get(JWKS)).toBe(2);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('refuses metadata that names another issuer (RFC 8414 §3.3) with 503', async () => {
@@ -172,6 +241,26 @@ describe('remote guard over JWKS', () => {
   });
 });
 
+describe('an issuer with a path (RFC 8414 §3.1)', () => {
+  it('finds its metadata at /.well-known/oauth-authorization-server/<path> and accepts its tokens (RFC 8414 §3.1)', async () => {
+    const tenant = await startIssuer({}, '/tenant');
+    cleanups.push(() => tenant.close());
+    const { client, clientSecret } = await tenant.oauth.registry.create({ name: 'tenant caller', scopes: 'read', audiences: [ORDERS] });
+    const token = await tenant.token(client.id, clientSecret, { resource: ORDERS });
+    const rs = createResourceServer({ issuer: tenant.issuer, audience: ORDERS, logger: memoryLogger() });
+    const app = express();
+    app.get('/orders', rs.requireScope('read'), (req, res) => res.json({ clientId: req.auth?.clientId }));
+    app.use(oauthErrorHandler());
+    const http = await listen(app);
+    cleanups.push(() => rs.close(), () => http.close());
+    const res = await request(http.url).get('/orders').auth(token, { type: 'bearer' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ clientId: client.id });
+    expect(tenant.hits.get(`${METADATA}/tenant`)).toBe(1);
+    expect(tenant.hits.get(`/tenant${JWKS}`)).toBe(1);
+  });
+});
+
 describe('remote guard over introspection (RFC 7662)', () => {
   async function introspectingService(cacheTtl = 0) {
     const { client, clientSecret } = await iss.oauth.registry.create({ name: 'orders service', scopes: 'oauth:introspect' });
@@ -204,6 +293,23 @@ describe('remote guard over introspection (RFC 7662)', () => {
     const token = await (await ordersClient()).token();
     for (let i = 0; i < 3; i++) expect((await svc.get(token)).status).toBe(200);
     expect(iss.hits.get('/oauth/introspect')).toBe(1);
+  });
+
+  it('asks again once cacheTtl has passed, so a revocation is seen within cacheTtl (injected clock)', async () => {
+    const clock = fakeClock(Date.now());
+    const { client, clientSecret } = await iss.oauth.registry.create({ name: 'orders service', scopes: 'oauth:introspect' });
+    const svc = await ordersService({ clock: clock.now, introspection: { clientId: client.id, clientSecret, cacheTtl: 10 } });
+    const caller = await ordersClient();
+    const token = await caller.token();
+    expect((await svc.get(token)).status).toBe(200);
+    await iss.oauth.server.revokeToken(await iss.oauth.registry.get(caller.id), token);
+    clock.advance(9_999);
+    expect((await svc.get(token)).status).toBe(200);
+    expect(iss.hits.get('/oauth/introspect')).toBe(1);
+    clock.advance(1);
+    const res = await svc.get(token);
+    expect(res.body).toEqual({ error: 'invalid_token', error_description: 'the access token is not active' });
+    expect(iss.hits.get('/oauth/introspect')).toBe(2);
   });
 
   it('reuses a refusal for cacheTtl seconds too, so a repeated bad token costs the issuer one request', async () => {

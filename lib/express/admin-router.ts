@@ -7,7 +7,8 @@ import { RegistryError, validAudiences, validName, validScopes, type ClientKeyIn
 import { InvalidRequestError, OAuthError } from '../core/model/errors';
 import type { ResolvedAdminRouterOptions } from '../options';
 import { adminOpenApiDocument } from './admin-openapi';
-import { bodyParserError } from './body-errors';
+import { authorizationServerMetadata } from './metadata';
+import { bodyParserError, refuseOversizedBodies } from './body-errors';
 import { renderOAuthError, setNoStore } from './render';
 
 /** The paths this router answers; its guard and error handler apply to nothing else of the host app. */
@@ -114,10 +115,11 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
     setNoStore(res);
     next();
   });
-  router.use(ADMIN_PATHS, requireJson, express.json({ limit: JSON_LIMIT, strict: true, type: 'application/json' }));
+  router.use(ADMIN_PATHS, requireJson, refuseOversizedBodies(express.json({ limit: JSON_LIMIT, strict: true, type: 'application/json' }), JSON_LIMIT));
 
   router.get('/openapi.json', (req, res) => {
-    const tokenUrl = new URL(server.options.tokenPath, server.options.issuer.replace(/\/?$/, '/')).href;
+    // The token endpoint the metadata publishes: under the issuer's path, if it has one.
+    const tokenUrl = authorizationServerMetadata(server.options).token_endpoint as string;
     res.json(adminOpenApiDocument({ basePath: req.baseUrl, tokenUrl, scope: options.scope }));
   });
 
@@ -144,13 +146,15 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
       };
       const keys = keysField(body);
       const groupNames = body.groups === undefined ? [] : await existingGroups(body.groups);
+      // One transaction for the client and its groups: never a client whose secret was not returned.
       // RFC 7591 §2: a client registered with keys (private_key_jwt) gets no secret at all.
-      const created = keys ? { client: await registry.createWithKeys(input, keys), clientSecret: undefined } : await registry.create(input);
-      const client = groupNames.length > 0 ? await groups.setClientGroups(created.client.id, groupNames) : created.client;
+      const created = keys
+        ? { client: await registry.createWithKeys({ ...input, groups: groupNames }, keys), clientSecret: undefined }
+        : await registry.create({ ...input, groups: groupNames });
       res
         .status(201)
-        .location(`${req.baseUrl}/clients/${encodeURIComponent(client.id)}`)
-        .json({ ...view(client), ...(created.clientSecret === undefined ? {} : { client_secret: created.clientSecret }) });
+        .location(`${req.baseUrl}/clients/${encodeURIComponent(created.client.id)}`)
+        .json({ ...view(created.client), ...(created.clientSecret === undefined ? {} : { client_secret: created.clientSecret }) });
     }),
   );
 
@@ -174,14 +178,16 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
       const audiences = body.audiences === undefined ? undefined : stringList(body.audiences, 'audiences');
       const enabled = body.enabled === undefined ? undefined : booleanField(body.enabled, 'enabled');
       const groupNames = body.groups === undefined ? undefined : await existingGroups(body.groups);
-      let client = await registry.get(id);
-      if (name !== undefined) client = await registry.rename(id, name);
-      if (scopes !== undefined) client = await registry.setScopes(id, scopes);
-      if (audiences !== undefined) client = await registry.setAudiences(id, audiences);
-      if (groupNames !== undefined) client = await groups.setClientGroups(id, groupNames);
-      if (enabled !== undefined && enabled !== client.enabled) client = await registry.setEnabled(id, enabled);
-      if (keys !== undefined) client = await registry.setKeys(id, keys);
-      if (requireDpop !== undefined) client = await registry.setRequireDpop(id, requireDpop);
+      // One request, one transaction, one audit event: all of the changes or none.
+      const client = await registry.update(id, {
+        ...(name === undefined ? {} : { name }),
+        ...(scopes === undefined ? {} : { scopes }),
+        ...(audiences === undefined ? {} : { audiences }),
+        ...(groupNames === undefined ? {} : { groups: groupNames }),
+        ...(enabled === undefined ? {} : { enabled }),
+        ...(keys === undefined ? {} : { keys }),
+        ...(requireDpop === undefined ? {} : { requireDpop }),
+      });
       res.json(view(client));
     }),
   );

@@ -1,4 +1,5 @@
-// The one place body-parser's failures (it tags them with `type`) become invalid_request errors with a fitting HTTP status.
+// The one place body-parser's failures (it tags them with `type`) become invalid_request errors with a fitting HTTP status, and bodies over the limit are refused unread.
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { InvalidRequestError, type OAuthError } from '../core/model/errors';
 
 /**
@@ -25,4 +26,37 @@ export function bodyParserError(err: unknown, malformed = 'the request body is m
     default:
       return undefined;
   }
+}
+
+/**
+ * Wraps a body-parser middleware so that a body over `limit` bytes is refused with 413 as soon as
+ * that is known, from its `Content-Length` or from the bytes received so far, and the connection is
+ * closed behind the answer. body-parser itself reads off the whole rest of a body it refused before
+ * it calls back, so a client could otherwise make the server read a body of any size.
+ */
+export function refuseOversizedBodies(parser: RequestHandler, limit: number): RequestHandler {
+  return (req: Request, res: Response, next: NextFunction) => {
+    let settled = false;
+    let received = 0;
+    const finish = (err?: unknown) => {
+      if (settled) return;
+      settled = true;
+      req.off('data', count);
+      next(err);
+    };
+    const tooLarge = () => {
+      res.set('Connection', 'close');
+      // Tagged as body-parser tags it, so bodyParserError() maps it like the parser's own.
+      finish(Object.assign(new Error('request entity too large'), { type: 'entity.too.large', status: 413, limit, received }));
+    };
+    function count(chunk: Buffer): void {
+      received += chunk.length;
+      if (received > limit) tooLarge();
+    }
+    if (Number(req.headers['content-length']) > limit) return tooLarge();
+    parser(req, res, finish);
+    // Counted as received; a compressed body is left to the parser, whose limit is on its inflated size.
+    const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
+    if (!settled && encoding === 'identity') req.on('data', count);
+  };
 }

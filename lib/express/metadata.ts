@@ -1,5 +1,5 @@
 // RFC 8414 authorization server metadata and the RFC 7517 JWKS, as routes of tokenRouter(); every URL comes from the configured issuer.
-import type { NextFunction, Request, Response, Router } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { AuthorizationServer } from '../core/issuing/authorization-server';
 import { wellKnownMetadataPath } from '../core/verification/remote-issuer';
 import type { ResolvedOptions } from '../options';
@@ -7,7 +7,7 @@ import { renderOAuthError } from './render';
 import { ASSERTION_ALGORITHMS } from '../core/client-auth/private-key-jwt';
 import { DPOP_ALGORITHMS } from '../core/dpop/proof';
 
-/** Paths of the companion endpoints, relative to where `tokenRouter()` is mounted (the issuer's root). */
+/** Paths of the companion endpoints, relative to the issuer's root (see {@link issuerRouter}). */
 export const INTROSPECTION_PATH = '/oauth/introspect';
 export const REVOCATION_PATH = '/oauth/revoke';
 export const JWKS_PATH = '/.well-known/jwks.json';
@@ -45,13 +45,14 @@ export function authorizationServerMetadata(options: ResolvedOptions): Record<st
   };
 }
 
-/** Adds `GET` metadata and JWKS routes to the token router. */
-export function mountMetadata(router: Router, server: AuthorizationServer): void {
-  const { issuer, logger } = server.options;
-  const document = JSON.stringify(authorizationServerMetadata(server.options));
-  router.get(wellKnownMetadataPath(issuer), (_req: Request, res: Response) => {
-    res.status(200).set('Cache-Control', METADATA_CACHE_CONTROL).type('application/json').send(document);
-  });
+/** The issuer's path without a trailing slash: `''` for `https://host`, `'/tenant'` for `https://host/tenant/`. */
+export function issuerPathOf(issuer: string): string {
+  return new URL(issuer).pathname.replace(/\/+$/, '');
+}
+
+/** Adds the `GET` JWKS route to the token router's endpoints (relative to the issuer's root, as `jwks_uri` says). */
+export function mountJwks(router: Router, server: AuthorizationServer): void {
+  const { logger } = server.options;
   router.get(JWKS_PATH, (_req: Request, res: Response, _next: NextFunction) => {
     server.keys.getSigner().then(
       // getSigner first: a fresh instance creates its key here rather than publishing an empty set.
@@ -61,4 +62,42 @@ export function mountMetadata(router: Router, server: AuthorizationServer): void
       (err: unknown) => renderOAuthError(res, err, logger),
     );
   });
+}
+
+/**
+ * The router `tokenRouter()` returns, to mount at the host's root: it answers at exactly the URLs its
+ * metadata publishes. RFC 8414 §3.1 puts the metadata of `https://host/tenant` at
+ * `/.well-known/oauth-authorization-server/tenant`, outside the issuer's path, so the endpoints
+ * (relative to the issuer's root) are mounted under that path here rather than by the app.
+ * A router mounted at the issuer's path (as before) still serves the endpoints there, but cannot
+ * serve the metadata, which lies outside its mount: that is logged once.
+ */
+export function issuerRouter(endpoints: Router, server: AuthorizationServer): Router {
+  const { issuer, logger } = server.options;
+  const path = issuerPathOf(issuer);
+  const document = JSON.stringify(authorizationServerMetadata(server.options));
+  const router = express.Router();
+  router.get(wellKnownMetadataPath(issuer), (req: Request, res: Response, next: NextFunction) => {
+    // Under the issuer's path is where RFC 8414 §3.1 says the metadata is not.
+    if (path !== '' && req.baseUrl === path) return next();
+    res.status(200).set('Cache-Control', METADATA_CACHE_CONTROL).type('application/json').send(document);
+  });
+  if (path === '') {
+    router.use(endpoints);
+    return router;
+  }
+  router.use(path, endpoints);
+  let warned = false;
+  router.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.baseUrl !== path) return next();
+    if (!warned) {
+      warned = true;
+      logger.warn(
+        `tokenRouter() is mounted at ${path}: mount it at the root (app.use(oauth.tokenRouter())), so that it can serve ` +
+          `the metadata at ${wellKnownMetadataPath(issuer)} (RFC 8414 §3.1)`,
+      );
+    }
+    endpoints(req, res, next);
+  });
+  return router;
 }

@@ -12,9 +12,9 @@ import {
 } from '../core/model/errors';
 import { BASIC, BODY, createClientPassport, parseBasicCredentials } from '../passport/strategies';
 import { auditableClientId } from '../core/client-auth/secrets';
-import { bodyParserError } from './body-errors';
+import { bodyParserError, refuseOversizedBodies } from './body-errors';
 import { renderOAuthError, setNoStore } from './render';
-import { INTROSPECTION_PATH, mountMetadata, REVOCATION_PATH } from './metadata';
+import { INTROSPECTION_PATH, issuerRouter, mountJwks, REVOCATION_PATH } from './metadata';
 import { introspectionHandler, revocationHandler, type ClientEndpointHandler } from './token-management';
 import { checkTransport } from './transport';
 import { singleProof } from '../core/dpop/binding';
@@ -38,6 +38,11 @@ function readForm(body: unknown): Form {
   if (typeof body !== 'object' || body === null) return {};
   const form: Form = {};
   for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
+    // RFC 8707 §2: `resource` may repeat, one per audience; the grant reads string | string[].
+    if (name === 'resource' && Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+      (form as Record<string, unknown>)[name] = value.filter((v) => v !== '');
+      continue;
+    }
     if (typeof value !== 'string') throw new InvalidRequestError(`the ${name} parameter must be sent exactly once`);
     if (value !== '') form[name] = value;
   }
@@ -70,7 +75,10 @@ export function createTokenRouter(server: AuthorizationServer): Router {
   const { realm, tokenPath, bodyLimit, logger } = server.options;
   const router = express.Router();
   const passport = createClientPassport((id, secret) => server.authenticateClient(id, secret), realm);
-  const parseForm = express.urlencoded({ extended: false, limit: bodyLimit, parameterLimit: MAX_PARAMETERS, type: FORM });
+  const parseForm = refuseOversizedBodies(
+    express.urlencoded({ extended: false, limit: bodyLimit, parameterLimit: MAX_PARAMETERS, type: FORM }),
+    bodyLimit,
+  );
 
   const invalidClient = (description: string, options?: OAuthErrorOptions) =>
     new InvalidClientError(description, { ...options, headers: { 'WWW-Authenticate': basicChallenge(realm) } });
@@ -199,7 +207,7 @@ export function createTokenRouter(server: AuthorizationServer): Router {
     });
   clientEndpoint(INTROSPECTION_PATH, 'introspection', introspectionHandler(server));
   clientEndpoint(REVOCATION_PATH, 'revocation', revocationHandler(server));
-  mountMetadata(router, server);
+  mountJwks(router, server);
   router.use([tokenPath, INTROSPECTION_PATH, REVOCATION_PATH], (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     setNoStore(res);
     if (err instanceof InvalidClientError) {
@@ -211,5 +219,5 @@ export function createTokenRouter(server: AuthorizationServer): Router {
     }
     renderOAuthError(res, err, logger);
   });
-  return router;
+  return issuerRouter(router, server);
 }

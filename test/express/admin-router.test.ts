@@ -3,7 +3,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import type { AuditEvent } from '../../lib';
-import { buildApp, type TestApp } from '../helpers';
+import Database from 'better-sqlite3';
+import { buildApp, fakeClock, type TestApp } from '../helpers';
+import { postUnfinished } from '../remote-helpers';
 
 let t: TestApp;
 let server: Server;
@@ -70,16 +72,32 @@ describe('admin API guard', () => {
     expect((await t.oauth.registry.list()).map((c) => c.name)).toEqual(['admin tool', 'test client']);
   });
 
-  it('guards every route, the OpenAPI document included', async () => {
-    for (const [method, path] of [
-      ['get', '/admin/openapi.json'],
-      ['post', '/admin/groups'],
-      ['patch', '/admin/clients/x'],
-      ['put', '/admin/clients/x/groups/g'],
-      ['delete', '/admin/groups/g'],
-    ] as const) {
-      expect((await request(base)[method](path)).status).toBe(401);
+  it('guards every route, the OpenAPI document included: 401 without a token, 403 without the scope, and nothing changes', async () => {
+    const { id, secret } = await t.createClient('read');
+    await t.oauth.groups.create({ name: 'g', scopes: 'x' });
+    const reader = await t.tokenFor(id, secret);
+    // Every route the router defines (read from the router itself, so a route added later is covered too).
+    type Layer = { route?: { path: string; methods: Record<string, boolean> } };
+    const routes = (t.oauth.adminRouter() as unknown as { stack: Layer[] }).stack
+      .flatMap((layer) => (layer.route ? Object.keys(layer.route.methods).map((method) => [method, layer.route!.path] as const) : []));
+    expect(routes).toHaveLength(16);
+    const documented = (await admin().get('/admin/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+    const documentedCount = Object.values(documented.paths).flatMap((ops) => Object.keys(ops).filter((k) => ['get', 'put', 'post', 'delete', 'patch'].includes(k))).length;
+    expect(documentedCount).toBe(routes.length);
+    const bodies: Record<string, object> = { post: { client_name: 'x', name: 'h' }, patch: { scope: 'write' } };
+    for (const [method, path] of routes) {
+      const url = `/admin${path.replace(':id', id).replace(':group', 'g').replace(':name', 'g')}`;
+      const verb = method as 'get' | 'post' | 'patch' | 'put' | 'delete';
+      const anonymous = await request(base)[verb](url).send(bodies[method] ?? {});
+      expect([method, url, anonymous.status, anonymous.headers['www-authenticate']]).toEqual([method, url, 401, 'Bearer realm="oauth"']);
+      const unscoped = await request(base)[verb](url).auth(reader, { type: 'bearer' }).send(bodies[method] ?? {});
+      expect([method, url, unscoped.status, unscoped.body.error]).toEqual([method, url, 403, 'insufficient_scope']);
     }
+    // Nothing was created, changed, rotated, disabled or deleted.
+    expect((await t.oauth.registry.list()).map((c) => c.name).sort()).toEqual(['admin tool', 'test client']);
+    expect((await t.oauth.registry.get(id)).scopes).toEqual(['read']);
+    expect((await t.oauth.groups.list()).map((g) => g.name)).toEqual(['g']);
+    expect((await tokenStatus(id, secret)).status).toBe(200);
   });
 
   it('enforces a configured scope instead of oauth:admin', async () => {
@@ -178,6 +196,16 @@ describe('admin API: clients', () => {
     expect(form.body).toEqual({ error: 'invalid_request', error_description: 'the request body must be application/json' });
     const huge = await admin().post('/admin/clients', { client_name: 'a', scope: 'x'.repeat(20_000) });
     expect(huge.status).toBe(413);
+    expect(await t.oauth.registry.list()).toHaveLength(1);
+  });
+
+  it('refuses a body over 16 KiB without reading the rest of it', async () => {
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` };
+    for (const framing of [{ 'content-length': String(64 * 1024 * 1024) }, { 'transfer-encoding': 'chunked' }] as Record<string, string>[]) {
+      const answer = await postUnfinished(`${base}/admin/clients`, { ...headers, ...framing }, `{"client_name":"a","scope":"${'x'.repeat(17 * 1024)}`);
+      expect(answer.status).toBe(413);
+      expect(JSON.parse(answer.body)).toEqual({ error: 'invalid_request', error_description: 'the request body is too large' });
+    }
     expect(await t.oauth.registry.list()).toHaveLength(1);
   });
 
@@ -300,6 +328,56 @@ describe('admin API: clients', () => {
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ error: 'invalid_request', error_description: 'revoke_tokens must be true or false', field: 'revoke_tokens' });
     expect((await tokenStatus(id, secret)).status).toBe(200);
+  });
+
+  it('rotates without revoke_tokens and without a grace: the tokens issued so far stop working too; revoke_tokens: false keeps them', async () => {
+    // Revocation is by issue time in whole seconds: an injected clock puts the rotation in a later second.
+    const clock = fakeClock(Date.now());
+    const local = await buildApp({ signingAlgorithm: 'ES256', clock: clock.now });
+    try {
+      local.app.use('/admin', local.oauth.adminRouter());
+      const adminClient = await local.createClient('oauth:admin', 'admin tool');
+      const adminBearer = await local.tokenFor(adminClient.id, adminClient.secret);
+      const outcome = async (body: object | undefined) => {
+        const { id, secret } = await local.createClient('read');
+        const token = await local.tokenFor(id, secret);
+        clock.advance(2000);
+        const rotate = request(local.app).post(`/admin/clients/${id}/rotate-secret`).auth(adminBearer, { type: 'bearer' });
+        expect((await (body ? rotate.send(body) : rotate)).status).toBe(200);
+        const res = await request(local.app).get('/api/items').auth(token, { type: 'bearer' });
+        return [res.status, res.body.error_description];
+      };
+      const revoked = [401, 'the access token was revoked'];
+      const kept = [200, undefined];
+      expect(await outcome(undefined)).toEqual(revoked);
+      expect(await outcome({ revoke_tokens: false })).toEqual(kept);
+      expect(await outcome({ grace_seconds: 3600 })).toEqual(kept);
+      expect(await outcome({ grace_seconds: 3600, revoke_tokens: true })).toEqual(revoked);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it('answers 503 temporarily_unavailable with Retry-After while another process holds the database, and changes nothing', async () => {
+    const locked = await buildApp({ signingAlgorithm: 'ES256', busyTimeout: 20 });
+    const other = new Database(locked.database);
+    try {
+      locked.app.use('/admin', locked.oauth.adminRouter());
+      const adminClient = await locked.createClient('oauth:admin', 'admin tool');
+      const bearer = await locked.tokenFor(adminClient.id, adminClient.secret);
+      other.exec('BEGIN IMMEDIATE');
+      const res = await request(locked.app).post('/admin/clients').auth(bearer, { type: 'bearer' }).send({ client_name: 'blocked' });
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.body).toEqual({ error: 'temporarily_unavailable', error_description: 'the database is busy; try again' });
+      other.exec('ROLLBACK');
+      expect((await locked.oauth.registry.list()).map((c) => c.name)).toEqual(['admin tool']);
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+      await locked.close();
+    }
   });
 
   it('adds a client to a group and removes it, with 404 for an unknown group or a non-member', async () => {
@@ -453,6 +531,19 @@ describe('admin API description', () => {
     }
   });
 
+  it('names the token endpoint under the path of an issuer that has one (RFC 8414 §3.1)', async () => {
+    const tenant = await buildApp({ signingAlgorithm: 'ES256', issuer: 'https://auth.test/tenant' });
+    try {
+      tenant.app.use('/admin', tenant.oauth.adminRouter());
+      const adminClient = await tenant.createClient('oauth:admin', 'admin tool');
+      const bearer = await tenant.tokenFor(adminClient.id, adminClient.secret);
+      const doc = await request(tenant.app).get('/admin/openapi.json').auth(bearer, { type: 'bearer' });
+      expect(doc.body.components.securitySchemes.oauth2.flows.clientCredentials.tokenUrl).toBe('https://auth.test/tenant/oauth/token');
+    } finally {
+      await tenant.close();
+    }
+  });
+
   it('describes exactly the fields the API returns for clients and groups', async () => {
     const doc = (await admin().get('/admin/openapi.json')).body;
     const client = (await admin().get('/admin/clients')).body.clients[0];
@@ -479,5 +570,58 @@ describe('admin API on Express 4', () => {
     expect(missing.body).toEqual({ error: 'not_found', error_description: 'no client with id "nope"', field: 'client_id' });
     const empty = await request(app4).post('/admin/clients').auth(adminToken, { type: 'bearer' });
     expect(empty.body).toEqual({ error: 'invalid_request', error_description: 'client_name is required', field: 'client_name' });
+  });
+});
+
+describe('admin API writes are atomic: one request, one transaction, one audit event', () => {
+  /** A group the router's pre-check sees, deleted before the change is stored (a concurrent delete). */
+  function groupVanishesBeforeTheWrite(name: string) {
+    const real = t.oauth.groups.get.bind(t.oauth.groups);
+    t.oauth.groups.get = async (n: string) =>
+      n === name ? { name, scopes: [], audiences: [], members: [], createdAt: 0, updatedAt: 0 } : real(n);
+  }
+
+  it('PATCH /clients/:id with several fields changes all of them or none, when the last part fails', async () => {
+    const { id } = await t.createClient('read', 'before');
+    groupVanishesBeforeTheWrite('gone');
+    const res = await admin().patch(`/admin/clients/${id}`, { client_name: 'after', scope: 'read write', groups: ['gone'] });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'no group named "gone"', field: 'groups' });
+    const client = await t.oauth.registry.get(id);
+    expect([client.name, client.scopes]).toEqual(['before', ['read']]);
+  });
+
+  it('PATCH /clients/:id records one client.updated event naming every changed field', async () => {
+    const { id } = await t.createClient('read');
+    await t.oauth.groups.create({ name: 'g', scopes: 'x' });
+    const events: AuditEvent[] = [];
+    t.oauth.events.on('audit', (e: AuditEvent) => events.push(e));
+    const res = await admin().patch(`/admin/clients/${id}`, { client_name: 'renamed', scope: 'read write', groups: ['g'], enabled: false });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ client_name: 'renamed', scope: 'read write', groups: ['g'], enabled: false });
+    expect(events).toEqual([
+      { type: 'client.updated', time: expect.any(Number), clientId: id, changes: ['name', 'scopes', 'groups', 'enabled'], enabled: false },
+    ]);
+  });
+
+  it('POST /clients with groups creates nothing when a group cannot be joined: no client whose secret nobody saw', async () => {
+    groupVanishesBeforeTheWrite('gone');
+    const before = (await t.oauth.registry.list()).length;
+    const res = await admin().post('/admin/clients', { client_name: 'orphan', scope: 'read', groups: ['gone'] });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'no group named "gone"', field: 'groups' });
+    expect(await t.oauth.registry.list()).toHaveLength(before);
+  });
+
+  it('POST /clients with groups records one client.created event with the groups', async () => {
+    await t.oauth.groups.create({ name: 'g', scopes: 'x' });
+    const events: AuditEvent[] = [];
+    t.oauth.events.on('audit', (e: AuditEvent) => events.push(e));
+    const res = await admin().post('/admin/clients', { client_name: 'member', scope: 'read', groups: ['g'] });
+    expect(res.status).toBe(201);
+    expect(res.body.groups).toEqual(['g']);
+    expect(events).toEqual([
+      { type: 'client.created', time: expect.any(Number), clientId: res.body.client_id, name: 'member', scopes: ['read'], groups: ['g'] },
+    ]);
   });
 });

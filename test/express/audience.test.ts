@@ -69,6 +69,53 @@ describe('resource indicators (RFC 8707)', () => {
   });
 });
 
+describe('several resources (RFC 8707 §2)', () => {
+  const several = (id: string, secret: string, resources: string[]) =>
+    request(t.app).post('/oauth/token').auth(id, secret).type('form')
+      .send(['grant_type=client_credentials', ...resources.map((r) => `resource=${encodeURIComponent(r)}`)].join('&'));
+
+  it('issues one token whose aud lists every requested resource, each accepted by its own guard (RFC 8707 §2)', async () => {
+    const { id, secret } = await clientFor([ORDERS, BILLING]);
+    const res = await several(id, secret, [ORDERS, BILLING, ORDERS]);
+    expect(res.status).toBe(200);
+    expect(jwt.decode(res.body.access_token)).toMatchObject({ aud: [ORDERS, BILLING] });
+    const app = express();
+    app.get('/orders', t.oauth.requireScope('read', { audience: ORDERS }), (req, res) => res.json({ aud: req.auth?.claims.aud }));
+    app.get('/billing', t.oauth.requireScope('read', { audience: BILLING }), (req, res) => res.json({ aud: req.auth?.claims.aud }));
+    app.get('/other', t.oauth.requireScope('read', { audience: 'https://other.internal' }), (_req, res) => res.json({}));
+    app.use(oauthErrorHandler());
+    for (const path of ['/orders', '/billing']) {
+      const ok = await request(app).get(path).auth(res.body.access_token, { type: 'bearer' });
+      expect(ok.status).toBe(200);
+      expect(ok.body).toEqual({ aud: [ORDERS, BILLING] });
+    }
+    expect((await request(app).get('/other').auth(res.body.access_token, { type: 'bearer' })).status).toBe(401);
+  });
+
+  it('refuses the whole request with invalid_target when one of the resources is not allowed (RFC 8707 §2)', async () => {
+    const { id, secret } = await clientFor([ORDERS]);
+    const res = await several(id, secret, [ORDERS, BILLING]);
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid_target', error_description: 'the client may not get tokens for this resource' });
+    const fragment = await several(id, secret, [ORDERS, `${ORDERS}#x`]);
+    expect(fragment.body).toEqual({ error: 'invalid_target', error_description: 'the resource parameter must not include a fragment (RFC 8707 section 2)' });
+  });
+
+  it('keeps a string aud when the repeats name one resource', async () => {
+    const { id, secret } = await clientFor([ORDERS]);
+    const res = await several(id, secret, [ORDERS, ORDERS]);
+    expect(res.status).toBe(200);
+    expect(jwt.decode(res.body.access_token)).toMatchObject({ aud: ORDERS });
+  });
+
+  it('introspects a token for several audiences with its aud array (RFC 7662 §2.2)', async () => {
+    const { client, clientSecret } = await t.oauth.registry.create({ name: 'svc', scopes: 'read oauth:introspect', audiences: [ORDERS, BILLING], tokenFormat: 'reference' });
+    const token = (await several(client.id, clientSecret, [ORDERS, BILLING])).body.access_token;
+    const res = await request(t.app).post('/oauth/introspect').auth(client.id, clientSecret).type('form').send({ token });
+    expect(res.body).toMatchObject({ active: true, aud: [ORDERS, BILLING] });
+  });
+});
+
 describe('guard audience', () => {
   it('accepts a token minted for its audience', async () => {
     const { id, secret } = await clientFor([ORDERS]);

@@ -1,4 +1,4 @@
-// Express 4 compatibility: the token endpoint and the guard in an Express 4 app, with the library on Express 5 and on Express 4 (peer dependency resolved to the host's).
+// Express 4 compatibility: the token endpoint, the guard and a path issuer in an Express 4 app, with the library on Express 5 and on Express 4 (peer dependency resolved to the host's).
 import request from 'supertest';
 import type * as Lib from '../../lib';
 import { ISSUER, memoryLogger, tempDir } from '../helpers';
@@ -51,9 +51,33 @@ async function mainFlow(lib: typeof Lib): Promise<void> {
   }
 }
 
+/** An issuer with a path on Express 4: metadata at the RFC 8414 §3.1 location, endpoints under the path, an oversized body refused. */
+async function pathIssuerFlow(lib: typeof Lib): Promise<void> {
+  const { dir, cleanup } = tempDir();
+  const oauth = lib.createOAuth({ issuer: `${ISSUER}/tenant`, database: join(dir, 'oauth.sqlite'), bcryptCost: 4, logger: memoryLogger() });
+  try {
+    const app = express4();
+    app.use(oauth.tokenRouter());
+    const meta = await request(app).get('/.well-known/oauth-authorization-server/tenant');
+    expect(meta.status).toBe(200);
+    expect(meta.body.token_endpoint).toBe(`${ISSUER}/tenant/oauth/token`);
+    const { client, clientSecret } = await oauth.registry.create({ name: 'express 4', scopes: 'read' });
+    const token = await request(app).post('/tenant/oauth/token').auth(client.id, clientSecret).type('form').send({ grant_type: 'client_credentials' });
+    expect(token.status).toBe(200);
+    expect((await request(app).get('/tenant/.well-known/jwks.json')).body.keys).toHaveLength(1);
+    const huge = await request(app).post('/tenant/oauth/token').auth(client.id, clientSecret).type('form').send(`grant_type=client_credentials&scope=${'a'.repeat(9000)}`);
+    expect(huge.status).toBe(413);
+    expect(huge.body).toEqual({ error: 'invalid_request', error_description: 'the request body is too large' });
+  } finally {
+    await oauth.close();
+    cleanup();
+  }
+}
+
 describe('Express 4 compatibility', () => {
   it('serves the token endpoint and the guard in an Express 4 app', async () => {
     await mainFlow(await import('../../lib'));
+    await pathIssuerFlow(await import('../../lib'));
   });
 
   it('works when the express peer dependency resolves to Express 4 (an Express 4 host app)', async () => {
@@ -67,5 +91,6 @@ describe('Express 4 compatibility', () => {
     // express.query exists in Express 4 only: the library really runs on Express 4 here.
     expect(typeof (routerExpress as { query?: unknown }).query).toBe('function');
     await mainFlow(lib as typeof Lib);
+    await pathIssuerFlow(lib as typeof Lib);
   });
 });

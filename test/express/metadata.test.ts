@@ -1,6 +1,7 @@
 // Discovery (RFC 8414) and the JWKS (RFC 7517) served by tokenRouter().
+import express from 'express';
 import request from 'supertest';
-import { buildApp, ISSUER, type TestApp } from '../helpers';
+import { buildApp, ISSUER, memoryLogger, type TestApp } from '../helpers';
 
 let t: TestApp;
 afterEach(() => t.close());
@@ -47,6 +48,44 @@ describe('authorization server metadata (RFC 8414)', () => {
     expect(res.status).toBe(200);
     expect(res.body.issuer).toBe('https://auth.test/tenant-a');
     expect(res.body.jwks_uri).toBe('https://auth.test/tenant-a/.well-known/jwks.json');
+  });
+});
+
+describe('an issuer with a path (RFC 8414 §3.1)', () => {
+  const PATH_ISSUER = 'https://auth.test/tenant-a';
+
+  it('mounted at the root, serves the metadata at the host root and every endpoint at the URL the metadata names (RFC 8414 §3.1)', async () => {
+    t = await buildApp({ issuer: PATH_ISSUER });
+    const meta = await request(t.app).get('/.well-known/oauth-authorization-server/tenant-a');
+    expect(meta.status).toBe(200);
+    expect(meta.body.token_endpoint).toBe(`${PATH_ISSUER}/oauth/token`);
+    // Not under the issuer's path, where a mount at the issuer's root used to put it.
+    expect((await request(t.app).get('/tenant-a/.well-known/oauth-authorization-server/tenant-a')).status).toBe(404);
+    expect((await request(t.app).get('/tenant-a/.well-known/jwks.json')).body.keys).toHaveLength(1);
+    const { id, secret } = await t.createClient('read oauth:introspect');
+    const token = await request(t.app).post('/tenant-a/oauth/token').auth(id, secret).type('form').send({ grant_type: 'client_credentials' });
+    expect(token.status).toBe(200);
+    const introspection = await request(t.app).post('/tenant-a/oauth/introspect').auth(id, secret).type('form').send({ token: token.body.access_token });
+    expect(introspection.body).toMatchObject({ active: true, iss: PATH_ISSUER });
+    // The endpoints live only under the issuer's path.
+    expect((await request(t.app).post('/oauth/token').auth(id, secret).type('form').send({ grant_type: 'client_credentials' })).status).toBe(404);
+  });
+
+  it('mounted at the issuer path (the old way), keeps the endpoints working and says once why the metadata is missing', async () => {
+    const logger = memoryLogger();
+    t = await buildApp({ issuer: PATH_ISSUER, logger });
+    const app = express();
+    app.use('/tenant-a', t.oauth.tokenRouter());
+    const { id, secret } = await t.createClient('read');
+    for (let i = 0; i < 2; i++) {
+      const res = await request(app).post('/tenant-a/oauth/token').auth(id, secret).type('form').send({ grant_type: 'client_credentials' });
+      expect(res.status).toBe(200);
+    }
+    expect((await request(app).get('/tenant-a/.well-known/oauth-authorization-server/tenant-a')).status).toBe(404);
+    const warnings = logger.lines.filter((l) => l.includes('mount it at the root'));
+    expect(warnings).toEqual([
+      'warn tokenRouter() is mounted at /tenant-a: mount it at the root (app.use(oauth.tokenRouter())), so that it can serve the metadata at /.well-known/oauth-authorization-server/tenant-a (RFC 8414 §3.1)',
+    ]);
   });
 });
 

@@ -219,6 +219,21 @@ describe('token endpoint', () => {
       const { id, secret } = await t.createClient();
       const res = await post().auth(id, secret).type('form').send(`grant_type=client_credentials&scope=${'a'.repeat(9000)}`);
       expectError(res, 413, 'invalid_request', 'the request body is too large');
+
+      // The answer comes while most of the body was never sent: the server did not wait to read it all.
+      const { listen, postUnfinished } = await import('../remote-helpers');
+      const http = await listen(t.app);
+      const headers = { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` };
+      try {
+        for (const framing of [{ 'content-length': String(64 * 1024 * 1024) }, { 'transfer-encoding': 'chunked' }] as Record<string, string>[]) {
+          const answer = await postUnfinished(`${http.url}/oauth/token`, { ...headers, ...framing }, `grant_type=client_credentials&scope=${'a'.repeat(9 * 1024)}`);
+          expect(answer.status).toBe(413);
+          expect(answer.headers.connection).toBe('close');
+          expect(JSON.parse(answer.body)).toEqual({ error: 'invalid_request', error_description: 'the request body is too large' });
+        }
+      } finally {
+        await http.close();
+      }
     });
 
     it('refuses client credentials in the query string (RFC 6749 §2.3.1)', async () => {

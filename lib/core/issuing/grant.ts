@@ -8,14 +8,15 @@ import {
 } from '../model/errors';
 import { CLIENT_CREDENTIALS, hasCredentials, type Client } from '../model/client';
 import { formatScope, parseScope } from '../model/scope';
-import { newTokenId, type AccessTokenClaims } from '../tokens/jwt';
+import type { AccessTokenClaims } from '../tokens/jwt';
+import { newTokenIdAt } from './issuance-time';
 
-/** The token request parameters the grant reads (already checked to be single strings; empty means absent, RFC 6749 §3.1). */
+/** The token request parameters the grant reads (single strings but `resource`; empty means absent, RFC 6749 §3.1). */
 export interface TokenRequestParams {
   grant_type?: string;
   scope?: string;
-  /** RFC 8707 §2: the API the token is for. */
-  resource?: string;
+  /** RFC 8707 §2: the API the token is for; repeated, the APIs (one token for all of them). */
+  resource?: string | readonly string[];
 }
 
 /** RFC 6749 §5.1 successful response. Never a refresh token (RFC 6749 §4.4.3). `DPoP` for a bound token (RFC 9449 §5). */
@@ -66,16 +67,24 @@ export function decideScopes(client: Client, requested: string | undefined): str
 /**
  * RFC 8707 §2: the token's audience. Without `resource` it is the instance's default audience; with
  * one, the resource must be one the client (or one of its groups) is allowed, else `invalid_target`.
+ * §2 lets a client name several resources: it gets one token whose `aud` is the array of them (in
+ * the order asked, repeats dropped), and only if every one of them is allowed; a single resource
+ * stays a string `aud`. The guard of each of those audiences accepts the token, so a token for
+ * several APIs is as good at each of them: ask for several only when one token must reach them all.
  * RFC 8707 asks for an absolute URI without a fragment; plain names such as `orders` are accepted
  * too, since the allow-list is what decides, but a fragment never is.
  */
-export function decideAudience(client: Client, resource: string | undefined, defaultAudience: string): string {
+export function decideAudience(client: Client, resource: string | readonly string[] | undefined, defaultAudience: string): string | string[] {
   if (resource === undefined) return defaultAudience;
-  if (resource.includes('#')) throw new InvalidTargetError('the resource parameter must not include a fragment (RFC 8707 §2)');
-  if (resource !== defaultAudience && !client.effectiveAudiences.includes(resource)) {
-    throw new InvalidTargetError('the client may not get tokens for this resource');
+  const resources = [...new Set(typeof resource === 'string' ? [resource] : resource)];
+  if (resources.length === 0) return defaultAudience;
+  for (const r of resources) {
+    if (r.includes('#')) throw new InvalidTargetError('the resource parameter must not include a fragment (RFC 8707 §2)');
+    if (r !== defaultAudience && !client.effectiveAudiences.includes(r)) {
+      throw new InvalidTargetError('the client may not get tokens for this resource');
+    }
   }
-  return resource;
+  return resources.length === 1 ? (resources[0] as string) : resources;
 }
 
 /** The RFC 9068 §2.2 claims of a new access token. */
@@ -96,6 +105,7 @@ export function buildClaims(args: {
     scope: formatScope(args.scopes),
     iat,
     exp: iat + args.lifetimeSeconds,
-    jti: newTokenId(),
+    // The jti records the millisecond of issuance, for revocation cuts finer than iat's second.
+    jti: newTokenIdAt(args.nowMs),
   };
 }

@@ -15,14 +15,22 @@ export class RecordingEmitter<Events extends { [K in keyof Events]: object }> ex
     super();
   }
 
-  /** Emits `name` and the catch-all with the payload plus `type` and `time`. */
+  /**
+   * Calls the listeners of `name`, then those of the catch-all, with the payload plus `type` and
+   * `time`. Each listener is called on its own, so one that throws neither breaks the caller nor
+   * keeps the event from the others (an audit log must not lose an event to a faulty metrics listener).
+   */
   record<K extends keyof Events & string>(name: K, payload: Events[K]): void {
     const event = { ...payload, type: name, time: this.now() };
-    try {
-      this.emit(name, event);
-      this.emit(this.allName, event);
-    } catch (err) {
-      this.onListenerError(err);
+    for (const channel of [name, this.allName]) {
+      // rawListeners: a once() wrapper removes itself when called, as with emit().
+      for (const listener of this.rawListeners(channel)) {
+        try {
+          (listener as (event: unknown) => void).call(this, event);
+        } catch (err) {
+          this.onListenerError(err);
+        }
+      }
     }
   }
 }

@@ -16,6 +16,11 @@ export interface RemoteIssuerOptions {
   /** Background JWKS refresh period, so retired keys drop out. */
   jwksRefreshIntervalMs: number;
   logger: Logger;
+  /**
+   * Current time, epoch ms (the `clock` option): cooldowns are measured on it. The waits themselves
+   * are `setTimeout` / `setInterval`, so a test drives both with the clock and fake timers.
+   */
+  clock?: () => number;
 }
 
 /** The RFC 8414 members a resource server reads. */
@@ -70,7 +75,11 @@ export class RemoteIssuer {
   private published = new Map<string, string>();
   private keySetChanges = 0;
 
-  constructor(readonly options: RemoteIssuerOptions) {}
+  private readonly now: () => number;
+
+  constructor(readonly options: RemoteIssuerOptions) {
+    this.now = options.clock ?? Date.now;
+  }
 
   /** Whether metadata and keys have been fetched once. */
   get warm(): boolean {
@@ -130,7 +139,7 @@ export class RemoteIssuer {
 
   private async whenWarm(): Promise<void> {
     if (this.jwks) return;
-    if (!this.warming && Date.now() - this.lastFailureAt < this.options.jwksCooldownMs) throw this.unavailable();
+    if (!this.warming && this.now() - this.lastFailureAt < this.options.jwksCooldownMs) throw this.unavailable();
     try {
       await this.ready();
     } catch (err) {
@@ -154,13 +163,13 @@ export class RemoteIssuer {
   /** One JWKS fetch shared by every caller, started no sooner than a cooldown after the previous one. */
   private refetch(): Promise<void> {
     this.refetching ??= (async () => {
-      const wait = this.lastFetchAt + this.options.jwksCooldownMs - Date.now();
+      const wait = this.lastFetchAt + this.options.jwksCooldownMs - this.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       try {
         await (this.jwks as NonNullable<typeof this.jwks>).reload();
         this.indexKeys();
       } finally {
-        this.lastFetchAt = Date.now();
+        this.lastFetchAt = this.now();
         this.refetching = undefined;
       }
     })();
@@ -187,12 +196,12 @@ export class RemoteIssuer {
         timeoutDuration: fetchTimeoutMs,
       });
       await jwks.reload();
-      this.lastFetchAt = Date.now();
+      this.lastFetchAt = this.now();
       this.jwks = jwks;
       this.indexKeys();
       this.startRefresh();
     } catch (err) {
-      this.lastFailureAt = Date.now();
+      this.lastFailureAt = this.now();
       this.options.logger.warn(`could not fetch the metadata and keys of ${issuer}: ${err instanceof Error ? err.message : 'error'}`);
       throw err;
     }

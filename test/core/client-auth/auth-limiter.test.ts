@@ -64,6 +64,22 @@ describe('auth limiter', () => {
     expect(limiter.isTrusted({ clientId: 'real', address: '10.2.0.1' })).toBe(false);
   });
 
+  it('remembers at most 10,000 trusted pairs, forgetting the least recently confirmed first (README: memory stays bounded)', () => {
+    const limiter = new AuthLimiter(LIMITS);
+    const pair = (n: number) => ({ clientId: `client${n}`, address: '10.3.0.1' });
+    for (let n = 0; n < 10_000; n++) limiter.success(pair(n));
+    // A new success moves a pair to the back of the queue.
+    limiter.success(pair(0));
+    limiter.success(pair(10_000));
+    expect(limiter.isTrusted(pair(1))).toBe(false);
+    expect(limiter.isTrusted(pair(0))).toBe(true);
+    expect(limiter.isTrusted(pair(2))).toBe(true);
+    expect(limiter.isTrusted(pair(10_000))).toBe(true);
+    limiter.success(pair(10_001));
+    expect(limiter.isTrusted(pair(2))).toBe(false);
+    expect(limiter.isTrusted(pair(3))).toBe(true);
+  });
+
   it('turns a counter off with a limit of 0', async () => {
     const limiter = new AuthLimiter({ ...LIMITS, addressFailureLimit: 0, clientFailureLimit: 0 });
     await fail(limiter, 50, 'x', '10.0.0.1');

@@ -185,9 +185,12 @@ describe('access token verification', () => {
       await expectInvalid('a'.repeat(8193), 'the access token is too long');
     });
 
-    it('rejects a token without sub or jti', async () => {
+    it('rejects a token without sub, without jti, or with either not a string (RFC 9068 §2.2)', async () => {
       const { jti: _jti, ...noJti } = claims();
-      await expectInvalid(signWith(noJti, key), 'the access token lacks required claims');
+      const { sub: _sub, ...noSub } = claims();
+      for (const payload of [noJti, noSub, { ...claims(), sub: 42 }, { ...claims(), jti: ['a'] }]) {
+        await expectInvalid(signWith(payload, key), 'the access token lacks required claims');
+      }
     });
   });
 
