@@ -30,6 +30,8 @@ export {
   TemporarilyUnavailableError,
   TooManyAttemptsError,
   ServerError,
+  InvalidDpopProofError,
+  UseDpopNonceError,
 } from './core/model/errors';
 export type { OAuthErrorCode } from './core/model/errors';
 export { AuthorizationServer } from './core/issuing/authorization-server';
@@ -40,7 +42,11 @@ export { limitOptionsFromEnv, LIMIT_ENV } from './env-options';
 export { KeyEncryptionError, parseKeySecrets } from './core/tokens/key-encryption';
 export type { LineSink } from './audit-log';
 export { ClientRegistry, RegistryError } from './core/admin/registry';
-export type { ClientInput, ClientWithSecret } from './core/admin/registry';
+export type { ClientInput, ClientWithSecret, ClientKeyInput, ClientUpdate } from './core/admin/registry';
+export type { ClientAssertionOptions, DpopOptions, GuardDpopOptions } from './possession-options';
+export { POSSESSION_DEFAULTS } from './possession-options';
+export type { ReplayStore, ClientKeys } from './store/types';
+export type { ClientJwks } from './core/model/client';
 export { GroupRegistry } from './core/admin/group-registry';
 export type { GroupInput, GroupUpdate } from './core/admin/group-registry';
 export type { Group } from './core/model/group';

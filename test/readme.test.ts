@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULTS } from '../lib';
+import { DEFAULTS, POSSESSION_DEFAULTS } from '../lib';
 
 const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
 
@@ -28,6 +28,26 @@ describe('README options tables', () => {
           : String(value);
     const cells = defaultCells(name);
     expect(cells.length).toBeGreaterThan(0);
+    expect(cells.some((cell) => cell.includes(`\`${literal}\``))).toBe(true);
+  });
+});
+
+describe('README options tables: private_key_jwt and DPoP', () => {
+  /** README option name of each POSSESSION_DEFAULTS entry. */
+  const names: Record<keyof typeof POSSESSION_DEFAULTS, string> = {
+    clientAssertionMaxLifetime: 'clientAssertion.maxLifetime',
+    clientJwksCooldown: 'clientAssertion.jwksCooldown',
+    clientJwksCacheMaxAge: 'clientAssertion.jwksCacheMaxAge',
+    clientJwksTimeout: 'clientAssertion.jwksTimeout',
+    clientKeySetCacheSize: 'clientAssertion.keySetCacheSize',
+    dpopNonceStep: 'dpop.nonceStep',
+    dpopProofMaxAge: 'dpop.proofMaxAge',
+    dpopReplayCacheSize: 'dpop.replayCacheSize',
+    guardDpop: 'dpop',
+  };
+  it.each(Object.entries(POSSESSION_DEFAULTS))('states the default of %s as in POSSESSION_DEFAULTS', (key, value) => {
+    const literal = typeof value === 'string' ? `'${value}'` : String(value);
+    const cells = defaultCells(names[key as keyof typeof POSSESSION_DEFAULTS]);
     expect(cells.some((cell) => cell.includes(`\`${literal}\``))).toBe(true);
   });
 });

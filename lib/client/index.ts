@@ -4,7 +4,7 @@ export type { AccessToken, TokenParams, TokenClientFetchInit } from './token-cli
 export { CLIENT_DEFAULTS } from './options';
 export type { TokenClientOptions } from './options';
 export { CLIENT_AUTH_METHODS } from './client-auth';
-export type { ClientAuthMethod } from './client-auth';
+export type { ClientAuthMethod, PrivateKeyInput, AssertionSigningAlgorithm } from './client-auth';
 export { TokenClientError } from './errors';
 export { TokenClientEmitter } from './events';
 export type { TokenClientEvents, TokenClientEvent, TokenClientEventName } from './events';

@@ -33,7 +33,7 @@ describe('done when: a client with no secret gets a DPoP-bound token with a sign
     try {
       const res = await client.fetch(`${iss.issuer}/api/items`);
       expect(res.status).toBe(200);
-      expect((await res.json()).auth.clientId).toBe(clientId);
+      expect(((await res.json()) as { auth: { clientId: string } }).auth.clientId).toBe(clientId);
 
       const stolen = await client.getToken();
       expect(stolen.tokenType).toBe('DPoP');

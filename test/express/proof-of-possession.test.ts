@@ -174,7 +174,8 @@ describe('DPoP at the token endpoint (RFC 9449 §5)', () => {
     const res = await request(app)
       .post('/oauth/token')
       .type('form')
-      .set('DPoP', [await proof(), await proof()])
+      // superagent sends an array as one header line per value.
+      .set('DPoP', [await proof(), await proof()] as unknown as string)
       .send({ grant_type: 'client_credentials', ...(await assertionForm()) });
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_dpop_proof');
