@@ -10,14 +10,17 @@ import { listen, startIssuer, type TestIssuer } from '../remote-helpers';
 const ORDERS = 'https://orders.internal';
 const NONCE_SECRET = 'n'.repeat(32);
 
-let iss: TestIssuer;
-afterEach(() => iss.close());
+let iss: TestIssuer | undefined;
+afterEach(async () => {
+  await iss?.close();
+  iss = undefined;
+});
 
 /** A client registered with a public key only (no secret exists), and its private key as PEM. */
 async function keyedClient(options: { requireDpop?: boolean } = {}): Promise<{ clientId: string; privateKeyPem: string; privateKey: KeyObject }> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'ES256', use: 'sig' };
-  const client = await iss.oauth.registry.createWithKeys(
+  const client = await (iss as TestIssuer).oauth.registry.createWithKeys(
     { name: 'keyed', scopes: 'read', audiences: [ORDERS], ...(options.requireDpop ? { requireDpop: true } : {}) },
     { jwks: { keys: [jwk] } },
   );
@@ -118,5 +121,21 @@ describe('express-oauth2-jwt-bearer verifies our DPoP-bound tokens', () => {
       client.close();
       await orders.close();
     }
+  });
+});
+
+describe('token client options for private_key_jwt and DPoP', () => {
+  const base = { issuer: 'https://as.example', clientId: 'c1' };
+
+  it('needs exactly one of clientSecret and privateKey, and a method that fits it (RFC 7523 §2.2)', () => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    expect(() => createTokenClient({ ...base })).toThrow(/exactly one of clientSecret and privateKey/);
+    expect(() => createTokenClient({ ...base, clientSecret: 's', privateKey })).toThrow(/exactly one/);
+    expect(() => createTokenClient({ ...base, privateKey, clientAuthMethod: 'client_secret_basic' })).toThrow(/needs clientSecret/);
+    expect(() => createTokenClient({ ...base, clientSecret: 's', clientAuthMethod: 'private_key_jwt' })).toThrow(/needs privateKey/);
+    expect(() => createTokenClient({ ...base, privateKey: 'not a key' })).toThrow(/asymmetric private key/);
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    expect(() => createTokenClient({ ...base, privateKey: publicKey })).toThrow(/private key/);
+    createTokenClient({ ...base, privateKey: privateKey.export({ format: 'jwk' }) }).close();
   });
 });

@@ -625,3 +625,31 @@ describe('admin API writes are atomic: one request, one transaction, one audit e
     ]);
   });
 });
+
+describe('admin API: private_key_jwt and DPoP clients (RFC 7591 §2, RFC 9449 §5.2)', () => {
+  const jwk = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k1' };
+
+  it('registers a client with jwks and returns no secret; PATCH replaces, moves to jwks_uri and removes the keys', async () => {
+    const created = await admin().post('/admin/clients', { client_name: 'keyed', scope: 'read', jwks: { keys: [jwk] }, dpop_bound_access_tokens: true });
+    expect(created.status).toBe(201);
+    expect(created.body).not.toHaveProperty('client_secret');
+    expect(created.body).toMatchObject({ secrets: [], jwks: { keys: [jwk] }, jwks_uri: null, dpop_bound_access_tokens: true });
+    const id = created.body.client_id as string;
+    const moved = await admin().patch(`/admin/clients/${id}`, { jwks_uri: 'https://keyed.example/jwks.json', dpop_bound_access_tokens: false });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({ jwks: null, jwks_uri: 'https://keyed.example/jwks.json', dpop_bound_access_tokens: false });
+    const removed = await admin().patch(`/admin/clients/${id}`, { jwks: null });
+    expect(removed.body).toMatchObject({ jwks: null, jwks_uri: null });
+  });
+
+  it('refuses private keys, both jwks and jwks_uri, and an http jwks_uri with 400 naming the field', async () => {
+    const priv = await admin().post('/admin/clients', { client_name: 'x', jwks: { keys: [{ ...jwk, d: 'jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI' }] } });
+    expect(priv.status).toBe(400);
+    expect(priv.body.error_description).toMatch(/public/);
+    const both = await admin().post('/admin/clients', { client_name: 'x', jwks: { keys: [jwk] }, jwks_uri: 'https://x.example/jwks' });
+    expect(both.status).toBe(400);
+    const http = await admin().post('/admin/clients', { client_name: 'x', jwks_uri: 'http://x.example/jwks' });
+    expect(http.status).toBe(400);
+    expect((await admin().get('/admin/clients')).body.clients.map((c: { client_name: string }) => c.client_name)).not.toContain('x');
+  });
+});
