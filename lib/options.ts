@@ -13,7 +13,7 @@ import {
 import { availableParallelism } from 'node:os';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './core/tokens/keys';
 import { isScopeToken, normalizeScopes } from './core/model/scope';
-import type { Store } from './store/types';
+import type { ReplayStore, Store } from './store/types';
 import { KeyEncryption } from './core/tokens/key-encryption';
 import type { MetricsOptions } from './core/observability/metrics';
 import { toLogger } from './core/observability/logger';
@@ -438,10 +438,16 @@ export interface ResourceServerOptions extends GuardDpopOptions {
   metrics?: MetricsOptions;
   /** DPoP proofs: how old `iat` may be (seconds, default 60) and how many proof jtis are remembered (default 100000). */
   dpopProof?: Pick<DpopOptions, 'proofMaxAge' | 'replayCacheSize'>;
+  /**
+   * Where proof jtis are claimed (RFC 9449 §11.1) when several instances of the service must refuse each
+   * other's replays: any store with `claimOnce` (the SQLite or PostgreSQL store). Default: in memory, per process.
+   */
+  replayStore?: ReplayStore;
 }
 
 export interface ResolvedResourceServerOptions extends ResolvedGuardDpopOptions {
   dpopProof: Pick<ResolvedDpopOptions, 'proofMaxAge' | 'replayCacheSize'>;
+  replayStore: ReplayStore | undefined;
   issuer: string;
   audience: readonly string[];
   introspection:
@@ -511,7 +517,16 @@ export function resolveResourceServerOptions(options: ResourceServerOptions): Re
     logger,
     ...resolveGuardDpopOptions(options),
     dpopProof: resolveDpopOptions(options.dpopProof),
+    replayStore: replayStoreOption(options.replayStore),
   };
+}
+
+function replayStoreOption(value: unknown): ReplayStore | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || typeof (value as ReplayStore).claimOnce !== 'function') {
+    throw new TypeError('replayStore must have claimOnce() (the Store interface)');
+  }
+  return value as ReplayStore;
 }
 
 /** Options of `adminRouter()`. */

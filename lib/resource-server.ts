@@ -13,7 +13,7 @@ import {
 } from './operations-options';
 import { IntrospectionVerifier, JwksVerifier } from './core/verification/remote-verifiers';
 import { CachingTokenVerifier } from './core/verification/token-cache';
-import { MemoryClaims, type OneTimeClaims } from './core/verification/replay-cache';
+import { MemoryClaims, StoreClaims, type OneTimeClaims } from './core/verification/replay-cache';
 import { DpopChecker } from './core/dpop/binding';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
 import {
@@ -78,7 +78,9 @@ export function remoteGuardRuntime(issuer: RemoteIssuer, options: ResolvedResour
         proofMaxAge: options.dpopProof.proofMaxAge,
         clockTolerance: options.clockTolerance,
         clock: options.clock,
-        claims: hooks.dpopClaims ?? new MemoryClaims(options.dpopProof.replayCacheSize),
+        claims:
+          hooks.dpopClaims ??
+          (options.replayStore ? new StoreClaims(options.replayStore) : new MemoryClaims(options.dpopProof.replayCacheSize)),
         namespace: 'dpop:resource',
       }),
     },
@@ -123,7 +125,9 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
   const resources = new ProtectedResources();
   const metrics = new OAuthMetrics(resolveMetricsOptions(options.metrics));
   // One bounded jti cache for every guard of this service: a proof replayed to another route is refused too.
-  const dpopClaims = new MemoryClaims(resolved.dpopProof.replayCacheSize);
+  const dpopClaims: OneTimeClaims = resolved.replayStore
+    ? new StoreClaims(resolved.replayStore)
+    : new MemoryClaims(resolved.dpopProof.replayCacheSize);
   const requireScope = createRequireScope((guard: GuardOptions, scopes) => {
     if (guard.issuer !== undefined && guard.issuer !== resolved.issuer) {
       throw new TypeError('a resource server guard cannot name another issuer');

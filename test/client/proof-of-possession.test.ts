@@ -5,6 +5,8 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { auth } from 'express-oauth2-jwt-bearer';
 import * as oauth from 'oauth4webapi';
 import { createTokenClient } from '../../lib/client';
+import { createResourceServer, oauthErrorHandler, SqliteStore } from '../../lib';
+import { tempDir } from '../helpers';
 import { listen, startIssuer, type TestIssuer } from '../remote-helpers';
 
 const ORDERS = 'https://orders.internal';
@@ -137,5 +139,57 @@ describe('token client options for private_key_jwt and DPoP', () => {
     const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     expect(() => createTokenClient({ ...base, privateKey: publicKey })).toThrow(/private key/);
     createTokenClient({ ...base, privateKey: privateKey.export({ format: 'jwk' }) }).close();
+  });
+});
+
+describe('createResourceServer guards and DPoP (RFC 9449 §7)', () => {
+  it('a remote guard accepts a bound token with its proof, refuses it as Bearer and refuses a replayed proof, across two instances sharing a replay store', async () => {
+    iss = await startIssuer();
+    const { clientId, privateKey } = await keyedClient();
+    const { dir, cleanup } = tempDir();
+    const shared = SqliteStore.open(`${dir}/replay.sqlite`);
+    const api = (name: string) => {
+      const rs = createResourceServer({ issuer: (iss as TestIssuer).issuer, audience: ORDERS, replayStore: shared, publicBaseUrl: 'https://orders.internal' });
+      const app = express();
+      app.get('/orders', rs.requireScope('read'), (req, res) => res.json({ instance: name, client: req.auth?.clientId }));
+      app.use(oauthErrorHandler());
+      return { rs, app };
+    };
+    const one = api('one');
+    const two = api('two');
+    // The proof names the public URL; the two instances sit behind it (supertest reaches them directly).
+    let captured: { authorization: string; dpop: string } | undefined;
+    const capture = createTokenClient({
+      issuer: iss.issuer, clientId, privateKey, dpop: true, scope: 'read', resource: ORDERS,
+      fetch: async (input, init) => {
+        if (String(input).startsWith('https://orders.internal')) {
+          const headers = new Headers(init?.headers);
+          captured = { authorization: headers.get('authorization') as string, dpop: headers.get('dpop') as string };
+          return new Response(null, { status: 204 });
+        }
+        return fetch(input, init);
+      },
+    });
+    try {
+      await capture.fetch('https://orders.internal/orders');
+      const sent = captured as { authorization: string; dpop: string };
+      expect(sent.authorization).toMatch(/^DPoP /);
+      const first = await request(one.app).get('/orders').set('Authorization', sent.authorization).set('DPoP', sent.dpop);
+      expect(first.status).toBe(200);
+      expect(first.body).toEqual({ instance: 'one', client: clientId });
+      // The same proof sent to the other instance: refused there, since the jti is claimed in the shared store.
+      const replay = await request(two.app).get('/orders').set('Authorization', sent.authorization).set('DPoP', sent.dpop);
+      expect(replay.status).toBe(401);
+      expect(replay.body.error).toBe('invalid_dpop_proof');
+      const bearer = await request(two.app).get('/orders').set('Authorization', sent.authorization.replace(/^DPoP/, 'Bearer'));
+      expect(bearer.status).toBe(401);
+      expect(bearer.body.error).toBe('invalid_token');
+    } finally {
+      capture.close();
+      one.rs.close();
+      two.rs.close();
+      await shared.close();
+      cleanup();
+    }
   });
 });
