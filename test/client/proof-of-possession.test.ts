@@ -5,7 +5,8 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { auth } from 'express-oauth2-jwt-bearer';
 import * as oauth from 'oauth4webapi';
 import { createTokenClient } from '../../lib/client';
-import { createResourceServer, oauthErrorHandler, SqliteStore } from '../../lib';
+import { createResourceServer, oauthErrorHandler } from '../../lib';
+import { SqliteStore } from '../../lib/store/sqlite';
 import { tempDir } from '../helpers';
 import { listen, startIssuer, type TestIssuer } from '../remote-helpers';
 
