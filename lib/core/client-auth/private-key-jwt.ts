@@ -68,19 +68,10 @@ export function readClientAssertion(form: Readonly<Record<string, string | undef
 }
 
 /**
- * Why an assertion failed. `signed` says whether the signature had already verified: only then may the
- * reason reach the caller (it holds the client's key); before that, an unknown id and a bad signature
- * must look alike, so the caller hears "client authentication failed".
+ * Why an assertion failed, for diagnosis ({@link ClientAssertionVerifier.check}); the token endpoint answers
+ * every failure alike ("client authentication failed"), so an unknown id and a bad signature look the same.
  */
-export class AssertionRejected extends Error {
-  constructor(
-    message: string,
-    readonly signed = false,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+export class AssertionRejected extends Error {}
 
 /** The one place jose's errors about an assertion become a reason. */
 function reason(err: unknown): string {
@@ -143,23 +134,21 @@ export class ClientAssertionVerifier {
         clockTolerance: tolerance,
       }));
     } catch (err) {
-      // jose checks claims only after the signature verified.
-      const signed = err instanceof joseErrors.JWTClaimValidationFailed || err instanceof joseErrors.JWTExpired;
-      throw new AssertionRejected(reason(err), signed, { cause: err });
+      throw new AssertionRejected(reason(err), { cause: err });
     }
     const aud = payload.aud;
-    if (Array.isArray(aud) && aud.length !== 1) throw new AssertionRejected('the client assertion aud must be single-valued', true);
+    if (Array.isArray(aud) && aud.length !== 1) throw new AssertionRejected('the client assertion aud must be single-valued');
     const nowSeconds = now / 1000;
     const exp = payload.exp as number;
     if (exp > nowSeconds + this.expect.maxLifetimeSeconds + tolerance) {
-      throw new AssertionRejected('the client assertion expires too far in the future', true);
+      throw new AssertionRejected('the client assertion expires too far in the future');
     }
     if (typeof payload.iat === 'number' && payload.iat > nowSeconds + tolerance) {
-      throw new AssertionRejected('the client assertion was issued in the future', true);
+      throw new AssertionRejected('the client assertion was issued in the future');
     }
     const jti = payload.jti;
-    if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH) throw new AssertionRejected('the client assertion jti is malformed', true);
+    if (typeof jti !== 'string' || jti === '' || jti.length > MAX_JTI_LENGTH) throw new AssertionRejected('the client assertion jti is malformed');
     const claimed = await this.claims.claimOnce(ASSERTION_REPLAY_NAMESPACE, `${client.id} ${jti}`, (exp + tolerance) * 1000, now);
-    if (!claimed) throw new AssertionRejected('the client assertion was already used (jti replay)', true);
+    if (!claimed) throw new AssertionRejected('the client assertion was already used (jti replay)');
   }
 }

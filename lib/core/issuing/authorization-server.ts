@@ -3,8 +3,9 @@ import type { ServerConfig } from './config';
 import type { Store } from '../../store/types';
 import { ChangeWatcher } from './changes';
 import type { Client } from '../model/client';
-import { ClientAuthGuard } from '../client-auth/auth-guard';
-import { ClientAuthenticator } from '../client-auth/client-auth';
+import { ClientAuthenticator } from '../client-auth/authenticator';
+import { ClientSecretBasic, ClientSecretPost, SecretCheck } from '../client-auth/methods';
+import { PrivateKeyJwt } from '../client-auth/private-key-jwt-method';
 import { AuditEmitter } from '../model/events';
 import {
   buildClaims,
@@ -15,7 +16,7 @@ import {
   type TokenRequestParams,
   type TokenResponse,
 } from './grant';
-import { InvalidClientError, InvalidDpopProofError, InvalidRequestError, InvalidTokenError } from '../model/errors';
+import { InvalidDpopProofError, InvalidRequestError, InvalidTokenError } from '../model/errors';
 import { hashReferenceToken, isReferenceToken, newReferenceToken } from './reference-tokens';
 import { RevocationState } from './revocation';
 import { KeyRotationSchedule } from './key-rotation';
@@ -30,7 +31,7 @@ import { SIGNING_ALGORITHMS } from '../tokens/keys';
 import { StoreClaims, type OneTimeClaims } from '../verification/replay-cache';
 import { DpopChecker } from '../dpop/binding';
 import { ClientKeySets } from '../client-auth/client-keys';
-import { AssertionRejected, ClientAssertionVerifier, type AssertionCredential } from '../client-auth/private-key-jwt';
+import { ClientAssertionVerifier } from '../client-auth/private-key-jwt';
 import type { BoundVerification } from '../verification/token-cache';
 
 /** What a verification of this issuer's tokens may vary per guard. */
@@ -52,9 +53,8 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
   readonly events: AuditEmitter;
   /** Revoked jtis and client states, in memory (see {@link RevocationState}). */
   readonly revocation: RevocationState;
-  /** Failure limits and the bounded bcrypt gate every client authentication goes through (see {@link ClientAuthGuard}). */
-  readonly authGuard: ClientAuthGuard;
-  private readonly authenticator: ClientAuthenticator;
+  /** The one client-authentication path (methods, failure limits, bcrypt gate, remembered secrets) of every client-authenticated endpoint. */
+  readonly clientAuth: ClientAuthenticator;
   /** Set when `keyRotationDays` is configured. */
   readonly rotationSchedule: KeyRotationSchedule | undefined;
   private issuerWarningShown = false;
@@ -124,8 +124,15 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
       (cost) => verifier.useCost(cost),
       (err: unknown) => options.logger.error('could not read the bcrypt cost of the database', err),
     );
-    this.authenticator = new ClientAuthenticator(store, verifier, now, memory);
-    this.authGuard = new ClientAuthGuard(options, this.events);
+    const secrets = new SecretCheck(verifier, now, memory);
+    this.clientAuth = new ClientAuthenticator(
+      store,
+      [new ClientSecretBasic(secrets), new ClientSecretPost(secrets), new PrivateKeyJwt(this.clientAssertions)],
+      secrets,
+      options,
+      this.events,
+      now,
+    );
     this.changes = new ChangeWatcher(store, options.syncInterval, (err) =>
       options.logger.error('could not check the store for changes', err),
     );
@@ -178,31 +185,12 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
     checkGrantType(params.grant_type);
   }
 
-  /** Whether this process already verified exactly this secret for the client as it is now (no bcrypt). */
-  recallsSecret(clientId: string, clientSecret: string): Promise<boolean> {
-    return this.authenticator.recalls(clientId, clientSecret);
-  }
-
-  /** Authenticates a client by id and secret (RFC 6749 §2.3.1). Rejects with InvalidClientError. */
-  authenticateClient(clientId: string, clientSecret: string): Promise<Client> {
-    return this.authenticator.authenticate(clientId, clientSecret);
-  }
-
   /**
-   * `private_key_jwt` (RFC 7523 §2.2): the client whose registered key signed the assertion. Rejects with
-   * InvalidClientError; the reason is named only when the signature verified (see {@link AssertionRejected}).
+   * Checks a client id and secret (RFC 6749 §2.3.1) without the failure limits or the gate, at the
+   * same cost for an unknown id. Rejects with InvalidClientError. Requests go through {@link clientAuth}.
    */
-  async authenticateWithAssertion(credential: AssertionCredential): Promise<Client> {
-    const client = await this.store.getClient(credential.clientId);
-    try {
-      await this.clientAssertions.check(credential, client);
-    } catch (err) {
-      if (err instanceof AssertionRejected) {
-        throw new InvalidClientError(err.signed ? `client authentication failed: ${err.message}` : 'client authentication failed', { cause: err });
-      }
-      throw err;
-    }
-    return client as Client;
+  authenticateClient(clientId: string, clientSecret: string): Promise<Client> {
+    return this.clientAuth.verifySecret(clientId, clientSecret);
   }
 
   /** Looks a client up without authenticating it (to tell a public client apart). */
