@@ -34,7 +34,7 @@ function clientText(client: Client, now: number): string {
     ['grant_types', client.grantTypes.join(' ')],
     ['secrets', secretsSummary(client, now)],
     ['keys', client.jwksUri ? `jwks_uri ${client.jwksUri}` : client.jwks ? `${client.jwks.keys.length} inline key(s)` : 'none'],
-    ['dpop_bound_access_tokens', client.requireDpop ? 'yes' : 'no'],
+    ['dpop', client.requireDpop ? 'required' : 'optional'],
     ['created_at', isoTime(client.createdAt) as string],
     ['updated_at', isoTime(client.updatedAt) as string],
   ]);
