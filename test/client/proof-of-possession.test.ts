@@ -194,3 +194,30 @@ describe('createResourceServer guards and DPoP (RFC 9449 §7)', () => {
     }
   });
 });
+
+describe('token client at a resource that wants DPoP nonces', () => {
+  it('retries once with the nonce the resource sent (RFC 9449 §9)', async () => {
+    iss = await startIssuer();
+    const { clientId, privateKey } = await keyedClient();
+    const seen: (string | undefined)[] = [];
+    const resource = await listen((req, res) => {
+      const proof = req.headers.dpop as string;
+      const nonce = JSON.parse(Buffer.from(proof.split('.')[1] as string, 'base64url').toString()).nonce as string | undefined;
+      seen.push(nonce);
+      if (nonce !== 'n-1') {
+        res.writeHead(401, { 'WWW-Authenticate': 'DPoP algs="ES256", error="use_dpop_nonce"', 'DPoP-Nonce': 'n-1' }).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+    const client = createTokenClient({ issuer: iss.issuer, clientId, privateKey, dpop: true, scope: 'read' });
+    try {
+      const res = await client.fetch(`${resource.url}/things`);
+      expect(res.status).toBe(200);
+      expect(seen).toEqual([undefined, 'n-1']);
+    } finally {
+      client.close();
+      await resource.close();
+    }
+  });
+});
