@@ -30,7 +30,7 @@ function client(overrides: Partial<Client> = {}): Client {
   return {
     id: 'c1', name: 'c', scopes: [], audiences: [], groups: [], effectiveScopes: [], effectiveAudiences: [],
     grantTypes: ['client_credentials'], tokenFormat: 'jwt', enabled: true, secrets: [], version: 1, tokensNotBefore: 0,
-    createdAt: 0, updatedAt: 0, jwks: { keys: [jwk as unknown as Record<string, unknown>] }, ...overrides,
+    createdAt: 0, updatedAt: 0, description: '', tokenLifetime: null, jwks: { keys: [jwk as unknown as Record<string, unknown>] }, ...overrides,
   };
 }
 
