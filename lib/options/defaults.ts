@@ -9,13 +9,20 @@ import { resolveMetricsOptions, type MetricsOptions, type ResolvedMetricsOptions
 import type { Logger } from '../core/model/logger';
 import { KeyEncryption } from '../core/tokens/key-encryption';
 import {
+  CLIENT_ASSERTION_OPTIONS,
+  DPOP_OPTIONS,
+  GUARD_DPOP_OPTIONS,
+  POSSESSION_INSTANCE_OPTIONS,
+  RESOURCE_SERVER_DPOP_OPTIONS,
+} from './possession';
+import {
   audienceList,
   collectDefaults,
   type DefaultsOf,
   type OptionsOf,
   type ResolvedOf,
   boolean,
-  filePath,
+  databaseLocation,
   func,
   integer,
   issuerUrl,
@@ -142,16 +149,17 @@ export const INSTANCE_OPTIONS = {
   store: {
     check: withMethods<Store>('store must implement the Store interface'),
     optional: true,
-    defaultText: 'none: the SQLite file `database` is opened',
+    defaultText: 'none: `database` is opened',
     type: '`Store`',
     description: 'a storage backend implementing the async `Store` interface',
   },
   database: {
-    check: filePath(),
+    check: databaseLocation(),
     default: './oauth.sqlite',
     defaultText: "`OAUTH_DB` for the default instance, else `'./oauth.sqlite'`",
     type: '`string`',
-    description: 'SQLite file opened when no `store` is given',
+    description:
+      'opened when no `store` is given: a SQLite file path, or a PostgreSQL URL `postgres://user@host:5432/db` (see [several instances](operations.md#several-instances))',
   },
   busyTimeout: {
     check: integer(0, 60_000),
@@ -188,7 +196,8 @@ export const INSTANCE_OPTIONS = {
     check: integer(10, 3_600_000),
     default: 500,
     type: '`number` (ms)',
-    description: 'how often to look for changes made by other processes (the CLI, other instances), 10 to 3600000',
+    description:
+      'how often to look for changes made by other processes (the CLI, other instances), 10 to 3600000; on PostgreSQL changes are pushed (LISTEN/NOTIFY) and the store polls only as a fallback, every 5 s',
   },
   clock,
   logger: loggerOption,
@@ -289,6 +298,7 @@ export const INSTANCE_OPTIONS = {
     description: 'how long a remembered verification counts before bcrypt runs again, 1 to 86400',
   },
   metrics,
+  ...POSSESSION_INSTANCE_OPTIONS,
 } satisfies OptionTable;
 
 /** A remote guard's `introspection`, a nested option resolved by its own table above. */
@@ -347,6 +357,8 @@ export const RESOURCE_SERVER_OPTIONS = {
   clock,
   logger: loggerOption,
   metrics: { ...metrics, description: 'OpenTelemetry metrics of the guards (see [metrics](operations.md#metrics))' },
+  ...GUARD_DPOP_OPTIONS,
+  ...RESOURCE_SERVER_DPOP_OPTIONS,
 } satisfies OptionTable;
 
 /** Options of one `requireScope()` guard of an instance (a guard naming another `issuer` takes the resource server options). */
@@ -370,6 +382,7 @@ export const GUARD_OPTIONS = {
       "verify the tokens of an authorization server in another process (see [The remote guard](resource-servers.md#the-remote-guard)); `audience` is then required and the [resource server options](#createresourceserveroptions) apply",
   },
   introspection,
+  ...GUARD_DPOP_OPTIONS,
 } satisfies OptionTable;
 
 const guardObject: Check<GuardInput> = (value) => {
@@ -410,7 +423,9 @@ export type Defaults = DefaultsOf<typeof INSTANCE_OPTIONS> &
   DefaultsOf<typeof RESOURCE_SERVER_OPTIONS> &
   DefaultsOf<typeof INTROSPECTION_OPTIONS> &
   DefaultsOf<typeof ADMIN_OPTIONS> &
-  DefaultsOf<typeof HEALTH_OPTIONS>;
+  DefaultsOf<typeof HEALTH_OPTIONS> &
+  DefaultsOf<typeof CLIENT_ASSERTION_OPTIONS> &
+  DefaultsOf<typeof DPOP_OPTIONS>;
 
 /** Every table, by family, in the order the README documents them (the token client's defaults are its own, `CLIENT_DEFAULTS`). */
 export const OPTION_FAMILIES = {
@@ -419,6 +434,8 @@ export const OPTION_FAMILIES = {
   admin: ADMIN_OPTIONS,
   resourceServer: RESOURCE_SERVER_OPTIONS,
   introspection: INTROSPECTION_OPTIONS,
+  clientAssertion: CLIENT_ASSERTION_OPTIONS,
+  dpop: DPOP_OPTIONS,
   health: HEALTH_OPTIONS,
   resourceMetadata: RESOURCE_METADATA_OPTIONS,
   tokenClient: TOKEN_CLIENT_OPTIONS,
@@ -438,4 +455,6 @@ export const DEFAULTS: Defaults = collectDefaults<Defaults>([
   RESOURCE_SERVER_OPTIONS,
   INTROSPECTION_OPTIONS,
   HEALTH_OPTIONS,
+  CLIENT_ASSERTION_OPTIONS,
+  DPOP_OPTIONS,
 ]);

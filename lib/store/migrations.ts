@@ -126,6 +126,21 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX clients_by_name ON clients (name, id);
   CREATE INDEX reference_tokens_by_client ON reference_tokens (client_id, expires_at);
   `,
+  // 5: private_key_jwt (RFC 7523 §2.2) keys, DPoP-required clients (RFC 9449 §5.2), and one-time claims of
+  // assertion and proof jtis shared by every instance on the file. Claims are not watched: no cache holds them.
+  `
+  ALTER TABLE clients ADD COLUMN jwks TEXT;
+  ALTER TABLE clients ADD COLUMN jwks_uri TEXT;
+  ALTER TABLE clients ADD COLUMN require_dpop INTEGER NOT NULL DEFAULT 0 CHECK (require_dpop IN (0, 1));
+
+  CREATE TABLE replay_claims (
+    namespace  TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (namespace, id)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX replay_claims_by_expiry ON replay_claims (expires_at);
+  `,
 ];
 
 /**
