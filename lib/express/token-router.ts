@@ -68,12 +68,13 @@ function claimedClientId(req: Request): string | undefined {
  * body, the parsed body is used.
  */
 export function createTokenRouter(server: AuthorizationServer): Router {
-  const { realm, tokenPath, bodyLimit, logger } = server.options;
+  const { realm, tokenPath, bodyLimit, bodyTimeout, logger } = server.options;
   const router = express.Router();
   const passport = createClientPassport((id, secret) => server.authenticateClient(id, secret), realm);
   const parseForm = refuseOversizedBodies(
     express.urlencoded({ extended: false, limit: bodyLimit, parameterLimit: MAX_PARAMETERS, type: FORM }),
     bodyLimit,
+    bodyTimeout,
   );
 
   const invalidClient = (description: string, options?: OAuthErrorOptions) =>
