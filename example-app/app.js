@@ -1,4 +1,4 @@
-// The example items service: the token endpoint and an items API guarded by scopes, on the embedded SQLite default.
+// The example items service: the token endpoint and an items API guarded by scopes, on the embedded SQLite default or the PostgreSQL database OAUTH_DB names.
 'use strict';
 
 const http = require('node:http');
@@ -96,6 +96,17 @@ function listen(server, port, host) {
   });
 }
 
+/**
+ * How the database is named in what the service prints: a SQLite file by its absolute path, a
+ * PostgreSQL URL without its password.
+ */
+function describeDatabase(database) {
+  if (!/^postgres(ql)?:\/\//i.test(database)) return path.resolve(database);
+  const url = new URL(database);
+  if (url.password) url.password = '***';
+  return url.toString();
+}
+
 function parsePort(value) {
   const port = Number(value ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, not ${JSON.stringify(value)}`);
@@ -104,7 +115,7 @@ function parsePort(value) {
 
 /**
  * Starts the service: listens on `PORT` (default 3000) at `HOST` (default 127.0.0.1), opens `OAUTH_DB`
- * (default ./oauth.sqlite), uses `OAUTH_ISSUER` (default http://localhost:PORT), creates the demo
+ * (default ./oauth.sqlite; a postgres:// URL for PostgreSQL), uses `OAUTH_ISSUER` (default http://localhost:PORT), creates the demo
  * client on an empty database and prints how to call it.
  *
  * @param {{ env?: Record<string, string | undefined>, print?: (line: string) => void, auditLog?: { write(line: string): unknown } }} [context]
@@ -134,13 +145,16 @@ async function start({ env = processEnvironment(), print = console.log, auditLog
     await defaultOAuth().ready();
     // Audit events (token issued, authentication failed, rate limit hit, ...) as JSON lines on stdout.
     defaultOAuth().events.on('audit', jsonLinesAuditLogger(auditLog));
+    // A PostgreSQL database connects and migrates now: an unreachable one, or one with a newer schema, stops the start here.
+    await defaultOAuth().ready();
     demo = await ensureDemoClient([ordersAudience(env)]);
   } catch (err) {
     await close();
     throw err;
   }
 
-  print(`items service listening on ${url} (database ${path.resolve(defaultOAuth().server.options.database)})`);
+  const database = defaultOAuth().server.options.database;
+  print(`items service listening on ${url} (database ${describeDatabase(database)})`);
   print('  POST /oauth/token   client credentials grant');
   print('  GET  /api/items     needs scope read');
   print('  POST /api/items     needs scope write');
@@ -153,7 +167,8 @@ async function start({ env = processEnvironment(), print = console.log, auditLog
     print('Get a token and call both routes:');
     for (const line of curlCommands(url, demo.client.id, demo.clientSecret)) print(`  ${line}`);
   } else {
-    const db = JSON.stringify(path.resolve(defaultOAuth().server.options.database));
+    // A PostgreSQL URL may hold a password: point at the variable rather than print it.
+    const db = /^postgres(ql)?:\/\//i.test(database) ? '"$OAUTH_DB"' : JSON.stringify(path.resolve(database));
     print('Clients already exist, so no demo client was created (its secret was shown on the first run).');
     print('Register a client, or give one a new secret, with the CLI:');
     print(`  npx express-client-credentials client create --db ${db} --name my-service --scope "read write"`);

@@ -5,6 +5,7 @@ import { ClientRegistry } from '../core/admin/registry';
 import { GroupRegistry } from '../core/admin/group-registry';
 import { DEFAULTS } from '../options';
 import { SqliteStore } from '../store/sqlite';
+import { PostgresStore, isPostgresUrl } from '../store/postgres/store';
 import type { KeyEncryption } from '../core/tokens/key-encryption';
 import type { Store } from '../store/types';
 import { CommandError } from './errors';
@@ -19,11 +20,11 @@ export interface CliOutput {
 
 /** The database and output of one CLI run. */
 export class CliContext {
-  private store: SqliteStore | undefined;
+  private store: Store | undefined;
   private createdDatabase = false;
 
   constructor(
-    /** The database file: `--db`, else env `OAUTH_DB`, else ./oauth.sqlite. */
+    /** The database: `--db`, else env `OAUTH_DB`, else ./oauth.sqlite; a SQLite file or a postgres:// URL. */
     readonly database: string,
     /** Whether `--json` was given. */
     readonly json: boolean,
@@ -67,6 +68,12 @@ export class CliContext {
    */
   openStore(options: { create?: boolean } = {}): Store {
     if (this.store) return this.store;
+    if (isPostgresUrl(this.database)) {
+      // A server, not a file: nothing to create or remove; the schema is migrated on first use.
+      // The CLI waits longer than the server would, as for a locked SQLite file.
+      this.store = PostgresStore.open(this.database, { connectionTimeout: 5000, statementTimeout: 10_000 });
+      return this.store;
+    }
     const exists = existsSync(this.database);
     if (!exists && !options.create) {
       throw new CommandError(`no database at ${this.database} (give --db PATH or set OAUTH_DB)`);

@@ -43,7 +43,7 @@ function topHelp(): string {
     ...commandList(NOUNS),
     '',
     `Options of every command: ${globals.join(', ')}. '${PROGRAM} --version' prints the version.`,
-    `Database: --db PATH, else $OAUTH_DB, else ${DEFAULTS.database}. New secrets are hashed at the database's bcrypt cost, which a new database takes from $OAUTH_BCRYPT_COST, else ${DEFAULTS.bcryptCost}.`,
+    `Database: --db PATH (a SQLite file) or --db postgres://..., else $OAUTH_DB, else ${DEFAULTS.database}. New secrets are hashed at the database's bcrypt cost, which a new database takes from $OAUTH_BCRYPT_COST, else ${DEFAULTS.bcryptCost}.`,
     'Audit events of every change: one JSON line each, appended to $OAUTH_AUDIT_LOG when it is set.',
     'Private signing keys are encrypted with $OAUTH_KEY_SECRET when it is set (the server\'s keySecret; comma-separated, the first encrypts).',
     `Run '${PROGRAM} <noun> <command> --help' for the arguments and options of one command.`,

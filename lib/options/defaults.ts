@@ -15,7 +15,7 @@ import {
   type OptionsOf,
   type ResolvedOf,
   boolean,
-  filePath,
+  databaseLocation,
   func,
   integer,
   issuerUrl,
@@ -136,16 +136,17 @@ export const INSTANCE_OPTIONS = {
   store: {
     check: withMethods<Store>('store must implement the Store interface'),
     optional: true,
-    defaultText: 'none: the SQLite file `database` is opened',
+    defaultText: 'none: `database` is opened',
     type: '`Store`',
     description: 'a storage backend implementing the async `Store` interface',
   },
   database: {
-    check: filePath(),
+    check: databaseLocation(),
     default: './oauth.sqlite',
     defaultText: "`OAUTH_DB` for the default instance, else `'./oauth.sqlite'`",
     type: '`string`',
-    description: 'SQLite file opened when no `store` is given',
+    description:
+      'opened when no `store` is given: a SQLite file path, or a PostgreSQL URL `postgres://user@host:5432/db` (see [Several instances](#several-instances))',
   },
   busyTimeout: {
     check: integer(0, 60_000),
@@ -189,7 +190,8 @@ export const INSTANCE_OPTIONS = {
     check: integer(10, 3_600_000),
     default: 500,
     type: '`number` (ms)',
-    description: 'how often to look for changes made by other processes (the CLI, other instances), 10 to 3600000',
+    description:
+      'how often to look for changes made by other processes (the CLI, other instances), 10 to 3600000; on PostgreSQL changes are pushed (LISTEN/NOTIFY) and the store polls only as a fallback, every 5 s',
   },
   clock,
   logger: loggerOption,

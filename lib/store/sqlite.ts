@@ -16,6 +16,7 @@ import {
   type RevokedToken,
   type SecretRotation,
   type Store,
+  type StoreChange,
   type StoredReferenceToken,
 } from './types';
 
@@ -183,7 +184,7 @@ export function openSqliteDatabase(path: string, options: OpenSqliteOptions = {}
  * const store = SqliteStore.open('./oauth.sqlite');
  */
 export class SqliteStore implements Store {
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<(change: StoreChange) => void>();
   private readonly stmt;
   private readonly ownsDatabase: boolean;
   /** A client's three reads in one snapshot; built once, since better-sqlite3's transaction() wrapper costs more than the reads. */
@@ -308,8 +309,9 @@ export class SqliteStore implements Store {
     return row && toClient(row, this.stmt.secrets.all({ id }), this.stmt.groupsOf.all({ id }));
   }
 
+  /** SQLite has no push channel: a change is announced as "reload everything", as the revision poll does. */
   private changed(): void {
-    for (const listener of this.listeners) listener();
+    for (const listener of this.listeners) listener({ kind: 'all' });
   }
 
   /** Runs a write in a transaction, translating errors and telling listeners when it committed. */
@@ -592,7 +594,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  onChange(listener: () => void): () => void {
+  onChange(listener: (change: StoreChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

@@ -186,12 +186,34 @@ export interface TokenStore {
   findReferenceToken(tokenHash: string, now: number): Promise<StoredReferenceToken | undefined>;
 }
 
+/**
+ * What changed, as precisely as the store can tell, so a cache applies a delta instead of reloading:
+ * a revocation adds one jti, a client change refreshes one client. `all` means "reload everything"
+ * (a store that cannot say more, or a listener that reconnected and may have missed changes).
+ * `revision` is the revision counter after the change, when the store knows it.
+ */
+export type StoreChange = (
+  | { kind: 'all' }
+  | { kind: 'client'; id: string }
+  | { kind: 'group'; name: string }
+  | { kind: 'keys' }
+  | { kind: 'revoked'; jti: string; expiresAt: number }
+) & { revision?: number };
+
 /** How instances learn that something changed, whichever process made the change. */
 export interface ChangeFeed {
   /** A number that grows with every change that matters to caches (clients, secrets, groups, keys, revocations). */
   revision(): Promise<number>;
-  /** Registers a listener called after each change made through this store object; returns an unsubscribe function. */
-  onChange(listener: () => void): () => void;
+  /**
+   * Registers a listener called after each change made through this store object (and, for a store
+   * that pushes changes, after each change any instance made); returns an unsubscribe function.
+   */
+  onChange(listener: (change: StoreChange) => void): () => void;
+  /**
+   * How often (ms) a watcher should still poll {@link revision}; a store that pushes changes asks for
+   * a slow fallback. When absent the watcher's own interval (`syncInterval`) applies.
+   */
+  readonly pollInterval?: number;
 }
 
 /** Settings every process on one database must share. */
@@ -214,4 +236,9 @@ export interface Store extends ClientStore, GroupStore, KeyStore, TokenStore, Ch
   ping(): Promise<void>;
   /** Releases what the store opened itself (a database it was handed stays open). */
   close(): Promise<void>;
+  /**
+   * Resolves once the store can serve (a networked store connects and migrates lazily); rejects with
+   * the reason it cannot start, e.g. a `schema` {@link StoreError} for a database newer than this library.
+   */
+  ready?(): Promise<void>;
 }

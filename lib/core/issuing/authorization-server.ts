@@ -89,9 +89,13 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
     this.changes = new ChangeWatcher(store, options.syncInterval, (err) =>
       options.logger.error('could not check the store for changes', err),
     );
-    this.changes.subscribe(() => this.keys.invalidate());
-    this.revocation = new RevocationState(store, now);
-    this.changes.subscribe(() => this.revocation.invalidate());
+    this.changes.subscribe((change) => {
+      if (change.kind === 'keys' || change.kind === 'all') this.keys.invalidate();
+    });
+    this.revocation = new RevocationState(store, now, (err) =>
+      options.logger.error('could not reload the revocation state; checking against the last one', err),
+    );
+    this.changes.subscribe((change) => this.revocation.apply(change));
     if (options.keyRotationDays !== undefined) {
       this.rotationSchedule = new KeyRotationSchedule(
         options.keyRotationDays * 86_400_000,

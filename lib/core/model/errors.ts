@@ -210,13 +210,17 @@ export class ServerError extends OAuthError {
 
 /**
  * Maps anything thrown to an {@link OAuthError}: OAuth errors pass through; a database locked by
- * another writer is a 503 worth retrying; everything else becomes a {@link ServerError} that keeps the
+ * another writer or unreachable is a 503 worth retrying; everything else becomes a {@link ServerError} that keeps the
  * original only as `cause`.
  */
 export function toOAuthError(err: unknown): OAuthError {
   if (err instanceof OAuthError) return err;
   if (err instanceof StoreError && err.code === 'busy') {
     return new TemporarilyUnavailableError('the database is busy; try again', 1, { cause: err });
+  }
+  // A networked database that is unreachable or dropped the connection: the pool reconnects by itself.
+  if (err instanceof StoreError && err.code === 'unavailable') {
+    return new TemporarilyUnavailableError('the database is unavailable; try again', 2, { cause: err });
   }
   return new ServerError(err);
 }
