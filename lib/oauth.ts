@@ -1,5 +1,5 @@
 // createOAuth(): one explicit instance (store, keys, options) that hands out its token router and its guards.
-import express, { type Router } from 'express';
+import type { Router } from 'express';
 import { AuthorizationServer } from './core/issuing/authorization-server';
 import type { AuditEmitter } from './core/model/events';
 import type { ClientRegistry } from './core/admin/registry';
@@ -161,7 +161,7 @@ export function createOAuth(options: OAuthOptions = {}): OAuth {
     groups: server.groups,
     events: server.events,
     tokenRouter: () =>
-      express.Router().use(endpointMetrics(metrics, resolved.tokenPath, [INTROSPECTION_PATH, REVOCATION_PATH]), createTokenRouter(server)),
+      createTokenRouter(server, endpointMetrics(metrics, resolved.tokenPath, [INTROSPECTION_PATH, REVOCATION_PATH])),
     adminRouter: (adminOptions) => {
       const resolvedAdmin = resolveAdminRouterOptions(adminOptions);
       return createAdminRouter(server, requireScope(resolvedAdmin.scope, resolvedAdmin.guard), resolvedAdmin);
