@@ -1,7 +1,6 @@
 // requireScope(): the RFC 6750 resource guard: bearer extraction, verification through a TokenVerifier, scope check, req.auth.
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { bearerChallenge } from '../core/verification/challenge';
-import { hasAllScopes, hasAnyScope } from '../core/model/scope';
 import type { AccessTokenClaims, VerifiedAccessToken } from '../core/tokens/jwt';
 import { BearerTokenMissingError, InsufficientScopeError, InvalidRequestError, OAuthError, ServerError, toOAuthError } from '../core/model/errors';
 import { resolveRequiredScopes, type GuardOptions } from '../options/guard';
@@ -113,7 +112,12 @@ function uriHasToken(req: Request): boolean {
 /** Node keeps only the first of repeated Authorization headers; the raw list shows whether there were more. */
 function authorizationHeaderCount(req: Request): number {
   let count = 0;
-  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]?.toLowerCase() === 'authorization') count++;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    // The length first: most headers are told apart without a lower-cased copy.
+    if (name.length === 13 && name.toLowerCase() === 'authorization') count++;
+  }
   return count;
 }
 
@@ -140,10 +144,14 @@ function bodyToken(req: Request, res: Response): Promise<string | undefined> {
  * / RFC 6750 §5.3); the form body is read only when `allowBodyToken` is set.
  */
 async function extractToken(req: Request, res: Response, allowBody: boolean): Promise<string> {
+  return tokenFrom(req, allowBody ? await bodyToken(req, res) : undefined);
+}
+
+/** The token from the header or the already-read body token; synchronous, so a guard without body tokens awaits nothing here. */
+function tokenFrom(req: Request, fromBody: string | undefined): string {
   if (uriHasToken(req)) throw new InvalidRequestError('access tokens in the request URI are not accepted');
   if (authorizationHeaderCount(req) > 1) throw new InvalidRequestError('send exactly one Authorization header');
   const header = req.headers.authorization;
-  const fromBody = allowBody ? await bodyToken(req, res) : undefined;
   if (header !== undefined && /^bearer(?:\s|$)/i.test(header)) {
     const match = BEARER.exec(header);
     if (!match) throw new InvalidRequestError('the Authorization header is not a well-formed Bearer credential');
@@ -179,13 +187,17 @@ export function createRequireScope(bind: (options: GuardOptions, scopes: readonl
     const { scopes, options } = splitArgs(args);
     const required = resolveRequiredScopes(scopes);
     const getRuntime = bind(options, required);
-    const allowed = mode === 'all' ? hasAllScopes : hasAnyScope;
+    // A token carries a handful of scopes: looked up in its array, with no Set built per request.
+    const allowed =
+      mode === 'all'
+        ? (granted: readonly string[], needed: readonly string[]) => needed.every((scope) => granted.includes(scope))
+        : (granted: readonly string[], needed: readonly string[]) => needed.some((scope) => granted.includes(scope));
     let runtime: GuardRuntime | undefined;
 
     async function authorize(req: Request, res: Response, rt: GuardRuntime): Promise<void> {
-      const token = await extractToken(req, res, rt.allowBodyToken);
+      const token = rt.allowBodyToken ? await extractToken(req, res, true) : tokenFrom(req, undefined);
       const verified = await rt.verifier.verify(token);
-      if (!allowed(new Set(verified.scopes), required)) {
+      if (!allowed(verified.scopes, required)) {
         const needs = mode === 'all' ? 'the scopes' : 'one of the scopes';
         throw new InsufficientScopeError(`this resource needs ${needs} ${required.join(' ')}`, required);
       }
