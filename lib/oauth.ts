@@ -109,7 +109,13 @@ export function localGuardRuntime(server: AuthorizationServer): (settings: Guard
     const verified = cache;
     const runtime: GuardRuntime = {
       // The cache spares the signature check; revocation (in memory) is still checked on every request.
-      verifier: { verify: async (token) => server.assertNotRevoked(await verified.verify(token)) },
+      verifier: {
+        verify: async (token) => server.assertNotRevoked(await verified.verify(token)),
+        verifyCached: (token) => {
+          const hit = verified.cached(token);
+          return hit && server.notRevokedNow(hit);
+        },
+      },
       realm: resolved.realm,
       allowBodyToken: resolved.allowBodyToken,
       logger: server.options.logger,

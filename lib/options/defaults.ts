@@ -102,7 +102,7 @@ const tokenCacheSize = {
   check: integer(0, 10_000_000),
   default: 10_000,
   type: '`number`',
-  description: 'verified tokens remembered (each until its `exp`, emptied on any change); 0 turns the cache off',
+  description: 'verified tokens remembered (each until its `exp`, emptied when the signing keys change; revocation and disabled clients are checked on every request); 0 turns the cache off',
 };
 
 /** `introspection: { ... }` of a remote guard: how it authenticates to the issuer's introspection endpoint (RFC 7662), and its cache. */

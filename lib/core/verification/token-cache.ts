@@ -77,14 +77,22 @@ export class CachingTokenVerifier implements AccessTokenVerifier {
     this.entries = options.maxEntries > 0 ? new LRUCache({ max: options.maxEntries }) : undefined;
   }
 
-  async verify(token: string): Promise<VerifiedAccessToken> {
-    if (!this.entries) return this.inner.verify(token);
-    const key = cacheKey(token);
-    const cached = this.entries.get(key);
+  /** The cached verification of `token` if there is one that still holds, with no promise: the guard's fast path. */
+  cached(token: string): VerifiedAccessToken | undefined {
+    const cached = this.entries?.get(cacheKey(token));
     if (cached && cached.token === token && this.inWindow(cached.verified) && (!cached.stillHolds || cached.stillHolds())) {
       this.options.onLookup?.(true);
       return cached.verified;
     }
+    return undefined;
+  }
+
+  async verify(token: string): Promise<VerifiedAccessToken> {
+    if (!this.entries) return this.inner.verify(token);
+    const hit = this.cached(token);
+    if (hit) return hit;
+    const key = cacheKey(token);
+    const cached = this.entries.get(key);
     this.options.onLookup?.(false);
     // An entry of another token with the same signature part stays: this one will not replace it unless it verifies.
     if (cached && cached.token === token) this.entries.delete(key);
