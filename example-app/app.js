@@ -5,6 +5,7 @@ const http = require('node:http');
 const path = require('node:path');
 const express = require('express');
 const {
+  adminRouter,
   closeDefaultOAuth,
   defaultOAuth,
   oauthErrorHandler,
@@ -14,7 +15,7 @@ const {
 } = require('express-client-credentials');
 const { jsonLinesAuditLogger } = require('express-client-credentials/audit');
 // The environment is read through the library's one env module, as the default instance and the CLI read it.
-const { limitOptionsFromEnv, processEnvironment } = require('express-client-credentials/env');
+const { keyRotationOptionsFromEnv, limitOptionsFromEnv, processEnvironment } = require('express-client-credentials/env');
 const { ordersAudience } = require('./orders');
 
 /** Kept small on purpose: the list lives in memory and never grows past this. */
@@ -35,6 +36,7 @@ function createApp(options) {
   app.disable('x-powered-by'); // no need to tell callers what the server runs
 
   app.use(tokenRouter(options)); // POST /oauth/token
+  app.use('/admin', adminRouter()); // the admin API (OpenAPI at /admin/openapi.json), for tokens with scope oauth:admin
 
   app.get('/api/items', requireScope('read'), (req, res) => {
     res.json({ items });
@@ -72,7 +74,7 @@ function createApp(options) {
  */
 async function ensureDemoClient(audiences = []) {
   const { registry } = defaultOAuth();
-  if ((await registry.list()).length > 0) return undefined;
+  if ((await registry.listPage({ limit: 1 })).clients.length > 0) return undefined; // one row, not the whole registry
   return registry.create({ name: 'demo client', scopes: 'read write', audiences });
 }
 
@@ -140,7 +142,10 @@ async function start({ env = processEnvironment(), print = console.log, auditLog
     const issuer = env.OAUTH_ISSUER || `http://localhost:${port}`;
     // OAUTH_KEY_SECRET encrypts the private signing keys in the database (comma-separated to rotate it).
     const keySecret = env.OAUTH_KEY_SECRET ? { keySecret: parseKeySecrets(env.OAUTH_KEY_SECRET) } : {};
-    server.on('request', createApp({ issuer, database: env.OAUTH_DB, ...keySecret, ...limitOptionsFromEnv(env) }));
+    // OAUTH_KEY_ROTATION=30d rotates the signing key every 30 days, publishing the next key
+    // OAUTH_KEY_PUBLISH_AHEAD (default 5m) before it signs (docs/operations.md, "Scheduled key rotation").
+    const rotation = keyRotationOptionsFromEnv(env);
+    server.on('request', createApp({ issuer, database: env.OAUTH_DB, ...keySecret, ...rotation, ...limitOptionsFromEnv(env) }));
     // A missing or wrong OAUTH_KEY_SECRET for encrypted keys stops the start here, not on the first token request.
     await defaultOAuth().ready();
     // Audit events (token issued, authentication failed, rate limit hit, ...) as JSON lines on stdout.
@@ -158,6 +163,7 @@ async function start({ env = processEnvironment(), print = console.log, auditLog
   print('  POST /oauth/token   client credentials grant');
   print('  GET  /api/items     needs scope read');
   print('  POST /api/items     needs scope write');
+  print('  /admin/...          the admin API (GET /admin/openapi.json), needs scope oauth:admin');
   print('');
   if (demo) {
     print('Created a demo client (scopes: read write). Its secret is shown only this once:');
@@ -176,6 +182,8 @@ async function start({ env = processEnvironment(), print = console.log, auditLog
     print('Then set CLIENT_ID and CLIENT_SECRET to its credentials and:');
     for (const line of curlCommands(url)) print(`  ${line}`);
   }
+  print('An admin client for the admin API (its secret is printed once):');
+  print(`  npx express-client-credentials client create --db ${JSON.stringify(path.resolve(defaultOAuth().server.options.database))} --name admin --scope oauth:admin`);
   print('');
   return {
     name: 'items service',

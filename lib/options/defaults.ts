@@ -53,6 +53,12 @@ import {
 /** Used until an issuer is configured; a warning says so once. */
 export const DEVELOPMENT_ISSUER = 'http://localhost:3000';
 
+/**
+ * The remote guard's JWKS refresh period (ms): also how long, by default, a scheduled rotation's next
+ * key is published before it signs, so our own guards never meet an unknown kid.
+ */
+const JWKS_REFRESH_INTERVAL = 300_000;
+
 // Entries several families share, each written once.
 const clockTolerance = {
   check: nonNegativeNumber(),
@@ -217,9 +223,17 @@ export const INSTANCE_OPTIONS = {
   keyRotationDays: {
     check: integer(1, 3650),
     optional: true,
-    defaultText: 'unset (off)',
+    defaultText: '`OAUTH_KEY_ROTATION` for the default instance, else unset (off)',
     type: '`number`',
-    description: 'rotate the signing key automatically once the active key is this many days old',
+    description:
+      'rotate the signing key every this many days, 1 to 3650, publishing the next key `keyPublishAhead` before it signs (see [Key rotation](#key-rotation) and docs/operations.md)',
+  },
+  keyPublishAhead: {
+    check: integer(0, 7 * 86_400),
+    default: JWKS_REFRESH_INTERVAL / 1000,
+    type: '`number` (seconds)',
+    description:
+      "how long a scheduled rotation's next key is in the JWKS before it signs, 0 to 604800 and shorter than `keyRotationDays`: at least the longest time any resource server caches the JWKS (the default is the remote guard's `jwksRefreshInterval`; jose's `createRemoteJWKSet` caches 10 minutes). A key that stops signing also stays published this much longer than its tokens live; env `OAUTH_KEY_PUBLISH_AHEAD` for the default instance",
   },
   keySecret: {
     // The secrets become an encryptor here and are not kept; KeyEncryption throws TypeError for an
@@ -327,7 +341,7 @@ export const RESOURCE_SERVER_OPTIONS = {
   },
   jwksRefreshInterval: {
     check: integer(1000, 86_400_000),
-    default: 300_000,
+    default: JWKS_REFRESH_INTERVAL,
     type: '`number` (ms)',
     description: 'between background JWKS refreshes, so retired keys drop out',
   },

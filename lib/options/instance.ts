@@ -37,6 +37,10 @@ export function resolveOptions(options: OAuthOptions = {}, env: OptionEnvironmen
     metrics: () => resolveMetricsOptions(undefined),
     requireTls: () => env.nodeEnv === 'production',
   });
+  if (resolved.keyRotationDays !== undefined && resolved.keyPublishAhead >= resolved.keyRotationDays * 86_400) {
+    // The next key would be published before the one it replaces started signing.
+    throw new TypeError('keyPublishAhead must be shorter than keyRotationDays');
+  }
   // `keySecret` resolves to the encryptor made from it: the core gets `keyEncryption`, never the secrets.
   const { keySecret, ...rest } = resolved;
   return {

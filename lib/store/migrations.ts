@@ -14,7 +14,7 @@ function revisionTriggers(table: string): string {
     .join('\n');
 }
 
-/** Entries the change log keeps (migration 3); lib/store/sqlite.ts reloads everything when further behind. */
+/** Entries the change log keeps (migration 5); lib/store/sqlite.ts reloads everything when further behind. */
 export const CHANGE_LOG_LENGTH = 10_000;
 
 /** Logs each row change of `table` in change_log as a change of `kind` keyed by `column`. */
@@ -124,7 +124,22 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (active) WHERE active = 1;
   ${revisionTriggers('signing_keys')}
   `,
-  // 3 (perf, issue 16): the change log. Every row change the revision counts is also logged with
+  // 3: scheduled rotation publishes the next key ahead of use (issue 15): a row that is not active and
+  // not retiring (retire_at NULL) is the next key, signing from activate_at; at most one exists. On the
+  // active key activate_at is when it started signing (NULL: at created_at).
+  `
+  ALTER TABLE signing_keys ADD COLUMN activate_at INTEGER;
+  CREATE UNIQUE INDEX signing_keys_one_next ON signing_keys (active) WHERE active = 0 AND retire_at IS NULL;
+  `,
+  // 4 (issue 18): per-client settings (a description; a token lifetime, null for the instance's), an
+  // index for the name filter of paged lists, and one for listing a client's live reference tokens.
+  `
+  ALTER TABLE clients ADD COLUMN description TEXT NOT NULL DEFAULT '';
+  ALTER TABLE clients ADD COLUMN token_lifetime INTEGER CHECK (token_lifetime IS NULL OR token_lifetime > 0);
+  CREATE INDEX clients_by_name ON clients (name, id);
+  CREATE INDEX reference_tokens_by_client ON reference_tokens (client_id, expires_at);
+  `,
+  // 5 (perf, issue 16): the change log. Every row change the revision counts is also logged with
   // what changed, so an instance catches up on a change by reading the log since the position it
   // last saw, in O(what changed), instead of re-reading every client and revocation. The log keeps
   // its last ${CHANGE_LOG_LENGTH} entries; an instance further behind than that reloads everything.

@@ -15,6 +15,10 @@ export interface NewClient {
   tokenFormat: TokenFormat;
   /** bcrypt hash of the secret, or null for a public client (which can never get a token). */
   secretHash: string | null;
+  /** Free text for people; '' when omitted. */
+  description?: string;
+  /** Seconds, or null/omitted for the instance's accessTokenLifetime. */
+  tokenLifetime?: number | null;
   /**
    * Groups the client joins, in the same transaction as its creation (so a client is never left
    * without the groups it was created with). A group that does not exist rejects the whole creation
@@ -31,6 +35,15 @@ export interface ClientChanges {
   grantTypes?: string[];
   tokenFormat?: TokenFormat;
   enabled?: boolean;
+  description?: string;
+  /** Seconds; `null` goes back to the instance's accessTokenLifetime. */
+  tokenLifetime?: number | null;
+  /**
+   * Optimistic locking (RFC 9110 §13.1.1 If-Match): when set, the change applies only while the
+   * client's `version` is this one, checked in the same transaction; otherwise it rejects with a
+   * `stale` {@link StoreError} and nothing changes.
+   */
+  expectedVersion?: number;
   /**
    * When set, tokens issued before this instant (epoch ms) stop being valid for good: the client's
    * `tokensNotBefore` moves up to it (never back). A disable sets it, so an enable later does not
@@ -45,6 +58,30 @@ export interface ClientChanges {
   groups?: readonly string[];
 }
 
+/**
+ * One page of clients (keyset pagination on the id: no OFFSET, so a page costs the same at any depth)
+ * with optional filters, all ANDed.
+ */
+export interface ClientQuery {
+  /** Only clients whose id sorts after this one (the previous page's last id). */
+  after?: string;
+  /** Page size, 1 to 1000. */
+  limit: number;
+  /** Exact client name. */
+  name?: string;
+  /** Member of this group. */
+  group?: string;
+  enabled?: boolean;
+  /** Holds this scope, directly or through one of its groups. */
+  scope?: string;
+}
+
+/** A page of clients ordered by id; `nextAfter` is the last id when more may follow. */
+export interface ClientPage {
+  clients: Client[];
+  nextAfter?: string;
+}
+
 /** A secret rotation: the new hash, and what happens to the secret it replaces. */
 export interface SecretRotation {
   hash: string;
@@ -57,15 +94,24 @@ export interface SecretRotation {
 /** Clients and their secrets. Every method resolves; none returns a secret, only hashes. */
 export interface ClientStore {
   getClient(id: string): Promise<Client | undefined>;
+  /** Every client at once: for small registries and tests; administration pages with {@link listClientsPage}. */
   listClients(): Promise<Client[]>;
+  /**
+   * One page of clients ordered by id, filtered: a keyset query (`id > after ORDER BY id LIMIT n`),
+   * never a full read, so listing costs memory per page whatever the registry's size.
+   */
+  listClientsPage(query: ClientQuery): Promise<ClientPage>;
   /** Rejects with a `conflict` {@link StoreError} when the id exists. */
   createClient(client: NewClient, now: number): Promise<Client>;
   /** Applies every field of `changes` in one transaction. Resolves undefined for an unknown id. */
   updateClient(id: string, changes: ClientChanges, now: number): Promise<Client | undefined>;
   /** Makes `rotation.hash` the current secret; at most two secrets stay valid. Undefined for an unknown id. */
   rotateSecret(id: string, rotation: SecretRotation, now: number): Promise<Client | undefined>;
-  /** Resolves false for an unknown id. */
-  deleteClient(id: string): Promise<boolean>;
+  /**
+   * Resolves false for an unknown id. With `expectedVersion`, deletes only while the client's version
+   * is that one (else rejects with a `stale` {@link StoreError}).
+   */
+  deleteClient(id: string, options?: { expectedVersion?: number }): Promise<boolean>;
 }
 
 /** What a new group is stored with. */
@@ -131,6 +177,39 @@ export interface KeyStore {
    * - `privateKeyPem` is an opaque string to the store (maybe sealed, see key-encryption.ts), nullable.
    * - `listSigningKeys` keeps returning only keys with `retireAt` null or > `now`.
    */
+  /*
+   * Keys published ahead of use (issue 15, schema version 3 in SQLite). A key's life is
+   * next (published, not signing) -> active (signing) -> retiring (published until `retireAt`, private
+   * half deleted) -> gone. A next key is stored with `active` false, `retireAt` null and `activateAt`
+   * set; at most one exists. A store implements these rules as well as the two methods below:
+   * - `listSigningKeys` returns the next key too (it is published), with its `activateAt`.
+   * - `deleteSigningKey` deletes a next key like any key that is not active.
+   * - A `rotateSigningKey` leaves a next key as it is.
+   */
+  /**
+   * Stores `candidate` (whose `activateAt` is set) as the next key, if the active key is still
+   * `expectedActiveKid` and no next key exists (compare-and-set: of several instances publishing at
+   * once, one publishes and the others get its key). Resolves with the next key stored afterwards
+   * (undefined when the active key changed and there is none) and whether this call published it.
+   */
+  publishNextSigningKey(
+    candidate: StoredSigningKey & { activateAt: number },
+    expectedActiveKid: string | undefined,
+  ): Promise<{ next: StoredSigningKey | undefined; published: boolean }>;
+  /**
+   * Makes the next key `nextKid` active, if it is still the next key and the active key is still
+   * `expectedActiveKid` (compare-and-set: of several instances promoting at once, one does). In one
+   * transaction, as `rotateSigningKey` does: the previous active key keeps only its public half and is
+   * published until `previousRetireAt`; keys with `retireAt` <= `now` are deleted; the promoted key's
+   * `activateAt` becomes min(`activateAt`, `now`) (when it started signing). Resolves with the active
+   * key afterwards and whether this call promoted.
+   */
+  promoteNextSigningKey(
+    nextKid: string,
+    expectedActiveKid: string | undefined,
+    previousRetireAt: number,
+    now: number,
+  ): Promise<{ active: StoredSigningKey | undefined; rotated: boolean }>;
   /**
    * Deletes a key that is not the active one (`key retire`): it stops verifying at once in every
    * process (they reload on the change). Resolves false for an unknown or the active kid.
@@ -184,6 +263,10 @@ export interface TokenStore {
   saveReferenceToken(token: StoredReferenceToken, now: number): Promise<void>;
   /** The unexpired reference token with this hash. */
   findReferenceToken(tokenHash: string, now: number): Promise<StoredReferenceToken | undefined>;
+  /** A client's unexpired reference tokens (never the token, only its hash and claims), soonest to expire first, at most `limit`. */
+  listReferenceTokens(clientId: string, now: number, limit: number): Promise<StoredReferenceToken[]>;
+  /** The unexpired reference token with this jti (an operator revoking by jti learns its client and expiry). */
+  findReferenceTokenByJti(jti: string, now: number): Promise<StoredReferenceToken | undefined>;
 }
 
 /**

@@ -25,6 +25,10 @@ export interface ClientView {
   groups: string[];
   grant_types: string[];
   token_format: string;
+  /** Free text for people; '' when none. */
+  description: string;
+  /** Lifetime of its tokens in seconds, capped by the instance's; `null`: the instance's accessTokenLifetime. */
+  token_lifetime: number | null;
   enabled: boolean;
   /** The secrets accepted now, current first. */
   secrets: SecretView[];
@@ -69,6 +73,8 @@ export function clientView(client: Client, now: number): ClientView {
     groups: [...client.groups],
     grant_types: [...client.grantTypes],
     token_format: client.tokenFormat,
+    description: client.description,
+    token_lifetime: client.tokenLifetime,
     enabled: client.enabled,
     secrets: secretViews(client, now),
     version: client.version,

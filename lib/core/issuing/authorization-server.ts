@@ -5,7 +5,7 @@ import { ChangeWatcher } from './changes';
 import type { Client } from '../model/client';
 import { ClientAuthenticator } from '../client-auth/authenticator';
 import { ClientSecretBasic, ClientSecretPost, SecretCheck } from '../client-auth/methods';
-import { AuditEmitter } from '../model/events';
+import { AuditEmitter, type AuditRecorder } from '../model/events';
 import {
   buildClaims,
   checkClientMayUseGrant,
@@ -23,6 +23,7 @@ import { inactive, introspectionResponse, type IntrospectionResponse } from './i
 import { KeyRing } from './keyring';
 import { ClientRegistry } from '../admin/registry';
 import { GroupRegistry } from '../admin/group-registry';
+import { TokenAdmin } from '../admin/token-admin';
 import { SecretMemory } from '../client-auth/secret-memory';
 import { SecretVerifier } from '../client-auth/secrets';
 import { signAccessToken, verifyAccessToken, type AccessTokenClaims, type VerifiedAccessToken } from '../tokens/jwt';
@@ -41,6 +42,8 @@ export interface LocalVerifyOptions {
 export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
   readonly keys: KeyRing;
   readonly registry: ClientRegistry;
+  /** Operator revocation by jti and the list of a client's live reference tokens. */
+  readonly tokens: TokenAdmin;
   /** Group and membership administration. */
   readonly groups: GroupRegistry;
   readonly changes: ChangeWatcher;
@@ -53,6 +56,9 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
   /** Set when `keyRotationDays` is configured. */
   readonly rotationSchedule: KeyRotationSchedule | undefined;
   private issuerWarningShown = false;
+  /** The one promotion of the next key under way (see {@link promoteNextSigningKey}). */
+  private promoting: Promise<{ kid: string; previousKid: string | undefined } | undefined> | undefined;
+  private lastSigningPromotion = -Infinity;
   private storedBcryptCost: Promise<number> | undefined;
   private readonly keysReady: Promise<void>;
 
@@ -65,13 +71,28 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
     this.keys = new KeyRing(store, options.signingAlgorithm, now, {
       encryption: options.keyEncryption,
       onError: (err) => options.logger.error('could not encrypt the stored signing keys', err),
+      // A next key published by the CLI (or by an instance that stopped) is promoted by whoever signs first.
+      onNextKeyDue: () => this.promoteOnSigning(),
     });
     // Load (and open) the keys at once: a missing or wrong keySecret is said at start-up, and by ready().
     this.keysReady = this.keys.prepare();
     this.keysReady.catch((err: unknown) =>
       options.logger.error(`the signing keys cannot be loaded: ${err instanceof Error ? err.message : String(err)}`, err),
     );
-    this.registry = new ClientRegistry(store, { bcryptCost: () => this.bcryptCost(), clock: now }, this.events);
+    this.registry = new ClientRegistry(
+      store,
+      { bcryptCost: () => this.bcryptCost(), clock: now, maxTokenLifetime: options.accessTokenLifetime },
+      this.events,
+    );
+    this.tokens = new TokenAdmin(
+      store,
+      {
+        now,
+        keepRevokedJwtMs: (options.accessTokenLifetime + options.clockTolerance) * 1000,
+        clockToleranceMs: options.clockTolerance * 1000,
+      },
+      this.events,
+    );
     this.groups = new GroupRegistry(store, { clock: now }, this.events);
     // The dummy is hashed at once at the configured cost (the first unknown id must not pay for it),
     // and again at the database's cost if that differs, once it has been read.
@@ -104,9 +125,12 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
     this.changes.subscribe((change) => this.revocation.apply(change));
     if (options.keyRotationDays !== undefined) {
       this.rotationSchedule = new KeyRotationSchedule(
-        options.keyRotationDays * 86_400_000,
-        () => this.keys.activeKeyCreatedAt(),
-        () => this.rotateSigningKey({ scheduled: true }),
+        { periodMs: options.keyRotationDays * 86_400_000, publishAheadMs: options.keyPublishAhead * 1000, syncLagMs: options.syncInterval },
+        {
+          state: () => this.keys.rotationState(),
+          publishNext: (activateAt) => this.publishNextSigningKey(activateAt, { scheduled: true }),
+          promote: () => this.promoteNextSigningKey({ scheduled: true }),
+        },
         now,
         (err) => options.logger.error('scheduled signing key rotation failed', err),
       );
@@ -167,13 +191,15 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
     checkClientMayUseGrant(client);
     const scopes = decideScopes(client, params.scope);
     const audience = decideAudience(client, params.resource, this.options.audience);
+    // A client's own lifetime can only shorten the instance's (rotation and revocation windows rely on the maximum).
+    const lifetime = Math.min(client.tokenLifetime ?? this.options.accessTokenLifetime, this.options.accessTokenLifetime);
     const claims = buildClaims({
       issuer: this.options.issuer,
       client,
       audience,
       scopes,
       nowMs: this.options.clock(),
-      lifetimeSeconds: this.options.accessTokenLifetime,
+      lifetimeSeconds: lifetime,
     });
     const accessToken =
       this.options.tokenFormat === 'reference' || client.tokenFormat === 'reference'
@@ -189,7 +215,7 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
     return {
       access_token: accessToken,
       token_type: 'Bearer',
-      expires_in: this.options.accessTokenLifetime,
+      expires_in: lifetime,
       scope: claims.scope,
     };
   }
@@ -270,13 +296,66 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
    * @example
    * await oauth.server.rotateSigningKey();
    */
-  async rotateSigningKey(options: { scheduled?: boolean } = {}): Promise<{ kid: string; previousKid: string | undefined }> {
+  async rotateSigningKey(
+    options: { scheduled?: boolean; audit?: AuditRecorder } = {},
+  ): Promise<{ kid: string; previousKid: string | undefined }> {
     const previousRetireAt =
       this.options.clock() + (this.options.accessTokenLifetime + this.options.clockTolerance) * 1000;
     const { kid, previousKid, rotated } = await this.keys.rotate(previousRetireAt);
     if (rotated) {
-      this.events.record('key.rotated', { kid, previousKid, previousRetireAt, scheduled: options.scheduled ?? false });
+      (options.audit ?? this.events).record('key.rotated', { kid, previousKid, previousRetireAt, scheduled: options.scheduled ?? false });
     }
+    return { kid, previousKid };
+  }
+
+  /**
+   * Publishes a new signing key in the JWKS that starts signing at `activateAt` (epoch ms), so resource
+   * servers that cache the JWKS know it before they meet a token it signed. Every instance on the store
+   * signs with it from that instant; the first to sign (or the schedule) promotes it in the store.
+   * When a next key exists already, it is kept and resolved (`published: false`).
+   *
+   * @example
+   * await oauth.server.publishNextSigningKey(Date.now() + 600_000); // signs in 10 minutes
+   */
+  async publishNextSigningKey(
+    activateAt: number,
+    options: { scheduled?: boolean } = {},
+  ): Promise<{ kid: string; activateAt: number; published: boolean } | undefined> {
+    await this.keys.getSigner();
+    const next = await this.keys.publishNext(activateAt);
+    if (next?.published) this.events.record('key.published', { kid: next.kid, activateAt: next.activateAt, scheduled: options.scheduled ?? false });
+    return next;
+  }
+
+  /**
+   * Makes the published next key active in the store once its `activateAt` has come. The previous
+   * key's private half is deleted; its public half stays published until every token it signed has
+   * expired, plus `keyPublishAhead` for JWKS caches: `accessTokenLifetime` + `clockTolerance` +
+   * `keyPublishAhead` after the promotion. One call at a time; resolves undefined when nothing is due.
+   */
+  promoteNextSigningKey(options: { scheduled?: boolean } = {}): Promise<{ kid: string; previousKid: string | undefined } | undefined> {
+    this.promoting ??= this.promoteDue(options.scheduled ?? false).finally(() => (this.promoting = undefined));
+    return this.promoting;
+  }
+
+  /**
+   * At most one promotion attempt per minute from the token path: a store that refuses writes (read
+   * only, busy) must not be asked, and logged about, on every token request.
+   */
+  private promoteOnSigning(): void {
+    const now = this.options.clock();
+    if (now - this.lastSigningPromotion < 60_000) return;
+    this.lastSigningPromotion = now;
+    this.promoteNextSigningKey().catch((err: unknown) => this.options.logger.error('could not make the next signing key active', err));
+  }
+
+  private async promoteDue(scheduled: boolean): Promise<{ kid: string; previousKid: string | undefined } | undefined> {
+    const { accessTokenLifetime, clockTolerance, keyPublishAhead } = this.options;
+    const previousRetireAt = this.options.clock() + (accessTokenLifetime + clockTolerance + keyPublishAhead) * 1000;
+    const promoted = await this.keys.promoteDue(previousRetireAt);
+    if (!promoted) return undefined;
+    const { kid, previousKid, rotated } = promoted;
+    if (rotated) this.events.record('key.rotated', { kid, previousKid, previousRetireAt, scheduled });
     return { kid, previousKid };
   }
 
@@ -288,13 +367,13 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
    * @example
    * await oauth.server.retireSigningKey(kid);
    */
-  async retireSigningKey(kid: string): Promise<boolean> {
+  async retireSigningKey(kid: string, audit: AuditRecorder = this.events): Promise<boolean> {
     const { found, newKid } = await this.keys.retire(kid);
     if (!found) return false;
     if (newKid !== undefined) {
-      this.events.record('key.rotated', { kid: newKid, previousKid: kid, previousRetireAt: this.options.clock(), scheduled: false });
+      audit.record('key.rotated', { kid: newKid, previousKid: kid, previousRetireAt: this.options.clock(), scheduled: false });
     }
-    this.events.record('key.retired', { kid });
+    audit.record('key.retired', { kid });
     return true;
   }
 

@@ -41,6 +41,8 @@ export interface ServerConfig {
   tokenFormat: 'jwt' | 'reference';
   /** Days; undefined: no scheduled rotation. */
   keyRotationDays: number | undefined;
+  /** Seconds a scheduled rotation's next key is published before it signs (and a retiring key kept past its tokens). */
+  keyPublishAhead: number;
   /** Built from the `keySecret` option (the secrets themselves are not kept); undefined: keys stored clear. */
   keyEncryption: KeyEncryption | undefined;
   /** Bytes. */

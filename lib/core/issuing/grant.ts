@@ -10,6 +10,7 @@ import { CLIENT_CREDENTIALS, type Client } from '../model/client';
 import { formatScope, parseScope } from '../model/scope';
 import type { AccessTokenClaims } from '../tokens/jwt';
 import { newTokenIdAt } from './issuance-time';
+import { resourceIndicatorProblem } from '../model/resource';
 
 /** The token request parameters the grant reads (single strings but `resource`; empty means absent, RFC 6749 §3.1). */
 export interface TokenRequestParams {
@@ -71,15 +72,16 @@ export function decideScopes(client: Client, requested: string | undefined): str
  * the order asked, repeats dropped), and only if every one of them is allowed; a single resource
  * stays a string `aud`. The guard of each of those audiences accepts the token, so a token for
  * several APIs is as good at each of them: ask for several only when one token must reach them all.
- * RFC 8707 asks for an absolute URI without a fragment; plain names such as `orders` are accepted
- * too, since the allow-list is what decides, but a fragment never is.
+ * Each resource must be an absolute URI without a fragment: the same rule (lib/core/model/resource.ts)
+ * the registry applies to the audiences it stores.
  */
 export function decideAudience(client: Client, resource: string | readonly string[] | undefined, defaultAudience: string): string | string[] {
   if (resource === undefined) return defaultAudience;
   const resources = [...new Set(typeof resource === 'string' ? [resource] : resource)];
   if (resources.length === 0) return defaultAudience;
   for (const r of resources) {
-    if (r.includes('#')) throw new InvalidTargetError('the resource parameter must not include a fragment (RFC 8707 §2)');
+    const problem = resourceIndicatorProblem(r);
+    if (problem !== undefined) throw new InvalidTargetError(`the resource parameter ${problem}`);
     if (r !== defaultAudience && !client.effectiveAudiences.includes(r)) {
       throw new InvalidTargetError('the client may not get tokens for this resource');
     }

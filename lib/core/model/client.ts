@@ -32,6 +32,13 @@ export interface Client {
   effectiveAudiences: string[];
   grantTypes: string[];
   tokenFormat: TokenFormat;
+  /** Free text for people (what the client is, who owns it); '' when none. */
+  description: string;
+  /**
+   * Lifetime of this client's access tokens in seconds, or `null` for the instance's
+   * `accessTokenLifetime`. Never more than the instance's: the smaller of the two applies.
+   */
+  tokenLifetime: number | null;
   enabled: boolean;
   /** Secrets still accepted (current first); empty for a public client. */
   secrets: ClientSecret[];
