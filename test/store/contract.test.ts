@@ -304,10 +304,52 @@ describe.each(STORE_HARNESSES.map((h) => [h.name, h] as const))('%s store (contr
       expect((await store.listSigningKeys(NOW)).map((k) => k.kid)).toEqual([active.kid]);
     });
 
+    test('publishes one next key, even when two instances publish at once; none for an active key that changed (compare-and-set)', async () => {
+      const active = await store.ensureSigningKey(await generateSigningKey('ES256', NOW));
+      const other = await fx.openAnother();
+      const revision = await store.revision();
+      const [a, b] = await Promise.all([
+        store.publishNextSigningKey({ ...(await generateSigningKey('ES256', NOW + 1)), activateAt: NOW + 600_000 }, active.kid),
+        other.publishNextSigningKey({ ...(await generateSigningKey('ES256', NOW + 2)), activateAt: NOW + 900_000 }, active.kid),
+      ]);
+      expect([a.published, b.published].filter(Boolean)).toHaveLength(1);
+      expect(a.next?.kid).toBe(b.next?.kid);
+      expect(await store.revision()).toBeGreaterThan(revision);
+      const next = a.next!;
+      await store.deleteSigningKey(next.kid);
+      const late = { ...(await generateSigningKey('ES256', NOW + 3)), activateAt: NOW + 700_000 };
+      expect(await store.publishNextSigningKey(late, 'another-kid')).toEqual({ next: undefined, published: false });
+      await store.publishNextSigningKey(late, active.kid);
+      expect((await store.listSigningKeys(NOW)).map((k) => [k.kid, k.active, k.activateAt ?? null])).toEqual([
+        [active.kid, true, null],
+        [late.kid, false, NOW + 700_000],
+      ]);
+    });
+
+    test('promotes the next key once when two instances promote at once; the previous key keeps only its public half', async () => {
+      const active = await store.ensureSigningKey(await generateSigningKey('ES256', NOW));
+      const next = { ...(await generateSigningKey('ES256', NOW + 1)), activateAt: NOW + 600_000 };
+      await store.publishNextSigningKey(next, active.kid);
+      const later = NOW + 700_000;
+      expect(await store.promoteNextSigningKey(next.kid, 'stale-kid', later + 1, later)).toMatchObject({ active: { kid: active.kid }, rotated: false });
+      expect(await store.promoteNextSigningKey('not-the-next', active.kid, later + 1, later)).toMatchObject({ rotated: false });
+      const other = await fx.openAnother();
+      const results = await Promise.all([
+        store.promoteNextSigningKey(next.kid, active.kid, later + 3_600_000, later),
+        other.promoteNextSigningKey(next.kid, active.kid, later + 3_600_000, later),
+      ]);
+      expect(results.filter((r) => r.rotated)).toHaveLength(1);
+      expect(results.find((r) => r.rotated)?.active).toMatchObject({ kid: next.kid, active: true, activateAt: NOW + 600_000 });
+      expect((await store.listSigningKeys(later)).map((k) => [k.kid, k.active, k.privateKeyPem === null, k.retireAt])).toEqual([
+        [next.kid, true, false, null],
+        [active.kid, false, true, later + 3_600_000],
+      ]);
+    });
+
     test('stores a key exactly as given', async () => {
       const candidate = await generateSigningKey('ES256', NOW);
       await store.ensureSigningKey(candidate);
-      expect(await store.listSigningKeys(NOW)).toEqual([{ ...candidate, active: true, retireAt: null }]);
+      expect(await store.listSigningKeys(NOW)).toEqual([{ ...candidate, active: true, retireAt: null, activateAt: null }]);
     });
   });
 

@@ -27,6 +27,8 @@ async function withStore<T>(fn: (store: SqliteStore) => Promise<T>): Promise<T> 
   }
 }
 
+const NOW = Date.UTC(2026, 0, 1);
+
 describe('SQLite store', () => {
   it('applies every migration at open and records the version in PRAGMA user_version', async () => {
     await withStore(async (store) => {

@@ -113,10 +113,15 @@ export const PG_MIGRATIONS: readonly string[] = [
     created_at  bigint NOT NULL,
     active      boolean NOT NULL DEFAULT false,
     retire_at   bigint,
+    -- On the next key (published ahead of use: not active, not retiring), when it starts signing; on
+    -- the active key, when it did (NULL: at created_at).
+    activate_at bigint,
     CHECK (NOT active OR private_key IS NOT NULL)
   );
   -- At most one active key: ensureSigningKey claims the slot with one INSERT ... ON CONFLICT DO NOTHING.
   CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (active) WHERE active;
+  -- At most one next key, claimed the same way by publishNextSigningKey.
+  CREATE UNIQUE INDEX signing_keys_one_next ON signing_keys (active) WHERE NOT active AND retire_at IS NULL;
 
   CREATE TABLE revoked_tokens (
     jti        text PRIMARY KEY,

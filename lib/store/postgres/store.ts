@@ -93,6 +93,7 @@ interface KeyRow {
   created_at: number | string;
   active: boolean;
   retire_at: number | string | null;
+  activate_at: number | string | null;
 }
 
 /** Splits a stored space-delimited list. */
@@ -152,6 +153,7 @@ function toKey(row: KeyRow): StoredSigningKey {
     createdAt: num(row.created_at),
     active: row.active,
     retireAt: row.retire_at === null ? null : num(row.retire_at),
+    activateAt: row.activate_at === null ? null : num(row.activate_at),
   };
 }
 
@@ -624,6 +626,60 @@ export class PostgresStore implements Store {
       [namespace, id, expiresAt, now],
     );
     return rows.length > 0;
+  }
+
+  publishNextSigningKey(
+    candidate: StoredSigningKey & { activateAt: number },
+    expectedActiveKid: string | undefined,
+  ): Promise<{ next: StoredSigningKey | undefined; published: boolean }> {
+    return this.transaction(
+      async (db) => {
+        // The active key's row lock orders publishers and promoters; the unique index on the next
+        // slot makes the insert itself the claim.
+        const { rows: active } = await db.query<{ kid: string }>('SELECT kid FROM signing_keys WHERE active FOR UPDATE');
+        const existing = await this.readNextKey(db);
+        if (existing) return { next: existing, published: false };
+        if (active[0]?.kid !== expectedActiveKid) return { next: undefined, published: false };
+        const { rowCount } = await db.query(
+          `INSERT INTO signing_keys (kid, alg, private_key, public_jwk, created_at, active, retire_at, activate_at)
+           VALUES ($1, $2, $3, $4, $5, false, NULL, $6) ON CONFLICT (active) WHERE NOT active AND retire_at IS NULL DO NOTHING`,
+          [candidate.kid, candidate.alg, candidate.privateKeyPem, JSON.stringify(candidate.publicJwk), candidate.createdAt, candidate.activateAt],
+        );
+        if ((rowCount ?? 0) > 0) return { next: { ...candidate, active: false, retireAt: null }, published: true };
+        return { next: await this.readNextKey(db), published: false };
+      },
+      (result) => (result.published ? [{ kind: 'keys' }] : []),
+    );
+  }
+
+  promoteNextSigningKey(
+    nextKid: string,
+    expectedActiveKid: string | undefined,
+    previousRetireAt: number,
+    now: number,
+  ): Promise<{ active: StoredSigningKey | undefined; rotated: boolean }> {
+    return this.transaction(
+      async (db) => {
+        // Compare-and-set under the row locks of both keys: of several instances promoting at once, one does.
+        const { rows: current } = await db.query<KeyRow>('SELECT * FROM signing_keys WHERE active FOR UPDATE');
+        const { rows: next } = await db.query<KeyRow>('SELECT * FROM signing_keys WHERE NOT active AND retire_at IS NULL FOR UPDATE');
+        const active = current[0] && toKey(current[0]);
+        if (active?.kid !== expectedActiveKid || next[0]?.kid !== nextKid) return { active, rotated: false };
+        await db.query('UPDATE signing_keys SET active = false, retire_at = $1, private_key = NULL WHERE active', [previousRetireAt]);
+        const { rows } = await db.query<KeyRow>(
+          'UPDATE signing_keys SET active = true, activate_at = least(coalesce(activate_at, $2), $2) WHERE kid = $1 RETURNING *',
+          [nextKid, now],
+        );
+        await db.query('DELETE FROM signing_keys WHERE NOT active AND retire_at <= $1', [now]);
+        return { active: rows[0] && toKey(rows[0]), rotated: true };
+      },
+      (result) => (result.rotated ? [{ kind: 'keys' }] : []),
+    );
+  }
+
+  private async readNextKey(db: PoolClient): Promise<StoredSigningKey | undefined> {
+    const { rows } = await db.query<KeyRow>('SELECT * FROM signing_keys WHERE NOT active AND retire_at IS NULL');
+    return rows[0] && toKey(rows[0]);
   }
 
   async revokeToken(token: RevokedToken, _now: number): Promise<boolean> {
