@@ -8,6 +8,7 @@ import type { GroupRegistry } from './core/admin/group-registry';
 import { optionEnvironment } from './env';
 import { createAdminRouter } from './express/admin-router';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
+import { DpopChecker } from './core/dpop/binding';
 import { createTokenRouter } from './express/token-router';
 import { endpointMetrics } from './express/endpoint-metrics';
 import { createHealthRouter } from './express/health-router';
@@ -79,6 +80,14 @@ export interface OAuth {
 export function localGuardRuntime(server: AuthorizationServer): (settings: GuardSettings, scopes?: readonly string[]) => GuardRuntime {
   const caches = new Map<string, CachingTokenVerifier>();
   const resources = protectedResourcesOf(server);
+  // Proof jtis go to the store, shared with every instance on it (RFC 9449 §11.1); nonces stay a token endpoint matter.
+  const resourceDpop = new DpopChecker({
+    proofMaxAge: server.options.dpop.proofMaxAge,
+    clockTolerance: server.options.clockTolerance,
+    clock: server.options.clock,
+    claims: server.replayClaims,
+    namespace: 'dpop:resource',
+  });
   return (settings, scopes = []) => {
     const resolved = bindGuardOptions(settings, server.options);
     const metrics = metricsOf(server);
@@ -119,6 +128,7 @@ export function localGuardRuntime(server: AuthorizationServer): (settings: Guard
       realm: resolved.realm,
       allowBodyToken: resolved.allowBodyToken,
       logger: server.options.logger,
+      dpop: { mode: resolved.dpop, publicBaseUrl: resolved.publicBaseUrl, checker: resourceDpop },
       resourceMetadata: () => resources.metadataUrlFor(resolved.audience),
       ...(metrics ? { onDecision: (decision) => metrics.guardDecision(decision) } : {}),
     };

@@ -125,7 +125,7 @@ const SCHEMAS: Json = {
     type: 'object',
     required: [
       'client_id', 'client_name', 'scope', 'effective_scope', 'audiences', 'effective_audiences', 'groups',
-      'grant_types', 'token_format', 'description', 'token_lifetime', 'enabled', 'secrets', 'version', 'created_at', 'updated_at',
+      'grant_types', 'token_format', 'description', 'token_lifetime', 'enabled', 'secrets', 'jwks', 'jwks_uri', 'dpop_bound_access_tokens', 'version', 'created_at', 'updated_at',
     ],
     properties: {
       client_id: { type: 'string' },
@@ -141,10 +141,19 @@ const SCHEMAS: Json = {
       token_lifetime: ref('TokenLifetime'),
       enabled: { type: 'boolean' },
       secrets: { type: 'array', items: ref('Secret') },
+      jwks: { oneOf: [ref('Jwks'), { type: 'null' }], description: 'Public keys for private_key_jwt (RFC 7523 section 2.2)' },
+      jwks_uri: { type: ['string', 'null'], format: 'uri', description: 'Where the client publishes its public keys' },
+      dpop_bound_access_tokens: { type: 'boolean', description: 'Token requests without a DPoP proof are refused (RFC 9449 section 5.2)' },
       version: { type: 'integer', description: 'Moves with every change to the client or its groups' },
       created_at: { type: 'string', format: 'date-time' },
       updated_at: { type: 'string', format: 'date-time' },
     },
+  },
+  Jwks: {
+    type: 'object',
+    required: ['keys'],
+    description: 'A JWK Set (RFC 7517 section 5) of 1 to 10 public RSA, EC or OKP keys',
+    properties: { keys: { type: 'array', minItems: 1, maxItems: 10, items: { type: 'object', required: ['kty'] } } },
   },
   Client: { description: 'A client: never a secret or a hash', allOf: [ref('ClientFields')], unevaluatedProperties: false },
   ClientWithSecret: {
@@ -164,6 +173,9 @@ const SCHEMAS: Json = {
       groups: { type: 'array', items: ref('GroupName'), description: 'Existing groups to put the client in' },
       description: ref('Description'),
       token_lifetime: ref('TokenLifetime'),
+      jwks: { ...ref('Jwks'), description: 'Register public keys instead of a secret (private_key_jwt): no client_secret is issued' },
+      jwks_uri: { type: 'string', format: 'uri', description: 'Like jwks, by URL (https; fetched and refetched for an unknown kid)' },
+      dpop_bound_access_tokens: { type: 'boolean', default: false },
     },
   },
   ClientUpdate: {
@@ -179,6 +191,9 @@ const SCHEMAS: Json = {
       token_format: { enum: ['jwt', 'reference'], description: 'Applies to tokens issued from now on' },
       description: ref('Description'),
       token_lifetime: ref('TokenLifetime'),
+      jwks: { oneOf: [ref('Jwks'), { type: 'null' }], description: 'Replaces the public keys; null (with jwks_uri absent or null) removes them' },
+      jwks_uri: { type: ['string', 'null'], format: 'uri' },
+      dpop_bound_access_tokens: { type: 'boolean' },
     },
   },
   Rotation: {

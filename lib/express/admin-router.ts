@@ -3,7 +3,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import { clientView, groupView } from '../core/admin/admin-views';
 import type { AuthorizationServer } from '../core/issuing/authorization-server';
 import type { Client, TokenFormat } from '../core/model/client';
-import { RegistryError, validAudiences, validName, validScopes, type ChangeOptions, type ClientListQuery } from '../core/admin/registry';
+import { RegistryError, validAudiences, validName, validScopes, type ChangeOptions, type ClientKeyInput, type ClientListQuery } from '../core/admin/registry';
 import type { AuditActor } from '../core/model/events';
 import { isSealedPrivateKey } from '../core/tokens/key-encryption';
 import { signingKeyState } from '../core/model/key';
@@ -42,6 +42,15 @@ function readBody(req: Request, allowed: readonly string[], required: readonly s
   for (const key of Object.keys(body)) if (!allowed.includes(key)) throw invalid(`unknown field ${JSON.stringify(key)}`, key);
   for (const key of required) if (body[key] === undefined) throw invalid(`${key} is required`, key);
   return body;
+}
+
+/** RFC 7591 §2 `jwks` / `jwks_uri` (one of them), checked by the registry's rules; undefined when neither is given. */
+function keysField(body: Body): ClientKeyInput | undefined {
+  const { jwks, jwks_uri: jwksUri } = body;
+  if (jwks === undefined && jwksUri === undefined) return undefined;
+  if (jwks !== undefined && jwksUri !== undefined) throw invalid('give either jwks or jwks_uri, not both (RFC 7591 section 2)', 'jwks');
+  if (jwksUri !== undefined && typeof jwksUri !== 'string') throw invalid('jwks_uri must be a URL string', 'jwks_uri');
+  return jwks !== undefined ? { jwks } : { jwksUri: jwksUri as string };
 }
 
 /** RFC 7591's `client_name`, checked by the registry's rule. */
@@ -202,7 +211,11 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
   router.post(
     '/clients',
     route(async (req, res) => {
-      const body = readBody(req, ['client_name', 'scope', 'audiences', 'token_format', 'groups', 'description', 'token_lifetime'], ['client_name']);
+      const body = readBody(
+        req,
+        ['client_name', 'scope', 'audiences', 'token_format', 'groups', 'description', 'token_lifetime', 'jwks', 'jwks_uri', 'dpop_bound_access_tokens'],
+        ['client_name'],
+      );
       const input = {
         name: clientNameField(body.client_name),
         scopes: body.scope === undefined ? [] : scopeField(body.scope),
@@ -211,12 +224,17 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
         tokenFormat: body.token_format as TokenFormat | undefined,
         ...(body.description === undefined ? {} : { description: body.description as string }),
         ...(body.token_lifetime === undefined ? {} : { tokenLifetime: body.token_lifetime as number | null }),
+        ...(body.dpop_bound_access_tokens === undefined ? {} : { requireDpop: booleanField(body.dpop_bound_access_tokens, 'dpop_bound_access_tokens') }),
       };
       const groupNames = body.groups === undefined ? [] : await existingGroups(body.groups);
       // One transaction for the client and its groups: never a client whose secret was not returned.
-      const { client, clientSecret } = await registryFor(req).create({ ...input, groups: groupNames });
-      res.status(201).location(`${req.baseUrl}/clients/${encodeURIComponent(client.id)}`);
-      sendClient(res, client, { client_secret: clientSecret });
+      // RFC 7591 §2: a client registered with keys (private_key_jwt) gets no secret at all.
+      const keys = keysField(body);
+      const created = keys
+        ? { client: await registryFor(req).createWithKeys({ ...input, groups: groupNames }, keys), clientSecret: undefined }
+        : await registryFor(req).create({ ...input, groups: groupNames });
+      res.status(201).location(`${req.baseUrl}/clients/${encodeURIComponent(created.client.id)}`);
+      sendClient(res, created.client, created.clientSecret === undefined ? {} : { client_secret: created.clientSecret });
     }),
   );
 
@@ -229,11 +247,17 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
     '/clients/:id',
     route(async (req, res) => {
       const id = req.params.id as string;
-      const body = readBody(req, ['client_name', 'scope', 'audiences', 'groups', 'enabled', 'token_format', 'description', 'token_lifetime']);
+      const body = readBody(req, [
+        'client_name', 'scope', 'audiences', 'groups', 'enabled', 'token_format', 'description', 'token_lifetime', 'jwks', 'jwks_uri', 'dpop_bound_access_tokens',
+      ]);
       if (Object.keys(body).length === 0) {
         throw invalid('nothing to change: give client_name, scope, audiences, groups, enabled, token_format, description or token_lifetime');
       }
       const force = forceParam(req);
+      // jwks or jwks_uri replaces the keys; both null removes them.
+      const keys = body.jwks === null && (body.jwks_uri === null || body.jwks_uri === undefined) ? null : keysField(body);
+      const requireDpop =
+        body.dpop_bound_access_tokens === undefined ? undefined : booleanField(body.dpop_bound_access_tokens, 'dpop_bound_access_tokens');
       const name = body.client_name === undefined ? undefined : clientNameField(body.client_name);
       const scopes = body.scope === undefined ? undefined : scopeField(body.scope);
       const audiences = body.audiences === undefined ? undefined : validAudiences(body.audiences);
@@ -253,6 +277,8 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
           ...(body.token_format === undefined ? {} : { tokenFormat: body.token_format as TokenFormat }),
           ...(body.description === undefined ? {} : { description: body.description as string }),
           ...(body.token_lifetime === undefined ? {} : { tokenLifetime: body.token_lifetime as number | null }),
+          ...(keys === undefined ? {} : { keys }),
+          ...(requireDpop === undefined ? {} : { requireDpop }),
         },
         { ...condition, force },
       );

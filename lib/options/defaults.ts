@@ -9,6 +9,13 @@ import { resolveMetricsOptions, type MetricsOptions, type ResolvedMetricsOptions
 import type { Logger } from '../core/model/logger';
 import { KeyEncryption } from '../core/tokens/key-encryption';
 import {
+  CLIENT_ASSERTION_OPTIONS,
+  DPOP_OPTIONS,
+  GUARD_DPOP_OPTIONS,
+  POSSESSION_INSTANCE_OPTIONS,
+  RESOURCE_SERVER_DPOP_OPTIONS,
+} from './possession';
+import {
   audienceList,
   collectDefaults,
   type DefaultsOf,
@@ -298,6 +305,7 @@ export const INSTANCE_OPTIONS = {
     description: 'how long a remembered verification counts before bcrypt runs again, 1 to 86400',
   },
   metrics,
+  ...POSSESSION_INSTANCE_OPTIONS,
 } satisfies OptionTable;
 
 /** A remote guard's `introspection`, a nested option resolved by its own table above. */
@@ -356,6 +364,8 @@ export const RESOURCE_SERVER_OPTIONS = {
   clock,
   logger: loggerOption,
   metrics: { ...metrics, description: 'OpenTelemetry metrics of the guards (see docs/operations.md)' },
+  ...GUARD_DPOP_OPTIONS,
+  ...RESOURCE_SERVER_DPOP_OPTIONS,
 } satisfies OptionTable;
 
 /** Options of one `requireScope()` guard of an instance (a guard naming another `issuer` takes the resource server options). */
@@ -379,6 +389,7 @@ export const GUARD_OPTIONS = {
       "verify the tokens of an authorization server in another process (see [The remote guard](#the-remote-guard)); `audience` is then required and the [resource server options](#createresourceserveroptions) apply",
   },
   introspection,
+  ...GUARD_DPOP_OPTIONS,
 } satisfies OptionTable;
 
 const guardObject: Check<GuardInput> = (value) => {
@@ -419,7 +430,9 @@ export type Defaults = DefaultsOf<typeof INSTANCE_OPTIONS> &
   DefaultsOf<typeof RESOURCE_SERVER_OPTIONS> &
   DefaultsOf<typeof INTROSPECTION_OPTIONS> &
   DefaultsOf<typeof ADMIN_OPTIONS> &
-  DefaultsOf<typeof HEALTH_OPTIONS>;
+  DefaultsOf<typeof HEALTH_OPTIONS> &
+  DefaultsOf<typeof CLIENT_ASSERTION_OPTIONS> &
+  DefaultsOf<typeof DPOP_OPTIONS>;
 
 /** Every table, by family, in the order the README documents them (the token client's defaults are its own, `CLIENT_DEFAULTS`). */
 export const OPTION_FAMILIES = {
@@ -428,6 +441,8 @@ export const OPTION_FAMILIES = {
   admin: ADMIN_OPTIONS,
   resourceServer: RESOURCE_SERVER_OPTIONS,
   introspection: INTROSPECTION_OPTIONS,
+  clientAssertion: CLIENT_ASSERTION_OPTIONS,
+  dpop: DPOP_OPTIONS,
   health: HEALTH_OPTIONS,
   resourceMetadata: RESOURCE_METADATA_OPTIONS,
   tokenClient: TOKEN_CLIENT_OPTIONS,
@@ -447,4 +462,6 @@ export const DEFAULTS: Defaults = collectDefaults<Defaults>([
   RESOURCE_SERVER_OPTIONS,
   INTROSPECTION_OPTIONS,
   HEALTH_OPTIONS,
+  CLIENT_ASSERTION_OPTIONS,
+  DPOP_OPTIONS,
 ]);

@@ -14,7 +14,7 @@ function revisionTriggers(table: string): string {
     .join('\n');
 }
 
-/** Entries the change log keeps (migration 5); lib/store/sqlite.ts reloads everything when further behind. */
+/** Entries the change log keeps (migration 6); lib/store/sqlite.ts reloads everything when further behind. */
 export const CHANGE_LOG_LENGTH = 10_000;
 
 /** Logs each row change of `table` in change_log as a change of `kind` keyed by `column`. */
@@ -139,7 +139,22 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX clients_by_name ON clients (name, id);
   CREATE INDEX reference_tokens_by_client ON reference_tokens (client_id, expires_at);
   `,
-  // 5 (perf, issue 16): the change log. Every row change the revision counts is also logged with
+  // 5: private_key_jwt (RFC 7523 §2.2) keys, DPoP-required clients (RFC 9449 §5.2), and one-time claims of
+  // assertion and proof jtis shared by every instance on the file. Claims are not watched: no cache holds them.
+  `
+  ALTER TABLE clients ADD COLUMN jwks TEXT;
+  ALTER TABLE clients ADD COLUMN jwks_uri TEXT;
+  ALTER TABLE clients ADD COLUMN require_dpop INTEGER NOT NULL DEFAULT 0 CHECK (require_dpop IN (0, 1));
+
+  CREATE TABLE replay_claims (
+    namespace  TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (namespace, id)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX replay_claims_by_expiry ON replay_claims (expires_at);
+  `,
+  // 6 (perf, issue 16): the change log. Every row change the revision counts is also logged with
   // what changed, so an instance catches up on a change by reading the log since the position it
   // last saw, in O(what changed), instead of re-reading every client and revocation. The log keeps
   // its last ${CHANGE_LOG_LENGTH} entries; an instance further behind than that reloads everything.

@@ -2,7 +2,7 @@
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { effectiveGrants, type Client, type ClientSecret, type TokenFormat } from '../core/model/client';
+import { effectiveGrants, type Client, type ClientJwks, type ClientSecret, type TokenFormat } from '../core/model/client';
 import type { Group } from '../core/model/group';
 import type { PublicJwk, SigningAlgorithm, StoredSigningKey } from '../core/tokens/keys';
 import { CHANGE_LOG_LENGTH, checkSchemaVersion, migrate } from './migrations';
@@ -17,6 +17,7 @@ import {
   type GroupChanges,
   type NewClient,
   type NewGroup,
+  type ClientKeys,
   type RevokedToken,
   type SecretRotation,
   type Store,
@@ -38,6 +39,9 @@ interface ClientRow {
   token_lifetime: number | null;
   created_at: number;
   updated_at: number;
+  jwks: string | null;
+  jwks_uri: string | null;
+  require_dpop: number;
 }
 interface LogRow {
   position: number;
@@ -127,6 +131,9 @@ function toClient(row: ClientRow, secrets: SecretRow[], groups: GroupRow[]): Cli
     ),
     version: row.version,
     tokensNotBefore: row.tokens_not_before,
+    jwks: row.jwks === null ? null : (JSON.parse(row.jwks) as ClientJwks),
+    jwksUri: row.jwks_uri,
+    requireDpop: row.require_dpop === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -167,6 +174,15 @@ function toKey(row: KeyRow): StoredSigningKey {
     activateAt: row.activate_at,
   };
 }
+
+/** A client's keys as its two columns: inline JSON or a URI, never both. */
+function keyColumns(keys: ClientKeys | null): { jwks: string | null; jwks_uri: string | null } {
+  if (keys === null) return { jwks: null, jwks_uri: null };
+  return 'jwks' in keys ? { jwks: JSON.stringify(keys.jwks), jwks_uri: null } : { jwks: null, jwks_uri: keys.jwksUri };
+}
+
+/** Expired replay claims removed per claim: purging stays bounded however many piled up. */
+const REPLAY_PURGE_BATCH = 100;
 
 /** The one place better-sqlite3's errors become domain errors. */
 export function translateSqliteError(err: unknown): unknown {
@@ -317,8 +333,8 @@ export class SqliteStore implements Store {
          WHERE cg.client_id = :id ORDER BY g.name`,
       ),
       insertClient: db.prepare(
-        `INSERT INTO clients (id, name, scopes, audiences, grant_types, token_format, description, token_lifetime, created_at, updated_at)
-         VALUES (:id, :name, :scopes, :audiences, :grant_types, :token_format, :description, :token_lifetime, :now, :now)`,
+        `INSERT INTO clients (id, name, scopes, audiences, grant_types, token_format, description, token_lifetime, jwks, jwks_uri, require_dpop, created_at, updated_at)
+         VALUES (:id, :name, :scopes, :audiences, :grant_types, :token_format, :description, :token_lifetime, :jwks, :jwks_uri, :require_dpop, :now, :now)`,
       ),
       insertSecret: db.prepare(
         'INSERT INTO client_secrets (client_id, hash, created_at, expires_at) VALUES (:id, :hash, :now, :expires_at)',
@@ -329,6 +345,9 @@ export class SqliteStore implements Store {
            token_format = coalesce(:token_format, token_format), enabled = coalesce(:enabled, enabled),
            description = coalesce(:description, description),
            token_lifetime = CASE WHEN :set_lifetime = 1 THEN :token_lifetime ELSE token_lifetime END,
+           jwks = CASE WHEN :set_keys = 1 THEN :jwks ELSE jwks END,
+           jwks_uri = CASE WHEN :set_keys = 1 THEN :jwks_uri ELSE jwks_uri END,
+           require_dpop = coalesce(:require_dpop, require_dpop),
            tokens_not_before = max(tokens_not_before, coalesce(:tokens_not_before, 0)),
            version = version + 1, updated_at = :now
          WHERE id = :id`,
@@ -421,6 +440,16 @@ export class SqliteStore implements Store {
          VALUES (:token_hash, :jti, :client_id, :claims, :expires_at)`,
       ),
       purgeReferences: db.prepare('DELETE FROM reference_tokens WHERE expires_at <= :now'),
+      // RFC 7523 §3 / RFC 9449 §11.1: one statement inserts the claim or takes over an expired one;
+      // a live claim makes it change nothing, so a replay is refused by the database itself.
+      claim: db.prepare(
+        `INSERT INTO replay_claims (namespace, id, expires_at) VALUES (:namespace, :id, :expires_at)
+         ON CONFLICT (namespace, id) DO UPDATE SET expires_at = excluded.expires_at WHERE replay_claims.expires_at <= :now`,
+      ),
+      purgeClaims: db.prepare(
+        `DELETE FROM replay_claims WHERE (namespace, id) IN
+           (SELECT namespace, id FROM replay_claims WHERE expires_at <= :now LIMIT ${REPLAY_PURGE_BATCH})`,
+      ),
       // A page's secrets and groups in one query each (ids as a JSON array): 3 queries a page, not 2 per client.
       pageSecrets: db.prepare<[{ ids: string }], SecretRow & { client_id: string }>(
         `SELECT client_id, hash, created_at, expires_at FROM client_secrets
@@ -538,6 +567,8 @@ export class SqliteStore implements Store {
         token_format: client.tokenFormat,
         description: client.description ?? '',
         token_lifetime: client.tokenLifetime ?? null,
+        ...keyColumns(client.keys ?? null),
+        require_dpop: client.requireDpop ? 1 : 0,
         now,
       });
       if (client.secretHash !== null) {
@@ -580,6 +611,9 @@ export class SqliteStore implements Store {
       description: changes.description ?? null,
       set_lifetime: changes.tokenLifetime === undefined ? 0 : 1,
       token_lifetime: changes.tokenLifetime ?? null,
+      set_keys: changes.keys === undefined ? 0 : 1,
+      ...keyColumns(changes.keys ?? null),
+      require_dpop: changes.requireDpop === undefined ? null : changes.requireDpop ? 1 : 0,
       tokens_not_before: tokensNotBefore ?? null,
       now,
     });
@@ -867,6 +901,14 @@ export class SqliteStore implements Store {
     });
   }
 
+
+  claimOnce(namespace: string, id: string, expiresAt: number, now: number): Promise<boolean> {
+    return run(() => {
+      const claimed = this.stmt.claim.run({ namespace, id, expires_at: expiresAt, now }).changes > 0;
+      this.stmt.purgeClaims.run({ now });
+      return claimed;
+    });
+  }
 
   revision(): Promise<number> {
     return run(() => (this.stmt.revision.get() as { value: number }).value);

@@ -1,6 +1,6 @@
 // The async storage interface every backend implements (SQLite now, a networked database later), and its error type.
 export { StoreError, type StoreErrorCode } from '../core/model/store-error';
-import type { Client, TokenFormat } from '../core/model/client';
+import type { Client, ClientJwks, TokenFormat } from '../core/model/client';
 import type { Group } from '../core/model/group';
 import type { StoredSigningKey } from '../core/model/key';
 import type { AccessTokenClaims } from '../core/model/claims';
@@ -13,7 +13,7 @@ export interface NewClient {
   audiences: string[];
   grantTypes: string[];
   tokenFormat: TokenFormat;
-  /** bcrypt hash of the secret, or null for a public client (which can never get a token). */
+  /** bcrypt hash of the secret, or null for a client without one (public, or proving itself with keys). */
   secretHash: string | null;
   /** Free text for people; '' when omitted. */
   description?: string;
@@ -25,7 +25,14 @@ export interface NewClient {
    * with a `not_found` {@link StoreError}.
    */
   groups?: readonly string[];
+  /** Public keys for `private_key_jwt` (RFC 7523 §2.2); absent means none. */
+  keys?: ClientKeys | null;
+  /** RFC 9449 §5.2: the client's tokens must be DPoP-bound. Absent means false. */
+  requireDpop?: boolean;
 }
+
+/** A client's public keys: inline (RFC 7591 `jwks`) or by reference (`jwks_uri`), never both. */
+export type ClientKeys = { jwks: ClientJwks } | { jwksUri: string };
 
 /** Fields of a client an administrator may change. Omitted fields stay as they are. */
 export interface ClientChanges {
@@ -56,6 +63,9 @@ export interface ClientChanges {
    * a `not_found` {@link StoreError}.
    */
   groups?: readonly string[];
+  /** Replaces the client's public keys (inline or by URI); `null` removes them. */
+  keys?: ClientKeys | null;
+  requireDpop?: boolean;
 }
 
 /**
@@ -283,6 +293,20 @@ export type StoreChange = (
   | { kind: 'revoked'; jti: string; expiresAt: number }
 ) & { revision?: number };
 
+/**
+ * One-time claims that hold across every instance sharing the store: the `jti` of a client assertion
+ * (RFC 7523 §3 item 7) or of a DPoP proof (RFC 9449 §11.1) is accepted once.
+ */
+export interface ReplayStore {
+  /**
+   * Claims `id` in `namespace` until `expiresAt` (epoch ms). Resolves true for the first claim, false
+   * while an unexpired claim exists. One statement (insert or take over an expired row), never
+   * read-then-write, so two instances racing on the same id cannot both win. Purges expired claims
+   * in bounded batches.
+   */
+  claimOnce(namespace: string, id: string, expiresAt: number, now: number): Promise<boolean>;
+}
+
 /** How instances learn that something changed, whichever process made the change. */
 export interface ChangeFeed {
   /** A number that grows with every change that matters to caches (clients, secrets, groups, keys, revocations). */
@@ -318,7 +342,7 @@ export interface SettingsStore {
 }
 
 /** Everything the authorization server needs from storage. */
-export interface Store extends ClientStore, GroupStore, KeyStore, TokenStore, ChangeFeed, SettingsStore {
+export interface Store extends ClientStore, GroupStore, KeyStore, TokenStore, ReplayStore, ChangeFeed, SettingsStore {
   /**
    * Resolves when the database answers a trivial query (readiness probes call it every few seconds:
    * it must be cheap); rejects with a {@link StoreError} otherwise.

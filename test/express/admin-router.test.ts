@@ -50,8 +50,8 @@ function tokenStatus(id: string, secret: string, scope?: string) {
 }
 
 const CLIENT_FIELDS = [
-  'audiences', 'client_id', 'client_name', 'created_at', 'description', 'effective_audiences', 'effective_scope', 'enabled',
-  'grant_types', 'groups', 'scope', 'secrets', 'token_format', 'token_lifetime', 'updated_at', 'version',
+  'audiences', 'client_id', 'client_name', 'created_at', 'description', 'dpop_bound_access_tokens', 'effective_audiences', 'effective_scope', 'enabled',
+  'grant_types', 'groups', 'jwks', 'jwks_uri', 'scope', 'secrets', 'token_format', 'token_lifetime', 'updated_at', 'version',
 ];
 
 describe('admin API guard', () => {
@@ -564,7 +564,7 @@ describe('admin API description', () => {
     const group = (await admin().post('/admin/groups', { name: 'g' })).body;
     expect(Object.keys(doc.components.schemas.Group.properties).sort()).toEqual(Object.keys(group).sort());
     expect(Object.keys(doc.components.schemas.NewClient.properties).sort()).toEqual([
-      'audiences', 'client_name', 'description', 'groups', 'scope', 'token_format', 'token_lifetime',
+      'audiences', 'client_name', 'description', 'dpop_bound_access_tokens', 'groups', 'jwks', 'jwks_uri', 'scope', 'token_format', 'token_lifetime',
     ]);
   });
 });
@@ -652,5 +652,33 @@ describe('admin API writes are atomic: one request, one transaction, one audit e
         actor: { via: 'admin_api', clientId: adminId, address: '127.0.0.1' },
       },
     ]);
+  });
+});
+
+describe('admin API: private_key_jwt and DPoP clients (RFC 7591 §2, RFC 9449 §5.2)', () => {
+  const jwk = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k1' };
+
+  it('registers a client with jwks and returns no secret; PATCH replaces, moves to jwks_uri and removes the keys', async () => {
+    const created = await admin().post('/admin/clients', { client_name: 'keyed', scope: 'read', jwks: { keys: [jwk] }, dpop_bound_access_tokens: true });
+    expect(created.status).toBe(201);
+    expect(created.body).not.toHaveProperty('client_secret');
+    expect(created.body).toMatchObject({ secrets: [], jwks: { keys: [jwk] }, jwks_uri: null, dpop_bound_access_tokens: true });
+    const id = created.body.client_id as string;
+    const moved = await admin().patch(`/admin/clients/${id}`, { jwks_uri: 'https://keyed.example/jwks.json', dpop_bound_access_tokens: false });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({ jwks: null, jwks_uri: 'https://keyed.example/jwks.json', dpop_bound_access_tokens: false });
+    const removed = await admin().patch(`/admin/clients/${id}`, { jwks: null });
+    expect(removed.body).toMatchObject({ jwks: null, jwks_uri: null });
+  });
+
+  it('refuses private keys, both jwks and jwks_uri, and an http jwks_uri with 400 naming the field', async () => {
+    const priv = await admin().post('/admin/clients', { client_name: 'x', jwks: { keys: [{ ...jwk, d: 'jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI' }] } });
+    expect(priv.status).toBe(400);
+    expect(priv.body.error_description).toMatch(/public/);
+    const both = await admin().post('/admin/clients', { client_name: 'x', jwks: { keys: [jwk] }, jwks_uri: 'https://x.example/jwks' });
+    expect(both.status).toBe(400);
+    const http = await admin().post('/admin/clients', { client_name: 'x', jwks_uri: 'http://x.example/jwks' });
+    expect(http.status).toBe(400);
+    expect((await admin().get('/admin/clients')).body.clients.map((c: { client_name: string }) => c.client_name)).not.toContain('x');
   });
 });

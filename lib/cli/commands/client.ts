@@ -1,8 +1,9 @@
 // The `client` commands of the CLI: register, list, show, change scopes and groups, rotate the secret, disable, enable and delete clients.
 import { clientView, secretViews, type ClientView } from '../../core/admin/admin-views';
 import type { Client } from '../../core/model/client';
-import type { ClientListQuery, ClientWithSecret } from '../../core/admin/registry';
-import { PROGRAM, UsageError, type Command, type CommandInput, type Noun } from '../command';
+import { readFile } from 'node:fs/promises';
+import type { ClientInput, ClientKeyInput, ClientListQuery, ClientWithSecret } from '../../core/admin/registry';
+import { CommandError, PROGRAM, UsageError, type Command, type CommandInput, type Noun } from '../command';
 import type { CliContext } from '../context';
 import { isoTime, keyValues, parseDuration, table } from '../format';
 
@@ -34,6 +35,8 @@ function clientText(client: Client, now: number): string {
     ['description', client.description],
     ['grant_types', client.grantTypes.join(' ')],
     ['secrets', secretsSummary(client, now)],
+    ['keys', client.jwksUri ? `jwks_uri ${client.jwksUri}` : client.jwks ? `${client.jwks.keys.length} inline key(s)` : 'none'],
+    ['dpop', client.requireDpop ? 'required' : 'optional'],
     ['created_at', isoTime(client.createdAt) as string],
     ['updated_at', isoTime(client.updatedAt) as string],
   ]);
@@ -56,6 +59,32 @@ function printChanged(ctx: CliContext, client: Client, what: string): void {
   else ctx.print(`client ${client.id} ${what}`);
 }
 
+/** `--jwks FILE` (a JWK Set in JSON) or `--jwks-uri URL`; undefined when neither is given. */
+async function readKeys(input: CommandInput): Promise<ClientKeyInput | undefined> {
+  const file = input.options.jwks;
+  const uri = input.options['jwks-uri'];
+  if (file !== undefined && uri !== undefined) throw new UsageError('--jwks and --jwks-uri exclude each other');
+  if (typeof uri === 'string') return { jwksUri: uri };
+  if (typeof file !== 'string') return undefined;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err: unknown) {
+    const code = (err as { code?: unknown } | null)?.code;
+    throw new CommandError(`cannot read the JWK Set file ${file}${typeof code === 'string' ? ` (${code})` : ''}`);
+  }
+  try {
+    return { jwks: JSON.parse(text) as unknown };
+  } catch {
+    throw new UsageError(`the JWK Set file ${file} is not JSON`);
+  }
+}
+
+const KEY_OPTIONS = {
+  jwks: { type: 'string', value: 'FILE', description: 'a JWK Set (JSON) of public keys: private_key_jwt, no secret (RFC 7523)' },
+  'jwks-uri': { type: 'string', value: 'URL', description: 'where the client publishes its public keys (https): private_key_jwt, no secret' },
+} as const;
+
 function id(input: CommandInput): string {
   return input.args.ID as string;
 }
@@ -69,9 +98,12 @@ const create: Command = {
     'token-format': { type: 'string', value: 'jwt|reference', description: 'issue JWTs (default) or opaque reference tokens' },
     description: { type: 'string', value: 'TEXT', description: 'free text for people: what it is, who owns it' },
     'token-lifetime': { type: 'string', value: 'DURATION', description: "its tokens' lifetime, e.g. 5m (capped by the server's accessTokenLifetime)" },
+    ...KEY_OPTIONS,
+    dpop: { type: 'boolean', description: 'refuse token requests without a DPoP proof (RFC 9449 §5.2)' },
   },
   details: [
     'A token request without a scope parameter gets all of the client\'s scopes.',
+    'With --jwks or --jwks-uri the client proves itself with signed assertions and gets no secret at all.',
     `Example: ${PROGRAM} client create --name billing --scope "read write"`,
   ],
   async run(input, ctx) {
@@ -85,17 +117,23 @@ const create: Command = {
     }
     const description = input.options.description as string | undefined;
     const lifetime = input.options['token-lifetime'];
-    printWithSecret(
-      ctx,
-      await ctx.clients({ create: true }).create({
-        name,
-        scopes,
-        audiences,
-        ...(format ? { tokenFormat: format } : {}),
-        ...(description === undefined ? {} : { description }),
-        ...(typeof lifetime === 'string' ? { tokenLifetime: parseDuration(lifetime, '--token-lifetime') } : {}),
-      }),
-    );
+    const clientInput: ClientInput = {
+      name,
+      scopes,
+      audiences,
+      ...(format ? { tokenFormat: format } : {}),
+      ...(description === undefined ? {} : { description }),
+      ...(typeof lifetime === 'string' ? { tokenLifetime: parseDuration(lifetime, '--token-lifetime') } : {}),
+      ...(input.options.dpop === true ? { requireDpop: true } : {}),
+    };
+    const keys = await readKeys(input);
+    if (keys) {
+      const client = await ctx.clients({ create: true }).createWithKeys(clientInput, keys);
+      if (ctx.json) ctx.printJson(clientJson(ctx, client));
+      else ctx.print(keyValues([['client_id', client.id], ['scope', client.scopes.join(' ')], ['auth', 'private_key_jwt (no secret)']]));
+      return;
+    }
+    printWithSecret(ctx, await ctx.clients({ create: true }).create(clientInput));
   },
 };
 
@@ -199,6 +237,31 @@ const setAudience: Command = {
     const list = (input.args.AUDIENCE as string).split(' ').filter((a) => a !== '');
     const client = await ctx.clients().setAudiences(id(input), list);
     printChanged(ctx, client, `may now ask for: ${client.audiences.join(' ') || '(the default audience only)'}`);
+  },
+};
+
+const setJwks: Command = {
+  summary: 'Replace the public keys a client signs its assertions with (private_key_jwt)',
+  args: ['ID'],
+  options: { ...KEY_OPTIONS, none: { type: 'boolean', description: 'remove the keys' } },
+  details: [`Example: ${PROGRAM} client set-jwks ID --jwks ./billing.jwks.json`],
+  async run(input, ctx) {
+    const keys = await readKeys(input);
+    if ((keys === undefined) === (input.options.none !== true)) throw new UsageError('give one of --jwks FILE, --jwks-uri URL or --none');
+    const client = await ctx.clients().setKeys(id(input), keys ?? null);
+    printChanged(ctx, client, keys ? 'keys replaced' : 'keys removed');
+  },
+};
+
+const setDpop: Command = {
+  summary: 'Whether the client\'s tokens must be DPoP-bound (RFC 9449 §5.2)',
+  args: ['ID', 'ON'],
+  details: ['ON is yes or no.'],
+  async run(input, ctx) {
+    const on = input.args.ON;
+    if (on !== 'yes' && on !== 'no') throw new UsageError('ON must be yes or no');
+    const client = await ctx.clients().setRequireDpop(id(input), on === 'yes');
+    printChanged(ctx, client, on === 'yes' ? 'must now send DPoP proofs' : 'may now get bearer tokens');
   },
 };
 
@@ -330,6 +393,8 @@ export const clientNoun: Noun = {
     show,
     'set-scope': setScope,
     'set-audience': setAudience,
+    'set-jwks': setJwks,
+    'set-dpop': setDpop,
     rename,
     update,
     'rotate-secret': rotateSecret,

@@ -1,5 +1,6 @@
 // Client administration used by the CLI and the admin API: validated create / change / rotate / delete, secrets shown once.
-import type { ClientChanges, ClientQuery, ClientStore } from '../../store/types';
+import type { ClientChanges, ClientKeys, ClientQuery, ClientStore } from '../../store/types';
+import { validateClientJwks, validateJwksUri } from '../client-auth/client-keys';
 import { StoreError } from '../../store/types';
 import { CLIENT_CREDENTIALS, type Client, type TokenFormat } from '../model/client';
 import type { AuditRecorder } from '../model/events';
@@ -35,6 +36,32 @@ export interface ClientInput {
   tokenLifetime?: number | null;
   /** Groups the client joins, in the same transaction as its creation. */
   groups?: readonly string[];
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens`: refuse this client's token requests without a DPoP proof. */
+  requireDpop?: boolean;
+}
+
+/** Public keys a client proves itself with (`private_key_jwt`, RFC 7523 §2.2): an inline JWK Set or its URL. */
+export type ClientKeyInput = { jwks: unknown } | { jwksUri: string };
+
+/** Validates a client's keys; errors name the `jwks` or `jwks_uri` field. */
+export function validKeys(input: unknown): ClientKeys {
+  if (typeof input !== 'object' || input === null) throw new RegistryError('invalid', 'keys must be { jwks } or { jwksUri }', 'jwks');
+  const given = input as { jwks?: unknown; jwksUri?: unknown };
+  if ((given.jwks === undefined) === (given.jwksUri === undefined)) {
+    throw new RegistryError('invalid', 'give either jwks or jwks_uri, not both (RFC 7591 section 2)', 'jwks');
+  }
+  try {
+    if (given.jwks !== undefined) return { jwks: validateClientJwks(given.jwks) };
+    if (typeof given.jwksUri !== 'string') throw new TypeError('jwks_uri must be a URL string');
+    return { jwksUri: validateJwksUri(given.jwksUri) };
+  } catch (err) {
+    throw new RegistryError('invalid', (err as Error).message, given.jwks !== undefined ? 'jwks' : 'jwks_uri');
+  }
+}
+
+function validFlag(value: unknown, field: string): boolean {
+  if (typeof value !== 'boolean') throw new RegistryError('invalid', `${field} must be true or false`, field);
+  return value;
 }
 
 /**
@@ -50,6 +77,10 @@ export interface ClientUpdate {
   /** Disabling voids the client's earlier tokens for good (see {@link ClientRegistry.setEnabled}). */
   enabled?: boolean;
   tokenFormat?: TokenFormat;
+  /** Replaces the client's public keys for `private_key_jwt`; `null` removes them. */
+  keys?: ClientKeyInput | null;
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens`. */
+  requireDpop?: boolean;
   description?: string;
   /** Seconds; `null` goes back to the instance's accessTokenLifetime. */
   tokenLifetime?: number | null;
@@ -218,6 +249,7 @@ export class ClientRegistry {
     const tokenFormat = validTokenFormat(input.tokenFormat ?? 'jwt');
     const audiences = validAudiences(input.audiences ?? []);
     const groups = input.groups === undefined ? [] : validGroupList(input.groups);
+    const requireDpop = validFlag(input.requireDpop ?? false, 'dpop_bound_access_tokens');
     const description = input.description === undefined ? '' : validDescription(input.description);
     const tokenLifetime = input.tokenLifetime == null ? null : validTokenLifetime(input.tokenLifetime, this.maxTokenLifetime);
     const clientSecret = generateClientSecret();
@@ -236,6 +268,7 @@ export class ClientRegistry {
           description,
           tokenLifetime,
           ...(groups.length > 0 ? { groups } : {}),
+          ...(requireDpop ? { requireDpop } : {}),
         },
         this.options.clock(),
       ),
@@ -247,6 +280,57 @@ export class ClientRegistry {
       ...(groups.length > 0 ? { groups: client.groups } : {}),
     });
     return { client, clientSecret };
+  }
+
+  /**
+   * Registers a client that proves itself with a signed assertion (`private_key_jwt`, RFC 7523 §2.2)
+   * instead of a secret: no secret is ever generated, so there is none to leak or rotate.
+   *
+   * @example
+   * const client = await oauth.registry.createWithKeys({ name: 'billing', scopes: 'read' }, { jwksUri: 'https://billing.internal/jwks.json' });
+   */
+  async createWithKeys(input: ClientInput, keys: ClientKeyInput): Promise<Client> {
+    const name = validName(input.name);
+    const scopes = validScopes(input.scopes ?? []);
+    const tokenFormat = validTokenFormat(input.tokenFormat ?? 'jwt');
+    const audiences = validAudiences(input.audiences ?? []);
+    const groups = input.groups === undefined ? [] : validGroupList(input.groups);
+    const requireDpop = validFlag(input.requireDpop ?? false, 'dpop_bound_access_tokens');
+    const validated = validKeys(keys);
+    const client = await this.storeCall(() =>
+      this.store.createClient(
+        {
+          id: generateClientId(),
+          name,
+          scopes,
+          audiences,
+          grantTypes: [CLIENT_CREDENTIALS],
+          tokenFormat,
+          secretHash: null,
+          keys: validated,
+          requireDpop,
+          ...(groups.length > 0 ? { groups } : {}),
+        },
+        this.options.clock(),
+      ),
+    );
+    this.events?.record('client.created', {
+      clientId: client.id,
+      name: client.name,
+      scopes: client.scopes,
+      ...(groups.length > 0 ? { groups: client.groups } : {}),
+    });
+    return client;
+  }
+
+  /** Replaces the client's public keys (`null` removes them: the client can then only use a secret, if it has one). */
+  async setKeys(id: string, keys: ClientKeyInput | null): Promise<Client> {
+    return this.update(id, { keys });
+  }
+
+  /** RFC 9449 §5.2: whether every token of the client must be DPoP-bound. */
+  async setRequireDpop(id: string, requireDpop: boolean): Promise<Client> {
+    return this.update(id, { requireDpop });
   }
 
   /**
@@ -263,6 +347,8 @@ export class ClientRegistry {
     if (update.scopes !== undefined) changes.scopes = validScopes(update.scopes);
     if (update.audiences !== undefined) changes.audiences = validAudiences([...update.audiences]);
     if (update.groups !== undefined) changes.groups = validGroupList(update.groups);
+    if (update.keys !== undefined) changes.keys = update.keys === null ? null : validKeys(update.keys);
+    if (update.requireDpop !== undefined) changes.requireDpop = validFlag(update.requireDpop, 'dpop_bound_access_tokens');
     if (update.tokenFormat !== undefined) changes.tokenFormat = validTokenFormat(update.tokenFormat);
     if (update.description !== undefined) changes.description = validDescription(update.description);
     if (update.tokenLifetime !== undefined) changes.tokenLifetime = validTokenLifetime(update.tokenLifetime, this.maxTokenLifetime);
@@ -450,12 +536,15 @@ export class ClientRegistry {
 }
 
 /** The fields one update may change, in the order events list them. */
-const CHANGEABLE = ['name', 'scopes', 'audiences', 'groups', 'enabled', 'tokenFormat', 'description', 'tokenLifetime'] as const;
+const CHANGEABLE = ['name', 'scopes', 'audiences', 'groups', 'enabled', 'tokenFormat', 'description', 'tokenLifetime', 'keys', 'requireDpop'] as const;
 
 /** Old or new values of the changed fields, for the audit event: plain data, never a secret or a hash. */
 function auditValues(client: Client, fields: readonly (typeof CHANGEABLE)[number][]): Record<string, unknown> {
   const values: Record<string, unknown> = {};
-  for (const field of fields) values[field] = client[field];
+  for (const field of fields) {
+    // Public keys are not secrets, but an event names where they live rather than carrying the set.
+    values[field] = field === 'keys' ? (client.jwksUri ?? (client.jwks ? 'inline jwks' : null)) : client[field];
+  }
   return values;
 }
 

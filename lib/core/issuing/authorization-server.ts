@@ -5,6 +5,7 @@ import { ChangeWatcher } from './changes';
 import type { Client } from '../model/client';
 import { ClientAuthenticator } from '../client-auth/authenticator';
 import { ClientSecretBasic, ClientSecretPost, SecretCheck } from '../client-auth/methods';
+import { PrivateKeyJwt } from '../client-auth/private-key-jwt-method';
 import { AuditEmitter, type AuditRecorder } from '../model/events';
 import {
   buildClaims,
@@ -15,7 +16,7 @@ import {
   type TokenRequestParams,
   type TokenResponse,
 } from './grant';
-import { InvalidRequestError, InvalidTokenError } from '../model/errors';
+import { InvalidDpopProofError, InvalidRequestError, InvalidTokenError } from '../model/errors';
 import { hashReferenceToken, isReferenceToken, newReferenceToken } from './reference-tokens';
 import { RevocationState } from './revocation';
 import { KeyRotationSchedule } from './key-rotation';
@@ -28,6 +29,10 @@ import { SecretMemory } from '../client-auth/secret-memory';
 import { SecretVerifier } from '../client-auth/secrets';
 import { signAccessToken, verifyAccessToken, type AccessTokenClaims, type VerifiedAccessToken } from '../tokens/jwt';
 import { SIGNING_ALGORITHMS } from '../tokens/keys';
+import { StoreClaims, type OneTimeClaims } from '../verification/replay-cache';
+import { DpopChecker } from '../dpop/binding';
+import { ClientKeySets } from '../client-auth/client-keys';
+import { ClientAssertionVerifier } from '../client-auth/private-key-jwt';
 import type { BoundVerification } from '../verification/token-cache';
 
 /** What a verification of this issuer's tokens may vary per guard. */
@@ -56,6 +61,14 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
   /** Set when `keyRotationDays` is configured. */
   readonly rotationSchedule: KeyRotationSchedule | undefined;
   private issuerWarningShown = false;
+  /** One-time claims of assertion and proof jtis, in the store so every instance sharing it refuses a replay. */
+  readonly replayClaims: OneTimeClaims;
+  /** DPoP proofs at the token endpoint (RFC 9449 §5). */
+  readonly tokenEndpointDpop: DpopChecker;
+  /** `private_key_jwt` assertions (RFC 7523 §2.2) against the clients' registered keys. */
+  readonly clientAssertions: ClientAssertionVerifier;
+  /** The token endpoint's absolute URL: a DPoP proof's `htu` there, and an accepted assertion `aud`. */
+  readonly tokenEndpointUrl: string;
   /** The one promotion of the next key under way (see {@link promoteNextSigningKey}). */
   private promoting: Promise<{ kid: string; previousKid: string | undefined } | undefined> | undefined;
   private lastSigningPromotion = -Infinity;
@@ -67,6 +80,34 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
     readonly store: Store,
   ) {
     const now = options.clock;
+    this.tokenEndpointUrl = options.issuer.replace(/\/+$/, '') + options.tokenPath;
+    this.replayClaims = new StoreClaims(store);
+    this.tokenEndpointDpop = new DpopChecker({
+      proofMaxAge: options.dpop.proofMaxAge,
+      clockTolerance: options.clockTolerance,
+      clock: now,
+      claims: this.replayClaims,
+      namespace: 'dpop:token',
+      nonceSecrets: options.dpop.nonceSecrets,
+      nonceStep: options.dpop.nonceStep,
+    });
+    const assertion = options.clientAssertion;
+    this.clientAssertions = new ClientAssertionVerifier(
+      new ClientKeySets({
+        max: assertion.keySetCacheSize,
+        cooldownMs: assertion.jwksCooldown,
+        cacheMaxAgeMs: assertion.jwksCacheMaxAge,
+        timeoutMs: assertion.jwksTimeout,
+      }),
+      this.replayClaims,
+      {
+        // RFC 7523 §3 item 3: the issuer identifier or the token endpoint URL.
+        audiences: [options.issuer, this.tokenEndpointUrl],
+        maxLifetimeSeconds: assertion.maxLifetime,
+        clockToleranceSeconds: options.clockTolerance,
+        clock: now,
+      },
+    );
     this.events = new AuditEmitter(now, (err) => options.logger.error('an audit event listener failed', err));
     this.keys = new KeyRing(store, options.signingAlgorithm, now, {
       encryption: options.keyEncryption,
@@ -107,7 +148,7 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
     const secrets = new SecretCheck(verifier, now, memory);
     this.clientAuth = new ClientAuthenticator(
       store,
-      [new ClientSecretBasic(secrets), new ClientSecretPost(secrets)],
+      [new ClientSecretBasic(secrets), new ClientSecretPost(secrets), new PrivateKeyJwt(this.clientAssertions)],
       secrets,
       options,
       this.events,
@@ -186,9 +227,12 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
   }
 
   /** Runs the client credentials grant for an authenticated client and signs the token. */
-  async issueToken(client: Client, params: TokenRequestParams): Promise<TokenResponse> {
+  async issueToken(client: Client, params: TokenRequestParams, binding: { dpopJkt?: string } = {}): Promise<TokenResponse> {
     this.warnAboutDefaultIssuer();
     checkClientMayUseGrant(client);
+    if (client.requireDpop && binding.dpopJkt === undefined) {
+      throw new InvalidDpopProofError('this client must send a DPoP proof (RFC 9449 section 5.2)');
+    }
     const scopes = decideScopes(client, params.scope);
     const audience = decideAudience(client, params.resource, this.options.audience);
     // A client's own lifetime can only shorten the instance's (rotation and revocation windows rely on the maximum).
@@ -201,6 +245,8 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
       nowMs: this.options.clock(),
       lifetimeSeconds: lifetime,
     });
+    // RFC 9449 §6: a token issued against a proof is bound to its key.
+    if (binding.dpopJkt !== undefined) claims.cnf = { jkt: binding.dpopJkt };
     const accessToken =
       this.options.tokenFormat === 'reference' || client.tokenFormat === 'reference'
         ? await this.saveReferenceToken(claims)
@@ -214,7 +260,7 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
     });
     return {
       access_token: accessToken,
-      token_type: 'Bearer',
+      token_type: binding.dpopJkt === undefined ? 'Bearer' : 'DPoP',
       expires_in: lifetime,
       scope: claims.scope,
     };

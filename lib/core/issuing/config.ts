@@ -58,4 +58,32 @@ export interface ServerConfig {
   clientMaxBackoff: number;
   maxConcurrentAuthentications: number;
   maxQueuedAuthentications: number;
+  /** `private_key_jwt` (RFC 7523 §2.2). */
+  clientAssertion: ClientAssertionConfig;
+  /** DPoP (RFC 9449). */
+  dpop: DpopConfig;
+}
+
+/** `private_key_jwt` settings; names and units as in the `clientAssertion` option. */
+export interface ClientAssertionConfig {
+  /** Seconds. */
+  maxLifetime: number;
+  /** Milliseconds. */
+  jwksCooldown: number;
+  /** Milliseconds. */
+  jwksCacheMaxAge: number;
+  /** Milliseconds. */
+  jwksTimeout: number;
+  keySetCacheSize: number;
+}
+
+/** DPoP settings; names and units as in the `dpop` option. */
+export interface DpopConfig {
+  /** Undefined: no nonces. */
+  nonceSecrets: readonly string[] | undefined;
+  /** Seconds. */
+  nonceStep: number;
+  /** Seconds. */
+  proofMaxAge: number;
+  replayCacheSize: number;
 }

@@ -6,7 +6,7 @@ import {
   UnauthorizedClientError,
   UnsupportedGrantTypeError,
 } from '../model/errors';
-import { CLIENT_CREDENTIALS, type Client } from '../model/client';
+import { CLIENT_CREDENTIALS, hasCredentials, type Client } from '../model/client';
 import { formatScope, parseScope } from '../model/scope';
 import type { AccessTokenClaims } from '../tokens/jwt';
 import { newTokenIdAt } from './issuance-time';
@@ -20,10 +20,10 @@ export interface TokenRequestParams {
   resource?: string | readonly string[];
 }
 
-/** RFC 6749 §5.1 successful response. Never a refresh token (RFC 6749 §4.4.3). */
+/** RFC 6749 §5.1 successful response. Never a refresh token (RFC 6749 §4.4.3). `DPoP` for a bound token (RFC 9449 §5). */
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope: string;
 }
@@ -42,7 +42,7 @@ export function checkGrantType(grantType: string | undefined): void {
  */
 export function checkClientMayUseGrant(client: Client): void {
   if (!client.enabled) throw new UnauthorizedClientError('the client is disabled');
-  if (client.secrets.length === 0) throw new UnauthorizedClientError('public clients may not use the client_credentials grant');
+  if (!hasCredentials(client)) throw new UnauthorizedClientError('public clients may not use the client_credentials grant');
   if (!client.grantTypes.includes(CLIENT_CREDENTIALS)) {
     throw new UnauthorizedClientError('the client is not allowed the client_credentials grant');
   }

@@ -14,7 +14,9 @@ export type OAuthErrorCode =
   | 'insufficient_scope'
   | 'unsupported_token_type'
   | 'server_error'
-  | 'temporarily_unavailable';
+  | 'temporarily_unavailable'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce';
 
 export interface OAuthErrorOptions {
   /** HTTP status; each class has the RFC's default. */
@@ -164,6 +166,26 @@ export class InsufficientScopeError extends OAuthError {
 export class UnsupportedTokenTypeError extends OAuthError {
   constructor(description: string, options?: OAuthErrorOptions) {
     super('unsupported_token_type', description, 400, options);
+  }
+}
+
+/**
+ * RFC 9449 §5 / §7.1: the DPoP proof is missing where required, malformed, or fails a check. 400 at the
+ * token endpoint; a guard answers 401 with a `DPoP` challenge (pass `status`).
+ */
+export class InvalidDpopProofError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super('invalid_dpop_proof', description, 400, options);
+  }
+}
+
+/**
+ * RFC 9449 §8 / §9: the server wants a proof carrying its nonce; the fresh nonce goes in the `DPoP-Nonce`
+ * header. 400 at the token endpoint, 401 with a `DPoP` challenge at a guard.
+ */
+export class UseDpopNonceError extends OAuthError {
+  constructor(description: string, nonce: string, options?: OAuthErrorOptions) {
+    super('use_dpop_nonce', description, 400, { ...options, headers: { ...(options?.headers ?? {}), 'DPoP-Nonce': nonce } });
   }
 }
 
