@@ -160,6 +160,8 @@ async function start({ env = processEnvironment(), print = console.log, auditLog
 
   const database = defaultOAuth().server.options.database;
   print(`items service listening on ${url} (database ${describeDatabase(database)})`);
+  // A PostgreSQL URL may hold a password: point the CLI at the variable rather than print it.
+  const db = /^postgres(ql)?:\/\//i.test(database) ? '"$OAUTH_DB"' : JSON.stringify(path.resolve(database));
   print('  POST /oauth/token   client credentials grant');
   print('  GET  /api/items     needs scope read');
   print('  POST /api/items     needs scope write');
@@ -173,8 +175,6 @@ async function start({ env = processEnvironment(), print = console.log, auditLog
     print('Get a token and call both routes:');
     for (const line of curlCommands(url, demo.client.id, demo.clientSecret)) print(`  ${line}`);
   } else {
-    // A PostgreSQL URL may hold a password: point at the variable rather than print it.
-    const db = /^postgres(ql)?:\/\//i.test(database) ? '"$OAUTH_DB"' : JSON.stringify(path.resolve(database));
     print('Clients already exist, so no demo client was created (its secret was shown on the first run).');
     print('Register a client, or give one a new secret, with the CLI:');
     print(`  npx express-client-credentials client create --db ${db} --name my-service --scope "read write"`);
@@ -183,7 +183,7 @@ async function start({ env = processEnvironment(), print = console.log, auditLog
     for (const line of curlCommands(url)) print(`  ${line}`);
   }
   print('An admin client for the admin API (its secret is printed once):');
-  print(`  npx express-client-credentials client create --db ${JSON.stringify(path.resolve(defaultOAuth().server.options.database))} --name admin --scope oauth:admin`);
+  print(`  npx express-client-credentials client create --db ${db} --name admin --scope oauth:admin`);
   print('');
   return {
     name: 'items service',

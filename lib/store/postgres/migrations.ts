@@ -76,6 +76,9 @@ export const PG_MIGRATIONS: readonly string[] = [
     jwks              text,
     jwks_uri          text,
     require_dpop      boolean NOT NULL DEFAULT false,
+    -- Per-client settings: free text for people, and a token lifetime (NULL: the instance's).
+    description       text NOT NULL DEFAULT '',
+    token_lifetime    integer CHECK (token_lifetime IS NULL OR token_lifetime > 0),
     created_at        bigint NOT NULL,
     updated_at        bigint NOT NULL
   );
@@ -138,6 +141,8 @@ export const PG_MIGRATIONS: readonly string[] = [
     expires_at bigint NOT NULL
   );
   CREATE INDEX reference_tokens_by_expiry ON reference_tokens (expires_at);
+  CREATE INDEX reference_tokens_by_client ON reference_tokens (client_id, expires_at);
+  CREATE INDEX clients_by_name ON clients (name, id);
 
   -- One-time claims (a client assertion's or a DPoP proof's jti), shared by every instance; not announced: no cache holds them.
   CREATE TABLE replay_claims (

@@ -7,6 +7,8 @@ import type { AccessTokenClaims } from '../../core/tokens/jwt';
 import {
   StoreError,
   type ClientChanges,
+  type ClientPage,
+  type ClientQuery,
   type ClientStatus,
   type GroupChanges,
   type NewClient,
@@ -70,6 +72,8 @@ interface ClientRow {
   grant_types: string;
   token_format: string;
   enabled: boolean;
+  description: string;
+  token_lifetime: number | null;
   version: number | string;
   tokens_not_before: number | string;
   created_at: number | string;
@@ -122,6 +126,8 @@ function toClient(row: ClientRow): Client {
     ),
     grantTypes: list(row.grant_types),
     tokenFormat: row.token_format as TokenFormat,
+    description: row.description,
+    tokenLifetime: row.token_lifetime,
     enabled: row.enabled,
     secrets: row.secrets.map(
       (s): ClientSecret => ({ hash: s.hash, createdAt: num(s.created_at), expiresAt: s.expires_at === null ? null : num(s.expires_at) }),
@@ -141,6 +147,24 @@ function toGroup(row: GroupRow): Group {
     members: row.members,
     createdAt: num(row.created_at),
     updatedAt: num(row.updated_at),
+  };
+}
+
+interface ReferenceRow {
+  token_hash: string;
+  jti: string;
+  client_id: string;
+  claims: string;
+  expires_at: string | number;
+}
+
+function toReference(row: ReferenceRow): StoredReferenceToken {
+  return {
+    tokenHash: row.token_hash,
+    jti: row.jti,
+    clientId: row.client_id,
+    claims: JSON.parse(row.claims) as AccessTokenClaims,
+    expiresAt: num(row.expires_at),
   };
 }
 
@@ -181,6 +205,8 @@ UPDATE clients SET name = coalesce($2::text, name), scopes = coalesce($3::text, 
   audiences = coalesce($4::text, audiences), grant_types = coalesce($5::text, grant_types),
   token_format = coalesce($6::text, token_format), enabled = coalesce($7::boolean, enabled),
   tokens_not_before = greatest(tokens_not_before, coalesce($8::bigint, 0)),
+  description = coalesce($10::text, description),
+  token_lifetime = CASE WHEN $11::boolean THEN $12::integer ELSE token_lifetime END,
   version = version + 1, updated_at = $9::bigint
 WHERE id = $1`;
 
@@ -332,6 +358,18 @@ export class PostgresStore implements Store {
     return rows[0] && toGroup(rows[0]);
   }
 
+  /**
+   * Optimistic locking (RFC 9110 §13.1.1): locks the client's row; false for an unknown id; throws a
+   * `stale` StoreError (rolling back) when its version is not `expected`.
+   */
+  private async versionIs(db: PoolClient, id: string, expected: number): Promise<boolean> {
+    const { rows } = await db.query<{ version: number | string }>('SELECT version FROM clients WHERE id = $1 FOR UPDATE', [id]);
+    if (!rows[0]) return false;
+    const version = num(rows[0].version);
+    if (version !== expected) throw new StoreError('stale', `the client is at version ${version}, not ${expected}`);
+    return true;
+  }
+
   /** Locks a client's row for the rest of the transaction; false when there is none. */
   private async lockClient(db: PoolClient, id: string): Promise<boolean> {
     return ((await db.query('SELECT 1 FROM clients WHERE id = $1 FOR UPDATE', [id])).rowCount ?? 0) > 0;
@@ -354,6 +392,9 @@ export class PostgresStore implements Store {
       changes.enabled ?? null,
       tokensNotBefore ?? null,
       now,
+      changes.description ?? null,
+      changes.tokenLifetime !== undefined,
+      changes.tokenLifetime ?? null,
     ]);
     return rowCount === 0 ? undefined : this.readClient(db, id);
   }
@@ -367,13 +408,42 @@ export class PostgresStore implements Store {
     return rows.map(toClient);
   }
 
+  /** One page ordered by id: a keyset query (`id > after ORDER BY id LIMIT n`) with the filters ANDed, in one statement. */
+  async listClientsPage(query: ClientQuery): Promise<ClientPage> {
+    const rows = await this.query<ClientRow>(
+      `${CLIENT_SELECT}
+       WHERE ($1::text IS NULL OR c.id COLLATE "C" > $1::text)
+         AND ($2::text IS NULL OR c.name = $2::text)
+         AND ($3::boolean IS NULL OR c.enabled = $3::boolean)
+         AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM client_groups cg WHERE cg.client_id = c.id AND cg.group_name = $4::text))
+         AND ($5::text IS NULL OR $5::text = ANY (string_to_array(c.scopes, ' '))
+              OR EXISTS (SELECT 1 FROM client_groups cg JOIN groups g ON g.name = cg.group_name
+                         WHERE cg.client_id = c.id AND $5::text = ANY (string_to_array(g.scopes, ' '))))
+       ORDER BY c.id COLLATE "C" LIMIT $6`,
+      [query.after ?? null, query.name ?? null, query.enabled ?? null, query.group ?? null, query.scope ?? null, query.limit],
+    );
+    const clients = rows.map(toClient);
+    const last = clients[clients.length - 1];
+    return clients.length === query.limit && last ? { clients, nextAfter: last.id } : { clients };
+  }
+
   createClient(client: NewClient, now: number): Promise<Client> {
     return this.transaction(
       async (db) => {
         await db.query(
-          `INSERT INTO clients (id, name, scopes, audiences, grant_types, token_format, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`,
-          [client.id, client.name, client.scopes.join(' '), client.audiences.join(' '), client.grantTypes.join(' '), client.tokenFormat, now],
+          `INSERT INTO clients (id, name, scopes, audiences, grant_types, token_format, description, token_lifetime, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $8, $9, $7, $7)`,
+          [
+            client.id,
+            client.name,
+            client.scopes.join(' '),
+            client.audiences.join(' '),
+            client.grantTypes.join(' '),
+            client.tokenFormat,
+            now,
+            client.description ?? '',
+            client.tokenLifetime ?? null,
+          ],
         );
         if (client.secretHash !== null) {
           await db.query('INSERT INTO client_secrets (client_id, hash, created_at) VALUES ($1, $2, $3)', [client.id, client.secretHash, now]);
@@ -388,6 +458,7 @@ export class PostgresStore implements Store {
   updateClient(id: string, changes: ClientChanges, now: number): Promise<Client | undefined> {
     // Every field in one transaction: all of it or nothing.
     return this.transaction(async (db) => {
+      if (changes.expectedVersion !== undefined && !(await this.versionIs(db, id, changes.expectedVersion))) return undefined;
       if (changes.groups !== undefined) {
         if (!(await this.lockClient(db, id))) return undefined;
         await this.replaceMemberships(db, id, changes.groups);
@@ -425,9 +496,12 @@ export class PostgresStore implements Store {
     }, clientChanged(id));
   }
 
-  deleteClient(id: string): Promise<boolean> {
+  deleteClient(id: string, options: { expectedVersion?: number } = {}): Promise<boolean> {
     return this.transaction(
-      async (db) => ((await db.query('DELETE FROM clients WHERE id = $1', [id])).rowCount ?? 0) > 0,
+      async (db) => {
+        if (options.expectedVersion !== undefined && !(await this.versionIs(db, id, options.expectedVersion))) return false;
+        return ((await db.query('DELETE FROM clients WHERE id = $1', [id])).rowCount ?? 0) > 0;
+      },
       (deleted) => (deleted ? [{ kind: 'client', id }] : []),
     );
   }
@@ -716,20 +790,21 @@ export class PostgresStore implements Store {
   }
 
   async findReferenceToken(tokenHash: string, now: number): Promise<StoredReferenceToken | undefined> {
-    const rows = await this.query<{ token_hash: string; jti: string; client_id: string; claims: string; expires_at: string | number }>(
-      'SELECT * FROM reference_tokens WHERE token_hash = $1 AND expires_at > $2',
-      [tokenHash, now],
+    const rows = await this.query<ReferenceRow>('SELECT * FROM reference_tokens WHERE token_hash = $1 AND expires_at > $2', [tokenHash, now]);
+    return rows[0] && toReference(rows[0]);
+  }
+
+  async listReferenceTokens(clientId: string, now: number, limit: number): Promise<StoredReferenceToken[]> {
+    const rows = await this.query<ReferenceRow>(
+      'SELECT * FROM reference_tokens WHERE client_id = $1 AND expires_at > $2 ORDER BY expires_at, jti COLLATE "C" LIMIT $3',
+      [clientId, now, limit],
     );
-    const row = rows[0];
-    return (
-      row && {
-        tokenHash: row.token_hash,
-        jti: row.jti,
-        clientId: row.client_id,
-        claims: JSON.parse(row.claims) as AccessTokenClaims,
-        expiresAt: num(row.expires_at),
-      }
-    );
+    return rows.map(toReference);
+  }
+
+  async findReferenceTokenByJti(jti: string, now: number): Promise<StoredReferenceToken | undefined> {
+    const rows = await this.query<ReferenceRow>('SELECT * FROM reference_tokens WHERE jti = $1 AND expires_at > $2', [jti, now]);
+    return rows[0] && toReference(rows[0]);
   }
 
   /**

@@ -34,6 +34,12 @@ function countingStore(clients: ClientStatus[], revoked: RevokedToken[] = []) {
       async findReferenceToken() {
         return undefined;
       },
+      async listReferenceTokens() {
+        return [];
+      },
+      async findReferenceTokenByJti() {
+        return undefined;
+      },
     },
   };
 }
