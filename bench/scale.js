@@ -72,7 +72,7 @@ function guardRunner(guard, token) {
   const authorization = `Bearer ${token}`;
   const once = () =>
     new Promise((resolve, reject) => {
-      const req = { method: 'GET', originalUrl: '/api/items', headers: { authorization }, rawHeaders: ['Authorization', authorization] };
+      const req = { method: 'GET', originalUrl: '/api/items', headers: { host: 'x', authorization }, rawHeaders: ['Authorization', authorization], socket: {} };
       guard(req, {}, (err) => (err ? reject(err) : req.auth ? resolve() : reject(new Error('no req.auth'))));
     });
   return async (ms) => {

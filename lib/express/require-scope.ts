@@ -300,20 +300,20 @@ export function createRequireScope(bind: (options: GuardOptions, scopes: readonl
         rt.onDecision?.({ result: 'denied', error: err instanceof BearerTokenMissingError ? 'missing_token' : oauthError.error });
         next(withChallenge(oauthError, rt, seen.scheme));
       };
-      // A Bearer token verified before and still good in memory is answered here, with no promise:
-      // most requests of a running service. Anything else (body tokens, DPoP, a token not cached or
-      // whose client memory cannot judge) takes the full, asynchronous path.
-      if (!rt.allowBodyToken && !rt.dpop && rt.verifier.verifyCached) {
+      // A Bearer token verified before and still good in memory is granted here, with no promise:
+      // most requests of a running service. Anything else (a body token, the DPoP scheme, a token not
+      // cached or whose client memory cannot judge, a DPoP-bound token, a DPoP-only resource) takes
+      // the full, asynchronous path, which also gives every refusal but the ones thrown here.
+      if (!rt.allowBodyToken && rt.verifier.verifyCached) {
         let verified: VerifiedAccessToken | undefined;
         try {
           checkTokenPlaces(req);
-          const presented = presentedToken(req, undefined, undefined);
+          const presented = presentedToken(req, undefined, rt.dpop);
           seen.scheme = presented.scheme;
-          verified = rt.verifier.verifyCached(presented.token);
-          if (verified) {
-            // RFC 9449 §7.2: a guard that cannot check proofs never accepts a bound token as a bearer token.
-            if (boundThumbprint(verified.claims) !== undefined) throw new InvalidTokenError('DPoP-bound access tokens are not accepted here');
-            grant(req, verified);
+          if (presented.scheme === 'Bearer' && rt.dpop?.mode !== 'required') {
+            verified = rt.verifier.verifyCached(presented.token);
+            if (verified && boundThumbprint(verified.claims) !== undefined) verified = undefined;
+            if (verified) grant(req, verified);
           }
         } catch (err) {
           return deny(err);
