@@ -214,6 +214,21 @@ function requestUri(req: Request, publicBaseUrl: string | undefined): string {
   return `${secure ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}${path}`;
 }
 
+/** The Bearer token of a well-formed `Authorization: Bearer` header, else undefined (left to the full path to judge). */
+function cachedCandidate(req: Request): string | undefined {
+  const header = req.headers.authorization;
+  if (header === undefined || !/^bearer /i.test(header)) return undefined;
+  return BEARER.exec(header)?.[1];
+}
+
+/** Renders a refusal: logged when it is the server's fault, counted, with its challenge, to `next(err)`. */
+function deny(rt: GuardRuntime, next: NextFunction, err: unknown, scheme: 'Bearer' | 'DPoP' | undefined): void {
+  const oauthError = toOAuthError(err);
+  if (oauthError.status >= 500) rt.logger.error('the guard could not verify a token', err);
+  rt.onDecision?.({ result: 'denied', error: err instanceof BearerTokenMissingError ? 'missing_token' : oauthError.error });
+  next(withChallenge(oauthError, rt, scheme));
+}
+
 /** Adds the RFC 6750 §3 challenge (with RFC 9728 §5.1 `resource_metadata` when published) to an error on its way to `next(err)`. */
 function withChallenge(err: OAuthError, rt: GuardRuntime, scheme: 'Bearer' | 'DPoP' | undefined): OAuthError {
   // RFC 9449 §7.1: DPoP errors, requests that used the DPoP scheme, and DPoP-only resources answer with a DPoP challenge.
@@ -289,39 +304,33 @@ export function createRequireScope(bind: (options: GuardOptions, scopes: readonl
       } catch (err) {
         return next(toOAuthError(err));
       }
-      const seen: { scheme?: 'Bearer' | 'DPoP' } = {};
-      const allow = () => {
-        rt.onDecision?.({ result: 'allowed', clientId: req.auth?.clientId });
-        next();
-      };
-      const deny = (err: unknown) => {
-        const oauthError = toOAuthError(err);
-        if (oauthError.status >= 500) rt.logger.error('the guard could not verify a token', err);
-        rt.onDecision?.({ result: 'denied', error: err instanceof BearerTokenMissingError ? 'missing_token' : oauthError.error });
-        next(withChallenge(oauthError, rt, seen.scheme));
-      };
-      // A Bearer token verified before and still good in memory is granted here, with no promise:
-      // most requests of a running service. Anything else (a body token, the DPoP scheme, a token not
-      // cached or whose client memory cannot judge, a DPoP-bound token, a DPoP-only resource) takes
-      // the full, asynchronous path, which also gives every refusal but the ones thrown here.
-      if (!rt.allowBodyToken && rt.verifier.verifyCached) {
+      // A Bearer token verified before and still good in memory is granted here, with no promise and
+      // nothing allocated but req.auth: most requests of a running service. Anything else (a body
+      // token, the DPoP scheme, a token not cached or whose client memory cannot judge, a DPoP-bound
+      // token, a DPoP-only resource, a missing scope) takes the full, asynchronous path, which gives
+      // every refusal but a revoked or void cached token's.
+      const token = rt.allowBodyToken || !rt.verifier.verifyCached || rt.dpop?.mode === 'required' ? undefined : cachedCandidate(req);
+      if (token !== undefined && !uriHasToken(req) && authorizationHeaderCount(req) === 1) {
         let verified: VerifiedAccessToken | undefined;
         try {
-          checkTokenPlaces(req);
-          const presented = presentedToken(req, undefined, rt.dpop);
-          seen.scheme = presented.scheme;
-          if (presented.scheme === 'Bearer' && rt.dpop?.mode !== 'required') {
-            verified = rt.verifier.verifyCached(presented.token);
-            if (verified && boundThumbprint(verified.claims) !== undefined) verified = undefined;
-            if (verified) grant(req, verified);
-          }
+          verified = (rt.verifier.verifyCached as (token: string) => VerifiedAccessToken | undefined)(token);
         } catch (err) {
-          return deny(err);
+          return deny(rt, next, err, 'Bearer');
         }
-        // Outside the try: an error thrown further down the app is not this guard's to answer.
-        if (verified) return allow();
+        if (verified && boundThumbprint(verified.claims) === undefined && allowed(verified.scopes, required)) {
+          req.auth = { clientId: verified.clientId, scopes: verified.scopes, claims: verified.claims };
+          rt.onDecision?.({ result: 'allowed', clientId: verified.clientId });
+          return next();
+        }
       }
-      authorize(req, res, rt, seen).then(allow, deny);
+      const seen: { scheme?: 'Bearer' | 'DPoP' } = {};
+      authorize(req, res, rt, seen).then(
+        () => {
+          rt.onDecision?.({ result: 'allowed', clientId: req.auth?.clientId });
+          next();
+        },
+        (err: unknown) => deny(rt, next, err, seen.scheme),
+      );
     };
   };
   const requireScope = ((...args: unknown[]) => build('all', args)) as RequireScope;
