@@ -115,6 +115,17 @@ describe.each(STORE_HARNESSES.map((h) => [h.name, h] as const))('%s store (contr
       expect(await store.updateClient('nope', { groups: ['g'] }, NOW)).toBeUndefined();
     });
 
+    test('keeps a client\'s public keys (inline or by URI, never both) and its DPoP requirement (RFC 7523 §2.2, RFC 9449 §5.2)', async () => {
+      const jwks = { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid: 'k1' }] };
+      const created = await store.createClient({ ...newClient('c1', null), keys: { jwks } as never, requireDpop: true }, NOW);
+      expect(created).toMatchObject({ jwks, jwksUri: null, requireDpop: true });
+      const moved = await store.updateClient('c1', { keys: { jwksUri: 'https://c1.example/jwks' } }, NOW + 1);
+      expect(moved).toMatchObject({ jwks: null, jwksUri: 'https://c1.example/jwks', requireDpop: true });
+      const cleared = await store.updateClient('c1', { keys: null, requireDpop: false }, NOW + 2);
+      expect(cleared).toMatchObject({ jwks: null, jwksUri: null, requireDpop: false });
+      expect(await store.getClient('c1')).toEqual(cleared);
+    });
+
     test('bumps the revision other instances poll on every change', async () => {
       const before = await store.revision();
       await store.createClient(newClient(), NOW);

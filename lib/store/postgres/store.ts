@@ -1,12 +1,13 @@
 // The PostgreSQL store: node-postgres with a pool, transactions for multi-statement changes, single-statement claims, bounded cleanup, and changes pushed by LISTEN/NOTIFY.
 import { Pool, type PoolClient, type PoolConfig } from 'pg';
-import { effectiveGrants, type Client, type ClientSecret, type TokenFormat } from '../../core/model/client';
+import { effectiveGrants, type Client, type ClientJwks, type ClientSecret, type TokenFormat } from '../../core/model/client';
 import type { Group } from '../../core/model/group';
 import type { PublicJwk, SigningAlgorithm, StoredSigningKey } from '../../core/tokens/keys';
 import type { AccessTokenClaims } from '../../core/tokens/jwt';
 import {
   StoreError,
   type ClientChanges,
+  type ClientKeys,
   type ClientPage,
   type ClientQuery,
   type ClientStatus,
@@ -74,6 +75,9 @@ interface ClientRow {
   enabled: boolean;
   description: string;
   token_lifetime: number | null;
+  jwks: string | null;
+  jwks_uri: string | null;
+  require_dpop: boolean;
   version: number | string;
   tokens_not_before: number | string;
   created_at: number | string;
@@ -98,6 +102,12 @@ interface KeyRow {
   active: boolean;
   retire_at: number | string | null;
   activate_at: number | string | null;
+}
+
+/** A client's keys as its two columns: inline JSON or a URI, never both. */
+function keyColumns(keys: ClientKeys | null): { jwks: string | null; jwksUri: string | null } {
+  if (keys === null) return { jwks: null, jwksUri: null };
+  return 'jwks' in keys ? { jwks: JSON.stringify(keys.jwks), jwksUri: null } : { jwks: null, jwksUri: keys.jwksUri };
 }
 
 /** Splits a stored space-delimited list. */
@@ -128,6 +138,9 @@ function toClient(row: ClientRow): Client {
     tokenFormat: row.token_format as TokenFormat,
     description: row.description,
     tokenLifetime: row.token_lifetime,
+    jwks: row.jwks === null ? null : (JSON.parse(row.jwks) as ClientJwks),
+    jwksUri: row.jwks_uri,
+    requireDpop: row.require_dpop,
     enabled: row.enabled,
     secrets: row.secrets.map(
       (s): ClientSecret => ({ hash: s.hash, createdAt: num(s.created_at), expiresAt: s.expires_at === null ? null : num(s.expires_at) }),
@@ -207,6 +220,9 @@ UPDATE clients SET name = coalesce($2::text, name), scopes = coalesce($3::text, 
   tokens_not_before = greatest(tokens_not_before, coalesce($8::bigint, 0)),
   description = coalesce($10::text, description),
   token_lifetime = CASE WHEN $11::boolean THEN $12::integer ELSE token_lifetime END,
+  jwks = CASE WHEN $13::boolean THEN $14::text ELSE jwks END,
+  jwks_uri = CASE WHEN $13::boolean THEN $15::text ELSE jwks_uri END,
+  require_dpop = coalesce($16::boolean, require_dpop),
   version = version + 1, updated_at = $9::bigint
 WHERE id = $1`;
 
@@ -395,6 +411,10 @@ export class PostgresStore implements Store {
       changes.description ?? null,
       changes.tokenLifetime !== undefined,
       changes.tokenLifetime ?? null,
+      changes.keys !== undefined,
+      changes.keys === undefined ? null : keyColumns(changes.keys).jwks,
+      changes.keys === undefined ? null : keyColumns(changes.keys).jwksUri,
+      changes.requireDpop ?? null,
     ]);
     return rowCount === 0 ? undefined : this.readClient(db, id);
   }
@@ -431,8 +451,8 @@ export class PostgresStore implements Store {
     return this.transaction(
       async (db) => {
         await db.query(
-          `INSERT INTO clients (id, name, scopes, audiences, grant_types, token_format, description, token_lifetime, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $8, $9, $7, $7)`,
+          `INSERT INTO clients (id, name, scopes, audiences, grant_types, token_format, description, token_lifetime, jwks, jwks_uri, require_dpop, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $8, $9, $10, $11, $12, $7, $7)`,
           [
             client.id,
             client.name,
@@ -443,6 +463,9 @@ export class PostgresStore implements Store {
             now,
             client.description ?? '',
             client.tokenLifetime ?? null,
+            keyColumns(client.keys ?? null).jwks,
+            keyColumns(client.keys ?? null).jwksUri,
+            client.requireDpop ?? false,
           ],
         );
         if (client.secretHash !== null) {
