@@ -125,7 +125,10 @@ function parsePort(value) {
  */
 async function start({ env = processEnvironment(), print = console.log, auditLog = process.stdout } = {}) {
   const host = env.HOST || '127.0.0.1';
-  const server = http.createServer();
+  // Node's own limits on a whole request, set to match the library's bodyTimeout (5 s): a request
+  // whose headers have not arrived in 10 s, or that has not been received in full in 15 s, is
+  // refused by Node before it reaches any route (Node's defaults are 60 s and 5 minutes).
+  const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 15_000 });
   const port = await listen(server, parsePort(env.PORT), host);
   const close = async () => {
     await new Promise((resolve) => server.close(() => resolve(undefined)));

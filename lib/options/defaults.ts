@@ -115,7 +115,7 @@ const tokenCacheSize = {
   check: integer(0, 10_000_000),
   default: 10_000,
   type: '`number`',
-  description: 'verified tokens remembered (each until its `exp`, emptied on any change); 0 turns the cache off',
+  description: 'verified tokens remembered (each until its `exp`, emptied when the signing keys change; revocation and disabled clients are checked on every request); 0 turns the cache off',
 };
 
 /** `introspection: { ... }` of a remote guard: how it authenticates to the issuer's introspection endpoint (RFC 7662), and its cache. */
@@ -192,6 +192,13 @@ export const INSTANCE_OPTIONS = {
   realm: realmOption,
   clockTolerance,
   bodyLimit: { check: integer(64, 1024 * 1024), default: 8 * 1024, type: '`number` (bytes)', description: 'largest token request body, 64 to 1048576' },
+  bodyTimeout: {
+    check: integer(10, 600_000),
+    default: 5000,
+    type: '`number` (ms)',
+    description:
+      'how long the token, introspection, revocation and admin endpoints wait for a request body to arrive in full before answering `408` and closing the connection, 10 to 600000 (see [Slow clients](#slow-clients))',
+  },
   syncInterval: {
     check: integer(10, 3_600_000),
     default: 500,

@@ -284,6 +284,18 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
     return verified;
   }
 
+  /**
+   * {@link assertNotRevoked} without waiting, for a guard's cached token: the token when the
+   * in-memory state says it is good, undefined when that takes a wait (see
+   * RevocationState.knownVoidReason); throws InvalidTokenError when it is void.
+   */
+  notRevokedNow(verified: VerifiedAccessToken): VerifiedAccessToken | undefined {
+    const reason = this.revocation.knownVoidReason(verified.claims);
+    if (reason === null) return undefined;
+    if (reason) throw new InvalidTokenError(reason);
+    return verified;
+  }
+
   /** RFC 7662 §2.2: what the introspection endpoint answers for `token`; `{ active: false }` for anything not good. */
   async introspect(token: string): Promise<IntrospectionResponse> {
     let verified: VerifiedAccessToken;

@@ -26,6 +26,8 @@ export interface ServerConfig {
   clockTolerance: number;
   /** Bytes. */
   bodyLimit: number;
+  /** Milliseconds a request body may take to arrive. */
+  bodyTimeout: number;
   /** Milliseconds. */
   syncInterval: number;
   /** Current time, epoch milliseconds. */
