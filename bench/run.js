@@ -9,12 +9,21 @@ const { renderChart } = require('./chart');
 const { annotate, renderTable } = require('./table');
 
 const SMOKE = process.argv.includes('--smoke');
-/** `--only=text` runs the cases whose name contains text; `--cpu-prof=dir` profiles their servers (see bench/profile.js). */
+/** `--only=text` runs the cases whose name contains text (`a|b`: either); `--cpu-prof=dir` profiles their servers (see bench/profile.js). */
 const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
 const PROFILE_DIR = process.argv.find((a) => a.startsWith('--cpu-prof='))?.slice(11);
 const ISSUER = 'http://127.0.0.1:9999';
-const TIMING = SMOKE ? { warmup: 0.3, duration: 0.5, connections: 8 } : { warmup: 3, duration: 10, connections: 50 };
-const FIRST_CONTACT_CLIENTS = SMOKE ? 50 : 5000;
+// Smoke measures long enough that a bcrypt case (tens of ms a request, one comparison at a time) answers
+// even on a loaded machine: 0 responses counts as a failed case.
+const TIMING = SMOKE ? { warmup: 0.3, duration: 1.5, connections: 8 } : { warmup: 3, duration: 10, connections: 50 };
+/** More ids than a run can send (~20 req/s of bcrypt for 13 s here): each measured request is a client never seen before. */
+const FIRST_CONTACT_CLIENTS = SMOKE ? 200 : 5000;
+/**
+ * Distinct tokens for the cold guard cases: more than the verified-token cache holds, sent in a
+ * fixed rotation, so a token comes back only after the cache has evicted it (LRU) and every request
+ * pays a signature check, as the peers do on every request.
+ */
+const TOKEN_POOL = Math.ceil(lib.DEFAULTS.tokenCacheSize * 1.2);
 const HAS_TASKSET = spawnSync('taskset', ['-c', '0', 'true']).status === 0 && os.availableParallelism() >= 2;
 
 const basic = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
@@ -38,6 +47,15 @@ async function prepare(dir) {
     const token = (await oauth.server.issueToken(client, { grant_type: 'client_credentials', scope: 'read' })).access_token;
     made[alg] = { database, id: client.id, secret: clientSecret, token, jwks: await oauth.server.keys.publicJwks() };
     if (alg === 'RS256') {
+      made.tokenPool = [];
+      while (made.tokenPool.length < TOKEN_POOL) {
+        const batch = Array.from({ length: Math.min(64, TOKEN_POOL - made.tokenPool.length) }, () =>
+          oauth.server.issueToken(client, { grant_type: 'client_credentials', scope: 'read' }),
+        );
+        for (const t of await Promise.all(batch)) made.tokenPool.push({ headers: { authorization: `Bearer ${t.access_token}` } });
+      }
+    }
+    if (alg === 'RS256') {
       // First-contact clients share one secret and its cost-10 hash (hashing thousands would take minutes);
       // each id is still unknown to the server's memory, so each first request pays bcrypt.
       const hash = client.secrets[0].hash;
@@ -56,6 +74,18 @@ async function prepare(dir) {
   return made;
 }
 
+const GET_CEILING = 'bare Express GET';
+const POST_CEILING = 'bare Express POST, form body';
+const TOKEN_PEERS = ['oauth2orize + passport-http (bcrypt each request)', '@node-oauth/oauth2-server (bcrypt each request)'];
+const peersOfGuard = (kind) => [`express-oauth2-jwt-bearer, ${kind}`, `express-jwt + express-jwt-authz, ${kind}`];
+const ONE_TOKEN = 'one token (cached)';
+const DISTINCT = 'distinct tokens (cold)';
+
+/**
+ * Every case of a run. `baseline` names the bare Express route its ratio divides by: a GET for the
+ * guards, a POST with the same urlencoded form body for the token endpoints. `peers` are the rows it
+ * is compared with.
+ */
 function cases(m) {
   const rs = m.RS256;
   const es = m.ES256;
@@ -64,41 +94,80 @@ function cases(m) {
     database: db.database,
     spec: { method: 'POST', path: '/oauth/token', ...tokenRequest(db.id, db.secret, how) },
     expect: 200,
+    baseline: POST_CEILING,
     ...extra,
   });
-  const guard = (server) => ({
+  const guard = (server, kind) => ({
     server,
     database: rs.database,
     jwks: rs.jwks,
+    spec:
+      kind === ONE_TOKEN
+        ? { method: 'GET', path: '/api/items', headers: { authorization: `Bearer ${rs.token}` } }
+        : { method: 'GET', path: '/api/items', variants: m.tokenPool },
+    expect: 200,
+    baseline: GET_CEILING,
+    cold: kind === DISTINCT,
+  });
+  const ours = (name, c) => ({ name, ours: true, ...c });
+  // The same request as the guard cases, token included: the plain route a user compares a guarded
+  // one with is called by the same client, so the baseline parses the same ~800-byte header.
+  const bareGet = (when) => ({
+    name: `${GET_CEILING} (${when})`,
+    group: 'ceiling',
+    ceiling: GET_CEILING,
+    server: 'bare',
     spec: { method: 'GET', path: '/api/items', headers: { authorization: `Bearer ${rs.token}` } },
     expect: 200,
   });
+  // The body-credential form: the longer of the two token request bodies, all of it parsed.
+  const barePost = (when) => ({ name: `${POST_CEILING} (${when})`, group: 'ceiling', ceiling: POST_CEILING, server: 'bare-post', spec: { method: 'POST', path: '/oauth/token', ...tokenRequest(rs.id, rs.secret, 'body') }, expect: 200 });
   return [
-    { name: 'bare Express (start)', group: 'ceiling', server: 'bare', spec: { method: 'GET', path: '/api/items' }, expect: 200 },
-    { name: 'ours: token, returning client, Basic, RS256', group: 'token', ours: true, ...token('ours-token', rs, 'basic') },
-    { name: 'ours: token, returning client, body, RS256', group: 'token', ours: true, ...token('ours-token', rs, 'body') },
-    { name: 'ours: token, returning client, Basic, ES256', group: 'token', ours: true, ...token('ours-token', es, 'basic', { options: { signingAlgorithm: 'ES256' } }) },
-    { name: 'ours: token, returning client, body, ES256', group: 'token', ours: true, ...token('ours-token', es, 'body', { options: { signingAlgorithm: 'ES256' } }) },
-    {
-      name: 'ours: token, first-contact clients (bcrypt), RS256',
+    bareGet('start'),
+    barePost('start'),
+    ours('ours: token, returning client, Basic, RS256', { group: 'token', peers: TOKEN_PEERS, ...token('ours-token', rs, 'basic') }),
+    ours('ours: token, returning client, body, RS256', { group: 'token', peers: TOKEN_PEERS, ...token('ours-token', rs, 'body') }),
+    ours('ours: token, returning client, Basic, ES256', { group: 'token', peers: TOKEN_PEERS, ...token('ours-token', es, 'basic', { options: { signingAlgorithm: 'ES256' } }) }),
+    ours('ours: token, returning client, body, ES256', { group: 'token', peers: TOKEN_PEERS, ...token('ours-token', es, 'body', { options: { signingAlgorithm: 'ES256' } }) }),
+    ours('ours: token, first-contact clients (bcrypt), RS256', {
       group: 'bcrypt',
-      ours: true,
+      peers: TOKEN_PEERS,
       server: 'ours-token',
       database: rs.database,
-      spec: { method: 'POST', path: '/oauth/token', variants: m.firstContact },
+      // `unique`: every request, warm-up included, names a client id never sent before (checked
+      // by the load generator and, from the Authorization headers it received, by the server).
+      spec: { method: 'POST', path: '/oauth/token', variants: m.firstContact, unique: true },
+      countCredentials: true,
       expect: 200,
+      baseline: POST_CEILING,
       // Every request here waits for bcrypt; a longer queue than the default 32 keeps load shedding
       // (503, by design) out of a throughput measurement.
       options: { maxQueuedAuthentications: 1000 },
-    },
-    { name: 'ours: guarded route, in-process guard', group: 'guard', ours: true, ...guard('ours-guard') },
-    // The remote guard's server mints its own token (its issuer URL has its port in it): see server.js.
-    { name: 'ours: guarded route, remote guard (JWKS)', group: 'guard', ours: true, ...guard('ours-remote-guard'), clientId: rs.id },
-    { name: 'oauth2orize + passport-http (bcrypt each request)', group: 'bcrypt', peer: true, ...token('oauth2orize', rs, 'basic') },
-    { name: '@node-oauth/oauth2-server (bcrypt each request)', group: 'bcrypt', peer: true, ...token('node-oauth', rs, 'basic') },
-    { name: 'express-oauth2-jwt-bearer', group: 'guard', peer: true, ...guard('jwt-bearer') },
-    { name: 'express-jwt + express-jwt-authz', group: 'guard', peer: true, ...guard('express-jwt') },
-    { name: 'bare Express (end)', group: 'ceiling', server: 'bare', spec: { method: 'GET', path: '/api/items' }, expect: 200 },
+    }),
+    ours(`ours: guarded route, in-process guard, ${ONE_TOKEN}`, { group: 'guard', peers: peersOfGuard(ONE_TOKEN), ...guard('ours-guard', ONE_TOKEN) }),
+    ours(`ours: guarded route, in-process guard, ${DISTINCT}`, { group: 'guard', peers: peersOfGuard(DISTINCT), ...guard('ours-guard', DISTINCT) }),
+    ours(`ours: guarded route after tokenRouter() at the root, ${ONE_TOKEN}`, {
+      group: 'guard',
+      peers: peersOfGuard(ONE_TOKEN),
+      ...guard('ours-guard-after-token-router', ONE_TOKEN),
+    }),
+    // The remote guard's server mints its own tokens (its issuer URL has its port in it): see server.js.
+    ours(`ours: guarded route, remote guard (JWKS), ${ONE_TOKEN}`, { group: 'guard', peers: peersOfGuard(ONE_TOKEN), ...guard('ours-remote-guard', ONE_TOKEN), clientId: rs.id }),
+    ours(`ours: guarded route, remote guard (JWKS), ${DISTINCT}`, {
+      group: 'guard',
+      peers: peersOfGuard(DISTINCT),
+      ...guard('ours-remote-guard', DISTINCT),
+      clientId: rs.id,
+      tokenPool: TOKEN_POOL,
+    }),
+    { name: TOKEN_PEERS[0], group: 'bcrypt', peer: true, ...token('oauth2orize', rs, 'basic') },
+    { name: TOKEN_PEERS[1], group: 'bcrypt', peer: true, ...token('node-oauth', rs, 'basic') },
+    ...[ONE_TOKEN, DISTINCT].flatMap((kind) => [
+      { name: peersOfGuard(kind)[0], group: 'guard', peer: true, ...guard('jwt-bearer', kind) },
+      { name: peersOfGuard(kind)[1], group: 'guard', peer: true, ...guard('express-jwt', kind) },
+    ]),
+    barePost('end'),
+    bareGet('end'),
   ];
 }
 
@@ -131,12 +200,27 @@ async function measure(c) {
   const server = child(
     'server.js',
     0,
-    { BENCH_CONFIG: JSON.stringify({ server: c.server, issuer: ISSUER, database: c.database, jwks: c.jwks, options: c.options, clientId: c.clientId }) },
+    {
+      BENCH_CONFIG: JSON.stringify({
+        server: c.server,
+        issuer: ISSUER,
+        database: c.database,
+        jwks: c.jwks,
+        options: c.options,
+        clientId: c.clientId,
+        countCredentials: c.countCredentials,
+        tokenPool: c.tokenPool,
+      }),
+    },
     profile,
   );
   try {
-    const { port, token } = await nextMessage(server, 'ready');
-    const spec = token ? { ...c.spec, headers: { ...c.spec.headers, authorization: `Bearer ${token}` } } : c.spec;
+    const { port, token, tokens } = await nextMessage(server, 'ready');
+    const spec = tokens
+      ? { ...c.spec, variants: tokens.map((t) => ({ headers: { authorization: `Bearer ${t}` } })) }
+      : token
+        ? { ...c.spec, headers: { ...c.spec.headers, authorization: `Bearer ${token}` } }
+        : c.spec;
     const url = `http://127.0.0.1:${port}`;
     if (c.group === 'token') {
       // A returning client has authenticated before: one request first, as it would have.
@@ -160,8 +244,8 @@ async function measure(c) {
     const failed =
       unexpected.length > 0 || r.errors > 0 || r.timeouts > 0 || r.total === 0
         ? `unexpected: ${unexpected.map(([code, n]) => `${n}x ${code}`).join(', ') || 'none'}; errors ${r.errors}; timeouts ${r.timeouts}; measured ${r.total}${r.firstUnexpected ? `; first: ${r.firstUnexpected}` : ''}`
-        : undefined;
-    return { ...r, eventLoopDelay: stats.eventLoopDelay, peakRssMB: stats.peakRssMB, failed };
+        : (variantProblem(c, spec, r, stats) ?? undefined);
+    return { ...r, eventLoopDelay: stats.eventLoopDelay, peakRssMB: stats.peakRssMB, cpuUsPerRequest: stats.cpuUsPerRequest, credentials: stats.credentials, failed };
   } finally {
     // A clean exit lets --cpu-prof write its profile; a server that does not stop is killed.
     if (server.exitCode === null) {
@@ -174,6 +258,24 @@ async function measure(c) {
   }
 }
 
+/**
+ * Why a case's requests do not measure what its name says, if they do not: a first-contact id sent
+ * (or received) twice, or a cold-guard pool the verified-token cache could hold.
+ */
+function variantProblem(c, spec, r, stats) {
+  if (spec.unique && r.sent.distinct < r.sent.total) {
+    return `${r.sent.total - r.sent.distinct} of ${r.sent.total} requests repeated a client id (only ${r.sent.variants} ids)`;
+  }
+  if (stats.credentials && stats.credentials.distinct < stats.credentials.requests) {
+    return `the server received ${stats.credentials.requests} requests from ${stats.credentials.distinct} distinct credentials`;
+  }
+  // In rotation, a token returns after `variants` others: a miss whenever that is more than the cache holds.
+  if (c.cold && r.sent.variants <= lib.DEFAULTS.tokenCacheSize) {
+    return `a pool of ${r.sent.variants} tokens; the token cache holds ${lib.DEFAULTS.tokenCacheSize}`;
+  }
+  return null;
+}
+
 async function main() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ecc-bench-'));
   const started = new Date();
@@ -181,15 +283,15 @@ async function main() {
     console.log(`${SMOKE ? 'smoke' : 'full'} run: warm-up ${TIMING.warmup}s, measure ${TIMING.duration}s, ${TIMING.connections} connections, ${HAS_TASKSET ? 'server on CPU 0, load on CPU 1' : 'no taskset: unpinned'}`);
     const made = await prepare(dir);
     const rows = [];
-    for (const c of cases(made).filter((c) => !ONLY || c.name.includes(ONLY))) {
+    for (const c of cases(made).filter((c) => !ONLY || ONLY.split('|').some((part) => c.name.includes(part)))) {
       if (c.pending) {
         rows.push({ name: c.name, group: c.group, ours: true, pending: c.pending });
         console.log(`- ${c.name}: not measured (${c.pending})`);
         continue;
       }
       const r = await measure(c);
-      rows.push({ name: c.name, group: c.group, ours: Boolean(c.ours), peer: Boolean(c.peer), ...r });
-      console.log(`- ${c.name}: ${r.failed ? `FAILED (${r.failed})` : `${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms`}`);
+      rows.push({ name: c.name, group: c.group, ours: Boolean(c.ours), peer: Boolean(c.peer), ceiling: c.ceiling, baseline: c.baseline, peers: c.peers, ...r });
+      console.log(`- ${c.name}: ${r.failed ? `FAILED (${r.failed})` : `${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.cpuUsPerRequest} µs CPU/req`}`);
     }
     const run = annotate({ started: started.toISOString(), smoke: SMOKE, timing: TIMING, pinned: HAS_TASKSET, machine: machine(), rows });
     const table = renderTable(run);

@@ -16,6 +16,32 @@ const config = JSON.parse(process.env.BENCH_CONFIG);
 const { issuer } = config;
 const items = (_req, res) => res.json({ items: [] });
 
+/**
+ * With `countCredentials`, every request's Authorization header is recorded before the app sees it,
+ * warm-up included, so the run can check that no client id reached the server twice.
+ */
+const credentials = { requests: 0, distinct: new Set() };
+function countCredentials(app) {
+  app.use((req, _res, next) => {
+    credentials.requests++;
+    credentials.distinct.add(req.headers.authorization);
+    next();
+  });
+}
+
+/** `tokenPool` RS256 tokens from `oauth` for `clientId`, signed a few at a time (on the thread pool). */
+async function mintPool(oauth, clientId, size) {
+  const client = await oauth.server.findClient(clientId);
+  const tokens = [];
+  while (tokens.length < size) {
+    const batch = Array.from({ length: Math.min(64, size - tokens.length) }, () =>
+      oauth.server.issueToken(client, { grant_type: 'client_credentials', scope: 'read' }),
+    );
+    for (const t of await Promise.all(batch)) tokens.push(t.access_token);
+  }
+  return tokens;
+}
+
 /** How the peers sign: jsonwebtoken, synchronously, from a KeyObject (the fast way to use it). */
 function peerSigner(jwt, key) {
   return (clientId, scope) =>
@@ -50,13 +76,27 @@ const CASES = {
     app.get('/api/items', items);
   },
 
+  // The baseline of the token cases: a POST whose urlencoded form body is parsed, then a JSON answer.
+  async 'bare-post'(app) {
+    app.post('/oauth/token', express.urlencoded({ extended: false }), (req, res) => res.json({ grant_type: req.body.grant_type }));
+  },
+
   async 'ours-token'(app) {
     const oauth = lib.createOAuth(await ourOptions());
+    if (config.countCredentials) countCredentials(app);
     app.use(oauth.tokenRouter());
   },
 
   async 'ours-guard'(app) {
     const oauth = lib.createOAuth(await ourOptions());
+    app.get('/api/items', oauth.requireScope('read'), items);
+  },
+
+  // As the example app and the README set it up: the token router mounted at the root, then the
+  // guarded routes, so every API request first passes through the token router's routes.
+  async 'ours-guard-after-token-router'(app) {
+    const oauth = lib.createOAuth(await ourOptions());
+    app.use(oauth.tokenRouter());
     app.get('/api/items', oauth.requireScope('read'), items);
   },
 
@@ -69,8 +109,8 @@ const CASES = {
     const resourceServer = lib.createResourceServer({ issuer: issuerUrl, audience: issuerUrl, logger: { warn() {}, error() {} } });
     app.get('/api/items', resourceServer.requireScope('read'), items);
     await resourceServer.ready();
-    const client = await oauth.server.findClient(config.clientId);
-    return { token: (await oauth.server.issueToken(client, { grant_type: 'client_credentials', scope: 'read' })).access_token };
+    if (config.tokenPool) return { tokens: await mintPool(oauth, config.clientId, config.tokenPool) };
+    return { token: (await mintPool(oauth, config.clientId, 1))[0] };
   },
 
   async oauth2orize(app) {
@@ -167,10 +207,17 @@ async function main() {
   const extra = await build(app, () => port);
 
   let active = 0;
+  let served = 0;
   server.on('request', (_req, res) => {
     active++;
-    res.once('close', () => active--);
+    res.once('close', () => {
+      active--;
+      served++;
+    });
   });
+  /** CPU time of the whole process (every thread: the loop and the pool) over the measured window. */
+  let cpuAtStart;
+  let servedAtStart = 0;
   const delay = monitorEventLoopDelay({ resolution: 1 });
   process.on('message', (msg) => {
     if (msg === 'drain') {
@@ -179,13 +226,19 @@ async function main() {
     } else if (msg === 'measure') {
       delay.reset();
       delay.enable();
+      cpuAtStart = process.cpuUsage();
+      servedAtStart = served;
     } else if (msg === 'stats') {
       delay.disable();
+      const cpu = process.cpuUsage(cpuAtStart);
       const ms = (ns) => Math.round((ns / 1e6) * 100) / 100;
       process.send({
         type: 'stats',
         eventLoopDelay: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) },
         peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+        // CPU per response: unlike req/s, barely moved by other processes sharing the core.
+        cpuUsPerRequest: Math.round(((cpu.user + cpu.system) / Math.max(1, served - servedAtStart)) * 10) / 10,
+        ...(config.countCredentials ? { credentials: { requests: credentials.requests, distinct: credentials.distinct.size } } : {}),
       });
     } else if (msg === 'stop') {
       server.close();

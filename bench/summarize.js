@@ -32,17 +32,26 @@ const rows = names.map((name) => {
     group: first.group,
     ours: first.ours,
     peer: first.peer,
+    ceiling: first.ceiling,
+    baseline: first.baseline,
+    peers: first.peers,
     runs: measured.length,
     rps: m((r) => r.rps),
     p50: m((r) => r.p50),
     p99: m((r) => r.p99),
     xBare: m((r) => r.xBare),
+    cpuUsPerRequest: m((r) => r.cpuUsPerRequest),
+    xBareCpu: m((r) => r.xBareCpu),
     vs: Object.fromEntries(peers.map((p) => [p, m((r) => r.vs?.[p])])),
     eventLoopDelay: { p99: m((r) => r.eventLoopDelay?.p99) },
     peakRssMB: m((r) => r.peakRssMB),
   };
 });
-const targets = runs[0].targets.map((t, i) => ({ ...t, value: median(runs.map((run) => run.targets[i]?.value)) }));
+const targets = runs[0].targets.map((t, i) => ({
+  ...t,
+  value: median(runs.map((run) => run.targets[i]?.value)),
+  valueCpu: median(runs.map((run) => run.targets[i]?.valueCpu)),
+}));
 const summary = {
   runs: files.length,
   from: files,

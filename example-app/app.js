@@ -10,6 +10,7 @@ const {
   jsonLinesAuditLogger,
   limitOptionsFromEnv,
   oauthErrorHandler,
+  parseKeySecrets,
   requireScope,
   tokenRouter,
 } = require('express-client-credentials');
@@ -122,7 +123,11 @@ async function start({ env = process.env, print = console.log, auditLog = proces
   try {
     // Attached before the first await: no request can arrive without a handler.
     const issuer = env.OAUTH_ISSUER || `http://localhost:${port}`;
-    server.on('request', createApp({ issuer, database: env.OAUTH_DB, ...limitOptionsFromEnv(env) }));
+    // OAUTH_KEY_SECRET encrypts the private signing keys in the database (comma-separated to rotate it).
+    const keySecret = env.OAUTH_KEY_SECRET ? { keySecret: parseKeySecrets(env.OAUTH_KEY_SECRET) } : {};
+    server.on('request', createApp({ issuer, database: env.OAUTH_DB, ...keySecret, ...limitOptionsFromEnv(env) }));
+    // A missing or wrong OAUTH_KEY_SECRET for encrypted keys stops the start here, not on the first token request.
+    await defaultOAuth().ready();
     // Audit events (token issued, authentication failed, rate limit hit, ...) as JSON lines on stdout.
     defaultOAuth().events.on('audit', jsonLinesAuditLogger(auditLog));
     demo = await ensureDemoClient([ordersAudience(env)]);

@@ -12,6 +12,7 @@ import {
 } from './options';
 import type { RemoteIssuer } from './core/verification/remote-issuer';
 import { remoteGuardRuntime, remoteIssuerFor } from './resource-server';
+import { parseKeySecrets } from './core/tokens/key-encryption';
 import { OAuthMetrics, resolveMetricsOptions } from './core/observability/metrics';
 
 let instance: OAuth | undefined;
@@ -22,7 +23,7 @@ const remoteIssuers = new Map<string, RemoteIssuer>();
 let remoteGuardMetrics: OAuthMetrics | undefined;
 
 /**
- * The process-wide default instance, created on first use from `OAUTH_DB` and `OAUTH_ISSUER`
+ * The process-wide default instance, created on first use from `OAUTH_DB`, `OAUTH_ISSUER` and `OAUTH_KEY_SECRET`
  * (explicit options win over the environment).
  */
 export function defaultOAuth(options?: OAuthOptions): OAuth {
@@ -35,6 +36,8 @@ export function defaultOAuth(options?: OAuthOptions): OAuth {
   const env: OAuthOptions = {};
   if (process.env.OAUTH_DB) env.database = process.env.OAUTH_DB;
   if (process.env.OAUTH_ISSUER) env.issuer = process.env.OAUTH_ISSUER;
+  // Several secrets comma-separated: the first encrypts the private signing keys, all decrypt.
+  if (process.env.OAUTH_KEY_SECRET) env.keySecret = parseKeySecrets(process.env.OAUTH_KEY_SECRET);
   // An option given as `undefined` is not given: it must not hide the environment's value.
   const explicit = Object.fromEntries(Object.entries(options ?? {}).filter(([, value]) => value !== undefined));
   instance = createOAuth({ ...env, ...explicit });

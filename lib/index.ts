@@ -37,6 +37,7 @@ export { AuditEmitter } from './core/model/events';
 export type { AuditEvents, AuditEvent, AuditEventName } from './core/model/events';
 export { jsonLinesAuditLogger } from './audit-log';
 export { limitOptionsFromEnv, LIMIT_ENV } from './env-options';
+export { KeyEncryptionError, parseKeySecrets } from './core/tokens/key-encryption';
 export type { LineSink } from './audit-log';
 export { ClientRegistry, RegistryError } from './core/admin/registry';
 export type { ClientInput, ClientWithSecret } from './core/admin/registry';

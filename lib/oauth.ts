@@ -3,7 +3,7 @@ import express, { type Router } from 'express';
 import { AuthorizationServer } from './core/issuing/authorization-server';
 import type { AuditEmitter } from './core/model/events';
 import type { ClientRegistry } from './core/admin/registry';
-import { CachingTokenVerifier } from './core/verification/token-cache';
+import { CachingTokenVerifier, type BoundTokenVerifier } from './core/verification/token-cache';
 import type { GroupRegistry } from './core/admin/group-registry';
 import { createAdminRouter } from './express/admin-router';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
@@ -51,6 +51,11 @@ export interface OAuth {
   /** Guards that verify this instance's tokens in memory. */
   readonly requireScope: RequireScope;
   /**
+   * Resolves once the signing keys are loaded; rejects with the reason they cannot be (a missing or
+   * wrong `keySecret` for encrypted keys). Optional: `await oauth.ready()` before `app.listen()` to fail fast.
+   */
+  ready(): Promise<void>;
+  /**
    * Serves this resource's RFC 9728 metadata (default resource: the instance's `audience`) at
    * `/.well-known/oauth-protected-resource<path>`; from then on, guards accepting it name the URL in
    * their challenges (`resource_metadata`, §5.1). Mount at the origin's root.
@@ -74,8 +79,13 @@ export function localGuardBinder(server: AuthorizationServer): (options: GuardOp
     const cacheKey = JSON.stringify([resolved.audience, resolved.acceptScp, resolved.tokenCacheSize]);
     let cache = caches.get(cacheKey);
     if (!cache) {
+      const inner: BoundTokenVerifier = {
+        verify: (token) => server.readToken(token, resolved.audience, resolved.acceptScp),
+        // A cached token counts only while its signing key is trusted (a retired key verifies nothing).
+        verifyBound: (token) => server.readTokenBound(token, resolved.audience, resolved.acceptScp),
+      };
       const created = new CachingTokenVerifier(
-        { verify: (token) => server.readToken(token, resolved.audience, resolved.acceptScp) },
+        inner,
         {
           maxEntries: resolved.tokenCacheSize,
           now: server.options.clock,
@@ -112,7 +122,10 @@ export function localGuardBinder(server: AuthorizationServer): (options: GuardOp
 export function createOAuth(options: OAuthOptions = {}): OAuth {
   // The entry point reads NODE_ENV once (and nothing below it does): production turns requireTls on.
   const resolved = resolveOptions(options, { nodeEnv: process.env.NODE_ENV });
-  const store = resolved.store ?? SqliteStore.open(resolved.database, { busyTimeoutMs: resolved.busyTimeout });
+  const store = resolved.store ?? SqliteStore.open(resolved.database, {
+    busyTimeoutMs: resolved.busyTimeout,
+    onWarning: (message) => resolved.logger.warn(message),
+  });
   const server = new AuthorizationServer(resolved, store);
   const metrics = instrumentServer(server, resolveMetricsOptions(options.metrics));
   const requireScope = createRequireScope(localGuardBinder(server));
@@ -128,6 +141,7 @@ export function createOAuth(options: OAuthOptions = {}): OAuth {
       return createAdminRouter(server, requireScope(resolvedAdmin.scope, resolvedAdmin.guard), resolvedAdmin);
     },
     requireScope,
+    ready: () => server.ready(),
     resourceMetadataRouter: (metadataOptions) =>
       createResourceMetadataRouter(
         protectedResourcesOf(server),

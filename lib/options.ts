@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from './core/tokens/keys';
 import { isScopeToken, normalizeScopes } from './core/model/scope';
 import type { Store } from './store/types';
+import { KeyEncryption } from './core/tokens/key-encryption';
 import type { MetricsOptions } from './core/observability/metrics';
 import { toLogger } from './core/observability/logger';
 
@@ -63,6 +64,12 @@ export interface OAuthOptions {
   tokenFormat?: 'jwt' | 'reference';
   /** Rotate the signing key automatically once the active key is this many days old; off when unset. */
   keyRotationDays?: number;
+  /**
+   * Encrypts private signing keys at rest (AES-256-GCM, key derived with HKDF): a secret of at least
+   * 32 characters, or a list whose first secret encrypts and every one decrypts (to rotate the secret).
+   * Stored clear keys are encrypted when the server opens them. Env `OAUTH_KEY_SECRET` (comma-separated).
+   */
+  keySecret?: string | readonly string[];
   /** Largest total size of a token request's headers, in bytes (431 beyond it). */
   headerLimit?: number;
   /** Refuse token requests that did not arrive over TLS (`req.secure`, which honours Express's `trust proxy`). Default: true when `NODE_ENV=production`. */
@@ -181,6 +188,8 @@ export interface ResolvedOptions {
   introspectionScope: string;
   tokenFormat: 'jwt' | 'reference';
   keyRotationDays: number | undefined;
+  /** Built from `keySecret`; the secrets themselves are not kept. */
+  keyEncryption: KeyEncryption | undefined;
   headerLimit: number;
   requireTls: boolean;
   addressFailureLimit: number;
@@ -314,6 +323,7 @@ export function resolveOptions(options: OAuthOptions = {}, env: OptionEnvironmen
     tokenFormat: tokenFormatOption(options.tokenFormat ?? DEFAULTS.tokenFormat),
     keyRotationDays:
       options.keyRotationDays === undefined ? undefined : positiveInteger(options.keyRotationDays, 'keyRotationDays', 1, 3650),
+    keyEncryption: keySecretOption(options.keySecret),
     ...resolveAbuseOptions(options, env),
   };
 }
@@ -342,6 +352,12 @@ function resolveAbuseOptions(options: OAuthOptions, env: OptionEnvironment) {
       100_000,
     ),
   };
+}
+
+function keySecretOption(value: unknown): KeyEncryption | undefined {
+  if (value === undefined) return undefined;
+  // KeyEncryption throws TypeError for an empty list or a short secret, without echoing it.
+  return new KeyEncryption(typeof value === 'string' ? [value] : Array.isArray(value) ? [...(value as string[])] : []);
 }
 
 function tokenFormatOption(value: unknown): 'jwt' | 'reference' {

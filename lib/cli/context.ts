@@ -5,6 +5,7 @@ import { ClientRegistry } from '../core/admin/registry';
 import { GroupRegistry } from '../core/admin/group-registry';
 import { DEFAULTS } from '../options';
 import { SqliteStore } from '../store/sqlite';
+import type { KeyEncryption } from '../core/tokens/key-encryption';
 import type { Store } from '../store/types';
 import { CommandError } from './command';
 
@@ -33,6 +34,8 @@ export class CliContext {
     readonly bcryptCost: number = DEFAULTS.bcryptCost,
     /** The process environment, for commands that read a secret from it (`token get`). */
     readonly env: Readonly<Record<string, string | undefined>> = {},
+    /** Seals and opens private signing keys: env `OAUTH_KEY_SECRET`, the server's `keySecret`. */
+    readonly keyEncryption: KeyEncryption | undefined = undefined,
   ) {
     this.events = new AuditEmitter(now, (err) => this.note(`audit log failed: ${err instanceof Error ? err.message : String(err)}`));
   }
@@ -65,7 +68,8 @@ export class CliContext {
     if (!exists && !options.create) {
       throw new CommandError(`no database at ${this.database} (give --db PATH or set OAUTH_DB)`);
     }
-    this.store = SqliteStore.open(this.database);
+    // Created owner-only like the server's; a permission warning goes to stderr.
+    this.store = SqliteStore.open(this.database, { onWarning: (message) => this.note(`warning: ${message}`) });
     this.createdDatabase = !exists;
     return this.store;
   }

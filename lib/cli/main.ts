@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { RegistryError } from '../core/admin/registry';
 import { DEFAULTS } from '../options';
 import { StoreError } from '../store/types';
+import { KeyEncryption, KeyEncryptionError, parseKeySecrets } from '../core/tokens/key-encryption';
 import { CommandError, GLOBAL_OPTIONS, PROGRAM, UsageError, commandHelp, commandList, nounHelp, parseCommandLine, wantsHelp, type Noun } from './command';
 import { clientNoun } from './commands/client';
 import { keyNoun } from './commands/key';
@@ -43,6 +44,7 @@ function topHelp(): string {
     `Options of every command: ${globals.join(', ')}. '${PROGRAM} --version' prints the version.`,
     `Database: --db PATH, else $OAUTH_DB, else ${DEFAULTS.database}. New secrets are hashed at bcrypt cost $OAUTH_BCRYPT_COST, else ${DEFAULTS.bcryptCost}.`,
     'Audit events of every change: one JSON line each, appended to $OAUTH_AUDIT_LOG when it is set.',
+    'Private signing keys are encrypted with $OAUTH_KEY_SECRET when it is set (the server\'s keySecret; comma-separated, the first encrypts).',
     `Run '${PROGRAM} <noun> <command> --help' for the arguments and options of one command.`,
     '',
   ].join('\n');
@@ -53,6 +55,18 @@ function version(): string {
   return `${pkg.version}\n`;
 }
 
+/** OAUTH_KEY_SECRET: the server's keySecret, comma-separated when several (the first encrypts). */
+function keyEncryptionFromEnv(env: CliEnvironment['env']): KeyEncryption | undefined {
+  const value = env.OAUTH_KEY_SECRET;
+  if (value === undefined || value.trim() === '') return undefined;
+  try {
+    return new KeyEncryption(parseKeySecrets(value));
+  } catch (err) {
+    // The message names the rule, never the secret.
+    throw new UsageError(`OAUTH_KEY_SECRET: ${(err as Error).message}`);
+  }
+}
+
 /** One line for any failure, and the exit status; never a stack trace. */
 function describeFailure(err: unknown, helpFor: string | undefined): { line: string; exitCode: number } {
   if (err instanceof UsageError) {
@@ -60,7 +74,7 @@ function describeFailure(err: unknown, helpFor: string | undefined): { line: str
     const hint = target === undefined ? '--help' : `${target} --help`;
     return { line: `${err.message} (see '${PROGRAM} ${hint}')`, exitCode: err.exitCode };
   }
-  if (err instanceof CommandError || err instanceof RegistryError || err instanceof StoreError) {
+  if (err instanceof CommandError || err instanceof RegistryError || err instanceof StoreError || err instanceof KeyEncryptionError) {
     return { line: err.message, exitCode: err instanceof CommandError ? err.exitCode : 1 };
   }
   const message = err instanceof Error ? err.message : String(err);
@@ -108,7 +122,15 @@ export async function main(argv: readonly string[], environment: CliEnvironment)
     if (!Number.isInteger(bcryptCost) || bcryptCost < 4 || bcryptCost > 31) {
       throw new UsageError('OAUTH_BCRYPT_COST must be an integer from 4 to 31');
     }
-    ctx = new CliContext(database, input.options.json === true, output, environment.now, bcryptCost, environment.env);
+    ctx = new CliContext(
+      database,
+      input.options.json === true,
+      output,
+      environment.now,
+      bcryptCost,
+      environment.env,
+      keyEncryptionFromEnv(environment.env),
+    );
     // OAUTH_AUDIT_LOG: a file the CLI appends its audit events to, one JSON line each (no secrets).
     const auditLog = environment.env.OAUTH_AUDIT_LOG;
     if (auditLog) ctx.events.on('audit', jsonLinesAuditLogger({ write: (line) => appendFileSync(auditLog, line) }));

@@ -131,12 +131,12 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
         tokenFormat: body.token_format as TokenFormat | undefined,
       };
       const groupNames = body.groups === undefined ? [] : await existingGroups(body.groups);
-      const created = await registry.create(input);
-      const client = groupNames.length > 0 ? await groups.setClientGroups(created.client.id, groupNames) : created.client;
+      // One transaction for the client and its groups: never a client whose secret was not returned.
+      const { client, clientSecret } = await registry.create({ ...input, groups: groupNames });
       res
         .status(201)
         .location(`${req.baseUrl}/clients/${encodeURIComponent(client.id)}`)
-        .json({ ...view(client), client_secret: created.clientSecret });
+        .json({ ...view(client), client_secret: clientSecret });
     }),
   );
 
@@ -156,12 +156,14 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
       const audiences = body.audiences === undefined ? undefined : stringList(body.audiences, 'audiences');
       const enabled = body.enabled === undefined ? undefined : booleanField(body.enabled, 'enabled');
       const groupNames = body.groups === undefined ? undefined : await existingGroups(body.groups);
-      let client = await registry.get(id);
-      if (name !== undefined) client = await registry.rename(id, name);
-      if (scopes !== undefined) client = await registry.setScopes(id, scopes);
-      if (audiences !== undefined) client = await registry.setAudiences(id, audiences);
-      if (groupNames !== undefined) client = await groups.setClientGroups(id, groupNames);
-      if (enabled !== undefined && enabled !== client.enabled) client = await registry.setEnabled(id, enabled);
+      // One request, one transaction, one audit event: all of the changes or none.
+      const client = await registry.update(id, {
+        ...(name === undefined ? {} : { name }),
+        ...(scopes === undefined ? {} : { scopes }),
+        ...(audiences === undefined ? {} : { audiences }),
+        ...(groupNames === undefined ? {} : { groups: groupNames }),
+        ...(enabled === undefined ? {} : { enabled }),
+      });
       res.json(view(client));
     }),
   );

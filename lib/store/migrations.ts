@@ -90,6 +90,27 @@ export const MIGRATIONS: readonly string[] = [
 
   ${WATCHED_TABLES.map(revisionTriggers).join('\n')}
   `,
+  // 2: a key that stopped signing keeps only its public half (private_key NULL), and a private key
+  // may be stored sealed (lib/core/tokens/key-encryption.ts). SQLite cannot drop a NOT NULL, so the
+  // table is rebuilt; private keys of keys that no longer sign go at once.
+  `
+  CREATE TABLE signing_keys_v2 (
+    kid         TEXT PRIMARY KEY,
+    alg         TEXT NOT NULL CHECK (alg IN ('RS256', 'ES256')),
+    private_key TEXT,
+    public_jwk  TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    active      INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1)),
+    retire_at   INTEGER,
+    CHECK (active = 0 OR private_key IS NOT NULL)
+  ) STRICT;
+  INSERT INTO signing_keys_v2 (kid, alg, private_key, public_jwk, created_at, active, retire_at)
+    SELECT kid, alg, CASE WHEN active = 1 THEN private_key END, public_jwk, created_at, active, retire_at FROM signing_keys;
+  DROP TABLE signing_keys;
+  ALTER TABLE signing_keys_v2 RENAME TO signing_keys;
+  CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (active) WHERE active = 1;
+  ${revisionTriggers('signing_keys')}
+  `,
 ];
 
 /**

@@ -4,6 +4,7 @@ import { effectiveGrants, type Client, type ClientSecret, type TokenFormat } fro
 import type { Group } from '../core/model/group';
 import type { PublicJwk, SigningAlgorithm, StoredSigningKey } from '../core/tokens/keys';
 import { checkSchemaVersion, migrate } from './migrations';
+import { removeCreatedFiles, secureDatabaseFiles } from './file-mode';
 import type { AccessTokenClaims } from '../core/tokens/jwt';
 import {
   StoreError,
@@ -48,7 +49,7 @@ interface FullGroupRow extends GroupRow {
 interface KeyRow {
   kid: string;
   alg: string;
-  private_key: string;
+  private_key: string | null;
   public_jwk: string;
   created_at: number;
   active: number;
@@ -139,13 +140,24 @@ function run<T>(fn: () => T): Promise<T> {
   }
 }
 
+/** How {@link openSqliteDatabase} opens a file. */
+export interface OpenSqliteOptions {
+  /** How long (ms) a write waits for a database another process is writing. Default 5000. */
+  busyTimeoutMs?: number;
+  /** Where a warning about the file's permissions goes (see secureDatabaseFiles); default console.warn. */
+  onWarning?: (message: string) => void;
+}
+
 /**
  * Opens (creating if needed) a SQLite database file with the settings the store relies on:
- * WAL (readers never wait for the writer), foreign keys on, and a bounded wait on a locked file.
+ * owner-only files (created 0600; see {@link secureDatabaseFiles}), WAL (readers never wait for the
+ * writer), foreign keys on, and a bounded wait on a locked file.
  */
-export function openSqliteDatabase(path: string, options: { busyTimeoutMs?: number } = {}): Database.Database {
+export function openSqliteDatabase(path: string, options: OpenSqliteOptions = {}): Database.Database {
   let db: Database.Database | undefined;
+  let created: string[] = [];
   try {
+    created = secureDatabaseFiles(path, options.onWarning ?? ((message) => console.warn(`[express-client-credentials] ${message}`)));
     db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
     checkSchemaVersion(db);
     db.pragma('journal_mode = WAL');
@@ -153,6 +165,8 @@ export function openSqliteDatabase(path: string, options: { busyTimeoutMs?: numb
     return db;
   } catch (err) {
     db?.close();
+    removeCreatedFiles(created);
+    if (err instanceof StoreError && err.code === 'insecure') throw err;
     // better-sqlite3 throws a plain TypeError for a missing directory: every failure here is the file's.
     const translated = translateSqliteError(err);
     const code = translated instanceof StoreError ? translated.code : 'unavailable';
@@ -248,7 +262,11 @@ export class SqliteStore implements Store {
         `INSERT INTO signing_keys (kid, alg, private_key, public_jwk, created_at, active, retire_at)
          VALUES (:kid, :alg, :private_key, :public_jwk, :created_at, :active, :retire_at)`,
       ),
-      retireActiveKey: db.prepare('UPDATE signing_keys SET active = 0, retire_at = :retire_at WHERE active = 1'),
+      // A key that stops signing keeps only its public half: no token will ever need its private key again.
+      retireActiveKey: db.prepare('UPDATE signing_keys SET active = 0, retire_at = :retire_at, private_key = NULL WHERE active = 1'),
+      purgeRetiredKeys: db.prepare('DELETE FROM signing_keys WHERE active = 0 AND retire_at <= :now'),
+      deleteInactiveKey: db.prepare('DELETE FROM signing_keys WHERE kid = :kid AND active = 0'),
+      resealKey: db.prepare('UPDATE signing_keys SET private_key = :to WHERE kid = :kid AND private_key = :from'),
       revoke: db.prepare(
         'INSERT INTO revoked_tokens (jti, client_id, expires_at) VALUES (:jti, :client_id, :expires_at) ON CONFLICT (jti) DO NOTHING',
       ),
@@ -272,7 +290,7 @@ export class SqliteStore implements Store {
   }
 
   /** Opens (creating and migrating) the database file at `path`; {@link close} closes it. */
-  static open(path: string, options: { busyTimeoutMs?: number } = {}): SqliteStore {
+  static open(path: string, options: OpenSqliteOptions = {}): SqliteStore {
     const db = openSqliteDatabase(path, options);
     try {
       return new SqliteStore(db, { ownsDatabase: true });
@@ -326,12 +344,28 @@ export class SqliteStore implements Store {
       if (client.secretHash !== null) {
         this.stmt.insertSecret.run({ id: client.id, hash: client.secretHash, now, expires_at: null });
       }
+      if (client.groups !== undefined) this.replaceMemberships(client.id, client.groups);
       return this.readClient(client.id) as Client;
     });
   }
 
   updateClient(id: string, changes: ClientChanges, now: number): Promise<Client | undefined> {
-    return this.write(() => this.applyChanges(id, changes, now, undefined));
+    return this.write(() => {
+      if (changes.groups !== undefined) {
+        if (!this.stmt.client.get({ id })) return undefined;
+        this.replaceMemberships(id, changes.groups);
+      }
+      return this.applyChanges(id, changes, now, changes.revokeTokensIssuedBefore);
+    });
+  }
+
+  /** Makes `groups` the client's exact set; throws (rolling the transaction back) for a group that does not exist. */
+  private replaceMemberships(id: string, groups: readonly string[]): void {
+    for (const name of groups) {
+      if (!this.stmt.group.get({ name })) throw new StoreError('not_found', `no group named ${JSON.stringify(name)}`);
+    }
+    this.stmt.clearMemberships.run({ id });
+    for (const group of new Set(groups)) this.stmt.addMembership.run({ id, group });
   }
 
   private applyChanges(id: string, changes: ClientChanges, now: number, tokensNotBefore: number | undefined) {
@@ -476,8 +510,19 @@ export class SqliteStore implements Store {
       const current = this.stmt.activeKey.get();
       if (current && current.kid !== expectedActiveKid) return { active: toKey(current), rotated: false };
       this.stmt.retireActiveKey.run({ retire_at: previousRetireAt });
+      // Keys whose public half is no longer published go with the rotation (they verify nothing).
+      this.stmt.purgeRetiredKeys.run({ now: candidate.createdAt });
       return { active: this.insertActiveKey(candidate), rotated: true };
     });
+  }
+
+  deleteSigningKey(kid: string): Promise<boolean> {
+    return this.write(() => this.stmt.deleteInactiveKey.run({ kid }).changes > 0);
+  }
+
+  resealSigningKeys(changes: readonly { kid: string; from: string; to: string }[]): Promise<number> {
+    if (changes.length === 0) return Promise.resolve(0);
+    return this.write(() => changes.reduce((n, c) => n + this.stmt.resealKey.run(c).changes, 0));
   }
 
   revokeToken(token: RevokedToken, now: number): Promise<boolean> {

@@ -15,6 +15,12 @@ export interface NewClient {
   tokenFormat: TokenFormat;
   /** bcrypt hash of the secret, or null for a public client (which can never get a token). */
   secretHash: string | null;
+  /**
+   * Groups the client joins, in the same transaction as its creation (so a client is never left
+   * without the groups it was created with). A group that does not exist rejects the whole creation
+   * with a `not_found` {@link StoreError}.
+   */
+  groups?: readonly string[];
 }
 
 /** Fields of a client an administrator may change. Omitted fields stay as they are. */
@@ -25,6 +31,18 @@ export interface ClientChanges {
   grantTypes?: string[];
   tokenFormat?: TokenFormat;
   enabled?: boolean;
+  /**
+   * When set, tokens issued before this instant (epoch ms) stop being valid for good: the client's
+   * `tokensNotBefore` moves up to it (never back). A disable sets it, so an enable later does not
+   * bring the tokens issued before the disable back.
+   */
+  revokeTokensIssuedBefore?: number;
+  /**
+   * The client's exact set of groups afterwards. Every field of one `updateClient` call is applied in
+   * one transaction: all of it or nothing. A group that does not exist rejects the whole change with
+   * a `not_found` {@link StoreError}.
+   */
+  groups?: readonly string[];
 }
 
 /** A secret rotation: the new hash, and what happens to the secret it replaces. */
@@ -42,7 +60,7 @@ export interface ClientStore {
   listClients(): Promise<Client[]>;
   /** Rejects with a `conflict` {@link StoreError} when the id exists. */
   createClient(client: NewClient, now: number): Promise<Client>;
-  /** Resolves undefined for an unknown id. */
+  /** Applies every field of `changes` in one transaction. Resolves undefined for an unknown id. */
   updateClient(id: string, changes: ClientChanges, now: number): Promise<Client | undefined>;
   /** Makes `rotation.hash` the current secret; at most two secrets stay valid. Undefined for an unknown id. */
   rotateSecret(id: string, rotation: SecretRotation, now: number): Promise<Client | undefined>;
@@ -106,13 +124,34 @@ export interface KeyStore {
     expectedActiveKid: string | undefined,
     previousRetireAt: number,
   ): Promise<{ active: StoredSigningKey; rotated: boolean }>;
+  /*
+   * Keys at rest (issue 10). A store implements these three rules as well as the two methods below:
+   * - `rotateSigningKey` sets the previous key's `privateKeyPem` to null (it never signs again; only its
+   *   public half stays, until `retireAt`), and deletes keys whose `retireAt` <= `candidate.createdAt`.
+   * - `privateKeyPem` is an opaque string to the store (maybe sealed, see key-encryption.ts), nullable.
+   * - `listSigningKeys` keeps returning only keys with `retireAt` null or > `now`.
+   */
+  /**
+   * Deletes a key that is not the active one (`key retire`): it stops verifying at once in every
+   * process (they reload on the change). Resolves false for an unknown or the active kid.
+   */
+  deleteSigningKey(kid: string): Promise<boolean>;
+  /**
+   * Replaces stored private keys, each only while it still holds `from` (compare-and-set, so two
+   * processes sealing at once cannot clobber each other). Used to encrypt clear keys once a key secret
+   * is configured, and to reseal under a new first secret. Resolves how many rows changed.
+   */
+  resealSigningKeys(changes: readonly { kid: string; from: string; to: string }[]): Promise<number>;
 }
 
-/** A revoked token id, kept until the token would have expired anyway. */
+/** A revoked token id, kept until no verifier would accept the token anyway. */
 export interface RevokedToken {
   jti: string;
   clientId: string;
-  /** Epoch ms. */
+  /**
+   * Epoch ms until which the revocation must be kept: the token's `exp` plus the clock tolerance of
+   * the verifiers (they accept the token until then). The store purges the entry after it.
+   */
   expiresAt: number;
 }
 

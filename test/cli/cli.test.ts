@@ -1,7 +1,7 @@
 // The express-client-credentials CLI, run as the real built bin (node dist/cli/main.js) against temporary databases.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import express from 'express';
@@ -344,6 +344,7 @@ describe('CLI', () => {
       const newer = new Database(db);
       newer.pragma('user_version = 999');
       newer.close();
+      chmodSync(db, 0o600); // made owner-only, as the library makes its files: no permission warning here
       const before = snapshot();
       const res = await run('client', 'list');
       expect(res.code).toBe(1);

@@ -2,8 +2,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from './in-process';
-import { SqliteStore } from '../../lib';
-import { fakeClock, tempDir } from '../helpers';
+import Database from 'better-sqlite3';
+import { createOAuth, SqliteStore } from '../../lib';
+import { fakeClock, ISSUER, memoryLogger, tempDir } from '../helpers';
 
 
 describe('key CLI', () => {
@@ -92,6 +93,93 @@ describe('client create CLI audiences', () => {
       expect(existsSync(join(dir, 'c.sqlite'))).toBe(false);
     } finally {
       cleanup();
+    }
+  });
+});
+
+describe('key CLI: keys at rest and retirement (issues 10 and 18)', () => {
+  const SECRET = 's'.repeat(16) + 'a-long-random-key-secret';
+  let dir: string;
+  let cleanup: () => void;
+  let db: string;
+  let clock: ReturnType<typeof fakeClock>;
+  beforeEach(() => {
+    ({ dir, cleanup } = tempDir());
+    db = join(dir, 'oauth.sqlite');
+    clock = fakeClock();
+  });
+  afterEach(() => cleanup());
+
+  const privateKeys = () => {
+    const sqlite = new Database(db, { readonly: true });
+    try {
+      return sqlite.prepare('SELECT private_key FROM signing_keys WHERE active = 1').pluck().all() as string[];
+    } finally {
+      sqlite.close();
+    }
+  };
+
+  it('refuses a --token-lifetime shorter than a minute or longer than a day plus tolerance, changing nothing', async () => {
+    await (await SqliteStore.open(db)).close();
+    for (const value of ['0', '59s', '999999999', '2d']) {
+      const res = await runCli(['key', 'rotate', '--db', db, '--token-lifetime', value], {}, clock.now);
+      expect(res.code).toBe(2);
+      expect(res.err).toBe(
+        "express-client-credentials: --token-lifetime must be from 60s to 86700s (a day plus clock tolerance) (see 'express-client-credentials key rotate --help')\n",
+      );
+    }
+    const store = SqliteStore.open(db);
+    expect(await store.listSigningKeys(clock.now())).toEqual([]);
+    await store.close();
+  });
+
+  it('encrypts the keys it makes with OAUTH_KEY_SECRET, and refuses to rotate encrypted keys without it', async () => {
+    await (await SqliteStore.open(db)).close();
+    expect((await runCli(['key', 'rotate', '--db', db], { OAUTH_KEY_SECRET: SECRET }, clock.now)).code).toBe(0);
+    const [sealed] = privateKeys();
+    expect(sealed).toMatch(/^ecc-kek1\./);
+    const listed = JSON.parse((await runCli(['key', 'list', '--db', db, '--json'], {}, clock.now)).out);
+    expect(listed[0]).toMatchObject({ active: true, private_key: 'encrypted' });
+
+    const without = await runCli(['key', 'rotate', '--db', db], {}, clock.now);
+    expect(without.code).toBe(1);
+    expect(without.err).toMatch(/^express-client-credentials: signing key \S+ is encrypted, but no key secret is configured/);
+    expect(privateKeys()).toEqual([sealed]);
+    const short = await runCli(['key', 'rotate', '--db', db], { OAUTH_KEY_SECRET: 'too-short' }, clock.now);
+    expect(short.code).toBe(2);
+    expect(short.err).not.toContain('too-short');
+  });
+
+  it('key retire: a key taken out of service stops verifying at once in a running server, the active one replaced first', async () => {
+    const oauth = createOAuth({ issuer: ISSUER, database: db, bcryptCost: 4, logger: memoryLogger(), clock: clock.now });
+    try {
+      const { client, clientSecret } = await oauth.registry.create({ name: 'svc', scopes: 'read' });
+      const issue = async () => (await oauth.server.issueToken(await oauth.server.authenticateClient(client.id, clientSecret), {})).access_token;
+      const verify = (token: string) => oauth.server.verifyAccessToken(token, { audience: [ISSUER] });
+      const first = await issue();
+      const { kid: second, previousKid } = await oauth.server.rotateSigningKey();
+      await expect(verify(first)).resolves.toBeDefined();
+
+      const retired = await runCli(['key', 'retire', previousKid as string, '--db', db], {}, clock.now);
+      expect(retired.code).toBe(0);
+      await oauth.server.changes.poll(); // the server's timer would do this within syncInterval
+      await expect(verify(first)).rejects.toThrow('the access token was signed with an unknown key');
+
+      const current = await issue();
+      const active = await runCli(['key', 'retire', second, '--db', db, '--json'], {}, clock.now);
+      expect(active.code).toBe(0);
+      const answer = JSON.parse(active.out);
+      expect(answer.retired).toBe(second);
+      expect(answer.active).not.toBe(second);
+      await oauth.server.changes.poll();
+      await expect(verify(current)).rejects.toThrow('the access token was signed with an unknown key');
+      await expect(verify(await issue())).resolves.toBeDefined();
+
+      const again = await runCli(['key', 'retire', second, '--db', db], {}, clock.now);
+      expect(again.code).toBe(1);
+      expect(again.err).toBe(`express-client-credentials: no signing key "${second}" in service (see 'express-client-credentials key list')\n`);
+    } finally {
+      await oauth.close();
     }
   });
 });

@@ -570,3 +570,56 @@ describe('admin API on Express 4', () => {
     expect(empty.body).toEqual({ error: 'invalid_request', error_description: 'client_name is required', field: 'client_name' });
   });
 });
+
+describe('admin API writes are atomic: one request, one transaction, one audit event', () => {
+  /** A group the router's pre-check sees, deleted before the change is stored (a concurrent delete). */
+  function groupVanishesBeforeTheWrite(name: string) {
+    const real = t.oauth.groups.get.bind(t.oauth.groups);
+    t.oauth.groups.get = async (n: string) =>
+      n === name ? { name, scopes: [], audiences: [], members: [], createdAt: 0, updatedAt: 0 } : real(n);
+  }
+
+  it('PATCH /clients/:id with several fields changes all of them or none, when the last part fails', async () => {
+    const { id } = await t.createClient('read', 'before');
+    groupVanishesBeforeTheWrite('gone');
+    const res = await admin().patch(`/admin/clients/${id}`, { client_name: 'after', scope: 'read write', groups: ['gone'] });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'no group named "gone"', field: 'groups' });
+    const client = await t.oauth.registry.get(id);
+    expect([client.name, client.scopes]).toEqual(['before', ['read']]);
+  });
+
+  it('PATCH /clients/:id records one client.updated event naming every changed field', async () => {
+    const { id } = await t.createClient('read');
+    await t.oauth.groups.create({ name: 'g', scopes: 'x' });
+    const events: AuditEvent[] = [];
+    t.oauth.events.on('audit', (e: AuditEvent) => events.push(e));
+    const res = await admin().patch(`/admin/clients/${id}`, { client_name: 'renamed', scope: 'read write', groups: ['g'], enabled: false });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ client_name: 'renamed', scope: 'read write', groups: ['g'], enabled: false });
+    expect(events).toEqual([
+      { type: 'client.updated', time: expect.any(Number), clientId: id, changes: ['name', 'scopes', 'groups', 'enabled'], enabled: false },
+    ]);
+  });
+
+  it('POST /clients with groups creates nothing when a group cannot be joined: no client whose secret nobody saw', async () => {
+    groupVanishesBeforeTheWrite('gone');
+    const before = (await t.oauth.registry.list()).length;
+    const res = await admin().post('/admin/clients', { client_name: 'orphan', scope: 'read', groups: ['gone'] });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'no group named "gone"', field: 'groups' });
+    expect(await t.oauth.registry.list()).toHaveLength(before);
+  });
+
+  it('POST /clients with groups records one client.created event with the groups', async () => {
+    await t.oauth.groups.create({ name: 'g', scopes: 'x' });
+    const events: AuditEvent[] = [];
+    t.oauth.events.on('audit', (e: AuditEvent) => events.push(e));
+    const res = await admin().post('/admin/clients', { client_name: 'member', scope: 'read', groups: ['g'] });
+    expect(res.status).toBe(201);
+    expect(res.body.groups).toEqual(['g']);
+    expect(events).toEqual([
+      { type: 'client.created', time: expect.any(Number), clientId: res.body.client_id, name: 'member', scopes: ['read'], groups: ['g'] },
+    ]);
+  });
+});

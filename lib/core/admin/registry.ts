@@ -1,5 +1,5 @@
 // Client administration used by the CLI and the admin API: validated create / change / rotate / delete, secrets shown once.
-import type { ClientStore } from '../../store/types';
+import type { ClientChanges, ClientStore } from '../../store/types';
 import { StoreError } from '../../store/types';
 import { CLIENT_CREDENTIALS, type Client, type TokenFormat } from '../model/client';
 import type { AuditEmitter } from '../model/events';
@@ -27,6 +27,22 @@ export interface ClientInput {
   scopes?: string | readonly string[];
   audiences?: readonly string[];
   tokenFormat?: TokenFormat;
+  /** Groups the client joins, in the same transaction as its creation. */
+  groups?: readonly string[];
+}
+
+/**
+ * Several changes to one client, applied together in one transaction with one audit event: all of
+ * it or nothing. Omitted fields stay as they are.
+ */
+export interface ClientUpdate {
+  name?: string;
+  scopes?: string | readonly string[];
+  audiences?: readonly string[];
+  /** The client's exact set of groups afterwards. */
+  groups?: readonly string[];
+  /** Disabling voids the client's earlier tokens for good (see {@link ClientRegistry.setEnabled}). */
+  enabled?: boolean;
 }
 
 /** A client together with its new secret: the only moment the secret exists outside the caller. */
@@ -66,6 +82,14 @@ export function validAudiences(audiences: unknown): string[] {
   return [...new Set(audiences as string[])];
 }
 
+/** A list of group names (existence is checked by the store, in the same transaction as the change). */
+function validGroupList(groups: unknown): string[] {
+  if (!Array.isArray(groups) || groups.some((g) => typeof g !== 'string' || g === '')) {
+    throw new RegistryError('invalid', 'groups must be a list of group names', 'groups');
+  }
+  return [...new Set(groups as string[])];
+}
+
 function validTokenFormat(value: unknown): TokenFormat {
   if (value !== 'jwt' && value !== 'reference') {
     throw new RegistryError('invalid', 'token format must be "jwt" or "reference"', 'token_format');
@@ -89,14 +113,66 @@ export class ClientRegistry {
     const scopes = validScopes(input.scopes ?? []);
     const tokenFormat = validTokenFormat(input.tokenFormat ?? 'jwt');
     const audiences = validAudiences(input.audiences ?? []);
+    const groups = input.groups === undefined ? [] : validGroupList(input.groups);
     const clientSecret = generateClientSecret();
     const secretHash = await hashSecret(clientSecret, this.options.bcryptCost);
-    const client = await this.store.createClient(
-      { id: generateClientId(), name, scopes, audiences, grantTypes: [CLIENT_CREDENTIALS], tokenFormat, secretHash },
-      this.options.now(),
+    // One transaction with the memberships: a failure leaves no client whose secret nobody saw.
+    const client = await this.storeCall(() =>
+      this.store.createClient(
+        {
+          id: generateClientId(),
+          name,
+          scopes,
+          audiences,
+          grantTypes: [CLIENT_CREDENTIALS],
+          tokenFormat,
+          secretHash,
+          ...(groups.length > 0 ? { groups } : {}),
+        },
+        this.options.now(),
+      ),
     );
-    this.events?.record('client.created', { clientId: client.id, name: client.name, scopes: client.scopes });
+    this.events?.record('client.created', {
+      clientId: client.id,
+      name: client.name,
+      scopes: client.scopes,
+      ...(groups.length > 0 ? { groups: client.groups } : {}),
+    });
     return { client, clientSecret };
+  }
+
+  /**
+   * Applies several changes to a client in one store transaction (all or nothing) and records one
+   * audit event: `client.enabled` / `client.disabled` when that is the only change, else
+   * `client.updated` listing every changed field (with `enabled` when it changed).
+   *
+   * @example
+   * await registry.update(id, { name: 'billing', scopes: 'read write', enabled: false });
+   */
+  async update(id: string, update: ClientUpdate): Promise<Client> {
+    const changes: ClientChanges = {};
+    if (update.name !== undefined) changes.name = validName(update.name);
+    if (update.scopes !== undefined) changes.scopes = validScopes(update.scopes);
+    if (update.audiences !== undefined) changes.audiences = validAudiences([...update.audiences]);
+    if (update.groups !== undefined) changes.groups = validGroupList(update.groups);
+    const before = await this.get(id);
+    if (update.enabled !== undefined && update.enabled !== before.enabled) {
+      changes.enabled = update.enabled;
+      if (!update.enabled) changes.revokeTokensIssuedBefore = this.options.now();
+    }
+    const fields = (['name', 'scopes', 'audiences', 'groups', 'enabled'] as const).filter((f) => changes[f] !== undefined);
+    if (fields.length === 0) return before;
+    const client = await this.apply(id, changes);
+    if (fields.length === 1 && changes.enabled !== undefined) {
+      this.events?.record(changes.enabled ? 'client.enabled' : 'client.disabled', { clientId: id });
+    } else {
+      this.events?.record('client.updated', {
+        clientId: id,
+        changes: [...fields],
+        ...(changes.enabled === undefined ? {} : { enabled: changes.enabled }),
+      });
+    }
+    return client;
   }
 
   async get(id: string): Promise<Client> {
@@ -110,26 +186,30 @@ export class ClientRegistry {
   }
 
   async setScopes(id: string, scopes: string | readonly string[]): Promise<Client> {
-    const client = await this.update(id, { scopes: validScopes(scopes) });
+    const client = await this.apply(id, { scopes: validScopes(scopes) });
     this.events?.record('client.updated', { clientId: id, changes: ['scopes'] });
     return client;
   }
 
   /** Replaces the audiences (RFC 8707 resources) the client may ask tokens for. */
   async setAudiences(id: string, audiences: readonly string[]): Promise<Client> {
-    const client = await this.update(id, { audiences: validAudiences([...audiences]) });
+    const client = await this.apply(id, { audiences: validAudiences([...audiences]) });
     this.events?.record('client.updated', { clientId: id, changes: ['audiences'] });
     return client;
   }
 
   async rename(id: string, name: string): Promise<Client> {
-    const client = await this.update(id, { name: validName(name) });
+    const client = await this.apply(id, { name: validName(name) });
     this.events?.record('client.updated', { clientId: id, changes: ['name'] });
     return client;
   }
 
+  /**
+   * Enables or disables a client. Disabling voids every token issued before it for good (an operator
+   * disables a compromised client): enabling it again lets it fetch new tokens, never revives old ones.
+   */
   async setEnabled(id: string, enabled: boolean): Promise<Client> {
-    const client = await this.update(id, { enabled });
+    const client = await this.apply(id, enabled ? { enabled } : { enabled, revokeTokensIssuedBefore: this.options.now() });
     this.events?.record(enabled ? 'client.enabled' : 'client.disabled', { clientId: id });
     return client;
   }
@@ -172,15 +252,21 @@ export class ClientRegistry {
     this.events?.record('client.deleted', { clientId: id });
   }
 
-  private async update(id: string, changes: Parameters<ClientStore['updateClient']>[1]): Promise<Client> {
-    let client: Client | undefined;
-    try {
-      client = await this.store.updateClient(id, changes, this.options.now());
-    } catch (err) {
-      if (err instanceof StoreError && err.code === 'conflict') throw new RegistryError('conflict', err.message);
-      throw err;
-    }
+  private async apply(id: string, changes: ClientChanges): Promise<Client> {
+    const client = await this.storeCall(() => this.store.updateClient(id, changes, this.options.now()));
     if (!client) throw new RegistryError('not_found', `no client with id ${JSON.stringify(id)}`, 'client_id');
     return client;
+  }
+
+  /** Store failures an administrator can act on, as registry errors. */
+  private async storeCall<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      if (err instanceof StoreError && err.code === 'conflict') throw new RegistryError('conflict', err.message);
+      // A named group that does not exist (or was deleted meanwhile): nothing changed.
+      if (err instanceof StoreError && err.code === 'not_found') throw new RegistryError('invalid', err.message, 'groups');
+      throw err;
+    }
   }
 }

@@ -27,6 +27,7 @@ import { SecretMemory } from '../client-auth/secret-memory';
 import { SecretVerifier } from '../client-auth/secrets';
 import { signAccessToken, verifyAccessToken, type AccessTokenClaims, type VerifiedAccessToken } from '../tokens/jwt';
 import { SIGNING_ALGORITHMS } from '../tokens/keys';
+import type { BoundVerification } from '../verification/token-cache';
 
 /** What a verification of this issuer's tokens may vary per guard. */
 export interface LocalVerifyOptions {
@@ -53,6 +54,7 @@ export class AuthorizationServer {
   /** Set when `keyRotationDays` is configured. */
   readonly rotationSchedule: KeyRotationSchedule | undefined;
   private issuerWarningShown = false;
+  private readonly keysReady: Promise<void>;
 
   constructor(
     readonly options: ResolvedOptions,
@@ -60,7 +62,15 @@ export class AuthorizationServer {
   ) {
     const now = options.clock;
     this.events = new AuditEmitter(now, (err) => options.logger.error('an audit event listener failed', err));
-    this.keys = new KeyRing(store, options.signingAlgorithm, now);
+    this.keys = new KeyRing(store, options.signingAlgorithm, now, {
+      encryption: options.keyEncryption,
+      onError: (err) => options.logger.error('could not encrypt the stored signing keys', err),
+    });
+    // Load (and open) the keys at once: a missing or wrong keySecret is said at start-up, and by ready().
+    this.keysReady = this.keys.prepare();
+    this.keysReady.catch((err: unknown) =>
+      options.logger.error(`the signing keys cannot be loaded: ${err instanceof Error ? err.message : String(err)}`, err),
+    );
     this.registry = new ClientRegistry(store, { bcryptCost: options.bcryptCost, now }, this.events);
     this.groups = new GroupRegistry(store, { now }, this.events);
     const verifier = new SecretVerifier(options.bcryptCost);
@@ -85,6 +95,15 @@ export class AuthorizationServer {
       );
       this.rotationSchedule.start();
     }
+  }
+
+  /**
+   * Resolves once the stored signing keys are loaded and opened; rejects with a KeyEncryptionError
+   * when they are encrypted and `keySecret` is missing or wrong (the server then issues nothing, and
+   * never makes a new key in their place). Await it before listening to fail fast.
+   */
+  ready(): Promise<void> {
+    return this.keysReady;
   }
 
   /** RFC 6749 §4.4.2 checks that need no client: run before authentication so garbage costs no bcrypt. */
@@ -188,7 +207,10 @@ export class AuthorizationServer {
       throw new InvalidRequestError('the token was not issued to the client revoking it (RFC 7009 §2.1)');
     }
     const expiresAt = claims.exp * 1000;
-    if (await this.store.revokeToken({ jti: claims.jti, clientId: client.id, expiresAt }, this.options.clock())) {
+    // Kept while any verifier of this issuer would still take the token: until exp plus the clock
+    // tolerance, else the token would come back for that tolerance once the entry is purged.
+    const keepUntil = expiresAt + this.options.clockTolerance * 1000;
+    if (await this.store.revokeToken({ jti: claims.jti, clientId: client.id, expiresAt: keepUntil }, this.options.clock())) {
       this.events.record('token.revoked', { clientId: client.id, jti: claims.jti, expiresAt });
     }
     return true;
@@ -211,6 +233,24 @@ export class AuthorizationServer {
     return { kid, previousKid };
   }
 
+  /**
+   * Takes a signing key out of service at once (leaked, or found in a backup that leaked): tokens it
+   * signed stop verifying here now and in other processes on the same store within `syncInterval`.
+   * The active key is first replaced by a new one. Resolves false for a kid not in service.
+   *
+   * @example
+   * await oauth.server.retireSigningKey(kid);
+   */
+  async retireSigningKey(kid: string): Promise<boolean> {
+    const { found, newKid } = await this.keys.retire(kid);
+    if (!found) return false;
+    if (newKid !== undefined) {
+      this.events.record('key.rotated', { kid: newKid, previousKid: kid, previousRetireAt: this.options.clock(), scheduled: false });
+    }
+    this.events.record('key.retired', { kid });
+    return true;
+  }
+
   /** A JWT or a reference token of this issuer, checked but for revocation; `audience` undefined skips the aud check. */
   async readToken(token: string, audience: readonly string[] | undefined, acceptScp: boolean): Promise<VerifiedAccessToken> {
     if (isReferenceToken(token)) {
@@ -230,6 +270,19 @@ export class AuthorizationServer {
       now: this.options.clock(),
       acceptScp,
     });
+  }
+
+  /**
+   * {@link readToken}, with a check that says later whether the acceptance still stands: a JWT only
+   * while its signing key is not retired (so a verified-token cache never outlives `key retire` or
+   * a key's `retireAt`); a reference token as long as it is not expired (revocation is checked apart).
+   */
+  async readTokenBound(token: string, audience: readonly string[] | undefined, acceptScp: boolean): Promise<BoundVerification> {
+    const verified = await this.readToken(token, audience, acceptScp);
+    if (isReferenceToken(token)) return { verified, stillHolds: () => true };
+    // The token verified, so its header is a JSON object with a string kid.
+    const header = JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString('utf8')) as { kid: string };
+    return { verified, stillHolds: () => this.keys.trusted(header.kid) };
   }
 
   private async saveReferenceToken(claims: AccessTokenClaims): Promise<string> {

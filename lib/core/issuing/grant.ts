@@ -8,7 +8,8 @@ import {
 } from '../model/errors';
 import { CLIENT_CREDENTIALS, type Client } from '../model/client';
 import { formatScope, parseScope } from '../model/scope';
-import { newTokenId, type AccessTokenClaims } from '../tokens/jwt';
+import type { AccessTokenClaims } from '../tokens/jwt';
+import { newTokenIdAt } from './issuance-time';
 
 /** The token request parameters the grant reads (single strings but `resource`; empty means absent, RFC 6749 §3.1). */
 export interface TokenRequestParams {
@@ -104,6 +105,7 @@ export function buildClaims(args: {
     scope: formatScope(args.scopes),
     iat,
     exp: iat + args.lifetimeSeconds,
-    jti: newTokenId(),
+    // The jti records the millisecond of issuance, for revocation cuts finer than iat's second.
+    jti: newTokenIdAt(args.nowMs),
   };
 }

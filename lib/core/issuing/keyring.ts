@@ -1,7 +1,18 @@
 // The issuer's key ring: stored signing keys held in memory as KeyObjects, generated on first use, reloaded when the store changes.
 import { Reloader } from './reloader';
-import { generateSigningKey, loadKey, type LoadedKey, type PublicJwk, type SigningAlgorithm } from '../tokens/keys';
+import { generateSigningKey, loadKey, type LoadedKey, type PublicJwk, type SigningAlgorithm, type StoredSigningKey } from '../tokens/keys';
+import { isSealedPrivateKey, KeyEncryption, openWithoutSecret } from '../tokens/key-encryption';
 import type { KeyStore } from '../../store/types';
+
+/** How the key ring keeps private keys at rest, and where it reports what it cannot do in the background. */
+export interface KeyRingOptions {
+  /** Seals new private keys and opens stored ones; without it keys are stored as clear PEM (and a sealed key is an error). */
+  encryption?: KeyEncryption | undefined;
+  /** Called when sealing stored clear keys fails (the keys still work; the next load tries again). */
+  onError?: (err: unknown) => void;
+  /** At most one reload per this many ms for unknown key ids. */
+  unknownKidCooldownMs?: number;
+}
 
 /**
  * Holds the active signing key and every published verification key. Loads from the store once, then
@@ -16,31 +27,67 @@ export class KeyRing {
   /** kid → when it was created and when it stops being published (null while signing). */
   private lifetimes = new Map<string, { createdAt: number; retireAt: number | null }>();
 
+  private readonly unknownKidCooldownMs: number;
+  /**
+   * Whether this load also reseals keys sealed under a secret other than the first. Only at start-up
+   * ({@link prepare}): while a secret rotation rolls out, instances listing the secrets in different
+   * orders would otherwise reseal each other's keys back and forth on every change.
+   */
+  private resealOlder = false;
+
   constructor(
     private readonly store: KeyStore,
     private readonly algorithm: SigningAlgorithm,
     private readonly now: () => number,
-    private readonly unknownKidCooldownMs = 1000,
-  ) {}
+    private readonly options: KeyRingOptions = {},
+  ) {
+    this.unknownKidCooldownMs = options.unknownKidCooldownMs ?? 1000;
+  }
+
+  /**
+   * Loads (and opens) the stored keys now, sealing clear ones when a key secret is configured and
+   * resealing those under an older secret with the first one.
+   * Rejects with a {@link KeyEncryptionError} when a key secret is missing or wrong: call it at
+   * start-up so that is said at once, not on the first token request.
+   */
+  async prepare(): Promise<void> {
+    this.resealOlder = true;
+    try {
+      await this.snapshot.reload();
+    } finally {
+      this.resealOlder = false;
+    }
+  }
 
   /** The key new tokens are signed with; generates and stores one on first use. */
   async getSigner(): Promise<LoadedKey> {
     if (this.snapshot.stale || !this.signer) await this.snapshot.reload();
     if (!this.signer) {
-      const stored = await this.store.ensureSigningKey(await generateSigningKey(this.algorithm, this.now()));
+      const stored = await this.store.ensureSigningKey(this.sealed(await generateSigningKey(this.algorithm, this.now())));
       this.snapshot.invalidate();
       await this.snapshot.reload();
-      if (!this.signer) this.signer = this.remember(loadKey(stored));
+      if (!this.signer) this.signer = this.remember(stored);
     }
     return this.signer;
   }
 
-  /** The verification key for `kid`: from memory when known, else after one (rate-limited) reload. */
-  resolve = (kid: string): LoadedKey | Promise<LoadedKey | undefined> => {
+  /**
+   * The verification key for `kid`: from memory when known, else after one (rate-limited) reload.
+   * A key past its `retireAt` verifies nothing, whether or not a reload happened since: it left the
+   * JWKS at that instant, and every token it legitimately signed has expired by then.
+   */
+  resolve = (kid: string): LoadedKey | undefined | Promise<LoadedKey | undefined> => {
     const known = !this.snapshot.stale ? this.keys.get(kid) : undefined;
-    if (known) return known;
+    if (known) return this.trusted(kid) ? known : undefined;
     return this.resolveSlow(kid);
   };
+
+  /** Whether `kid` is a key in memory that may still verify tokens now (not past its `retireAt`). */
+  trusted(kid: string): boolean {
+    const lifetime = this.lifetimes.get(kid);
+    if (!lifetime || !this.keys.has(kid)) return false;
+    return lifetime.retireAt === null || lifetime.retireAt > this.now();
+  }
 
   private async resolveSlow(kid: string): Promise<LoadedKey | undefined> {
     if (!this.snapshot.stale && !this.keys.has(kid)) {
@@ -50,19 +97,13 @@ export class KeyRing {
       this.snapshot.invalidate();
     }
     await this.snapshot.reload();
-    return this.keys.get(kid);
+    return this.trusted(kid) ? this.keys.get(kid) : undefined;
   }
 
   /** Public keys to publish (RFC 7517), active first; a key past its `retire_at` is dropped without waiting for a reload. */
   async publicJwks(): Promise<PublicJwk[]> {
     await this.snapshot.fresh();
-    const now = this.now();
-    return [...this.keys.values()]
-      .filter((k) => {
-        const retireAt = this.lifetimes.get(k.kid)?.retireAt;
-        return retireAt === undefined || retireAt === null || retireAt > now;
-      })
-      .map((k) => k.jwk);
+    return [...this.keys.values()].filter((k) => this.trusted(k.kid)).map((k) => k.jwk);
   }
 
   /**
@@ -73,11 +114,30 @@ export class KeyRing {
   async rotate(previousRetireAt: number): Promise<{ kid: string; previousKid: string | undefined; rotated: boolean }> {
     await this.snapshot.reload();
     const previousKid = this.signer?.kid;
-    const candidate = await generateSigningKey(this.algorithm, this.now());
+    const candidate = this.sealed(await generateSigningKey(this.algorithm, this.now()));
     const { active, rotated } = await this.store.rotateSigningKey(candidate, previousKid, previousRetireAt);
     this.snapshot.invalidate();
     await this.snapshot.reload();
     return { kid: active.kid, previousKid, rotated };
+  }
+
+  /**
+   * Takes a key out of service at once (it must go now: leaked, or an algorithm change). The active key
+   * is replaced by a new one and retired on the spot; any other key is deleted. Every process stops
+   * trusting it on its next reload (the change is watched) and this one at once. Resolves what
+   * happened; `found: false` for a kid that is not stored or already retired.
+   */
+  async retire(kid: string): Promise<{ found: boolean; newKid?: string }> {
+    await this.snapshot.reload();
+    if (!this.lifetimes.has(kid) || !this.trusted(kid)) return { found: false };
+    if (this.signer?.kid === kid) {
+      const { kid: newKid } = await this.rotate(this.now());
+      return { found: true, newKid };
+    }
+    const deleted = await this.store.deleteSigningKey(kid);
+    this.snapshot.invalidate();
+    await this.snapshot.reload();
+    return { found: deleted };
   }
 
   /** When the active key was created (epoch ms), or undefined before the first key exists. */
@@ -96,8 +156,15 @@ export class KeyRing {
     const next = new Map<string, LoadedKey>();
     const lifetimes = new Map<string, { createdAt: number; retireAt: number | null }>();
     let signer: LoadedKey | undefined;
+    const reseal: { kid: string; from: string; to: string }[] = [];
     for (const s of stored) {
-      const loaded = this.keys.get(s.kid) ?? loadKey(s);
+      // Opening throws for a missing or wrong secret: the load fails, and no new key is ever made in its place.
+      const loaded = this.keys.get(s.kid) ?? this.open(s);
+      const { encryption } = this.options;
+      const resealable = !isSealedPrivateKey(s.privateKeyPem ?? '') || this.resealOlder;
+      if (encryption && s.privateKeyPem !== null && resealable && encryption.needsReseal(s.privateKeyPem)) {
+        reseal.push({ kid: s.kid, from: s.privateKeyPem, to: encryption.seal(s.kid, this.open(s, true)) });
+      }
       next.set(s.kid, loaded);
       lifetimes.set(s.kid, { createdAt: s.createdAt, retireAt: s.retireAt });
       if (s.active) signer = loaded;
@@ -105,10 +172,35 @@ export class KeyRing {
     this.keys = next;
     this.lifetimes = lifetimes;
     this.signer = signer;
+    if (reseal.length > 0) {
+      // Clear keys (a secret was just configured) or keys under an older secret: sealed under the
+      // first secret now. The keys in memory stay as they are, so a failure here costs nothing.
+      await this.store.resealSigningKeys(reseal).catch((err: unknown) => this.options.onError?.(err));
+    }
   }
 
-  private remember(key: LoadedKey): LoadedKey {
+  /** A freshly generated key as the store will keep it: its private key sealed when a secret is configured. */
+  private sealed(key: StoredSigningKey): StoredSigningKey {
+    const { encryption } = this.options;
+    if (!encryption || key.privateKeyPem === null) return key;
+    return { ...key, privateKeyPem: encryption.seal(key.kid, key.privateKeyPem) };
+  }
+
+  /** The stored key parsed, its private key opened first (or, with `pemOnly`, only that PEM). */
+  private open(stored: StoredSigningKey): LoadedKey;
+  private open(stored: StoredSigningKey, pemOnly: true): string;
+  private open(stored: StoredSigningKey, pemOnly?: true): LoadedKey | string {
+    const { encryption } = this.options;
+    const raw = stored.privateKeyPem;
+    const pem = raw === null ? null : encryption ? encryption.open(stored.kid, raw) : openWithoutSecret(stored.kid, raw);
+    if (pemOnly) return pem as string;
+    return loadKey({ ...stored, privateKeyPem: pem });
+  }
+
+  private remember(stored: StoredSigningKey): LoadedKey {
+    const key = this.open(stored);
     this.keys.set(key.kid, key);
+    this.lifetimes.set(key.kid, { createdAt: stored.createdAt, retireAt: stored.retireAt });
     return key;
   }
 }

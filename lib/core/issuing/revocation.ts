@@ -1,5 +1,6 @@
 // Revocation state held in memory (revoked jtis, disabled or deleted clients, tokens_not_before), so guards check it with no query per request.
 import { Reloader } from './reloader';
+import { issuedAtMs } from './issuance-time';
 import type { ClientStatus, ClientStore, TokenStore } from '../../store/types';
 
 /** Most client ids remembered as unknown between two reloads (ids only reach here in validly signed tokens). */
@@ -44,9 +45,9 @@ export class RevocationState {
     const client = this.clients.get(clientId) ?? (await this.lookUp(clientId));
     if (!client) return 'the client of this access token no longer exists';
     if (!client.enabled) return 'the client of this access token is disabled';
-    // iat has whole seconds: a cut at t voids tokens issued in an earlier second, so a token the
-    // client fetched right after a revoke-and-rotate in the same second stays good.
-    if (claims.iat * 1000 < client.tokensNotBefore - (client.tokensNotBefore % 1000)) return 'the access token was revoked';
+    // Compared to the millisecond (see issuance-time.ts): a token issued before the cut is void even
+    // in the cut's own second, and one fetched right after a revoke-and-rotate stays good.
+    if (issuedAtMs(claims) < client.tokensNotBefore) return 'the access token was revoked';
     return undefined;
   }
 

@@ -7,8 +7,10 @@ export interface AuditEvents {
   'token.issued': { clientId: string; scopes: string[]; audience: string | string[]; jti: string; expiresAt: number };
   /** Client authentication at the token endpoint failed. */
   'client.authentication_failed': { clientId: string | undefined; reason: string; address: string | undefined };
-  'client.created': { clientId: string; name: string; scopes: string[] };
-  'client.updated': { clientId: string; changes: string[] };
+  /** `groups` only when the client was created with some. */
+  'client.created': { clientId: string; name: string; scopes: string[]; groups?: string[] };
+  /** One event per administrative request: every field it changed; `enabled` when that changed too. */
+  'client.updated': { clientId: string; changes: string[]; enabled?: boolean };
   'client.disabled': { clientId: string };
   'client.enabled': { clientId: string };
   'client.deleted': { clientId: string };
@@ -17,6 +19,8 @@ export interface AuditEvents {
   'token.revoked': { clientId: string; jti: string; expiresAt: number };
   /** A new signing key became active; the previous one stays published until `previousRetireAt`. */
   'key.rotated': { kid: string; previousKid: string | undefined; previousRetireAt: number; scheduled: boolean };
+  /** A signing key was taken out of service at once (`key retire`): tokens it signed stop verifying. */
+  'key.retired': { kid: string };
   /**
    * A client authentication was refused before its secret was compared: the address or the claimed
    * client id failed too often (429), or too many authentications were already waiting (503).

@@ -21,8 +21,12 @@ export interface PublicJwk {
 export interface StoredSigningKey {
   kid: string;
   alg: SigningAlgorithm;
-  /** PKCS#8 PEM of the private key. */
-  privateKeyPem: string;
+  /**
+   * The private key as stored: PKCS#8 PEM, or that PEM sealed by lib/core/tokens/key-encryption.ts
+   * (`ecc-kek1.` prefix) when a key secret is configured; the key ring seals and opens it, a store
+   * keeps it as an opaque string. Null once the key stopped signing (only its public half is kept).
+   */
+  privateKeyPem: string | null;
   publicJwk: PublicJwk;
   createdAt: number;
   /** Whether this is the key new tokens are signed with (exactly one is). */

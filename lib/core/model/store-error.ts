@@ -1,6 +1,10 @@
 // StoreError: a storage failure in domain terms, thrown by every store and mapped to OAuth errors in one place (./errors).
 
-export type StoreErrorCode = 'conflict' | 'busy' | 'readonly' | 'unavailable' | 'schema';
+/**
+ * `insecure`: a database file other users can reach that could not be made owner-only.
+ * `not_found`: a change names a record that does not exist (a group in a client's groups); nothing changed.
+ */
+export type StoreErrorCode = 'conflict' | 'busy' | 'readonly' | 'unavailable' | 'schema' | 'insecure' | 'not_found';
 
 /** A storage failure in domain terms; the driver's own error is kept as `cause`. */
 export class StoreError extends Error {

@@ -46,14 +46,17 @@ export async function generateSigningKey(alg: SigningAlgorithm, now: number): Pr
   };
 }
 
-/** Parses a stored key into KeyObjects (done once per key, when the key ring loads it). */
+/**
+ * Parses a stored key into KeyObjects (done once per key, when the key ring loads it). `privateKeyPem`
+ * must be clear PEM here (the key ring opens a sealed one first); a key without one verifies only.
+ */
 export function loadKey(stored: StoredSigningKey): LoadedKey {
-  const privateKey = createPrivateKey(stored.privateKeyPem);
+  const privateKey = stored.privateKeyPem === null ? undefined : createPrivateKey(stored.privateKeyPem);
   return {
     kid: stored.kid,
     alg: stored.alg,
     privateKey,
-    publicKey: createPublicKey(privateKey),
+    publicKey: privateKey ? createPublicKey(privateKey) : createPublicKey({ key: { ...stored.publicJwk }, format: 'jwk' }),
     jwk: stored.publicJwk,
   };
 }

@@ -58,7 +58,8 @@ describe('client credentials grant', () => {
       scope: 'read',
       iat: 1_700_000_000,
       exp: 1_700_000_060,
-      jti: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/),
+      // the issuance millisecond (base 36), then 128 random bits
+      jti: expect.stringMatching(new RegExp(`^${(1_700_000_000_999).toString(36)}\\.[A-Za-z0-9_-]{22}$`)),
     });
   });
 });

@@ -95,4 +95,61 @@ describe('key rotation', () => {
       new TypeError('keyRotationDays must be an integer from 1 to 3650'),
     );
   });
+
+  describe('a retired signing key verifies nothing', () => {
+    const get = (token: string) => request(t.app).get('/api/items').auth(token, { type: 'bearer' });
+
+    it('refuses a token signed with a key past its retireAt, though no reload happened (RFC 7517 §4.5: a key that left the JWKS is not trusted)', async () => {
+      const { id, secret } = await t.createClient('read');
+      const before = await t.tokenFor(id, secret);
+      const [old] = await t.oauth.server.store.listSigningKeys(clock.now());
+      await t.oauth.server.rotateSigningKey();
+      expect((await get(before)).status).toBe(200);
+      clock.advance(2 * 3600 * 1000);
+      // signing_keys is not touched again: nothing tells this process to reload.
+      const forged = jwt.sign(
+        { iss: ISSUER, sub: id, client_id: id, aud: ISSUER, scope: 'read', jti: 'forged-1', iat: Math.floor(clock.now() / 1000) },
+        old?.privateKeyPem as string,
+        { algorithm: 'RS256', keyid: old?.kid as string, header: { alg: 'RS256', typ: 'at+jwt' }, expiresIn: 600 },
+      );
+      const res = await get(forged);
+      expect(res.status).toBe(401);
+      expect(await publishedKids()).not.toContain(old?.kid);
+    });
+
+    it('stops a token cached by the guard once its key retires (a cache never outlives the key)', async () => {
+      const { id, secret } = await t.createClient('read');
+      await t.tokenFor(id, secret);
+      const [old] = await t.oauth.server.store.listSigningKeys(clock.now());
+      const { previousKid } = await t.oauth.server.rotateSigningKey();
+      expect(previousKid).toBe(old?.kid);
+      // A long-lived token signed with the stolen key, shown while the key was still trusted, lands in the cache.
+      const forged = jwt.sign(
+        { iss: ISSUER, sub: id, client_id: id, aud: ISSUER, scope: 'read', jti: 'forged-2', iat: Math.floor(clock.now() / 1000) },
+        old?.privateKeyPem as string,
+        { algorithm: 'RS256', keyid: old?.kid as string, header: { alg: 'RS256', typ: 'at+jwt' }, expiresIn: 86_400 },
+      );
+      expect((await get(forged)).status).toBe(200);
+      clock.advance((3600 + 5) * 1000);
+      expect((await get(forged)).status).toBe(401);
+    });
+  });
+});
+
+describe('retiring a signing key at once', () => {
+  it('retireSigningKey: the active key is replaced, then verifies nothing, and key.retired is recorded', async () => {
+    const { id, secret } = await t.createClient('read');
+    const token = await t.tokenFor(id, secret);
+    const kid = kidOf(token);
+    const events: AuditEvent[] = [];
+    t.oauth.events.on('audit', (e: AuditEvent) => events.push(e));
+    expect(await t.oauth.server.retireSigningKey(kid)).toBe(true);
+    expect((await request(t.app).get('/api/items').auth(token, { type: 'bearer' })).status).toBe(401);
+    expect(await publishedKids()).not.toContain(kid);
+    const fresh = await t.tokenFor(id, secret);
+    expect(kidOf(fresh)).not.toBe(kid);
+    expect((await request(t.app).get('/api/items').auth(fresh, { type: 'bearer' })).status).toBe(200);
+    expect(events.map((e) => e.type)).toEqual(['key.rotated', 'key.retired', 'token.issued']);
+    expect(await t.oauth.server.retireSigningKey(kid)).toBe(false);
+  });
 });

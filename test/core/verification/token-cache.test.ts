@@ -9,9 +9,11 @@ let t: TestApp;
 let verify: jest.SpyInstance;
 const clock = fakeClock();
 
+// The watcher's timer is pushed out of reach: on a loaded machine it could fire mid-test and empty the cache,
+// so only the changes a test makes (and the polls it calls) decide what the cache holds.
 async function setUp(options = {}): Promise<void> {
   clock.set(Date.UTC(2026, 0, 1));
-  t = await buildApp({ clock: clock.now, ...options });
+  t = await buildApp({ clock: clock.now, syncInterval: 3_600_000, ...options });
   verify = jest.spyOn(t.oauth.server, 'readToken');
 }
 beforeEach(() => setUp());
