@@ -9,6 +9,7 @@ const ROOT = path.join(__dirname, '..');
 /** Every case uses the library's Express (5.x), not the 4.x a peer's peer dependency pulled into bench/peers. */
 const express = require(require.resolve('express', { paths: [ROOT] }));
 const lib = require(path.join(ROOT, 'dist'));
+const { SqliteStore } = require(path.join(ROOT, 'dist', 'store', 'sqlite'));
 /** The peers are installed apart, in bench/peers (see bench/README.md). */
 const peer = createRequire(path.join(__dirname, 'peers', 'package.json'));
 
@@ -62,7 +63,7 @@ function peerVerify(store, bcrypt) {
 }
 
 async function peerContext() {
-  const store = lib.SqliteStore.open(config.database);
+  const store = SqliteStore.open(config.database);
   const key = await lib.createOAuth({ ...(await ourOptions()), store }).server.keys.getSigner();
   return { store, key, jwt: require('jsonwebtoken'), bcrypt: require('bcrypt') };
 }

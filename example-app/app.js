@@ -7,13 +7,14 @@ const express = require('express');
 const {
   closeDefaultOAuth,
   defaultOAuth,
-  jsonLinesAuditLogger,
-  limitOptionsFromEnv,
   oauthErrorHandler,
   parseKeySecrets,
   requireScope,
   tokenRouter,
 } = require('express-client-credentials');
+const { jsonLinesAuditLogger } = require('express-client-credentials/audit');
+// The environment is read through the library's one env module, as the default instance and the CLI read it.
+const { limitOptionsFromEnv, processEnvironment } = require('express-client-credentials/env');
 const { ordersAudience } = require('./orders');
 
 /** Kept small on purpose: the list lives in memory and never grows past this. */
@@ -109,7 +110,7 @@ function parsePort(value) {
  * @param {{ env?: Record<string, string | undefined>, print?: (line: string) => void, auditLog?: { write(line: string): unknown } }} [context]
  * @returns {Promise<{ name: string, url: string, server: http.Server, close: () => Promise<void> }>}
  */
-async function start({ env = process.env, print = console.log, auditLog = process.stdout } = {}) {
+async function start({ env = processEnvironment(), print = console.log, auditLog = process.stdout } = {}) {
   const host = env.HOST || '127.0.0.1';
   const server = http.createServer();
   const port = await listen(server, parsePort(env.PORT), host);

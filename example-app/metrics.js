@@ -5,6 +5,7 @@ const http = require('node:http');
 const { metrics } = require('@opentelemetry/api');
 const { MeterProvider } = require('@opentelemetry/sdk-metrics');
 const { PrometheusExporter } = require('@opentelemetry/exporter-prometheus');
+const { processEnvironment } = require('express-client-credentials/env');
 
 /** The Prometheus exporter's customary port; it follows PORT (3000 → 9464) so two copies of the example do not collide. */
 const PORT_OFFSET = 9464 - 3000;
@@ -29,7 +30,7 @@ function metricsPort(env) {
  *
  * @param {{ env?: Record<string, string | undefined>, print?: (line: string) => void }} [context]
  */
-async function start({ env = process.env, print = console.log } = {}) {
+async function start({ env = processEnvironment(), print = console.log } = {}) {
   const exporter = new PrometheusExporter({ preventServerStart: true });
   const provider = new MeterProvider({ readers: [exporter] });
   if (!metrics.setGlobalMeterProvider(provider)) throw new Error('another OpenTelemetry MeterProvider is already registered');

@@ -4,6 +4,7 @@
 const http = require('node:http');
 const express = require('express');
 const { createResourceServer, oauthErrorHandler } = require('express-client-credentials');
+const { processEnvironment } = require('express-client-credentials/env');
 const { createTokenClient, relay } = require('express-client-credentials/client');
 
 const ORDERS = [
@@ -16,7 +17,7 @@ const ORDERS = [
  * so that a second `npm start` on another `PORT` does not clash with the first; `PORT=0` (any free
  * port) gives 0 here too. Returns `undefined` for a value that is not a port.
  */
-function ordersPort(env = process.env) {
+function ordersPort(env = processEnvironment()) {
   if (env.ORDERS_PORT) return portNumber(env.ORDERS_PORT);
   const base = portNumber(env.PORT || '3000');
   if (base === undefined || base === 0) return base;
@@ -29,7 +30,7 @@ function portNumber(value) {
 }
 
 /** The audience the orders service answers to; the items service lets its demo client ask for it. */
-function ordersAudience(env = process.env) {
+function ordersAudience(env = processEnvironment()) {
   return env.ORDERS_AUDIENCE || `http://localhost:${ordersPort(env) ?? (env.ORDERS_PORT || 3001)}`;
 }
 
@@ -94,7 +95,7 @@ function itemsClient(issuer, env, demo) {
  *
  * @param {{ env?: Record<string, string | undefined>, print?: (line: string) => void, running?: { url?: string, issuer?: string, demo?: { clientId: string, clientSecret: string } }[] }} [context]
  */
-async function start({ env = process.env, print = console.log, running = [] } = {}) {
+async function start({ env = processEnvironment(), print = console.log, running = [] } = {}) {
   const host = env.HOST || '127.0.0.1';
   const auth = running.find((service) => service.issuer);
   const issuer = env.OAUTH_ISSUER || (auth && auth.issuer);

@@ -8,6 +8,8 @@
  */
 // Metrics first: the services take their meters from the global provider it registers.
 const SERVICES = [require('./metrics'), require('./app'), require('./orders')];
+// The environment is read through the library's one env module, as the default instance and the CLI read it.
+const { processEnvironment } = require('express-client-credentials/env');
 
 /**
  * Starts `services` in order. A service that cannot start (its port is taken, ...) is reported and
@@ -17,7 +19,7 @@ const SERVICES = [require('./metrics'), require('./app'), require('./orders')];
  * @param {{ start: Function, name?: string }[]} services
  * @param {{ env?: Record<string, string | undefined>, print?: (line: string) => void, printError?: (line: string) => void, exit?: (code: number) => void }} [context]
  */
-async function run(services, { env = process.env, print = console.log, printError = console.error, exit = process.exit } = {}) {
+async function run(services, { env = processEnvironment(), print = console.log, printError = console.error, exit = process.exit } = {}) {
   const running = [];
   for (const service of services) {
     try {

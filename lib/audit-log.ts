@@ -1,5 +1,9 @@
-// jsonLinesAuditLogger(): writes every audit event as one JSON line to a stream, for log shippers.
+// The `express-client-credentials/audit` subpath: jsonLinesAuditLogger() writes every audit event as one JSON line to a stream, for log shippers; and the event types.
 import type { AuditEvent } from './core/model/events';
+
+export { AuditEmitter } from './core/model/events';
+export type { AuditEvents, AuditEvent, AuditEventName } from './core/model/events';
+export { pinoAuditLogger } from './core/observability/logger';
 
 /** Anything with a `write(string)`: `process.stdout`, a file stream, a test buffer. */
 export interface LineSink {

@@ -1,10 +1,12 @@
-// The zero-config default instance behind the bare tokenRouter() / requireScope(): the one place library code reads process.env.
+// The zero-config default instance behind the bare tokenRouter() / requireScope(), configured from the environment through lib/env.ts.
 import type { Router } from 'express';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
-import { createOAuth, localGuardBinder, type OAuth } from './oauth';
+import { consoleLogger } from './core/model/logger';
+import { defaultInstanceOptionsFromEnv } from './env';
+import { createOAuth, localGuardRuntime, type OAuth } from './oauth';
 import {
+  isRemoteGuard,
   resolveGuardOptions,
-  resolveOptions,
   resolveResourceServerOptions,
   type AdminRouterOptions,
   type GuardOptions,
@@ -33,11 +35,7 @@ export function defaultOAuth(options?: OAuthOptions): OAuth {
     }
     return instance;
   }
-  const env: OAuthOptions = {};
-  if (process.env.OAUTH_DB) env.database = process.env.OAUTH_DB;
-  if (process.env.OAUTH_ISSUER) env.issuer = process.env.OAUTH_ISSUER;
-  // Several secrets comma-separated: the first encrypts the private signing keys, all decrypt.
-  if (process.env.OAUTH_KEY_SECRET) env.keySecret = parseKeySecrets(process.env.OAUTH_KEY_SECRET);
+  const env = defaultInstanceOptionsFromEnv();
   // An option given as `undefined` is not given: it must not hide the environment's value.
   const explicit = Object.fromEntries(Object.entries(options ?? {}).filter(([, value]) => value !== undefined));
   instance = createOAuth({ ...env, ...explicit });
@@ -92,25 +90,25 @@ export function adminRouter(options?: AdminRouterOptions): Router {
  * app.get('/orders', requireScope('read', { issuer: 'https://auth.internal', audience: 'orders' }), handler);
  */
 export const requireScope: RequireScope = createRequireScope((options: GuardOptions, scopes) => {
-  if (options.issuer !== undefined) {
-    const { audience, ...rest } = options;
-    const resolved = resolveResourceServerOptions({ ...rest, issuer: options.issuer, audience: audience as string });
+  if (isRemoteGuard(options)) {
+    const resolved = resolveResourceServerOptions(options as Parameters<typeof resolveResourceServerOptions>[0]);
     let issuer = remoteIssuers.get(resolved.issuer);
     if (!issuer) remoteIssuers.set(resolved.issuer, (issuer = remoteIssuerFor(resolved)));
     const runtime = remoteGuardRuntime(issuer, resolved, { metrics: (remoteGuardMetrics ??= new OAuthMetrics(resolveMetricsOptions(undefined))) });
     return () => runtime;
   }
-  const defaults = resolveOptions({});
-  resolveGuardOptions(options, defaults); // validate when the route is defined
-  let bound: (() => GuardRuntime) | undefined;
+  // Resolved once, when the route is defined; the instance (and so the audience and realm these
+  // options may leave to it) is only known on the first request.
+  const settings = resolveGuardOptions(options);
+  let runtime: GuardRuntime | undefined;
   return () => {
     try {
       // The default instance exists only from the first use, so its guards declare their scopes then.
-      return (bound ??= localGuardBinder(defaultOAuth().server)(options, scopes))();
+      return (runtime ??= localGuardRuntime(defaultOAuth().server)(settings, scopes));
     } catch (err) {
       // The request becomes a bare server_error; without an instance there is no configured logger,
       // so the default one says why (a bad OAUTH_ISSUER, an unopenable OAUTH_DB).
-      defaults.logger.error('the default instance could not be created', err);
+      consoleLogger.error('the default instance could not be created', err);
       throw err;
     }
   };

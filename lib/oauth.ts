@@ -5,6 +5,7 @@ import type { AuditEmitter } from './core/model/events';
 import type { ClientRegistry } from './core/admin/registry';
 import { CachingTokenVerifier, type BoundTokenVerifier } from './core/verification/token-cache';
 import type { GroupRegistry } from './core/admin/group-registry';
+import { optionEnvironment } from './env';
 import { createAdminRouter } from './express/admin-router';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
 import { createTokenRouter } from './express/token-router';
@@ -13,28 +14,30 @@ import { createHealthRouter } from './express/health-router';
 import { INTROSPECTION_PATH, REVOCATION_PATH } from './express/metadata';
 import { createResourceMetadataRouter } from './express/resource-metadata-router';
 import { instrumentServer, metricsOf } from './core/observability/instrument';
-import { resolveMetricsOptions } from './core/observability/metrics';
 import { protectedResourcesOf } from './core/verification/protected-resource';
 import {
   resolveHealthRouterOptions,
   resolveResourceMetadataOptions,
   type HealthRouterOptions,
   type ResourceMetadataOptions,
-} from './operations-options';
+} from './options';
 import {
+  bindGuardOptions,
   resolveAdminRouterOptions,
   resolveGuardOptions,
   resolveOptions,
   type AdminRouterOptions,
   type GuardOptions,
+  type GuardSettings,
   type OAuthOptions,
+  type ResolvedOptions,
 } from './options';
 import { SqliteStore } from './store/sqlite';
 
 /** An authorization server and the middlewares bound to it. */
 export interface OAuth {
   /** The framework-free core: client authentication, grant, signing, verification. */
-  readonly server: AuthorizationServer;
+  readonly server: AuthorizationServer<ResolvedOptions>;
   /** Client administration (create, rotate, disable, ...), as the CLI uses it. */
   readonly registry: ClientRegistry;
   /** Groups and memberships (create, set scopes, add a client, ...), as the CLI uses them. */
@@ -67,13 +70,15 @@ export interface OAuth {
   close(): Promise<void>;
 }
 
-/** Binds a guard's options to a local authorization server: options checked now, verification in memory. */
-export function localGuardBinder(server: AuthorizationServer): (options: GuardOptions, scopes?: readonly string[]) => () => GuardRuntime {
-  // Guards that verify alike share one cache, so a token verified on one route is known on the others.
+/**
+ * Binds a guard's resolved options to a local authorization server; verification stays in memory.
+ * Guards that verify alike share one cache, so a token verified on one route is known on the others.
+ */
+export function localGuardRuntime(server: AuthorizationServer): (settings: GuardSettings, scopes?: readonly string[]) => GuardRuntime {
   const caches = new Map<string, CachingTokenVerifier>();
   const resources = protectedResourcesOf(server);
-  return (options, scopes = []) => {
-    const resolved = resolveGuardOptions(options, server.options);
+  return (settings, scopes = []) => {
+    const resolved = bindGuardOptions(settings, server.options);
     const metrics = metricsOf(server);
     resources.declare({ audiences: resolved.audience, scopes, allowBodyToken: resolved.allowBodyToken });
     const cacheKey = JSON.stringify([resolved.audience, resolved.acceptScp, resolved.tokenCacheSize]);
@@ -88,7 +93,7 @@ export function localGuardBinder(server: AuthorizationServer): (options: GuardOp
         inner,
         {
           maxEntries: resolved.tokenCacheSize,
-          now: server.options.clock,
+          clock: server.options.clock,
           ...(metrics ? { onLookup: (hit: boolean) => metrics.cacheLookup('verified_token', hit) } : {}),
         },
       );
@@ -106,6 +111,15 @@ export function localGuardBinder(server: AuthorizationServer): (options: GuardOp
       resourceMetadata: () => resources.metadataUrlFor(resolved.audience),
       ...(metrics ? { onDecision: (decision) => metrics.guardDecision(decision) } : {}),
     };
+    return runtime;
+  };
+}
+
+/** A guard binder for a local server: each guard's options resolved once, when it is created. */
+export function localGuardBinder(server: AuthorizationServer): (options: GuardOptions, scopes?: readonly string[]) => () => GuardRuntime {
+  const runtimeFor = localGuardRuntime(server);
+  return (options, scopes) => {
+    const runtime = runtimeFor(resolveGuardOptions(options, server.options.issuer), scopes);
     return () => runtime;
   };
 }
@@ -120,14 +134,14 @@ export function localGuardBinder(server: AuthorizationServer): (options: GuardOp
  * app.get('/api/items', oauth.requireScope('read'), handler);
  */
 export function createOAuth(options: OAuthOptions = {}): OAuth {
-  // The entry point reads NODE_ENV once (and nothing below it does): production turns requireTls on.
-  const resolved = resolveOptions(options, { nodeEnv: process.env.NODE_ENV });
+  // NODE_ENV (production turns requireTls on) comes from lib/env.ts, the one module reading process.env.
+  const resolved = resolveOptions(options, optionEnvironment());
   const store = resolved.store ?? SqliteStore.open(resolved.database, {
-    busyTimeoutMs: resolved.busyTimeout,
+    busyTimeout: resolved.busyTimeout,
     onWarning: (message) => resolved.logger.warn(message),
   });
   const server = new AuthorizationServer(resolved, store);
-  const metrics = instrumentServer(server, resolveMetricsOptions(options.metrics));
+  const metrics = instrumentServer(server, resolved.metrics);
   const requireScope = createRequireScope(localGuardBinder(server));
   return {
     server,

@@ -1,7 +1,7 @@
 // createResourceServer(): guards for a service with no database that checks the tokens of an authorization server in another process.
 import type { Router } from 'express';
 import { RemoteIssuer } from './core/verification/remote-issuer';
-import { OAuthMetrics, resolveMetricsOptions } from './core/observability/metrics';
+import { OAuthMetrics } from './core/observability/metrics';
 import { ProtectedResources } from './core/verification/protected-resource';
 import { createHealthRouter } from './express/health-router';
 import { createResourceMetadataRouter } from './express/resource-metadata-router';
@@ -10,11 +10,12 @@ import {
   resolveResourceMetadataOptions,
   type HealthRouterOptions,
   type ResourceMetadataOptions,
-} from './operations-options';
+} from './options';
 import { IntrospectionVerifier, JwksVerifier } from './core/verification/remote-verifiers';
 import { CachingTokenVerifier } from './core/verification/token-cache';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
 import {
+  resolveRemoteGuardOptions,
   resolveResourceServerOptions,
   type GuardOptions,
   type ResolvedResourceServerOptions,
@@ -51,7 +52,7 @@ export function remoteGuardRuntime(issuer: RemoteIssuer, options: ResolvedResour
   const expect = {
     audience: options.audience,
     acceptScp: options.acceptScp,
-    clockToleranceSeconds: options.clockTolerance,
+    clockTolerance: options.clockTolerance,
     clock: options.clock,
   };
   return {
@@ -61,7 +62,7 @@ export function remoteGuardRuntime(issuer: RemoteIssuer, options: ResolvedResour
       ? new IntrospectionVerifier(issuer, options.introspection, expect, options.logger)
       : new CachingTokenVerifier(new JwksVerifier(issuer, expect), {
           maxEntries: options.tokenCacheSize,
-          now: options.clock,
+          clock: options.clock,
           ...(metrics ? { onLookup: (hit: boolean) => metrics.cacheLookup('verified_token', hit) } : {}),
         }),
     realm: options.realm,
@@ -74,14 +75,8 @@ export function remoteGuardRuntime(issuer: RemoteIssuer, options: ResolvedResour
 
 /** The {@link RemoteIssuer} behind resolved options. */
 export function remoteIssuerFor(options: ResolvedResourceServerOptions): RemoteIssuer {
-  return new RemoteIssuer({
-    issuer: options.issuer,
-    fetchTimeoutMs: options.fetchTimeout,
-    jwksCooldownMs: options.jwksCooldown,
-    jwksRefreshIntervalMs: options.jwksRefreshInterval,
-    logger: options.logger,
-    clock: options.clock,
-  });
+  const { issuer, fetchTimeout, jwksCooldown, jwksRefreshInterval, logger, clock } = options;
+  return new RemoteIssuer({ issuer, fetchTimeout, jwksCooldown, jwksRefreshInterval, logger, clock });
 }
 
 /**
@@ -93,7 +88,8 @@ export function remoteIssuerFor(options: ResolvedResourceServerOptions): RemoteI
  * checked on every request, and a remembered token stops counting once the key set drops or replaces
  * the key that verified it.
  * Before the keys could ever be fetched, guarded requests get `503 temporarily_unavailable` with
- * `Retry-After`. Each guard may override `audience`, `realm`, `allowBodyToken` and `acceptScp`.
+ * `Retry-After`. Each guard may override `audience`, `realm`, `allowBodyToken`, `acceptScp`,
+ * `tokenCacheSize` and `introspection`; its options are resolved once, when it is created.
  * With `introspection`, every token is checked at the issuer instead (revocation seen within
  * `cacheTtl`, default 10 s; reference tokens work too).
  *
@@ -106,12 +102,10 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
   const resolved = resolveResourceServerOptions(options);
   const issuer = remoteIssuerFor(resolved);
   const resources = new ProtectedResources();
-  const metrics = new OAuthMetrics(resolveMetricsOptions(options.metrics));
+  const metrics = new OAuthMetrics(resolved.metrics);
   const requireScope = createRequireScope((guard: GuardOptions, scopes) => {
-    if (guard.issuer !== undefined && guard.issuer !== resolved.issuer) {
-      throw new TypeError('a resource server guard cannot name another issuer');
-    }
-    const guardOptions = resolveResourceServerOptions({ ...options, ...stripUndefined(guard), issuer: resolved.issuer });
+    // Resolved once, when the guard is created: its own options checked, the rest its server's.
+    const guardOptions = resolveRemoteGuardOptions(guard, resolved);
     resources.declare({ audiences: guardOptions.audience, scopes, allowBodyToken: guardOptions.allowBodyToken });
     const runtime = remoteGuardRuntime(issuer, guardOptions, { resources, metrics });
     return () => runtime;
@@ -128,8 +122,4 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     healthRouter: (healthOptions) =>
       createHealthRouter([{ name: 'issuer', check: () => issuer.ready() }], resolveHealthRouterOptions(healthOptions), resolved.logger),
   };
-}
-
-function stripUndefined(guard: GuardOptions): Partial<ResourceServerOptions> {
-  return Object.fromEntries(Object.entries(guard).filter(([, v]) => v !== undefined)) as Partial<ResourceServerOptions>;
 }

@@ -1,5 +1,7 @@
 // jsonLinesAuditLogger() and limitOptionsFromEnv(): the two helpers an app wires at its edge.
-import { createOAuth, jsonLinesAuditLogger, limitOptionsFromEnv } from '../lib';
+import { createOAuth } from '../lib';
+import { jsonLinesAuditLogger } from '../lib/audit-log';
+import { limitOptionsFromEnv } from '../lib/env';
 import { fakeClock, memoryLogger, tempDir } from './helpers';
 import { join } from 'node:path';
 

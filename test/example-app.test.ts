@@ -4,11 +4,12 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import request from 'supertest';
 import type * as Library from '../lib';
+import type { ClientWithSecret } from '../lib/core';
 import { memoryLogger, tempDir } from './helpers';
 
 interface ExampleApp {
   createApp(options?: Library.OAuthOptions): Express;
-  ensureDemoClient(): Promise<Library.ClientWithSecret | undefined>;
+  ensureDemoClient(): Promise<ClientWithSecret | undefined>;
   curlCommands(baseUrl: string, clientId?: string, clientSecret?: string): string[];
   start(context: {
     env: Record<string, string | undefined>;

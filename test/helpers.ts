@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import express, { type Express } from 'express';
 import request from 'supertest';
 import { createOAuth, oauthErrorHandler, type OAuth, type OAuthOptions } from '../lib';
-import type { Client } from '../lib';
+import type { Client } from '../lib/core';
 
 export const ISSUER = 'https://auth.test';
 

@@ -7,7 +7,7 @@ import { DEFAULTS } from '../options';
 import { SqliteStore } from '../store/sqlite';
 import type { KeyEncryption } from '../core/tokens/key-encryption';
 import type { Store } from '../store/types';
-import { CommandError } from './command';
+import { CommandError } from './errors';
 
 /** Where a command writes. Secrets go to `out` only. */
 export interface CliOutput {
@@ -30,8 +30,11 @@ export class CliContext {
     private readonly output: CliOutput,
     /** Current time, epoch ms. */
     readonly now: () => number = Date.now,
-    /** bcrypt cost of new secrets: env `OAUTH_BCRYPT_COST`, else the library default; match the server's `bcryptCost`. */
-    readonly bcryptCost: number = DEFAULTS.bcryptCost,
+    /**
+     * env `OAUTH_BCRYPT_COST`: the cost written into a new database. The database's stored cost is
+     * what every process uses (issue 10.12); a differing explicit one is an error, not a silent change.
+     */
+    readonly bcryptCost: number | undefined = undefined,
     /** The process environment, for commands that read a secret from it (`token get`). */
     readonly env: Readonly<Record<string, string | undefined>> = {},
     /** Seals and opens private signing keys: env `OAUTH_KEY_SECRET`, the server's `keySecret`. */
@@ -74,14 +77,26 @@ export class CliContext {
     return this.store;
   }
 
-  /** The client registry on {@link openStore}'s store, hashing new secrets at {@link bcryptCost}. */
+  /** The client registry on {@link openStore}'s store, hashing new secrets at the database's bcrypt cost. */
   clients(options: { create?: boolean } = {}): ClientRegistry {
-    return new ClientRegistry(this.openStore(options), { bcryptCost: this.bcryptCost, now: this.now }, this.events);
+    const store = this.openStore(options);
+    return new ClientRegistry(store, { bcryptCost: () => this.storedBcryptCost(store), clock: this.now }, this.events);
+  }
+
+  /** The database's bcrypt cost (written from OAUTH_BCRYPT_COST, else the default, on a new database). */
+  private async storedBcryptCost(store: Store): Promise<number> {
+    const stored = await store.bcryptCost(this.bcryptCost ?? DEFAULTS.bcryptCost);
+    if (this.bcryptCost !== undefined && stored !== this.bcryptCost) {
+      throw new CommandError(
+        `OAUTH_BCRYPT_COST=${this.bcryptCost} but the database hashes secrets at cost ${stored}; unset it (the database's cost is used by the server and the CLI alike)`,
+      );
+    }
+    return stored;
   }
 
   /** Group and membership administration on {@link openStore}'s store. */
   groups(options: { create?: boolean } = {}): GroupRegistry {
-    return new GroupRegistry(this.openStore(options), { now: this.now }, this.events);
+    return new GroupRegistry(this.openStore(options), { clock: this.now }, this.events);
   }
 
   /** Closes the database; after a failure, removes the file again if this run created it. */

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// The express-client-credentials command line: `<noun> <command>` dispatched to the nouns in ./commands; with the example app and the default instance, the only code that reads argv and env.
+// The express-client-credentials command line: `<noun> <command>` dispatched to the nouns in ./commands; the only code that reads argv; the environment comes from lib/env.ts.
 import { appendFileSync, readFileSync } from 'node:fs';
 import { jsonLinesAuditLogger } from '../audit-log';
 import { join } from 'node:path';
 import { RegistryError } from '../core/admin/registry';
+import { processEnvironment } from '../env';
 import { DEFAULTS } from '../options';
 import { StoreError } from '../store/types';
 import { KeyEncryption, KeyEncryptionError, parseKeySecrets } from '../core/tokens/key-encryption';
@@ -42,7 +43,7 @@ function topHelp(): string {
     ...commandList(NOUNS),
     '',
     `Options of every command: ${globals.join(', ')}. '${PROGRAM} --version' prints the version.`,
-    `Database: --db PATH, else $OAUTH_DB, else ${DEFAULTS.database}. New secrets are hashed at bcrypt cost $OAUTH_BCRYPT_COST, else ${DEFAULTS.bcryptCost}.`,
+    `Database: --db PATH, else $OAUTH_DB, else ${DEFAULTS.database}. New secrets are hashed at the database's bcrypt cost, which a new database takes from $OAUTH_BCRYPT_COST, else ${DEFAULTS.bcryptCost}.`,
     'Audit events of every change: one JSON line each, appended to $OAUTH_AUDIT_LOG when it is set.',
     'Private signing keys are encrypted with $OAUTH_KEY_SECRET when it is set (the server\'s keySecret; comma-separated, the first encrypts).',
     `Run '${PROGRAM} <noun> <command> --help' for the arguments and options of one command.`,
@@ -118,8 +119,8 @@ export async function main(argv: readonly string[], environment: CliEnvironment)
     const input = parseCommandLine(command, rest, helpFor);
     const database = (input.options.db as string | undefined) ?? (environment.env.OAUTH_DB || DEFAULTS.database);
     const cost = environment.env.OAUTH_BCRYPT_COST;
-    const bcryptCost = cost ? Number(cost) : DEFAULTS.bcryptCost;
-    if (!Number.isInteger(bcryptCost) || bcryptCost < 4 || bcryptCost > 31) {
+    const bcryptCost = cost ? Number(cost) : undefined;
+    if (bcryptCost !== undefined && (!Number.isInteger(bcryptCost) || bcryptCost < 4 || bcryptCost > 31)) {
       throw new UsageError('OAUTH_BCRYPT_COST must be an integer from 4 to 31');
     }
     ctx = new CliContext(
@@ -147,7 +148,7 @@ export async function main(argv: readonly string[], environment: CliEnvironment)
 
 if (require.main === module) {
   const output: CliOutput = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
-  void main(process.argv.slice(2), { env: process.env, output }).then((code) => {
+  void main(process.argv.slice(2), { env: processEnvironment(), output }).then((code) => {
     process.exitCode = code;
   });
 }

@@ -1,9 +1,8 @@
 // Client authentication methods at the token endpoint, by their RFC 8414 / RFC 7591 names; oauth4webapi builds each (private_key_jwt would be one more entry).
 import * as oauth from 'oauth4webapi';
+import type { ClientAuthMethod } from './auth-methods';
 
-/** The methods the token client supports. */
-export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
-export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
+export { CLIENT_AUTH_METHODS, type ClientAuthMethod } from './auth-methods';
 
 /**
  * The oauth4webapi authenticator for a method. `client_secret_basic` form-encodes id and secret before

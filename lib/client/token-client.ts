@@ -149,7 +149,7 @@ export class TokenClient {
   }
 
   private shape(params: TokenParams): TokenRequestShape {
-    return tokenRequestShape(params.scope ?? this.options.scopes, params.resource ?? this.options.resources);
+    return tokenRequestShape(params.scope ?? this.options.scope, params.resource ?? this.options.resource);
   }
 
   private state(shape: TokenRequestShape): KeyState {

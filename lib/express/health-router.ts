@@ -1,7 +1,7 @@
 // healthRouter(): liveness and readiness endpoints for orchestrators (Kubernetes probes, load balancers).
 import express, { type Request, type Response, type Router } from 'express';
 import { checkReadiness, type HealthCheck } from '../core/observability/health';
-import type { ResolvedHealthRouterOptions } from '../operations-options';
+import type { ResolvedHealthRouterOptions } from '../options';
 import type { Logger } from '../options';
 
 /**

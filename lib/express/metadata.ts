@@ -2,7 +2,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { AuthorizationServer } from '../core/issuing/authorization-server';
 import { wellKnownMetadataPath } from '../core/verification/remote-issuer';
-import type { ResolvedOptions } from '../options';
+import type { ServerConfig } from '../core/issuing/config';
 import { renderOAuthError } from './render';
 
 /** Paths of the companion endpoints, relative to the issuer's root (see {@link issuerRouter}). */
@@ -19,7 +19,7 @@ const METADATA_CACHE_CONTROL = 'public, max-age=3600';
 const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'];
 
 /** The RFC 8414 §2 metadata document, built from configuration only (never from a request's Host). */
-export function authorizationServerMetadata(options: ResolvedOptions): Record<string, unknown> {
+export function authorizationServerMetadata(options: ServerConfig): Record<string, unknown> {
   const base = options.issuer.replace(/\/+$/, '');
   return {
     issuer: options.issuer,

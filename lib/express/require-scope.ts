@@ -3,8 +3,9 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import { bearerChallenge } from '../core/verification/challenge';
 import { hasAllScopes, hasAnyScope } from '../core/model/scope';
 import type { AccessTokenClaims, VerifiedAccessToken } from '../core/tokens/jwt';
-import { BearerTokenMissingError, InsufficientScopeError, InvalidRequestError, OAuthError, toOAuthError } from '../core/model/errors';
-import { resolveRequiredScopes, type GuardOptions, type Logger } from '../options';
+import { BearerTokenMissingError, InsufficientScopeError, InvalidRequestError, OAuthError, ServerError, toOAuthError } from '../core/model/errors';
+import { resolveRequiredScopes, type GuardOptions } from '../options/guard';
+import type { Logger } from '../core/model/logger';
 import type { GuardDecision } from '../core/observability/metrics';
 import { bodyParserError } from './body-errors';
 
@@ -29,6 +30,45 @@ declare global {
       auth?: RequireScopeAuthInfo;
     }
   }
+}
+
+/**
+ * A request that passed a guard: `req.auth` is set, so a guarded handler needs no `req.auth!`.
+ * `R` is the request type of the route (e.g. `Request<{ id: string }>`).
+ *
+ * @example
+ * app.get('/api/items/:id', requireScope('read'), withAuth<Request<{ id: string }>>((req, res) => {
+ *   res.json({ id: req.params.id, caller: req.auth.clientId });
+ * }));
+ */
+export type AuthenticatedRequest<R extends Request = Request> = R & { auth: AuthInfo };
+
+/**
+ * Wraps a handler that runs behind a guard, typing its request as {@link AuthenticatedRequest}. If no
+ * guard ran before it (a wiring mistake), the request goes to `next(err)` as a `ServerError`
+ * (`500 server_error`, no detail); an error the handler throws or rejects with goes to `next(err)`
+ * unchanged, for the app's error handler (also on Express 4, which ignores rejected promises).
+ *
+ * @example
+ * app.post('/api/items', requireScope('write'), withAuth((req, res) => {
+ *   res.status(201).json({ createdBy: req.auth.clientId });
+ * }));
+ */
+export function withAuth<R extends Request = Request>(
+  handler: (req: AuthenticatedRequest<R>, res: Response, next: NextFunction) => unknown,
+): RequestHandler {
+  return (req, res, next) => {
+    if (req.auth === undefined) {
+      next(new ServerError(new Error('withAuth(): no requireScope() guard ran before this handler')));
+      return;
+    }
+    try {
+      const result = handler(req as unknown as AuthenticatedRequest<R>, res, next);
+      if (result instanceof Promise) result.catch(next);
+    } catch (err) {
+      next(err);
+    }
+  };
 }
 
 /** Anything that can turn a bearer token into verified claims (this issuer's key ring, a remote JWKS, introspection). */

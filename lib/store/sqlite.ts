@@ -143,7 +143,7 @@ function run<T>(fn: () => T): Promise<T> {
 /** How {@link openSqliteDatabase} opens a file. */
 export interface OpenSqliteOptions {
   /** How long (ms) a write waits for a database another process is writing. Default 5000. */
-  busyTimeoutMs?: number;
+  busyTimeout?: number;
   /** Where a warning about the file's permissions goes (see secureDatabaseFiles); default console.warn. */
   onWarning?: (message: string) => void;
 }
@@ -158,7 +158,7 @@ export function openSqliteDatabase(path: string, options: OpenSqliteOptions = {}
   let created: string[] = [];
   try {
     created = secureDatabaseFiles(path, options.onWarning ?? ((message) => console.warn(`[express-client-credentials] ${message}`)));
-    db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
+    db = new Database(path, { timeout: options.busyTimeout ?? 5000 });
     checkSchemaVersion(db);
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
@@ -253,6 +253,9 @@ export class SqliteStore implements Store {
       removeMembership: db.prepare('DELETE FROM client_groups WHERE client_id = :id AND group_name = :group'),
       clearMemberships: db.prepare('DELETE FROM client_groups WHERE client_id = :id'),
       revision: db.prepare<[], { value: number }>("SELECT value FROM meta WHERE key = 'revision'"),
+      // The meta table (key → integer) holds shared settings too; no schema change needed.
+      initSetting: db.prepare<[{ key: string; value: number }]>('INSERT OR IGNORE INTO meta (key, value) VALUES (:key, :value)'),
+      setting: db.prepare<[{ key: string }], { value: number }>('SELECT value FROM meta WHERE key = :key'),
       ping: db.prepare<[], { ok: number }>('SELECT 1 AS ok'),
       keys: db.prepare<[{ now: number }], KeyRow>(
         'SELECT * FROM signing_keys WHERE retire_at IS NULL OR retire_at > :now ORDER BY active DESC, created_at DESC',
@@ -592,6 +595,14 @@ export class SqliteStore implements Store {
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  bcryptCost(initial: number): Promise<number> {
+    // Not through write(): inserting a setting is no change caches must hear about.
+    return run(() => {
+      this.stmt.initSetting.run({ key: 'bcrypt_cost', value: initial });
+      return (this.stmt.setting.get({ key: 'bcrypt_cost' }) as { value: number }).value;
+    });
   }
 
   async close(): Promise<void> {

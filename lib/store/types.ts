@@ -194,8 +194,19 @@ export interface ChangeFeed {
   onChange(listener: () => void): () => void;
 }
 
+/** Settings every process on one database must share. */
+export interface SettingsStore {
+  /**
+   * The bcrypt cost of this database's secrets: stores `initial` if none is stored yet (one
+   * statement, so two processes opening a new database agree), then resolves the stored cost. The
+   * server and the CLI both hash new secrets, and the dummy that hides unknown client ids, at this
+   * cost, so an unknown id and a wrong secret take the same time (issue 10.12).
+   */
+  bcryptCost(initial: number): Promise<number>;
+}
+
 /** Everything the authorization server needs from storage. */
-export interface Store extends ClientStore, GroupStore, KeyStore, TokenStore, ChangeFeed {
+export interface Store extends ClientStore, GroupStore, KeyStore, TokenStore, ChangeFeed, SettingsStore {
   /**
    * Resolves when the database answers a trivial query (readiness probes call it every few seconds:
    * it must be cheap); rejects with a {@link StoreError} otherwise.

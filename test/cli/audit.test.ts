@@ -1,7 +1,7 @@
 // CLI changes emit the same audit events as the server's, appended as JSON lines to OAUTH_AUDIT_LOG, never with a secret.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SqliteStore } from '../../lib';
+import { SqliteStore } from '../../lib/store/sqlite';
 import { runCli } from './in-process';
 import { tempDir } from '../helpers';
 

@@ -2,7 +2,8 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import request from 'supertest';
-import { ClientRegistry, SqliteStore } from '../../lib';
+import { ClientRegistry } from '../../lib/core';
+import { SqliteStore } from '../../lib/store/sqlite';
 import { buildApp, tempDir, type TestApp } from '../helpers';
 
 const BIN = join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
@@ -35,7 +36,7 @@ afterEach(() => dir.cleanup());
 async function seedClient(scopes = 'read'): Promise<{ id: string; secret: string }> {
   const store = SqliteStore.open(db);
   try {
-    const { client, clientSecret } = await new ClientRegistry(store, { bcryptCost: 4, now: Date.now }).create({ name: 'svc', scopes });
+    const { client, clientSecret } = await new ClientRegistry(store, { bcryptCost: 4, clock: Date.now }).create({ name: 'svc', scopes });
     return { id: client.id, secret: clientSecret };
   } finally {
     await store.close();

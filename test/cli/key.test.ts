@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from './in-process';
 import Database from 'better-sqlite3';
-import { createOAuth, SqliteStore } from '../../lib';
+import { createOAuth } from '../../lib';
+import { SqliteStore } from '../../lib/store/sqlite';
 import { fakeClock, ISSUER, memoryLogger, tempDir } from '../helpers';
 
 

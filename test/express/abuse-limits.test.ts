@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import bcrypt from 'bcrypt';
 import request from 'supertest';
 import { resolveOptions } from '../../lib/options';
-import type { AuditEvent } from '../../lib';
+import type { AuditEvent } from '../../lib/core';
 import { buildApp, memoryLogger, type TestApp } from '../helpers';
 
 const GRANT = { grant_type: 'client_credentials' };

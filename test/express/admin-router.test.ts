@@ -2,7 +2,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import type { AuditEvent } from '../../lib';
+import type { AuditEvent } from '../../lib/core';
 import Database from 'better-sqlite3';
 import { buildApp, fakeClock, type TestApp } from '../helpers';
 import { postUnfinished } from '../remote-helpers';

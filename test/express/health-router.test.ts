@@ -2,7 +2,9 @@
 import { join } from 'node:path';
 import express from 'express';
 import request from 'supertest';
-import { createOAuth, createResourceServer, SqliteStore, StoreError, type Store } from '../../lib';
+import { createOAuth, createResourceServer } from '../../lib';
+import { SqliteStore } from '../../lib/store/sqlite';
+import { StoreError, type Store } from '../../lib/store';
 import { memoryLogger, tempDir } from '../helpers';
 import { listen, startIssuer } from '../remote-helpers';
 

@@ -1,6 +1,6 @@
 // Type-level checks of req.auth (module augmentation of Express's Request): compiled by `npm run typecheck`, never run by jest.
-import express from 'express';
-import { requireScope, type AuthInfo } from '../../lib';
+import express, { type Request } from 'express';
+import { requireScope, withAuth, type AuthInfo, type AuthenticatedRequest } from '../../lib';
 
 const app = express();
 
@@ -28,5 +28,23 @@ requireScope();
 // @ts-expect-error options follow the scopes, never stand alone
 requireScope({ allowBodyToken: true });
 requireScope.any('read', 'admin', { acceptScp: true });
+
+// Issue 10.17: behind a guard, withAuth() types req.auth as set: no `req.auth!`.
+app.get('/api/items/:id', requireScope('read'), withAuth<Request<{ id: string }>>((req, res) => {
+  const clientId: string = req.auth.clientId;
+  const id: string = req.params.id;
+  res.json({ clientId, id });
+}));
+app.post('/api/items', requireScope('write'), withAuth(async (req, res) => {
+  const scopes: string[] = req.auth.scopes;
+  res.status(201).json({ scopes });
+}));
+function handler(req: AuthenticatedRequest): string {
+  return req.auth.claims.sub;
+}
+void handler;
+// @ts-expect-error a plain Request's auth stays optional
+const notAuthenticated: AuthenticatedRequest = {} as Request;
+void notAuthenticated;
 
 export { app };

@@ -4,15 +4,7 @@ import { inspect } from 'node:util';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import {
-  BearerTokenMissingError,
-  InsufficientScopeError,
-  InvalidRequestError,
-  InvalidTokenError,
-  OAuthError,
-  oauthErrorHandler,
-  type OAuth,
-} from '../../lib';
+import { BearerTokenMissingError, InsufficientScopeError, InvalidRequestError, InvalidTokenError, OAuthError, oauthErrorHandler, type OAuth } from '../../lib';
 import { signAccessToken, type AccessTokenClaims } from '../../lib/core/tokens/jwt';
 import { generateSigningKey, loadKey } from '../../lib/core/tokens/keys';
 import { buildApp, fakeClock, ISSUER, memoryLogger, type TestApp } from '../helpers';

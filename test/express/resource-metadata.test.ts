@@ -2,7 +2,8 @@
 import type { RequestListener } from 'node:http';
 import express from 'express';
 import request from 'supertest';
-import { createOAuth, createResourceServer, fetchProtectedResourceMetadata, oauthErrorHandler, resourceMetadataFromChallenge } from '../../lib';
+import { createOAuth, createResourceServer, oauthErrorHandler } from '../../lib';
+import { fetchProtectedResourceMetadata, resourceMetadataFromChallenge } from '../../lib/core';
 import { memoryLogger, tempDir } from '../helpers';
 import { listen, startIssuer } from '../remote-helpers';
 

@@ -1,6 +1,7 @@
 // Group scopes at the token endpoint: a member may ask for its groups' scopes, and a group change is seen by the next request, whichever process made it.
 import request from 'supertest';
-import { SqliteStore, GroupRegistry, ClientRegistry } from '../../lib';
+import { SqliteStore } from '../../lib/store/sqlite';
+import { GroupRegistry, ClientRegistry } from '../../lib/core';
 import { buildApp, type TestApp } from '../helpers';
 
 let t: TestApp;
@@ -60,14 +61,14 @@ describe('token endpoint with groups', () => {
     const other = SqliteStore.open(t.database);
     try {
       const now = () => Date.now();
-      const groups = new GroupRegistry(other, { now });
+      const groups = new GroupRegistry(other, { clock: now });
       await groups.create({ name: 'ops', scopes: 'deploy' });
       await groups.addClient(id, 'ops');
       expect((await tokenRequest(id, secret, 'deploy')).body.scope).toBe('deploy');
       await groups.setScopes('ops', 'observe');
       expect((await tokenRequest(id, secret, 'deploy')).body.error).toBe('invalid_scope');
       expect((await tokenRequest(id, secret, 'observe')).status).toBe(200);
-      await new ClientRegistry(other, { bcryptCost: 4, now }).setEnabled(id, false);
+      await new ClientRegistry(other, { bcryptCost: 4, clock: now }).setEnabled(id, false);
       expect((await tokenRequest(id, secret, 'observe')).body).toEqual({
         error: 'unauthorized_client',
         error_description: 'the client is disabled',

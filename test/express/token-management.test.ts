@@ -1,7 +1,8 @@
 // Introspection (RFC 7662), revocation (RFC 7009) and the in-process guard's view of revoked tokens and disabled clients.
 import request from 'supertest';
 import jwt from 'jsonwebtoken';
-import { createOAuth, type AuditEvent } from '../../lib';
+import { createOAuth } from '../../lib';
+import { type AuditEvent } from '../../lib/core';
 import { buildApp, fakeClock, ISSUER, memoryLogger, type TestApp } from '../helpers';
 
 let t: TestApp;

@@ -5,7 +5,8 @@ import bcrypt from 'bcrypt';
 import express from 'express';
 import { createPublicKey } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { createOAuth, type PublicJwk } from '../../lib';
+import { createOAuth } from '../../lib';
+import { type PublicJwk } from '../../lib/core';
 import { buildApp, ISSUER, memoryLogger, type TestApp } from '../helpers';
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };

@@ -2,7 +2,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import passport from 'passport';
 import request from 'supertest';
-import type { Client } from '../../lib';
+import type { Client } from '../../lib/core';
 import { InvalidClientError } from '../../lib';
 import { BASIC, BODY, createClientPassport, formDecode, parseBasicCredentials, type AuthenticateClient } from '../../lib/passport/strategies';
 

@@ -3,7 +3,9 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { ClientRegistry, GroupRegistry, SqliteStore, StoreError, type Client } from '../../lib';
+import { ClientRegistry, GroupRegistry, type Client } from '../../lib/core';
+import { SqliteStore } from '../../lib/store/sqlite';
+import { StoreError } from '../../lib/store';
 import { tempDir } from '../helpers';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
@@ -161,8 +163,8 @@ describe('CLI crash safety', () => {
     ({ dir, cleanup } = tempDir());
     file = join(dir, 'oauth.sqlite');
     const store = SqliteStore.open(file);
-    const registry = new ClientRegistry(store, { bcryptCost: 4, now: Date.now });
-    const groups = new GroupRegistry(store, { now: Date.now });
+    const registry = new ClientRegistry(store, { bcryptCost: 4, clock: Date.now });
+    const groups = new GroupRegistry(store, { clock: Date.now });
     await groups.create({ name: 'ops', scopes: 'ops:read' });
     for (let i = 0; i < 4; i++) {
       const { client } = await registry.create({ name: `seed ${i}`, scopes: 'read' });
@@ -321,7 +323,7 @@ describe('SQLite store on a locked or read-only database', () => {
   afterEach(() => cleanup());
 
   it('rejects a write with StoreError busy after the busy timeout when another connection holds the write lock', async () => {
-    const store = SqliteStore.open(file, { busyTimeoutMs: 100 });
+    const store = SqliteStore.open(file, { busyTimeout: 100 });
     const holder = new Database(file);
     holder.prepare('BEGIN IMMEDIATE').run();
     try {

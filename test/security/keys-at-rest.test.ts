@@ -3,7 +3,8 @@ import { chmodSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import request from 'supertest';
-import { createOAuth, SqliteStore } from '../../lib';
+import { createOAuth } from '../../lib';
+import { SqliteStore } from '../../lib/store/sqlite';
 import { KeyEncryptionError } from '../../lib/core/tokens/key-encryption';
 import { buildApp, fakeClock, ISSUER, memoryLogger, tempDir } from '../helpers';
 

@@ -1,7 +1,8 @@
 // No secret, secret hash or access token in a log line, an audit event, an error (message, stack, cause) or an error response, through a full run with failures.
 import { inspect } from 'node:util';
 import request from 'supertest';
-import { jsonLinesAuditLogger, type AuditEvent } from '../../lib';
+import { jsonLinesAuditLogger } from '../../lib/audit-log';
+import { type AuditEvent } from '../../lib/core';
 import { buildApp, type TestApp } from '../helpers';
 
 const GRANT = { grant_type: 'client_credentials' };

@@ -1,7 +1,8 @@
 // How long a write waits for a database another process holds (SQLite's busy timeout): 100 ms in a server, 5 s in the CLI, as the README says.
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { createOAuth, DEFAULTS, openSqliteDatabase } from '../../lib';
+import { createOAuth, DEFAULTS } from '../../lib';
+import { openSqliteDatabase } from '../../lib/store/sqlite';
 import { CliContext } from '../../lib/cli/context';
 import { ISSUER, memoryLogger, tempDir } from '../helpers';
 

@@ -1,6 +1,7 @@
 // SQLite group storage: CRUD, memberships, conflicts, and the version / revision moves that keep caches honest.
 import Database from 'better-sqlite3';
-import { SqliteStore, StoreError } from '../../lib';
+import { SqliteStore } from '../../lib/store/sqlite';
+import { StoreError } from '../../lib/store';
 
 const NOW = Date.UTC(2026, 0, 1);
 let store: SqliteStore;

@@ -1,6 +1,7 @@
 // Store.ping(): the readiness probe's cheap query, on SQLite.
 import { join } from 'node:path';
-import { SqliteStore, StoreError } from '../../lib';
+import { SqliteStore } from '../../lib/store/sqlite';
+import { StoreError } from '../../lib/store';
 import { tempDir } from '../helpers';
 
 describe('SQLite store ping', () => {

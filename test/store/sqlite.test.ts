@@ -2,7 +2,8 @@
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { SqliteStore, StoreError, openSqliteDatabase, type NewClient } from '../../lib';
+import { SqliteStore, openSqliteDatabase } from '../../lib/store/sqlite';
+import { StoreError, type NewClient } from '../../lib/store';
 import { MIGRATIONS } from '../../lib/store/migrations';
 import { tempDir } from '../helpers';
 

@@ -44,7 +44,7 @@ const noGroup = (name: string, field = 'group') => new RegistryError('not_found'
 export class GroupRegistry {
   constructor(
     private readonly store: ClientStore & GroupStore,
-    private readonly options: { now: () => number },
+    private readonly options: { clock: () => number },
     private readonly events?: AuditEmitter,
   ) {}
 
@@ -54,7 +54,7 @@ export class GroupRegistry {
     const audiences = validAudiences(input.audiences ?? []);
     let group: Group;
     try {
-      group = await this.store.createGroup({ name, scopes, audiences }, this.options.now());
+      group = await this.store.createGroup({ name, scopes, audiences }, this.options.clock());
     } catch (err) {
       if (err instanceof StoreError && err.code === 'conflict') {
         throw new RegistryError('conflict', `a group named ${JSON.stringify(name)} exists already`, 'name');
@@ -81,7 +81,7 @@ export class GroupRegistry {
       ...(update.audiences !== undefined ? { audiences: validAudiences(update.audiences) } : {}),
     };
     if (Object.keys(changes).length === 0) throw new RegistryError('invalid', 'nothing to change: give scopes or audiences');
-    const group = isGroupName(name) ? await this.store.updateGroup(name, changes, this.options.now()) : undefined;
+    const group = isGroupName(name) ? await this.store.updateGroup(name, changes, this.options.clock()) : undefined;
     if (!group) throw noGroup(name, 'name');
     this.events?.record('group.updated', { group: name, changes: Object.keys(changes), members: group.members });
     return group;
@@ -113,7 +113,7 @@ export class GroupRegistry {
     const name = validGroupName(groupName, 'group');
     const before = await this.store.getClient(clientId);
     if (!before) throw noClient(clientId);
-    const client = await this.store.addClientToGroup(clientId, name, this.options.now());
+    const client = await this.store.addClientToGroup(clientId, name, this.options.clock());
     if (!client) throw (await this.store.getClient(clientId)) ? noGroup(name) : noClient(clientId);
     if (!before.groups.includes(name)) this.events?.record('client.group_added', { clientId, group: name });
     return client;
@@ -126,7 +126,7 @@ export class GroupRegistry {
     if (!before.groups.includes(groupName)) {
       throw new RegistryError('not_found', `client ${JSON.stringify(clientId)} is not in group ${JSON.stringify(groupName)}`, 'group');
     }
-    const client = await this.store.removeClientFromGroup(clientId, groupName, this.options.now());
+    const client = await this.store.removeClientFromGroup(clientId, groupName, this.options.clock());
     if (!client) throw noClient(clientId);
     this.events?.record('client.group_removed', { clientId, group: groupName });
     return client;
@@ -138,7 +138,7 @@ export class GroupRegistry {
     const names = [...new Set(groups.map((g) => validGroupName(g, 'groups')))];
     const before = await this.store.getClient(clientId);
     if (!before) throw noClient(clientId);
-    const client = await this.store.setClientGroups(clientId, names, this.options.now());
+    const client = await this.store.setClientGroups(clientId, names, this.options.clock());
     if (!client) {
       if (!(await this.store.getClient(clientId))) throw noClient(clientId);
       const missing = [];

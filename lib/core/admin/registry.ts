@@ -104,9 +104,15 @@ function validTokenFormat(value: unknown): TokenFormat {
 export class ClientRegistry {
   constructor(
     private readonly store: ClientStore,
-    private readonly options: { bcryptCost: number; now: () => number },
+    private readonly options: { bcryptCost: number | (() => Promise<number>); clock: () => number },
     private readonly events?: AuditEmitter,
   ) {}
+
+  /** The bcrypt cost of new secrets: a number, or (server and CLI) the database's stored cost. */
+  private cost(): Promise<number> {
+    const { bcryptCost } = this.options;
+    return typeof bcryptCost === 'number' ? Promise.resolve(bcryptCost) : bcryptCost();
+  }
 
   async create(input: ClientInput): Promise<ClientWithSecret> {
     const name = validName(input.name);
@@ -115,7 +121,7 @@ export class ClientRegistry {
     const audiences = validAudiences(input.audiences ?? []);
     const groups = input.groups === undefined ? [] : validGroupList(input.groups);
     const clientSecret = generateClientSecret();
-    const secretHash = await hashSecret(clientSecret, this.options.bcryptCost);
+    const secretHash = await hashSecret(clientSecret, await this.cost());
     // One transaction with the memberships: a failure leaves no client whose secret nobody saw.
     const client = await this.storeCall(() =>
       this.store.createClient(
@@ -129,7 +135,7 @@ export class ClientRegistry {
           secretHash,
           ...(groups.length > 0 ? { groups } : {}),
         },
-        this.options.now(),
+        this.options.clock(),
       ),
     );
     this.events?.record('client.created', {
@@ -158,7 +164,7 @@ export class ClientRegistry {
     const before = await this.get(id);
     if (update.enabled !== undefined && update.enabled !== before.enabled) {
       changes.enabled = update.enabled;
-      if (!update.enabled) changes.revokeTokensIssuedBefore = this.options.now();
+      if (!update.enabled) changes.revokeTokensIssuedBefore = this.options.clock();
     }
     const fields = (['name', 'scopes', 'audiences', 'groups', 'enabled'] as const).filter((f) => changes[f] !== undefined);
     if (fields.length === 0) return before;
@@ -209,7 +215,7 @@ export class ClientRegistry {
    * disables a compromised client): enabling it again lets it fetch new tokens, never revives old ones.
    */
   async setEnabled(id: string, enabled: boolean): Promise<Client> {
-    const client = await this.apply(id, enabled ? { enabled } : { enabled, revokeTokensIssuedBefore: this.options.now() });
+    const client = await this.apply(id, enabled ? { enabled } : { enabled, revokeTokensIssuedBefore: this.options.clock() });
     this.events?.record(enabled ? 'client.enabled' : 'client.disabled', { clientId: id });
     return client;
   }
@@ -225,8 +231,8 @@ export class ClientRegistry {
     const revokeTokens = options.revokeTokens ?? grace === 0;
     if (!Number.isFinite(grace) || grace < 0) throw new RegistryError('invalid', 'grace must be a non-negative duration', 'grace');
     const clientSecret = generateClientSecret();
-    const hash = await hashSecret(clientSecret, this.options.bcryptCost);
-    const now = this.options.now();
+    const hash = await hashSecret(clientSecret, await this.cost());
+    const now = this.options.clock();
     const client = await this.store.rotateSecret(
       id,
       {
@@ -253,7 +259,7 @@ export class ClientRegistry {
   }
 
   private async apply(id: string, changes: ClientChanges): Promise<Client> {
-    const client = await this.storeCall(() => this.store.updateClient(id, changes, this.options.now()));
+    const client = await this.storeCall(() => this.store.updateClient(id, changes, this.options.clock()));
     if (!client) throw new RegistryError('not_found', `no client with id ${JSON.stringify(id)}`, 'client_id');
     return client;
   }

@@ -46,7 +46,18 @@ export function isPlausibleSecret(secret: string): boolean {
 export class SecretVerifier {
   private dummyHash: Promise<string> | undefined;
 
-  constructor(private readonly cost: number) {}
+  constructor(private cost: number) {}
+
+  /**
+   * Switches to `cost` (the database's stored cost, issue 10.12) when it differs: the dummy hash is
+   * made again at that cost, so an unknown id keeps costing what a wrong secret does.
+   */
+  useCost(cost: number): void {
+    if (cost === this.cost) return;
+    this.cost = cost;
+    this.dummyHash = undefined;
+    void this.getDummyHash().catch(() => undefined);
+  }
 
   /** Starts computing the dummy hash ahead of the first request (optional). */
   warmUp(): Promise<void> {

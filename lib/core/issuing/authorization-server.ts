@@ -1,5 +1,5 @@
 // The authorization server without any framework: authenticates clients, runs the grant, signs and verifies tokens.
-import type { ResolvedOptions } from '../../options';
+import type { ServerConfig } from './config';
 import type { Store } from '../../store/types';
 import { ChangeWatcher } from './changes';
 import type { Client } from '../model/client';
@@ -38,7 +38,7 @@ export interface LocalVerifyOptions {
 /**
  * One authorization server: its store, keys and options. The Express adapters are thin layers over it.
  */
-export class AuthorizationServer {
+export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
   readonly keys: KeyRing;
   readonly registry: ClientRegistry;
   /** Group and membership administration. */
@@ -54,10 +54,11 @@ export class AuthorizationServer {
   /** Set when `keyRotationDays` is configured. */
   readonly rotationSchedule: KeyRotationSchedule | undefined;
   private issuerWarningShown = false;
+  private storedBcryptCost: Promise<number> | undefined;
   private readonly keysReady: Promise<void>;
 
   constructor(
-    readonly options: ResolvedOptions,
+    readonly options: C,
     readonly store: Store,
   ) {
     const now = options.clock;
@@ -71,12 +72,18 @@ export class AuthorizationServer {
     this.keysReady.catch((err: unknown) =>
       options.logger.error(`the signing keys cannot be loaded: ${err instanceof Error ? err.message : String(err)}`, err),
     );
-    this.registry = new ClientRegistry(store, { bcryptCost: options.bcryptCost, now }, this.events);
-    this.groups = new GroupRegistry(store, { now }, this.events);
+    this.registry = new ClientRegistry(store, { bcryptCost: () => this.bcryptCost(), clock: now }, this.events);
+    this.groups = new GroupRegistry(store, { clock: now }, this.events);
+    // The dummy is hashed at once at the configured cost (the first unknown id must not pay for it),
+    // and again at the database's cost if that differs, once it has been read.
     const verifier = new SecretVerifier(options.bcryptCost);
     const memory = new SecretMemory(options.verifiedSecretCacheSize, options.verifiedSecretMaxAge * 1000, now);
     // Else the first unknown client id would also pay for hashing the dummy, and stand out.
     verifier.warmUp().catch((err: unknown) => options.logger.error('could not prepare the dummy secret hash', err));
+    this.bcryptCost().then(
+      (cost) => verifier.useCost(cost),
+      (err: unknown) => options.logger.error('could not read the bcrypt cost of the database', err),
+    );
     this.authenticator = new ClientAuthenticator(store, verifier, now, memory);
     this.authGuard = new ClientAuthGuard(options, this.events);
     this.changes = new ChangeWatcher(store, options.syncInterval, (err) =>
@@ -95,6 +102,26 @@ export class AuthorizationServer {
       );
       this.rotationSchedule.start();
     }
+  }
+
+  /**
+   * The bcrypt cost of this database (issue 10.12): the store's, written from `bcryptCost` when the
+   * database has none yet. The database wins over a differing explicit option, which is reported
+   * once, so this server, other instances and the CLI hash at one cost and an unknown client id
+   * costs what a wrong secret does.
+   */
+  bcryptCost(): Promise<number> {
+    this.storedBcryptCost ??= this.store.bcryptCost(this.options.bcryptCost).then((stored) => {
+      if (stored !== this.options.bcryptCost && this.options.bcryptCostExplicit) {
+        this.options.logger.warn(
+          `bcryptCost ${this.options.bcryptCost} differs from the database's ${stored}; using ${stored}, the cost its secrets and the CLI use`,
+        );
+      }
+      return stored;
+    });
+    // A failed read (a locked database) is not remembered: the next secret tries again.
+    this.storedBcryptCost.catch(() => (this.storedBcryptCost = undefined));
+    return this.storedBcryptCost;
   }
 
   /**
@@ -266,8 +293,8 @@ export class AuthorizationServer {
       issuer: this.options.issuer,
       audience,
       algorithms: SIGNING_ALGORITHMS,
-      clockToleranceSeconds: this.options.clockTolerance,
-      now: this.options.clock(),
+      clockTolerance: this.options.clockTolerance,
+      clock: this.options.clock,
       acceptScp,
     });
   }

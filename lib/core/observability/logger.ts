@@ -1,6 +1,6 @@
 // Logger compatibility: a pino logger (obj, msg) works as the `logger` option unchanged, and audit events can go to it as structured lines.
 import type { AuditEvent } from '../model/events';
-import type { Logger } from '../../options';
+import type { Logger } from '../model/logger';
 
 /** A logger in pino's calling convention: `(obj, msg)` or `(msg)` (bunyan shares it). */
 export interface StructuredLogger {

@@ -19,9 +19,9 @@ export interface TokenExpectations {
   audience: readonly string[] | undefined;
   algorithms: readonly SigningAlgorithm[];
   /** Allowed clock skew, seconds, for `exp`, `nbf` and `iat`. */
-  clockToleranceSeconds: number;
+  clockTolerance: number;
   /** Current time, epoch ms. */
-  now: number;
+  clock: () => number;
   /** Also read a foreign issuer's `scp` array when the token has no `scope` string. */
   acceptScp?: boolean;
 }
@@ -108,7 +108,7 @@ export async function verifyAccessToken(
   const key = await resolveKey(header.kid, alg);
   if (!key || key.alg !== alg) throw new InvalidTokenError('the access token was signed with an unknown key');
 
-  const nowSeconds = Math.floor(expect.now / 1000);
+  const nowSeconds = Math.floor(expect.clock() / 1000);
   let payload: Record<string, unknown>;
   try {
     payload = jwt.verify(token, key.publicKey, {
@@ -117,7 +117,7 @@ export async function verifyAccessToken(
       ...(expect.audience === undefined
         ? {}
         : { audience: expect.audience.length === 1 ? (expect.audience[0] as string) : ([...expect.audience] as [string]) }),
-      clockTolerance: expect.clockToleranceSeconds,
+      clockTolerance: expect.clockTolerance,
       clockTimestamp: nowSeconds,
     }) as Record<string, unknown>;
   } catch (err) {
@@ -127,7 +127,7 @@ export async function verifyAccessToken(
   if (typeof payload.exp !== 'number' || !Number.isFinite(payload.exp)) {
     throw new InvalidTokenError('the access token has no valid expiry');
   }
-  if (typeof payload.iat !== 'number' || payload.iat > nowSeconds + expect.clockToleranceSeconds) {
+  if (typeof payload.iat !== 'number' || payload.iat > nowSeconds + expect.clockTolerance) {
     throw new InvalidTokenError('the access token has an invalid issue time');
   }
   if (typeof payload.sub !== 'string' || typeof payload.jti !== 'string') {

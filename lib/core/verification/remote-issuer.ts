@@ -2,7 +2,7 @@
 import type { KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors } from 'jose';
 import { TemporarilyUnavailableError } from '../model/errors';
-import type { Logger } from '../../options';
+import type { Logger } from '../model/logger';
 import type { SigningAlgorithm } from '../tokens/keys';
 import type { VerificationKey } from '../tokens/jwt';
 
@@ -10,11 +10,11 @@ import type { VerificationKey } from '../tokens/jwt';
 export interface RemoteIssuerOptions {
   issuer: string;
   /** A metadata, JWKS or introspection request gives up after this long. */
-  fetchTimeoutMs: number;
+  fetchTimeout: number;
   /** At most one JWKS refetch per this long for unknown key ids, and one warm-up retry after a failure. */
-  jwksCooldownMs: number;
+  jwksCooldown: number;
   /** Background JWKS refresh period, so retired keys drop out. */
-  jwksRefreshIntervalMs: number;
+  jwksRefreshInterval: number;
   logger: Logger;
   /**
    * Current time, epoch ms (the `clock` option): cooldowns are measured on it. The waits themselves
@@ -60,7 +60,7 @@ function readMetadata(body: unknown, issuer: string): IssuerMetadata {
  * jose v5 is used (not v6) because it ships CommonJS, which our build and jest load with `require`.
  *
  * @example
- * const issuer = new RemoteIssuer({ issuer: 'https://auth.internal', fetchTimeoutMs: 5000, jwksCooldownMs: 2000, jwksRefreshIntervalMs: 300_000, logger: console });
+ * const issuer = new RemoteIssuer({ issuer: 'https://auth.internal', fetchTimeout: 5000, jwksCooldown: 2000, jwksRefreshInterval: 300_000, logger: console });
  * await issuer.ready();
  */
 export class RemoteIssuer {
@@ -139,7 +139,7 @@ export class RemoteIssuer {
 
   private async whenWarm(): Promise<void> {
     if (this.jwks) return;
-    if (!this.warming && this.now() - this.lastFailureAt < this.options.jwksCooldownMs) throw this.unavailable();
+    if (!this.warming && this.now() - this.lastFailureAt < this.options.jwksCooldown) throw this.unavailable();
     try {
       await this.ready();
     } catch (err) {
@@ -163,7 +163,7 @@ export class RemoteIssuer {
   /** One JWKS fetch shared by every caller, started no sooner than a cooldown after the previous one. */
   private refetch(): Promise<void> {
     this.refetching ??= (async () => {
-      const wait = this.lastFetchAt + this.options.jwksCooldownMs - this.now();
+      const wait = this.lastFetchAt + this.options.jwksCooldown - this.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       try {
         await (this.jwks as NonNullable<typeof this.jwks>).reload();
@@ -179,13 +179,13 @@ export class RemoteIssuer {
   private unavailable(cause?: unknown): TemporarilyUnavailableError {
     return new TemporarilyUnavailableError(
       'the token issuer could not be reached to fetch its signing keys',
-      this.options.jwksCooldownMs / 1000,
+      this.options.jwksCooldown / 1000,
       { cause },
     );
   }
 
   private async warmUp(): Promise<void> {
-    const { issuer, fetchTimeoutMs } = this.options;
+    const { issuer, fetchTimeout } = this.options;
     try {
       this.metadata ??= await this.fetchMetadata();
       const jwks = createRemoteJWKSet(new URL(this.metadata.jwks_uri), {
@@ -193,7 +193,7 @@ export class RemoteIssuer {
         // kids go through refetch() (shared, paced by the cooldown) rather than jose's fail-fast cooldown.
         cacheMaxAge: Infinity,
         cooldownDuration: Infinity,
-        timeoutDuration: fetchTimeoutMs,
+        timeoutDuration: fetchTimeout,
       });
       await jwks.reload();
       this.lastFetchAt = this.now();
@@ -208,9 +208,9 @@ export class RemoteIssuer {
   }
 
   private async fetchMetadata(): Promise<IssuerMetadata> {
-    const { issuer, fetchTimeoutMs } = this.options;
+    const { issuer, fetchTimeout } = this.options;
     const url = new URL(wellKnownMetadataPath(issuer), issuer);
-    const res = await fetch(url, { signal: AbortSignal.timeout(fetchTimeoutMs), headers: { accept: 'application/json' } });
+    const res = await fetch(url, { signal: AbortSignal.timeout(fetchTimeout), headers: { accept: 'application/json' } });
     if (res.status !== 200) throw new Error(`the metadata request answered ${res.status}`);
     return readMetadata(await res.json(), issuer);
   }
@@ -237,7 +237,7 @@ export class RemoteIssuer {
       this.refetch().catch((err: unknown) =>
         this.options.logger.warn(`JWKS refresh failed, keeping the last good keys: ${err instanceof Error ? err.message : 'error'}`),
       );
-    }, this.options.jwksRefreshIntervalMs);
+    }, this.options.jwksRefreshInterval);
     this.refreshTimer.unref();
   }
 }

@@ -1,7 +1,7 @@
 // Token verifiers for an issuer in another process: JWTs checked against its in-memory JWKS, or any token asked of its introspection endpoint (RFC 7662) with a short bounded cache.
 import { createHash } from 'node:crypto';
 import { InvalidTokenError, TemporarilyUnavailableError } from '../model/errors';
-import type { Logger } from '../../options';
+import type { Logger } from '../model/logger';
 import { SIGNING_ALGORITHMS } from '../tokens/keys';
 import type { RemoteIssuer } from './remote-issuer';
 import { parseScope } from '../model/scope';
@@ -13,7 +13,7 @@ export interface RemoteExpectations {
   /** Accepted audiences; the token's `aud` must contain one. */
   audience: readonly string[];
   acceptScp: boolean;
-  clockToleranceSeconds: number;
+  clockTolerance: number;
   clock: () => number;
 }
 
@@ -22,8 +22,8 @@ export interface RemoteExpectations {
  * `createResourceServer()` builds one per guard; use it directly to wrap it in another verifier.
  *
  * @example
- * const issuer = new RemoteIssuer({ issuer: 'https://auth.internal', fetchTimeoutMs: 5000, jwksCooldownMs: 2000, jwksRefreshIntervalMs: 300_000, logger: console });
- * const verifier = new JwksVerifier(issuer, { audience: ['orders'], acceptScp: false, clockToleranceSeconds: 5, clock: Date.now });
+ * const issuer = new RemoteIssuer({ issuer: 'https://auth.internal', fetchTimeout: 5000, jwksCooldown: 2000, jwksRefreshInterval: 300_000, logger: console });
+ * const verifier = new JwksVerifier(issuer, { audience: ['orders'], acceptScp: false, clockTolerance: 5, clock: Date.now });
  * const { clientId, scopes } = await verifier.verify(token);
  */
 export class JwksVerifier implements BoundTokenVerifier {
@@ -60,8 +60,8 @@ export class JwksVerifier implements BoundTokenVerifier {
       issuer: this.issuer.options.issuer,
       audience: this.expect.audience,
       algorithms: SIGNING_ALGORITHMS,
-      clockToleranceSeconds: this.expect.clockToleranceSeconds,
-      now: this.expect.clock(),
+      clockTolerance: this.expect.clockTolerance,
+      clock: this.expect.clock,
       acceptScp: this.expect.acceptScp,
     });
   }
@@ -71,8 +71,8 @@ export class JwksVerifier implements BoundTokenVerifier {
 export interface IntrospectionClient {
   clientId: string;
   clientSecret: string;
-  /** Milliseconds an active answer is reused (never past the token's `exp`). */
-  cacheTtlMs: number;
+  /** Seconds an answer is reused (never past the token's `exp`). */
+  cacheTtl: number;
   /** Most answers kept; the oldest go first. */
   cacheMax: number;
 }
@@ -85,11 +85,11 @@ function basicCredentials(id: string, secret: string): string {
 
 /**
  * Asks the issuer's introspection endpoint (RFC 7662) about each token, so a revocation takes effect
- * within `cacheTtlMs`. Costs one request to the issuer per token per TTL; works for reference tokens.
+ * within `cacheTtl` seconds. Costs one request to the issuer per token per TTL; works for reference tokens.
  * Only active answers are cached; the cache holds at most `cacheMax` of them, oldest dropped first.
  *
  * @example
- * const verifier = new IntrospectionVerifier(issuer, { clientId, clientSecret, cacheTtlMs: 10_000, cacheMax: 10_000 }, expectations, logger);
+ * const verifier = new IntrospectionVerifier(issuer, { clientId, clientSecret, cacheTtl: 10, cacheMax: 10_000 }, expectations, logger);
  */
 export class IntrospectionVerifier {
   private readonly cache = new Map<string, { verified: VerifiedAccessToken; until: number }>();
@@ -119,18 +119,18 @@ export class IntrospectionVerifier {
     } catch (err) {
       if (err instanceof InvalidTokenError) {
         if (this.refused.size >= this.client.cacheMax) this.refused.delete(this.refused.keys().next().value as string);
-        this.refused.set(key, { error: err, until: now + this.client.cacheTtlMs });
+        this.refused.set(key, { error: err, until: now + this.client.cacheTtl * 1000 });
       }
       throw err;
     }
     if (this.cache.size >= this.client.cacheMax) this.cache.delete(this.cache.keys().next().value as string);
-    this.cache.set(key, { verified, until: Math.min(now + this.client.cacheTtlMs, verified.claims.exp * 1000) });
+    this.cache.set(key, { verified, until: Math.min(now + this.client.cacheTtl * 1000, verified.claims.exp * 1000) });
     return verified;
   }
 
   private async ask(token: string): Promise<Record<string, unknown>> {
     const { introspection_endpoint: endpoint } = await this.issuer.getMetadata();
-    const retry = this.issuer.options.jwksCooldownMs / 1000;
+    const retry = this.issuer.options.jwksCooldown / 1000;
     if (!endpoint) throw new TemporarilyUnavailableError('the token issuer offers no introspection endpoint', retry);
     let res: Response;
     try {
@@ -142,7 +142,7 @@ export class IntrospectionVerifier {
           accept: 'application/json',
         },
         body: new URLSearchParams({ token }).toString(),
-        signal: AbortSignal.timeout(this.issuer.options.fetchTimeoutMs),
+        signal: AbortSignal.timeout(this.issuer.options.fetchTimeout),
       });
     } catch (err) {
       throw new TemporarilyUnavailableError('the token issuer could not be reached for introspection', retry, { cause: err });

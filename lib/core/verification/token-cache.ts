@@ -50,7 +50,7 @@ function deepFreeze<T>(value: T): T {
  * guard's JWKS verifier), an entry also counts only while the key that verified it is still published.
  *
  * @example
- * const verifier = new CachingTokenVerifier(inner, { maxEntries: 10_000, now: Date.now });
+ * const verifier = new CachingTokenVerifier(inner, { maxEntries: 10_000, clock: Date.now });
  * server.changes.subscribe(() => verifier.clear());
  */
 export class CachingTokenVerifier implements AccessTokenVerifier {
@@ -60,7 +60,7 @@ export class CachingTokenVerifier implements AccessTokenVerifier {
 
   constructor(
     private readonly inner: AccessTokenVerifier,
-    private readonly options: { maxEntries: number; now: () => number; onLookup?: (hit: boolean) => void },
+    private readonly options: { maxEntries: number; clock: () => number; onLookup?: (hit: boolean) => void },
   ) {
     this.entries = options.maxEntries > 0 ? new LRUCache({ max: options.maxEntries }) : undefined;
   }
@@ -99,7 +99,7 @@ export class CachingTokenVerifier implements AccessTokenVerifier {
 
   /** Strictly inside `nbf` (if any) .. `exp`, with no tolerance: the edges are left to the wrapped verifier. */
   private inWindow(token: VerifiedAccessToken): boolean {
-    const nowSeconds = this.options.now() / 1000;
+    const nowSeconds = this.options.clock() / 1000;
     const { exp, nbf } = token.claims;
     if (!(nowSeconds < exp)) return false;
     return typeof nbf !== 'number' || nbf <= nowSeconds;

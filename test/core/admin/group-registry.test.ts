@@ -1,5 +1,5 @@
 // Group administration: validation naming the field, not_found / conflict, and one audit event per change.
-import { RegistryError, type AuditEvent } from '../../../lib';
+import { RegistryError, type AuditEvent } from '../../../lib/core';
 import { buildApp, type TestApp } from '../../helpers';
 
 let t: TestApp;

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import bcrypt from 'bcrypt';
-import { AuditEmitter, ClientRegistry, RegistryError, SqliteStore, type AuditEvent } from '../../../lib';
+import { AuditEmitter, ClientRegistry, RegistryError, type AuditEvent } from '../../../lib/core';
+import { SqliteStore } from '../../../lib/store/sqlite';
 import { fakeClock, tempDir } from '../../helpers';
 
 let store: SqliteStore;
@@ -21,7 +22,7 @@ beforeEach(() => {
   const emitter = new AuditEmitter(clock.now);
   events = [];
   emitter.on('audit', (event: AuditEvent) => events.push(event));
-  registry = new ClientRegistry(store, { bcryptCost: 4, now: clock.now }, emitter);
+  registry = new ClientRegistry(store, { bcryptCost: 4, clock: clock.now }, emitter);
 });
 afterEach(async () => {
   await store.close();

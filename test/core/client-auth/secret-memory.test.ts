@@ -2,7 +2,8 @@
 import { inspect } from 'node:util';
 import bcrypt from 'bcrypt';
 import request from 'supertest';
-import { ClientRegistry, SqliteStore } from '../../../lib';
+import { ClientRegistry } from '../../../lib/core';
+import { SqliteStore } from '../../../lib/store/sqlite';
 import { SecretMemory } from '../../../lib/core/client-auth/secret-memory';
 import { buildApp, fakeClock, type TestApp } from '../../helpers';
 
@@ -26,7 +27,7 @@ const INVALID_CLIENT = { error: 'invalid_client', error_description: 'client aut
 /** A second store object on the same database file: what the CLI or another instance would be. */
 function otherProcess(): { registry: ClientRegistry; close: () => Promise<void> } {
   const store = SqliteStore.open(t.database);
-  return { registry: new ClientRegistry(store, { bcryptCost: 4, now: Date.now }), close: () => store.close() };
+  return { registry: new ClientRegistry(store, { bcryptCost: 4, clock: Date.now }), close: () => store.close() };
 }
 
 describe('remembered secret verification', () => {

@@ -1,6 +1,8 @@
 // Changes made by another process (the CLI, another instance) reach this instance's guard within one poll interval (default 500 ms), on the watcher's own timer.
 import { join } from 'node:path';
-import { ClientRegistry, createOAuth, DEFAULTS, SqliteStore, type OAuth } from '../../../lib';
+import { ClientRegistry } from '../../../lib/core';
+import { createOAuth, DEFAULTS, type OAuth } from '../../../lib';
+import { SqliteStore } from '../../../lib/store/sqlite';
 import { memoryLogger, tempDir, ISSUER } from '../../helpers';
 
 let oauth: OAuth;
@@ -34,7 +36,7 @@ describe('changes made by another process', () => {
     expect((await verify()).clientId).toBe(client.id); // and the guard's state is fresh
 
     // The CLI (another connection) disables the client; this process has not looked yet.
-    await new ClientRegistry(other, { bcryptCost: 4, now: Date.now }).setEnabled(client.id, false);
+    await new ClientRegistry(other, { bcryptCost: 4, clock: Date.now }).setEnabled(client.id, false);
     expect((await verify()).clientId).toBe(client.id);
 
     await jest.advanceTimersByTimeAsync(DEFAULTS.syncInterval);

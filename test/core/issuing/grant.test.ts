@@ -1,5 +1,5 @@
 // The client credentials grant (RFC 6749 §4.4): grant type, client eligibility, scope decision and claims.
-import type { Client } from '../../../lib';
+import type { Client } from '../../../lib/core';
 import { buildClaims, checkClientMayUseGrant, checkGrantType, decideScopes } from '../../../lib/core/issuing/grant';
 
 function client(overrides: Partial<Client> = {}): Client {

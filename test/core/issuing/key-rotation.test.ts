@@ -1,7 +1,8 @@
 // Signing key rotation: the new key signs at once, the old one stays published until its tokens expired, scheduled rotation rotates once.
 import request from 'supertest';
 import jwt from 'jsonwebtoken';
-import { createOAuth, type AuditEvent } from '../../../lib';
+import { createOAuth } from '../../../lib';
+import { type AuditEvent } from '../../../lib/core';
 import { buildApp, fakeClock, ISSUER, memoryLogger, type TestApp } from '../../helpers';
 
 let t: TestApp;

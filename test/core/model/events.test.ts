@@ -1,6 +1,6 @@
 // The audit event bus (lib/core/model/events.ts): a listener that throws is reported and harms neither the request nor the other listeners.
 import request from 'supertest';
-import type { AuditEvent } from '../../../lib';
+import type { AuditEvent } from '../../../lib/core';
 import { AuditEmitter } from '../../../lib/core/model/events';
 import { buildApp, memoryLogger, type TestApp } from '../../helpers';
 

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import express from 'express';
 import pino from 'pino';
 import request from 'supertest';
-import { createOAuth, pinoAuditLogger, SqliteStore } from '../../../lib';
+import { createOAuth } from '../../../lib';
+import { pinoAuditLogger } from '../../../lib/audit-log';
+import { SqliteStore } from '../../../lib/store/sqlite';
 import { tempDir } from '../../helpers';
 
 /** A pino logger writing JSON lines into an array. */

@@ -26,7 +26,7 @@ function fakeIssuer(onResolve: (issuer: { keySetVersion: number; published: Map<
       return kid === 'k1' ? { alg, publicKey } : undefined;
     },
   };
-  return { state, verifier: new JwksVerifier(issuer as unknown as RemoteIssuer, { audience: [AUDIENCE], acceptScp: false, clockToleranceSeconds: 0, clock: Date.now }) };
+  return { state, verifier: new JwksVerifier(issuer as unknown as RemoteIssuer, { audience: [AUDIENCE], acceptScp: false, clockTolerance: 0, clock: Date.now }) };
 }
 
 function token(): string {

@@ -1,8 +1,9 @@
 // Verified-token cache of the guard: a cached token is still checked against the clock, and any store change (here or elsewhere) empties the cache.
 import request from 'supertest';
-import { ClientRegistry, SqliteStore } from '../../../lib';
+import { ClientRegistry } from '../../../lib/core';
+import { SqliteStore } from '../../../lib/store/sqlite';
 import { CachingTokenVerifier } from '../../../lib/core/verification/token-cache';
-import type { VerifiedAccessToken } from '../../../lib';
+import type { VerifiedAccessToken } from '../../../lib/core';
 import { buildApp, fakeClock, type TestApp } from '../../helpers';
 
 let t: TestApp;
@@ -92,7 +93,7 @@ describe('verified-token cache', () => {
     const token = await cachedToken();
     const store = SqliteStore.open(t.database);
     try {
-      await new ClientRegistry(store, { bcryptCost: 4, now: Date.now }).create({ name: 'elsewhere', scopes: 'read' });
+      await new ClientRegistry(store, { bcryptCost: 4, clock: Date.now }).create({ name: 'elsewhere', scopes: 'read' });
     } finally {
       await store.close();
     }
@@ -130,7 +131,7 @@ describe('CachingTokenVerifier', () => {
   it('does not cache a verification that finished after a change began', async () => {
     let release: (v: VerifiedAccessToken) => void = () => undefined;
     const inner = { verify: jest.fn(() => new Promise<VerifiedAccessToken>((resolve) => (release = resolve))) };
-    const cache = new CachingTokenVerifier(inner, { maxEntries: 10, now: () => 0 });
+    const cache = new CachingTokenVerifier(inner, { maxEntries: 10, clock: () => 0 });
     const pending = cache.verify('token');
     cache.clear();
     release(verified(100));
@@ -141,7 +142,7 @@ describe('CachingTokenVerifier', () => {
   it('does not serve a cached token before its nbf', async () => {
     let now = 50_000;
     const inner = { verify: jest.fn(async () => verified(100, 40)) };
-    const cache = new CachingTokenVerifier(inner, { maxEntries: 10, now: () => now });
+    const cache = new CachingTokenVerifier(inner, { maxEntries: 10, clock: () => now });
     await cache.verify('token');
     now = 30_000;
     await cache.verify('token');
@@ -149,7 +150,7 @@ describe('CachingTokenVerifier', () => {
   });
 
   it('shares a frozen result, so one handler cannot widen the scopes another request sees', async () => {
-    const cache = new CachingTokenVerifier({ verify: async () => verified(100) }, { maxEntries: 10, now: () => 0 });
+    const cache = new CachingTokenVerifier({ verify: async () => verified(100) }, { maxEntries: 10, clock: () => 0 });
     await cache.verify('token');
     const again = await cache.verify('token');
     expect(() => again.scopes.push('admin')).toThrow(TypeError);
@@ -157,7 +158,7 @@ describe('CachingTokenVerifier', () => {
   });
 
   it('keeps at most maxEntries tokens', async () => {
-    const cache = new CachingTokenVerifier({ verify: async () => verified(100) }, { maxEntries: 3, now: () => 0 });
+    const cache = new CachingTokenVerifier({ verify: async () => verified(100) }, { maxEntries: 3, clock: () => 0 });
     for (let i = 0; i < 10; i++) await cache.verify(`token-${i}`);
     expect(cache.size).toBe(3);
   });
