@@ -4,7 +4,8 @@ import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import bcrypt from 'bcrypt';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { oauthErrorHandler, type AuditEvent } from '../../lib';
+import { oauthErrorHandler } from '../../lib';
+import type { AuditEvent } from '../../lib/core';
 import { buildApp, type TestApp } from '../helpers';
 
 let t: TestApp;
