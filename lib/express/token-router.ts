@@ -1,17 +1,11 @@
-// tokenRouter(): the RFC 6749 §4.4 token endpoint as an Express router: body parsing, client authentication via Passport, the grant, §5 responses.
+// tokenRouter(): the RFC 6749 §4.4 token endpoint and its companions as an Express router: body parsing, client authentication via Passport and the core ClientAuthenticator, the grant, §5 responses.
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { AuthorizationServer } from '../core/issuing/authorization-server';
 import { basicChallenge } from '../core/verification/challenge';
 import type { Client } from '../core/model/client';
-import {
-  InvalidClientError,
-  InvalidRequestError,
-  OAuthError,
-  UnauthorizedClientError,
-  type OAuthErrorOptions,
-} from '../core/model/errors';
-import { BASIC, BODY, createClientPassport, parseBasicCredentials } from '../passport/strategies';
-import { auditableClientId } from '../core/client-auth/secrets';
+import { InvalidClientError, InvalidRequestError } from '../core/model/errors';
+import type { TokenRequestParams } from '../core/issuing/grant';
+import { clientAuthContext, createClientPassport, STRATEGY_OF_METHOD } from '../passport/strategies';
 import { bodyParserError, refuseOversizedBodies } from './body-errors';
 import { renderOAuthError, setNoStore } from './render';
 import { INTROSPECTION_PATH, issuerRouter, mountJwks, REVOCATION_PATH } from './metadata';
@@ -24,25 +18,62 @@ const MAX_PARAMETERS = 32;
 /** Parameters a client may never put in the request URI (RFC 6749 §2.3.1, §3.2). */
 const URI_FORBIDDEN = ['client_secret', 'client_id'];
 
-type Form = Record<string, string>;
+/** Client authentication parameters every client-authenticated endpoint recognizes (RFC 6749 §2.3.1, RFC 7521 §4.2). */
+const CLIENT_AUTH_PARAMETERS = ['client_id', 'client_secret', 'client_assertion', 'client_assertion_type'];
+
+/** The parameters an endpoint recognizes: each at most once, except `repeatable` ones. */
+interface Recognized {
+  single: ReadonlySet<string>;
+  repeatable: ReadonlySet<string>;
+}
+
+/** RFC 8707 §2: `resource` may be sent several times, one per API the token is for. */
+const TOKEN_PARAMETERS: Recognized = {
+  single: new Set([...CLIENT_AUTH_PARAMETERS, 'grant_type', 'scope']),
+  repeatable: new Set(['resource']),
+};
+/** RFC 7662 §2.1 and RFC 7009 §2.1. */
+const TOKEN_MANAGEMENT_PARAMETERS: Recognized = {
+  single: new Set([...CLIENT_AUTH_PARAMETERS, 'token', 'token_type_hint']),
+  repeatable: new Set(),
+};
+
+/** The recognized parameters of a request: single ones as strings, repeatable ones as lists. */
+interface Form {
+  params: Record<string, string>;
+  lists: Record<string, string[]>;
+}
 
 /**
- * RFC 6749 §3.2: every parameter at most once; §3.1: an empty value counts as absent. A repeated
- * parameter arrives from the parser as an array (or, with an extended parser, an object).
+ * RFC 6749 §3.2: a parameter the endpoint recognizes at most once (a repeated one arrives from the
+ * parser as an array, or with an extended parser as an object); parameters it does not recognize are
+ * ignored, repeated or not; §3.1: an empty value counts as absent.
  */
-function readForm(body: unknown): Form {
-  if (typeof body !== 'object' || body === null) return {};
-  const form: Form = {};
+function readForm(body: unknown, recognized: Recognized): Form {
+  const form: Form = { params: {}, lists: {} };
+  if (typeof body !== 'object' || body === null) return form;
   for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
-    // RFC 8707 §2: `resource` may repeat, one per audience; the grant reads string | string[].
-    if (name === 'resource' && Array.isArray(value) && value.every((v) => typeof v === 'string')) {
-      (form as Record<string, unknown>)[name] = value.filter((v) => v !== '');
-      continue;
+    if (recognized.repeatable.has(name)) {
+      const values = Array.isArray(value) ? (value as unknown[]) : [value];
+      if (values.some((v) => typeof v !== 'string')) throw new InvalidRequestError(`the ${name} parameter is malformed`);
+      const present = (values as string[]).filter((v) => v !== '');
+      if (present.length > 0) form.lists[name] = present;
+    } else if (recognized.single.has(name)) {
+      if (typeof value !== 'string') throw new InvalidRequestError(`the ${name} parameter must be sent exactly once`);
+      if (value !== '') form.params[name] = value;
     }
-    if (typeof value !== 'string') throw new InvalidRequestError(`the ${name} parameter must be sent exactly once`);
-    if (value !== '') form[name] = value;
   }
   return form;
+}
+
+/** The grant's parameters; `resource` stays a string when sent once and is a list when repeated (RFC 8707 §2). */
+function tokenParams(form: Form): TokenRequestParams {
+  const resources = form.lists.resource;
+  return {
+    grant_type: form.params.grant_type,
+    scope: form.params.scope,
+    resource: resources === undefined ? undefined : resources.length === 1 ? resources[0] : resources,
+  };
 }
 
 function uriHasCredentials(req: Request): boolean {
@@ -52,17 +83,6 @@ function uriHasCredentials(req: Request): boolean {
   return URI_FORBIDDEN.some((name) => params.has(name));
 }
 
-/** The client id a failed request claimed to be (Basic or body), for audit events; never the secret (see auditableClientId). */
-function claimedClientId(req: Request): string | undefined {
-  const header = req.headers.authorization;
-  if (header) {
-    const basic = parseBasicCredentials(header);
-    return auditableClientId(basic.ok ? basic.clientId : undefined);
-  }
-  const id = (req.body as Record<string, unknown> | undefined)?.client_id;
-  return auditableClientId(typeof id === 'string' ? id : undefined);
-}
-
 /**
  * Builds the token endpoint of `server`. The host app needs no body parser; if it already parsed the
  * body, the parsed body is used.
@@ -70,21 +90,26 @@ function claimedClientId(req: Request): string | undefined {
 export function createTokenRouter(server: AuthorizationServer): Router {
   const { realm, tokenPath, bodyLimit, logger } = server.options;
   const router = express.Router();
-  const passport = createClientPassport((id, secret) => server.authenticateClient(id, secret), realm);
+  const auth = server.clientAuth;
+  const passport = createClientPassport(auth, realm);
   const parseForm = refuseOversizedBodies(
     express.urlencoded({ extended: false, limit: bodyLimit, parameterLimit: MAX_PARAMETERS, type: FORM }),
     bodyLimit,
   );
+  let trustProxyWarned = false;
 
-  const invalidClient = (description: string, options?: OAuthErrorOptions) =>
-    new InvalidClientError(description, { ...options, headers: { 'WWW-Authenticate': basicChallenge(realm) } });
+  /** RFC 6749 §5.2: an invalid_client answer carries the Basic challenge, whichever method was tried. */
+  const withChallenge = (err: unknown): unknown =>
+    err instanceof InvalidClientError
+      ? new InvalidClientError(err.message, { headers: { 'WWW-Authenticate': basicChallenge(realm) } })
+      : err;
 
-  function parse(req: Request, res: Response): Promise<Form> {
+  function parse(req: Request, res: Response, recognized: Recognized): Promise<Form> {
     return new Promise((resolve, reject) => {
       parseForm(req, res, (err?: unknown) => {
         if (err) return reject(bodyParserError(err) ?? new InvalidRequestError('the request body is malformed', { cause: err }));
         try {
-          resolve(readForm(req.body));
+          resolve(readForm(req.body, recognized));
         } catch (e) {
           reject(e);
         }
@@ -96,62 +121,36 @@ export function createTokenRouter(server: AuthorizationServer): Router {
     return new Promise((resolve, reject) => {
       const authenticate = passport.authenticate(name, { session: false }, (err: unknown, client: Client | false) => {
         if (err) return reject(err);
-        if (!client) return reject(invalidClient('client authentication failed'));
+        if (!client) return reject(new InvalidClientError('client authentication failed'));
         resolve(client);
       });
-      authenticate(req, res, (err?: unknown) => reject(err ?? invalidClient('client authentication failed')));
+      authenticate(req, res, (err?: unknown) => reject(err ?? new InvalidClientError('client authentication failed')));
     });
   }
 
   /**
-   * RFC 6749 §2.3: exactly one authentication method. Basic and a body secret together are
-   * `invalid_request`; a bare body `client_id` next to Basic must name the same client (§3.2.1).
+   * The core picks the one method the request uses (RFC 6749 §2.3); its Passport strategy reads the
+   * credential and hands it, with the request, to the core's verification.
    */
   async function authenticate(req: Request, res: Response, form: Form): Promise<Client> {
-    const header = req.headers.authorization;
-    if (header !== undefined && header !== '') {
-      if (!/^basic(?: |$)/i.test(header)) {
-        throw invalidClient('the token endpoint accepts only HTTP Basic client authentication');
-      }
-      const basic = parseBasicCredentials(header);
-      if (form.client_secret !== undefined) {
-        throw new InvalidRequestError('use either HTTP Basic or body credentials, not both (RFC 6749 §2.3)');
-      }
-      if (!basic.ok) throw invalidClient(basic.reason);
-      if (form.client_id !== undefined && form.client_id !== basic.clientId) {
-        throw new InvalidRequestError('the client_id parameter does not match the authenticated client');
-      }
-      // RFC 7235 §2.1 allows several spaces after the scheme; passport-http splits on one.
-      req.headers.authorization = header.replace(/^(\S+) +/, '$1 ');
-      return server.authGuard.run(
-        { clientId: basic.clientId, address: req.ip },
-        () => runStrategy(BASIC, req, res),
-        () => server.recallsSecret(basic.clientId, basic.clientSecret),
-      );
+    try {
+      const method = await auth.select({ authorization: req.headers.authorization, form: form.params }, clientAuthContext(req));
+      return await runStrategy(STRATEGY_OF_METHOD[method.name] as string, req, res);
+    } catch (err: unknown) {
+      throw withChallenge(err);
     }
-    if (form.client_id !== undefined && form.client_secret !== undefined) {
-      const { client_id: clientId, client_secret: clientSecret } = form;
-      return server.authGuard.run(
-        { clientId, address: req.ip },
-        () => runStrategy(BODY, req, res),
-        () => server.recallsSecret(clientId, clientSecret),
-      );
-    }
-    if (form.client_secret !== undefined) throw invalidClient('client_secret was sent without client_id');
-    if (form.client_id !== undefined) {
-      const client = await server.findClient(form.client_id);
-      if (client && client.secrets.length === 0) {
-        throw new UnauthorizedClientError('public clients may not use the client_credentials grant');
-      }
-      throw invalidClient('client authentication is required');
-    }
-    throw invalidClient('client authentication is required');
   }
 
   /** The rules every client-authenticated endpoint shares: POST, no credentials in the URI, a form body. */
-  async function readRequest(req: Request, res: Response, endpoint: string): Promise<Form> {
+  async function readRequest(req: Request, res: Response, endpoint: string, recognized: Recognized): Promise<Form> {
     setNoStore(res);
     checkTransport(req, server.options);
+    if (!trustProxyWarned && req.app.get('trust proxy') === true) {
+      trustProxyWarned = true;
+      logger.warn(
+        "Express 'trust proxy' is true: any client can choose its address (X-Forwarded-For) and so escape the per-address failure limit; set it to the number of proxies in front of the app",
+      );
+    }
     if (req.method !== 'POST') {
       throw new InvalidRequestError(`the ${endpoint} endpoint accepts only POST`, { status: 405, headers: { Allow: 'POST' } });
     }
@@ -159,14 +158,15 @@ export function createTokenRouter(server: AuthorizationServer): Router {
       throw new InvalidRequestError('client credentials must not be sent in the request URI (RFC 6749 §2.3.1)');
     }
     if (!req.is(FORM)) throw new InvalidRequestError(`the request body must be ${FORM}`);
-    return parse(req, res);
+    return parse(req, res, recognized);
   }
 
   async function token(req: Request, res: Response): Promise<void> {
-    const form = await readRequest(req, res, 'token');
-    server.checkTokenRequest(form);
+    const form = await readRequest(req, res, 'token', TOKEN_PARAMETERS);
+    const params = tokenParams(form);
+    server.checkTokenRequest(params);
     const client = await authenticate(req, res, form);
-    res.status(200).json(await server.issueToken(client, form));
+    res.status(200).json(await server.issueToken(client, params));
   }
 
   router.all(tokenPath, (req: Request, res: Response, next: NextFunction) => {
@@ -174,22 +174,16 @@ export function createTokenRouter(server: AuthorizationServer): Router {
   });
   const clientEndpoint = (path: string, endpoint: string, handle: ClientEndpointHandler) =>
     router.all(path, (req: Request, res: Response, next: NextFunction) => {
-      readRequest(req, res, endpoint)
-        .then(async (form) => handle(await authenticate(req, res, form), form, res))
+      readRequest(req, res, endpoint, TOKEN_MANAGEMENT_PARAMETERS)
+        .then(async (form) => handle(await authenticate(req, res, form), form.params, res))
         .catch(next);
     });
   clientEndpoint(INTROSPECTION_PATH, 'introspection', introspectionHandler(server));
   clientEndpoint(REVOCATION_PATH, 'revocation', revocationHandler(server));
   mountJwks(router, server);
-  router.use([tokenPath, INTROSPECTION_PATH, REVOCATION_PATH], (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+  // Failed authentications are recorded as audit events by the core; this only renders.
+  router.use([tokenPath, INTROSPECTION_PATH, REVOCATION_PATH], (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     setNoStore(res);
-    if (err instanceof InvalidClientError) {
-      server.events.record('client.authentication_failed', {
-        clientId: claimedClientId(req),
-        reason: err.message,
-        address: req.ip,
-      });
-    }
     renderOAuthError(res, err, logger);
   });
   return issuerRouter(router, server);

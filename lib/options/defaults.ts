@@ -65,7 +65,7 @@ const clock = {
   check: func<() => number>(),
   defaultText: '`Date.now`',
   type: '`() => number`',
-  description: 'current time in epoch milliseconds; inject a fake one in tests',
+  description: 'current time in epoch milliseconds, for every time the library measures (token times, secret grace periods, failure-limit windows and back-offs, cooldowns); inject a fake one in tests',
 };
 const checkLogger = logger();
 const loggerOption = {

@@ -1,89 +1,159 @@
-// Passport strategies for client authentication: HTTP Basic (passport-http) and body credentials, with RFC 6749 §2.3.1 decoding.
+// Passport strategies for client authentication: HTTP Basic (passport-http) and body credentials, each handing the request to the core ClientAuthenticator.
+import type { Request } from 'express';
 import { Passport } from 'passport';
 import { BasicStrategy } from 'passport-http';
-// passport-oauth2-client-password ships no types; its constructor takes (verify(id, secret, done)).
+// passport-oauth2-client-password ships no types; its constructor takes ({ passReqToCallback }, verify(req, id, secret, done)).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import ClientPasswordStrategy = require('passport-oauth2-client-password');
 import { InvalidClientError } from '../core/model/errors';
 import type { Client } from '../core/model/client';
+import type { ClientAuthContext } from '../core/client-auth/authenticator';
+import type { ClientAuthRequest, ClientCredential } from '../core/client-auth/methods';
 
 /** Passport names of the two strategies. */
 export const BASIC = 'client-basic';
 export const BODY = 'client-body';
 
-/** Authenticates a client by id and secret; rejects with InvalidClientError on bad credentials. */
-export type AuthenticateClient = (clientId: string, clientSecret: string) => Promise<Client>;
-
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/**
- * RFC 6749 §2.3.1: id and secret are form-urlencoded before they go into the Basic credentials.
- * Returns undefined for a malformed encoding.
- */
-export function formDecode(value: string): string | undefined {
-  try {
-    return decodeURIComponent(value.replace(/\+/g, ' '));
-  } catch {
-    return undefined;
-  }
+/** What the strategies need of the core (a {@link ClientAuthenticator} fits): read a credential, verify it. */
+export interface PassportClientAuth {
+  /** Reads the credential of method `name` from the request, once; throws InvalidClientError when malformed. */
+  read(name: string, request: ClientAuthRequest, context: ClientAuthContext): ClientCredential;
+  /** Resolves the client the credential proves; rejects with InvalidClientError when it proves none. */
+  authenticate(credential: ClientCredential, context: ClientAuthContext): Promise<Client>;
 }
 
-/** The outcome of reading an `Authorization: Basic` header. */
-export type BasicCredentials =
-  | { ok: true; clientId: string; clientSecret: string }
-  | { ok: false; reason: string };
+/** The request as the core sees it: the header and the form's single, non-empty string parameters. */
+export function clientAuthRequest(req: Request): ClientAuthRequest {
+  const form: Record<string, string> = {};
+  const body: unknown = req.body;
+  if (typeof body === 'object' && body !== null) {
+    for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
+      if (typeof value === 'string' && value !== '') form[name] = value;
+    }
+  }
+  return { authorization: req.headers.authorization, form };
+}
 
-/**
- * Reads `Authorization: Basic <base64(id:secret)>` strictly: canonical base64, UTF-8, exactly one
- * colon (the encoded id and secret contain none), both parts non-empty after form-decoding.
- * passport-http splits on every colon and never decodes, so the router calls this first and only
- * hands passport-http headers this accepts.
- */
-export function parseBasicCredentials(header: string): BasicCredentials {
-  const match = /^Basic +(\S+)$/i.exec(header);
-  if (!match) return { ok: false, reason: 'malformed Basic credentials' };
-  const encoded = match[1] as string;
-  if (!BASE64.test(encoded)) return { ok: false, reason: 'Basic credentials are not valid base64' };
-  let text: string;
-  try {
-    text = utf8.decode(Buffer.from(encoded, 'base64'));
-  } catch {
-    return { ok: false, reason: 'Basic credentials are not valid UTF-8' };
-  }
-  const parts = text.split(':');
-  if (parts.length !== 2) return { ok: false, reason: 'Basic credentials must be client_id:client_secret' };
-  const clientId = formDecode(parts[0] as string);
-  const clientSecret = formDecode(parts[1] as string);
-  if (clientId === undefined || clientSecret === undefined) {
-    return { ok: false, reason: 'Basic credentials are not correctly form-encoded (RFC 6749 §2.3.1)' };
-  }
-  if (clientId === '' || clientSecret === '') return { ok: false, reason: 'Basic credentials have an empty part' };
-  return { ok: true, clientId, clientSecret };
+/** Where the request came from (`req.ip`, which honours Express's `trust proxy`). */
+export function clientAuthContext(req: Request): ClientAuthContext {
+  return { address: req.ip };
 }
 
 type Done = (err: unknown, client?: Client | false) => void;
 
-function verifier(authenticate: AuthenticateClient, decode: boolean) {
-  return (rawId: string, rawSecret: string, done: Done): void => {
-    const clientId = decode ? formDecode(rawId) : rawId;
-    const clientSecret = decode ? formDecode(rawSecret) : rawSecret;
-    if (!clientId || !clientSecret) return done(null, false);
-    authenticate(clientId, clientSecret).then(
+/**
+ * The verify callback of both strategies (`passReqToCallback`: the request is how the context reaches
+ * the core). A credential that proves no client is a Passport failure; anything else (429, 503, a
+ * store failure) is an error.
+ */
+function verifier(auth: PassportClientAuth, method: string) {
+  return (req: Request, clientId: string, clientSecret: string, done: Done): void => {
+    const credential = { method, clientId, secret: clientSecret };
+    auth.authenticate(credential, clientAuthContext(req)).then(
       (client) => done(null, client),
       (err: unknown) => (err instanceof InvalidClientError ? done(null, false) : done(err)),
     );
   };
 }
 
+/** The Passport actions a strategy gets for each request (passport-strategy's augmentation). */
+interface StrategyActions {
+  success(client: Client): void;
+  fail(challenge?: string): void;
+  error(err: unknown): void;
+}
+
+/**
+ * What both strategies do with a request: the core method reads the credential (the one parse; a
+ * malformed one is an error carrying its `invalid_client` reason, and the challenge when there is one),
+ * then the verify callback gets the request and the credential.
+ */
+function authenticateThrough(
+  strategy: StrategyActions,
+  req: Request,
+  auth: PassportClientAuth,
+  method: string,
+  verify: ReturnType<typeof verifier>,
+  challenge: string | undefined,
+): void {
+  let credential: ClientCredential & { secret?: string };
+  try {
+    credential = auth.read(method, clientAuthRequest(req), clientAuthContext(req));
+  } catch (err: unknown) {
+    if (err instanceof InvalidClientError && challenge !== undefined) {
+      return strategy.error(new InvalidClientError(err.message, { headers: { 'WWW-Authenticate': challenge } }));
+    }
+    return strategy.error(err);
+  }
+  verify(req, credential.clientId, credential.secret ?? '', (err, client) => {
+    if (err) return strategy.error(err);
+    if (!client) return strategy.fail(challenge);
+    strategy.success(client);
+  });
+}
+
+/**
+ * passport-http's Basic strategy (`client_secret_basic`) with the header read by the core: passport-http's
+ * own split takes one space only, splits on every colon, accepts non-canonical base64 and never
+ * form-decodes, all of which RFC 7617 and RFC 6749 §2.3.1 require otherwise.
+ */
+class ClientSecretBasicStrategy extends BasicStrategy {
+  declare success: (client: Client) => void;
+  declare fail: (challenge?: string) => void;
+  declare error: (err: unknown) => void;
+  private readonly challenge: string;
+
+  constructor(
+    realm: string,
+    private readonly auth: PassportClientAuth,
+    private readonly verify: ReturnType<typeof verifier>,
+  ) {
+    super({ realm, passReqToCallback: true }, verify);
+    this.name = BASIC;
+    this.challenge = `Basic realm="${realm}"`;
+  }
+
+  override authenticate(req: Request): void {
+    authenticateThrough(this, req, this.auth, 'client_secret_basic', this.verify, this.challenge);
+  }
+}
+
+/**
+ * passport-oauth2-client-password's body strategy (`client_secret_post`), the fields read by the core
+ * too, so a missing or empty `client_id` gets the same `invalid_client` reason with or without Passport.
+ */
+class ClientSecretPostStrategy extends ClientPasswordStrategy {
+  declare success: (client: Client) => void;
+  declare fail: (challenge?: string) => void;
+  declare error: (err: unknown) => void;
+
+  constructor(
+    private readonly auth: PassportClientAuth,
+    private readonly verify: ReturnType<typeof verifier>,
+  ) {
+    super({ passReqToCallback: true }, verify);
+    this.name = BODY;
+  }
+
+  override authenticate(req: Request): void {
+    authenticateThrough(this, req, this.auth, 'client_secret_post', this.verify, undefined);
+  }
+}
+
 /**
  * A private Passport instance (the host app's global one is left alone) with the Basic strategy
- * (passport-http, decoding id and secret in the verify step) and the body-credential strategy
- * (passport-oauth2-client-password's ClientPasswordStrategy, which reads `req.body`).
+ * (`client_secret_basic`) and the body-credential strategy (`client_secret_post`). A new method
+ * (`private_key_jwt`) is one more strategy of this shape over one more core method.
  */
-export function createClientPassport(authenticate: AuthenticateClient, realm: string): InstanceType<typeof Passport> {
+export function createClientPassport(auth: PassportClientAuth, realm: string): InstanceType<typeof Passport> {
   const passport = new Passport();
-  passport.use(BASIC, new BasicStrategy({ realm }, verifier(authenticate, true)));
-  passport.use(BODY, new ClientPasswordStrategy(verifier(authenticate, false)));
+  passport.use(BASIC, new ClientSecretBasicStrategy(realm, auth, verifier(auth, 'client_secret_basic')));
+  passport.use(BODY, new ClientSecretPostStrategy(auth, verifier(auth, 'client_secret_post')));
   return passport;
 }
+
+/** The strategy that carries each core method. */
+export const STRATEGY_OF_METHOD: Readonly<Record<string, string>> = {
+  client_secret_basic: BASIC,
+  client_secret_post: BODY,
+};

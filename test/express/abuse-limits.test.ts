@@ -5,7 +5,7 @@ import bcrypt from 'bcrypt';
 import request from 'supertest';
 import { resolveOptions } from '../../lib/options';
 import type { AuditEvent } from '../../lib/core';
-import { buildApp, memoryLogger, type TestApp } from '../helpers';
+import { buildApp, fakeClock, memoryLogger, type TestApp } from '../helpers';
 
 const GRANT = { grant_type: 'client_credentials' };
 
@@ -15,10 +15,13 @@ afterEach(async () => {
   await t.close();
 });
 
-/** An app that reads the client address from X-Forwarded-For, so one test can speak from many addresses. */
-async function proxiedApp(options: Parameters<typeof buildApp>[0] = {}): Promise<TestApp> {
-  const app = await buildApp(options);
-  app.app.set('trust proxy', true);
+/**
+ * An app behind one proxy hop (`trust proxy` = 1, as the README says to set it), so X-Forwarded-For
+ * names the client and one test can speak from many addresses. The limits run on the fake clock.
+ */
+async function proxiedApp(options: Parameters<typeof buildApp>[0] = {}, clock = fakeClock()): Promise<TestApp> {
+  const app = await buildApp({ clock: clock.now, ...options });
+  app.app.set('trust proxy', 1);
   return app;
 }
 
@@ -62,7 +65,8 @@ describe('token endpoint failure limits', () => {
   });
 
   it('backs a hammered client_id off, but keeps serving the real client from the address it authenticated from', async () => {
-    t = await proxiedApp({ clientFailureLimit: 5 });
+    const clock = fakeClock();
+    t = await proxiedApp({ clientFailureLimit: 5 }, clock);
     const { id, secret } = await t.createClient();
     expect((await tokenRequest(t, id, secret, '10.1.1.1')).status).toBe(200);
     for (let i = 0; i < 5; i++) expect((await tokenRequest(t, id, 'wrong-secret', `10.66.0.${i}`)).status).toBe(401);
@@ -73,13 +77,48 @@ describe('token endpoint failure limits', () => {
     expect((await tokenRequest(t, id, secret, '10.1.1.1')).status).toBe(200);
   });
 
+  it('runs the back-off on the instance clock option, like the rest of the library', async () => {
+    const clock = fakeClock();
+    t = await proxiedApp({ clientFailureLimit: 5 }, clock);
+    const { id } = await t.createClient();
+    for (let i = 0; i < 5; i++) expect((await tokenRequest(t, id, 'wrong-secret', `10.66.0.${i}`)).status).toBe(401);
+    expect((await tokenRequest(t, id, 'wrong-secret', '10.66.0.99')).headers['retry-after']).toBe('1');
+    clock.advance(999);
+    expect((await tokenRequest(t, id, 'wrong-secret', '10.66.0.99')).status).toBe(429);
+    clock.advance(1);
+    // The 1 s back-off is over on the instance clock: the next guess is compared again (and fails).
+    expect((await tokenRequest(t, id, 'wrong-secret', '10.66.0.99')).status).toBe(401);
+  });
+
+  it('charges each attempt before its comparison, so concurrent guesses cannot overshoot the address limit', async () => {
+    t = await proxiedApp({ addressFailureLimit: 3, addressFailureWindow: 600, clientFailureLimit: 0 });
+    await t.createClient();
+    const compare = jest.spyOn(bcrypt, 'compare');
+    const statuses = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => tokenRequest(t, `guess-${i}`, 'wrong-secret', '10.9.9.9').then((r) => r.status)),
+    );
+    expect(compare).toHaveBeenCalledTimes(3);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(3);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(37);
+  });
+
+  it('gives the charge back when the client authenticates, so successes never use up a limit', async () => {
+    t = await proxiedApp({ addressFailureLimit: 2, clientFailureLimit: 0, verifiedSecretCacheSize: 0 });
+    const { id, secret } = await t.createClient();
+    for (let i = 0; i < 4; i++) expect((await tokenRequest(t, id, secret, '10.9.9.8')).status).toBe(200);
+    expect((await tokenRequest(t, id, 'wrong-secret', '10.9.9.8')).status).toBe(401);
+    expect((await tokenRequest(t, id, secret, '10.9.9.8')).status).toBe(200);
+    expect((await tokenRequest(t, id, 'wrong-secret', '10.9.9.8')).status).toBe(401);
+    expect((await tokenRequest(t, id, secret, '10.9.9.8')).status).toBe(429);
+  });
+
   it('answers 503 temporarily_unavailable with Retry-After at once when every bcrypt slot and the queue are taken', async () => {
     t = await buildApp({ maxConcurrentAuthentications: 1, maxQueuedAuthentications: 1 });
     const { id, secret } = await t.createClient();
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
-    void t.oauth.server.authGuard.gate.run(() => held);
-    void t.oauth.server.authGuard.gate.run(() => held);
+    void t.oauth.server.clientAuth.gate.run(() => held);
+    void t.oauth.server.clientAuth.gate.run(() => held);
     const events = audit(t);
     const res = await request(t.app).post('/oauth/token').auth(id, secret).type('form').send(GRANT);
     release();
@@ -112,6 +151,118 @@ describe('token endpoint failure limits behind a shared address', () => {
     expect(wrong.body.error).toBe('invalid_client');
     // A valid secret never verified here yet proves nothing without bcrypt, so the address limit holds.
     expect((await tokenRequest(t, newcomer.id, newcomer.secret, '10.0.0.9')).status).toBe(429);
+  });
+});
+
+describe('token endpoint failure limit keys', () => {
+  it('refuses a client_id longer than any generated id with invalid_client before it is counted or compared', async () => {
+    t = await proxiedApp({ clientFailureLimit: 1 });
+    const compare = jest.spyOn(bcrypt, 'compare');
+    const long = 'x'.repeat(7000);
+    for (let i = 0; i < 3; i++) {
+      const res = await request(t.app)
+        .post('/oauth/token')
+        .set('X-Forwarded-For', `10.7.0.${i}`)
+        .type('form')
+        .send({ ...GRANT, client_id: long, client_secret: 'wrong-secret' });
+      expect(res.status).toBe(401);
+      expect(res.body).toEqual({ error: 'invalid_client', error_description: 'client authentication failed' });
+    }
+    expect(compare).not.toHaveBeenCalled();
+    expect(t.oauth.server.clientAuth.limiter.keys).toEqual({ address: 0, client: 0 });
+  });
+
+  it('warns once that trust proxy = true lets any caller pick its address, and names the fix', async () => {
+    t = await buildApp();
+    t.app.set('trust proxy', true);
+    await tokenRequest(t, 'someone', 'wrong-secret');
+    await tokenRequest(t, 'someone', 'wrong-secret');
+    const lines = (t.oauth.server.options.logger as ReturnType<typeof memoryLogger>).lines;
+    expect(lines).toEqual([
+      "warn Express 'trust proxy' is true: any client can choose its address (X-Forwarded-For) and so escape the per-address failure limit; set it to the number of proxies in front of the app",
+    ]);
+  });
+});
+
+/** Waits (bounded) until `ready()` holds: requests reach the gate over real sockets. */
+async function until(ready: () => boolean): Promise<void> {
+  for (let i = 0; i < 5000 && !ready(); i++) await new Promise((r) => setTimeout(r, 1));
+  if (!ready()) throw new Error('the expected state was never reached');
+}
+
+/** Makes every bcrypt comparison wait for `release()`, recording which secret each compared and when it started and ended. */
+function holdBcrypt() {
+  const original = bcrypt.compare.bind(bcrypt) as (data: string, hash: string) => Promise<boolean>;
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const log: string[] = [];
+  const secrets: string[] = [];
+  jest.spyOn(bcrypt, 'compare').mockImplementation((async (data: string, hash: string) => {
+    secrets.push(data);
+    log.push('start');
+    await held;
+    try {
+      return await original(data, hash);
+    } finally {
+      log.push('end');
+    }
+  }) as never);
+  return { release, log, secrets };
+}
+
+describe('bcrypt gate and client secrets in a grace period (two stored hashes)', () => {
+  it.each([
+    ['no queue', { maxConcurrentAuthentications: 1, maxQueuedAuthentications: 0 }],
+    ['a queue of 1', { maxConcurrentAuthentications: 1, maxQueuedAuthentications: 1 }],
+    ['the default slots', {}],
+  ])('compares both hashes within one gate slot, side by side, with %s', async (_case, limits) => {
+    t = await buildApp({ ...limits, verifiedSecretCacheSize: 0 });
+    const { id, secret: old } = await t.createClient();
+    const { clientSecret: fresh } = await t.oauth.registry.rotateSecret(id, { graceSeconds: 3600 });
+    const send = (secret: string) => request(t.app).post('/oauth/token').auth(id, secret).type('form').send(GRANT);
+    expect((await send(old)).status).toBe(200);
+    expect((await send(fresh)).status).toBe(200);
+
+    const bcryptRun = holdBcrypt();
+    const wrong = send('wrong-secret').then((r) => r);
+    await until(() => bcryptRun.log.length === 2);
+    expect(t.oauth.server.clientAuth.gate.running).toBe(1);
+    // Both comparisons started before either ended: a wrong secret costs one comparison of wall time.
+    expect(bcryptRun.log).toEqual(['start', 'start']);
+    bcryptRun.release();
+    const res = await wrong;
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ error: 'invalid_client', error_description: 'client authentication failed' });
+    expect(bcryptRun.log).toEqual(['start', 'start', 'end', 'end']);
+  });
+});
+
+describe('bcrypt gate lane for returning clients', () => {
+  it('serves a client that authenticated from this address before ahead of a wrong-secret flood, with remembered secrets off', async () => {
+    t = await proxiedApp({ verifiedSecretCacheSize: 0, maxConcurrentAuthentications: 1, maxQueuedAuthentications: 2 });
+    const valid = await t.createClient('read', 'valid');
+    const victim = await t.createClient('read', 'victim');
+    expect((await tokenRequest(t, valid.id, valid.secret, '10.5.0.1')).status).toBe(200);
+    const gate = t.oauth.server.clientAuth.gate;
+    const bcryptRun = holdBcrypt();
+
+    // One wrong secret holds the only slot, two more fill the ordinary queue, the rest are refused at once.
+    const flood = [tokenRequest(t, victim.id, 'wrong-0', '10.66.0.0').then((r) => r)];
+    await until(() => gate.running === 1);
+    flood.push(...[1, 2].map((i) => tokenRequest(t, `unknown-${i}`, `wrong-${i}`, `10.66.0.${i}`).then((r) => r)));
+    await until(() => gate.waiting === 2);
+    const refused = await Promise.all([3, 4, 5].map((i) => tokenRequest(t, victim.id, `wrong-${i}`, `10.66.0.${i}`)));
+    expect(refused.map((r) => r.status)).toEqual([503, 503, 503]);
+
+    const mine = tokenRequest(t, valid.id, valid.secret, '10.5.0.1').then((r) => r);
+    await until(() => gate.waiting === 3);
+    expect((await tokenRequest(t, victim.id, 'wrong-6', '10.66.0.6')).status).toBe(503);
+    bcryptRun.release();
+
+    expect((await mine).status).toBe(200);
+    expect((await Promise.all(flood)).map((r) => r.status)).toEqual([401, 401, 401]);
+    // The returning client's comparison ran right after the one in flight, ahead of the queued guesses.
+    expect(bcryptRun.secrets.slice(0, 2)).toEqual(['wrong-0', valid.secret]);
   });
 });
 

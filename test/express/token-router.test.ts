@@ -197,6 +197,29 @@ describe('token endpoint', () => {
       }
     });
 
+    it('ignores a parameter it does not recognize, even when repeated (RFC 6749 §3.2)', async () => {
+      const { id, secret } = await t.createClient();
+      const res = await post().auth(id, secret).type('form').send('grant_type=client_credentials&foo=1&foo=2&bar[x]=1');
+      expect(res.status).toBe(200);
+      expect(res.body.token_type).toBe('Bearer');
+      const introspect = await post('/oauth/introspect').auth(id, secret).type('form').send('token=abc&foo=1&foo=2');
+      expect(introspect.status).not.toBe(400);
+    });
+
+    it('accepts resource sent more than once and hands the grant every value (RFC 8707 §2)', async () => {
+      const api = 'https://orders.example.com';
+      const { client, clientSecret } = await t.oauth.registry.create({ name: 'svc', scopes: 'read', audiences: [api] });
+      const issue = jest.spyOn(t.oauth.server, 'issueToken');
+      const res = await post()
+        .auth(client.id, clientSecret)
+        .type('form')
+        .send(`grant_type=client_credentials&resource=${encodeURIComponent(api)}&resource=${encodeURIComponent(api)}`);
+      expect(res.status).toBe(200);
+      expect(issue.mock.calls[0]?.[1]).toEqual({ grant_type: 'client_credentials', scope: undefined, resource: [api, api] });
+      const claims = jwt.decode(res.body.access_token) as { aud: string };
+      expect(claims.aud).toBe(api);
+    });
+
     it('rejects a body that is not application/x-www-form-urlencoded with invalid_request (RFC 6749 §4.4.2)', async () => {
       const { id, secret } = await t.createClient();
       const json = await post().auth(id, secret).send({ ...GRANT });
@@ -302,6 +325,15 @@ describe('token endpoint', () => {
     ])('answers a malformed Basic header (%s) with invalid_client, never a 500', async (_case, header, description) => {
       const res = await post().set('Authorization', header).type('form').send(GRANT);
       expectError(res, 401, 'invalid_client', description);
+      expect(res.headers['www-authenticate']).toBe(CHALLENGE);
+    });
+
+    it.each([
+      ['no client_id', { client_secret: 'a-secret' }],
+      ['an empty client_id', { client_id: '', client_secret: 'a-secret' }],
+    ])('answers a body client_secret with %s with invalid_client saying so (RFC 6749 §2.3.1)', async (_case, credentials) => {
+      const res = await post().type('form').send({ ...GRANT, ...credentials });
+      expectError(res, 401, 'invalid_client', 'client_secret was sent without client_id');
       expect(res.headers['www-authenticate']).toBe(CHALLENGE);
     });
 

@@ -1,65 +1,45 @@
-// Passport client authentication: RFC 6749 §2.3.1 decoding of Basic credentials, the body strategy, and failure mapping.
+// Passport client authentication: the Basic and body strategies hand RFC 6749 §2.3.1-decoded credentials, with the request, to the core; failure mapping.
 import express, { type NextFunction, type Request, type Response } from 'express';
 import passport from 'passport';
 import request from 'supertest';
 import type { Client } from '../../lib/core';
-import { InvalidClientError } from '../../lib';
-import { BASIC, BODY, createClientPassport, formDecode, parseBasicCredentials, type AuthenticateClient } from '../../lib/passport/strategies';
+import { InvalidClientError, OAuthError } from '../../lib';
+import { ClientSecretBasic, ClientSecretPost, type ClientCredential, type SecretCheck } from '../../lib/core/client-auth/methods';
+import type { ClientAuthContext } from '../../lib/core/client-auth/authenticator';
+import { BASIC, BODY, createClientPassport, type PassportClientAuth } from '../../lib/passport/strategies';
+
+type AuthenticateClient = PassportClientAuth['authenticate'];
+const methods = [new ClientSecretBasic({} as SecretCheck), new ClientSecretPost({} as SecretCheck)];
+
+/** The core side of the strategies: the real parse of each method, and `authenticate` as given. */
+function core(authenticate: AuthenticateClient): PassportClientAuth {
+  return { read: (name, request) => methods.find((m) => m.name === name)!.parse(request), authenticate };
+}
+
+/** What `authenticate` receives for an id and secret sent with `method`. */
+function credential(method: string, clientId: string, secret: string): [ClientCredential, ClientAuthContext] {
+  return [{ method, clientId, secret } as ClientCredential, { address: expect.any(String) as string }];
+}
 
 function b64(text: string | Buffer): string {
   return Buffer.from(text).toString('base64');
 }
-
-describe('formDecode (RFC 6749 §2.3.1, application/x-www-form-urlencoded)', () => {
-  it('decodes + as a space and %XX as UTF-8', () => {
-    expect(formDecode('a+b%3Ac%2F%C3%A9%2B')).toBe('a b:c/é+');
-  });
-
-  it('returns undefined for a malformed %-encoding', () => {
-    expect(formDecode('%zz')).toBeUndefined();
-    expect(formDecode('%C3')).toBeUndefined();
-    expect(formDecode('abc%')).toBeUndefined();
-  });
-});
-
-describe('parseBasicCredentials (RFC 7617, RFC 6749 §2.3.1)', () => {
-  it('reads and form-decodes id and secret', () => {
-    expect(parseBasicCredentials(`Basic ${b64('my+id%3A1:s%25cr%2Bt')}`)).toEqual({ ok: true, clientId: 'my id:1', clientSecret: 's%cr+t' });
-  });
-
-  it('accepts the scheme name case-insensitively (RFC 7235 §2.1)', () => {
-    expect(parseBasicCredentials(`bAsIc ${b64('id:secret')}`)).toEqual({ ok: true, clientId: 'id', clientSecret: 'secret' });
-  });
-
-  it.each([
-    ['not Basic', `Bearer ${b64('id:secret')}`, 'malformed Basic credentials'],
-    ['no credentials', 'Basic ', 'malformed Basic credentials'],
-    ['trailing data', `Basic ${b64('id:secret')} x`, 'malformed Basic credentials'],
-    ['base64 without its padding', 'Basic aWQ6c2VjcmV0cw', 'Basic credentials are not valid base64'],
-    ['base64 characters outside the alphabet', 'Basic aWQ6c2VjcmV0!!==', 'Basic credentials are not valid base64'],
-    ['no colon', `Basic ${b64('idsecret')}`, 'Basic credentials must be client_id:client_secret'],
-    ['two colons', `Basic ${b64('id:sec:ret')}`, 'Basic credentials must be client_id:client_secret'],
-    ['an empty id', `Basic ${b64(':secret')}`, 'Basic credentials have an empty part'],
-    ['an empty secret', `Basic ${b64('id:')}`, 'Basic credentials have an empty part'],
-    ['non-UTF-8 bytes', `Basic ${b64(Buffer.from([0xc3, 0x28, 0x3a, 0x61]))}`, 'Basic credentials are not valid UTF-8'],
-    ['a bad %-encoding', `Basic ${b64('id:sec%G0')}`, 'Basic credentials are not correctly form-encoded (RFC 6749 §2.3.1)'],
-  ])('refuses %s', (_case, header, reason) => {
-    expect(parseBasicCredentials(header)).toEqual({ ok: false, reason });
-  });
-});
 
 describe('client passport strategies', () => {
   const client = { id: 'the-client' } as Client;
 
   /** An app that runs one strategy and answers 200 with the client, 401 on failure, 500 on error. */
   function appFor(strategy: string, authenticate: AuthenticateClient) {
-    const clientPassport = createClientPassport(authenticate, 'oauth');
+    const clientPassport = createClientPassport(core(authenticate), 'oauth');
     const app = express();
     app.use(express.urlencoded({ extended: false }));
     app.post('/token', clientPassport.authenticate(strategy, { session: false }), (req: Request, res: Response) =>
       res.json({ id: (req.user as Client).id }),
     );
-    app.use((_err: unknown, _req: Request, res: Response, _next: NextFunction) => res.status(500).json({ error: 'server_error' }));
+    // Like oauthErrorHandler(): an OAuth error (a malformed credential) with its status and headers, anything else 500.
+    app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) =>
+      err instanceof OAuthError ? res.status(err.status).set(err.headers).json(err.toJSON()) : res.status(500).json({ error: 'server_error' }),
+    );
     return app;
   }
 
@@ -68,7 +48,7 @@ describe('client passport strategies', () => {
     const res = await request(appFor(BASIC, authenticate)).post('/token').set('Authorization', `Basic ${b64('a+b%21:p%40ss%2Bword')}`);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ id: 'the-client' });
-    expect(authenticate).toHaveBeenCalledWith('a b!', 'p@ss+word');
+    expect(authenticate).toHaveBeenCalledWith(...credential('client_secret_basic', 'a b!', 'p@ss+word'));
   });
 
   it('Basic: fails without calling authenticate when the encoding is malformed', async () => {
@@ -97,7 +77,7 @@ describe('client passport strategies', () => {
     const authenticate = jest.fn<ReturnType<AuthenticateClient>, Parameters<AuthenticateClient>>().mockResolvedValue(client);
     const res = await request(appFor(BODY, authenticate)).post('/token').type('form').send({ client_id: 'a+b', client_secret: 'x%2By' });
     expect(res.status).toBe(200);
-    expect(authenticate).toHaveBeenCalledWith('a+b', 'x%2By');
+    expect(authenticate).toHaveBeenCalledWith(...credential('client_secret_post', 'a+b', 'x%2By'));
   });
 
   it('Body: fails when client_id or client_secret is missing', async () => {
@@ -108,7 +88,7 @@ describe('client passport strategies', () => {
   });
 
   it('registers its strategies on a private Passport instance, leaving the app\'s global one alone', () => {
-    createClientPassport(jest.fn(), 'oauth');
+    createClientPassport(core(jest.fn()), 'oauth');
     const global = passport as unknown as { _strategy(name: string): unknown };
     expect(global._strategy(BASIC)).toBeUndefined();
     expect(global._strategy(BODY)).toBeUndefined();

@@ -1,10 +1,12 @@
 // Client ids and secrets: generation from crypto.randomBytes, bcrypt hashing (async only) and constant-shape verification.
 import { randomBytes } from 'node:crypto';
 import bcrypt from 'bcrypt';
-import { throughBcryptGate } from './bcrypt-gate';
 
 /** bcrypt reads at most 72 bytes of its input; a longer presented secret can never be one of ours. */
 export const MAX_SECRET_BYTES = 72;
+
+/** Length of every client id this library generates; a longer claimed id is refused before it is counted. */
+export const MAX_CLIENT_ID_LENGTH = 32;
 
 /** A new client id: 128 random bits as 32 lowercase hex characters (URL-safe, never starts with `-`). */
 export function generateClientId(): string {
@@ -76,12 +78,12 @@ export class SecretVerifier {
   async match(secret: string, hashes: readonly string[]): Promise<string | undefined> {
     if (hashes.length === 0) {
       const dummy = await this.getDummyHash();
-      await throughBcryptGate(() => bcrypt.compare(secret, dummy));
+      await bcrypt.compare(secret, dummy);
       return undefined;
     }
-    // During a grace period a client has two hashes: compared side by side on the thread pool, a wrong
-    // secret takes about one comparison's time, as for an unknown id, instead of two in a row.
-    const matches = await Promise.all(hashes.map((hash) => throughBcryptGate(() => bcrypt.compare(secret, hash))));
+    // During a grace period a client has two hashes: compared side by side on the thread pool (within
+    // one gate slot), a wrong secret takes about one comparison's time, as for an unknown id.
+    const matches = await Promise.all(hashes.map((hash) => bcrypt.compare(secret, hash)));
     return hashes[matches.indexOf(true)];
   }
 

@@ -3,8 +3,8 @@ import type { ServerConfig } from './config';
 import type { Store } from '../../store/types';
 import { ChangeWatcher } from './changes';
 import type { Client } from '../model/client';
-import { ClientAuthGuard } from '../client-auth/auth-guard';
-import { ClientAuthenticator } from '../client-auth/client-auth';
+import { ClientAuthenticator } from '../client-auth/authenticator';
+import { ClientSecretBasic, ClientSecretPost, SecretCheck } from '../client-auth/methods';
 import { AuditEmitter } from '../model/events';
 import {
   buildClaims,
@@ -48,9 +48,8 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
   readonly events: AuditEmitter;
   /** Revoked jtis and client states, in memory (see {@link RevocationState}). */
   readonly revocation: RevocationState;
-  /** Failure limits and the bounded bcrypt gate every client authentication goes through (see {@link ClientAuthGuard}). */
-  readonly authGuard: ClientAuthGuard;
-  private readonly authenticator: ClientAuthenticator;
+  /** The one client-authentication path (methods, failure limits, bcrypt gate, remembered secrets) of every client-authenticated endpoint. */
+  readonly clientAuth: ClientAuthenticator;
   /** Set when `keyRotationDays` is configured. */
   readonly rotationSchedule: KeyRotationSchedule | undefined;
   private issuerWarningShown = false;
@@ -84,8 +83,15 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
       (cost) => verifier.useCost(cost),
       (err: unknown) => options.logger.error('could not read the bcrypt cost of the database', err),
     );
-    this.authenticator = new ClientAuthenticator(store, verifier, now, memory);
-    this.authGuard = new ClientAuthGuard(options, this.events);
+    const secrets = new SecretCheck(verifier, now, memory);
+    this.clientAuth = new ClientAuthenticator(
+      store,
+      [new ClientSecretBasic(secrets), new ClientSecretPost(secrets)],
+      secrets,
+      options,
+      this.events,
+      now,
+    );
     this.changes = new ChangeWatcher(store, options.syncInterval, (err) =>
       options.logger.error('could not check the store for changes', err),
     );
@@ -138,14 +144,12 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
     checkGrantType(params.grant_type);
   }
 
-  /** Whether this process already verified exactly this secret for the client as it is now (no bcrypt). */
-  recallsSecret(clientId: string, clientSecret: string): Promise<boolean> {
-    return this.authenticator.recalls(clientId, clientSecret);
-  }
-
-  /** Authenticates a client by id and secret (RFC 6749 §2.3.1). Rejects with InvalidClientError. */
+  /**
+   * Checks a client id and secret (RFC 6749 §2.3.1) without the failure limits or the gate, at the
+   * same cost for an unknown id. Rejects with InvalidClientError. Requests go through {@link clientAuth}.
+   */
   authenticateClient(clientId: string, clientSecret: string): Promise<Client> {
-    return this.authenticator.authenticate(clientId, clientSecret);
+    return this.clientAuth.verifySecret(clientId, clientSecret);
   }
 
   /** Looks a client up without authenticating it (to tell a public client apart). */

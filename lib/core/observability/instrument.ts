@@ -10,8 +10,8 @@ export function instrumentServer(server: AuthorizationServer, options: ResolvedM
   if (existing) return existing;
   const metrics = new OAuthMetrics(options);
   metrics.observeAudit(server.events);
-  server.authGuard.gate.onWait((waitedMs) => metrics.bcryptWait(waitedMs));
-  metrics.observeGate(server.authGuard.gate);
+  server.clientAuth.gate.onWait((waitedMs) => metrics.bcryptWait(waitedMs));
+  metrics.observeGate(server.clientAuth.gate);
   metrics.observeChangeFeed(() => server.changes.lastSuccessfulPoll);
   attached.set(server, metrics);
   return metrics;
