@@ -32,8 +32,10 @@ describeRedis('shared failure limits (Redis)', () => {
   const instance = (limits = LIMITS) =>
     new SharedFailureLimiter(limits, { redis, keyPrefix: prefix }, new FailureLimiter(limits, () => Date.now()));
 
-  beforeAll(() => {
-    redis = new Redis(url as string, { enableOfflineQueue: true, maxRetriesPerRequest: 1 });
+  beforeAll(async () => {
+    redis = new Redis(url as string, { maxRetriesPerRequest: 1 });
+    // Until the client is ready the limiter counts in memory (rejectIfRedisNotReady): wait for it.
+    await new Promise((resolve) => redis.once('ready', resolve));
   });
   beforeEach(() => {
     prefix = `ecc-test:${randomBytes(6).toString('hex')}`;
@@ -80,7 +82,8 @@ describeRedis('shared failure limits (Redis)', () => {
       charged.failed();
     }
     // failed() starts the back-off without waiting; let the block land in Redis.
-    for (let i = 0; i < 50 && (await redis.pttl(`${prefix}:client:victim`)) > LIMITS.clientMaxBackoff * 1000; i++) {
+    // The first back-off is 1 s: the key's TTL drops from the 60 s window to at most 1000 ms.
+    for (let i = 0; i < 50 && (await redis.pttl(`${prefix}:client:victim`)) > 1000; i++) {
       await new Promise((r) => setTimeout(r, 10));
     }
     const refused = await b.charge({ clientId: 'victim', address: '127.0.2.1' });
