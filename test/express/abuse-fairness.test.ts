@@ -10,7 +10,11 @@ import { buildApp, type TestApp } from '../helpers';
 
 let t: TestApp;
 let server: Server | undefined;
+let releaseHeld: (() => void) | undefined;
 afterEach(async () => {
+  // Comparisons still held (a failed assertion) would keep connections, and the server, open.
+  releaseHeld?.();
+  releaseHeld = undefined;
   jest.restoreAllMocks();
   if (server) await new Promise<void>((r) => server?.close(() => r()));
   server = undefined;
@@ -70,6 +74,7 @@ function holdComparisons(): { release: () => void; calls: () => number } {
   const original = bcrypt.compare.bind(bcrypt) as (data: string, hash: string) => Promise<boolean>;
   let release!: () => void;
   const released = new Promise<void>((r) => (release = r));
+  releaseHeld = release;
   const spy = jest
     .spyOn(bcrypt, 'compare')
     .mockImplementation(((data: string, hash: string) => released.then(() => original(data, hash))) as typeof bcrypt.compare);
@@ -94,8 +99,9 @@ describe('bcrypt gate under a distributed flood (issue 19.1)', () => {
     await until(() => gate.running + gate.waiting + answered.length === 60, 'the flood to be queued or refused');
     expect(gate.waiting).toBe(32);
     // The valid client, never verified by this process, arrives last, when first-come would refuse it.
-    const valid = post(port, '127.31.0.1', id, secret);
-    await until(() => gate.running + gate.waiting + answered.length === 61, 'the valid request to be queued');
+    let validStatus: number | undefined;
+    const valid = post(port, '127.31.0.1', id, secret).then((s) => (validStatus = s));
+    await until(() => gate.running + gate.waiting + answered.length === 61 || validStatus !== undefined, 'the valid request to be queued');
     held.release();
     expect(await valid).toBe(200);
     const statuses = await Promise.all(flood);
@@ -148,6 +154,35 @@ describe('client address taken when the request starts (issue 19.2)', () => {
     for (const e of events) {
       if (e.type === 'rate_limit.hit') expect(e).toMatchObject({ limit: 'address', address: '127.0.0.1' });
     }
+  });
+
+  it('holds a connection reset after the body was read to its address limit: 429 with the address, no comparison', async () => {
+    t = await buildApp({ addressFailureLimit: 2, addressFailureWindow: 600, clientFailureLimit: 0 });
+    const { id, secret } = await t.createClient();
+    let current: Request | undefined;
+    const port = await listen(t, (req: Request, _res: Response, next: NextFunction) => {
+      current = req;
+      next();
+    });
+    for (let i = 0; i < 2; i++) expect(await post(port, '127.0.0.1', `guess-${i}`, 'wrong-secret')).toBe(401);
+    const events: AuditEvent[] = [];
+    t.oauth.events.on('audit', (e: AuditEvent) => events.push(e));
+    const compare = jest.spyOn(bcrypt, 'compare');
+    // The connection goes away after the body is read and before the client is authenticated: the
+    // moment at which req.ip had become undefined in the reported attacks (a socket's address is only
+    // kept once read, which the token router now does first).
+    const server0 = t.oauth.server;
+    const check = server0.checkTokenRequest.bind(server0);
+    jest.spyOn(server0, 'checkTokenRequest').mockImplementation((params) => {
+      current?.socket.destroy();
+      return check(params);
+    });
+    await post(port, '127.0.0.1', id, secret).catch(() => undefined);
+    await until(() => events.length > 0, 'the refusal to be recorded');
+    expect(events).toEqual([
+      { type: 'rate_limit.hit', time: expect.any(Number), limit: 'address', clientId: id, address: '127.0.0.1', retryAfter: 600 },
+    ]);
+    expect(compare).not.toHaveBeenCalled();
   });
 
   it('refuses with 400 invalid_request, never evaluating it, a request whose address is already gone when it starts', async () => {
