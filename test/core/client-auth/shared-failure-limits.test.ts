@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { FailureLimiter, type FailureLimits } from '../../../lib/core/client-auth/failure-limits';
 import { SharedFailureLimiter } from '../../../lib/core/client-auth/shared-failure-limits';
+import { dropKeys, readyRedis } from '../../redis-helpers';
 
 const url = process.env.OAUTH_TEST_REDIS_URL;
 if (!url) console.log('shared failure limits: OAUTH_TEST_REDIS_URL is not set, skipping the Redis tests');
@@ -16,16 +17,6 @@ const LIMITS: FailureLimits = {
   clientMaxBackoff: 60,
 };
 
-/** Deletes every key under `prefix` (each test has its own). */
-export async function dropKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-}
-
 describeRedis('shared failure limits (Redis)', () => {
   let redis: Redis;
   let prefix: string;
@@ -33,9 +24,8 @@ describeRedis('shared failure limits (Redis)', () => {
     new SharedFailureLimiter(limits, { redis, keyPrefix: prefix }, new FailureLimiter(limits, () => Date.now()));
 
   beforeAll(async () => {
-    redis = new Redis(url as string, { maxRetriesPerRequest: 1 });
     // Until the client is ready the limiter counts in memory (rejectIfRedisNotReady): wait for it.
-    await new Promise((resolve) => redis.once('ready', resolve));
+    redis = await readyRedis(url as string);
   });
   beforeEach(() => {
     prefix = `ecc-test:${randomBytes(6).toString('hex')}`;
