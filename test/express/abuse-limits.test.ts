@@ -380,7 +380,14 @@ describe('abuse limit options', () => {
   it('defaults to limits that stop guessing but tolerate a dozen fumbles', () => {
     const o = resolveOptions({});
     expect([o.addressFailureLimit, o.addressFailureWindow, o.clientFailureLimit, o.clientFailureWindow, o.clientMaxBackoff]).toEqual([30, 600, 20, 60, 60]);
-    expect(o.maxQueuedAuthentications).toBe(32);
+    // Room for one waiting request per address of a 70-address flood and more (issue 19): the fair queue needs it.
+    expect(o.maxQueuedAuthentications).toBe(256);
     expect(o.maxConcurrentAuthentications).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refuses a limiterStore whose redis is not an ioredis client, when the instance is created', () => {
+    expect(() => resolveOptions({ limiterStore: { redis: {} as never } })).toThrow(new TypeError('limiterStore.redis must be an ioredis client'));
+    expect(() => resolveOptions({ limiterStore: { redis: { multi() {}, defineCommand() {} }, timeoutMs: 0 } })).toThrow(TypeError);
+    expect(resolveOptions({}).limiterStore).toBeUndefined();
   });
 });
