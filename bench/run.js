@@ -36,10 +36,40 @@ const tokenRequest = (id, secret, how) =>
         body: `grant_type=client_credentials&scope=read&client_id=${id}&client_secret=${encodeURIComponent(secret)}`,
       };
 
+/** PostgreSQL for the PostgreSQL cases: OAUTH_BENCH_PG_URL, else the tests' OAUTH_TEST_PG_URL; without one those cases are listed as not measured. */
+const PG_URL = process.env.OAUTH_BENCH_PG_URL || process.env.OAUTH_TEST_PG_URL;
+const PG_SCHEMA = `bench_${process.pid}`;
+
+/** The PostgreSQL database of the bench, in a schema of its own (dropped at the end), or undefined. */
+async function preparePostgres(quiet) {
+  if (!PG_URL) return undefined;
+  const { Pool } = require('pg');
+  const admin = new Pool({ connectionString: PG_URL, max: 1 });
+  await admin.query(`CREATE SCHEMA ${PG_SCHEMA}`);
+  await admin.end();
+  const url = new URL(PG_URL);
+  url.searchParams.set('options', `-c search_path=${PG_SCHEMA}`);
+  const database = url.toString();
+  const oauth = lib.createOAuth({ issuer: ISSUER, database, bcryptCost: 10, logger: quiet });
+  const { client, clientSecret } = await oauth.registry.create({ name: 'returning', scopes: 'read write' });
+  const token = (await oauth.server.issueToken(client, { grant_type: 'client_credentials', scope: 'read' })).access_token;
+  const made = { database, id: client.id, secret: clientSecret, token, jwks: await oauth.server.keys.publicJwks() };
+  await oauth.close();
+  return made;
+}
+
+async function dropPostgres() {
+  if (!PG_URL) return;
+  const { Pool } = require('pg');
+  const admin = new Pool({ connectionString: PG_URL, max: 1 });
+  await admin.query(`DROP SCHEMA IF EXISTS ${PG_SCHEMA} CASCADE`);
+  await admin.end();
+}
+
 /** Databases, clients (bcrypt cost 10) and a token, made before any server starts. */
 async function prepare(dir) {
   const quiet = { warn() {}, error() {} };
-  const made = {};
+  const made = { pg: await preparePostgres(quiet) };
   for (const alg of ['RS256', 'ES256']) {
     const database = path.join(dir, `${alg}.sqlite`);
     const oauth = lib.createOAuth({ issuer: ISSUER, database, bcryptCost: 10, signingAlgorithm: alg, logger: quiet });
@@ -97,13 +127,13 @@ function cases(m) {
     baseline: POST_CEILING,
     ...extra,
   });
-  const guard = (server, kind) => ({
+  const guard = (server, kind, db = rs) => ({
     server,
-    database: rs.database,
-    jwks: rs.jwks,
+    database: db.database,
+    jwks: db.jwks,
     spec:
       kind === ONE_TOKEN
-        ? { method: 'GET', path: '/api/items', headers: { authorization: `Bearer ${rs.token}` } }
+        ? { method: 'GET', path: '/api/items', headers: { authorization: `Bearer ${db.token}` } }
         : { method: 'GET', path: '/api/items', variants: m.tokenPool },
     expect: 200,
     baseline: GET_CEILING,
@@ -122,6 +152,8 @@ function cases(m) {
   });
   // The body-credential form: the longer of the two token request bodies, all of it parsed.
   const barePost = (when) => ({ name: `${POST_CEILING} (${when})`, group: 'ceiling', ceiling: POST_CEILING, server: 'bare-post', spec: { method: 'POST', path: '/oauth/token', ...tokenRequest(rs.id, rs.secret, 'body') }, expect: 200 });
+  const noPg = 'no PostgreSQL: set OAUTH_BENCH_PG_URL or OAUTH_TEST_PG_URL';
+  const pg = m.pg;
   return [
     bareGet('start'),
     barePost('start'),
@@ -144,7 +176,14 @@ function cases(m) {
       // (503, by design) out of a throughput measurement.
       options: { maxQueuedAuthentications: 1000 },
     }),
+    // The same cases on PostgreSQL, next to SQLite in the same run: the client row is read over a pooled connection.
+    pg
+      ? ours('ours: token, returning client, Basic, RS256, PostgreSQL', { group: 'token', peers: TOKEN_PEERS, ...token('ours-token', pg, 'basic') })
+      : { name: 'ours: token, returning client, Basic, RS256, PostgreSQL', group: 'token', pending: noPg },
     ours(`ours: guarded route, in-process guard, ${ONE_TOKEN}`, { group: 'guard', peers: peersOfGuard(ONE_TOKEN), ...guard('ours-guard', ONE_TOKEN) }),
+    pg
+      ? ours(`ours: guarded route, in-process guard, ${ONE_TOKEN}, PostgreSQL`, { group: 'guard', peers: peersOfGuard(ONE_TOKEN), ...guard('ours-guard', ONE_TOKEN, pg) })
+      : { name: `ours: guarded route, in-process guard, ${ONE_TOKEN}, PostgreSQL`, group: 'guard', pending: noPg },
     ours(`ours: guarded route, in-process guard, ${DISTINCT}`, { group: 'guard', peers: peersOfGuard(DISTINCT), ...guard('ours-guard', DISTINCT) }),
     ours(`ours: guarded route after tokenRouter() at the root, ${ONE_TOKEN}`, {
       group: 'guard',
@@ -310,6 +349,7 @@ async function main() {
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    await dropPostgres();
   }
 }
 

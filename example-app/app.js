@@ -1,10 +1,11 @@
-// The example items service: the token endpoint and an items API guarded by scopes, on the embedded SQLite default.
+// The example items service: the token endpoint and an items API guarded by scopes, on the embedded SQLite default or the PostgreSQL database OAUTH_DB names.
 'use strict';
 
 const http = require('node:http');
 const path = require('node:path');
 const express = require('express');
 const {
+  adminRouter,
   closeDefaultOAuth,
   defaultOAuth,
   oauthErrorHandler,
@@ -14,7 +15,7 @@ const {
 } = require('express-client-credentials');
 const { jsonLinesAuditLogger } = require('express-client-credentials/audit');
 // The environment is read through the library's one env module, as the default instance and the CLI read it.
-const { limitOptionsFromEnv, processEnvironment } = require('express-client-credentials/env');
+const { keyRotationOptionsFromEnv, limitOptionsFromEnv, processEnvironment } = require('express-client-credentials/env');
 const { ordersAudience } = require('./orders');
 
 /** Kept small on purpose: the list lives in memory and never grows past this. */
@@ -35,6 +36,7 @@ function createApp(options) {
   app.disable('x-powered-by'); // no need to tell callers what the server runs
 
   app.use(tokenRouter(options)); // POST /oauth/token
+  app.use('/admin', adminRouter()); // the admin API (OpenAPI at /admin/openapi.json), for tokens with scope oauth:admin
 
   app.get('/api/items', requireScope('read'), (req, res) => {
     res.json({ items });
@@ -72,7 +74,7 @@ function createApp(options) {
  */
 async function ensureDemoClient(audiences = []) {
   const { registry } = defaultOAuth();
-  if ((await registry.list()).length > 0) return undefined;
+  if ((await registry.listPage({ limit: 1 })).clients.length > 0) return undefined; // one row, not the whole registry
   return registry.create({ name: 'demo client', scopes: 'read write', audiences });
 }
 
@@ -109,6 +111,17 @@ function listen(server, port, host) {
   });
 }
 
+/**
+ * How the database is named in what the service prints: a SQLite file by its absolute path, a
+ * PostgreSQL URL without its password.
+ */
+function describeDatabase(database) {
+  if (!/^postgres(ql)?:\/\//i.test(database)) return path.resolve(database);
+  const url = new URL(database);
+  if (url.password) url.password = '***';
+  return url.toString();
+}
+
 function parsePort(value) {
   const port = Number(value ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, not ${JSON.stringify(value)}`);
@@ -117,7 +130,7 @@ function parsePort(value) {
 
 /**
  * Starts the service: listens on `PORT` (default 3000) at `HOST` (default 127.0.0.1), opens `OAUTH_DB`
- * (default ./oauth.sqlite), uses `OAUTH_ISSUER` (default http://localhost:PORT), creates the demo
+ * (default ./oauth.sqlite; a postgres:// URL for PostgreSQL), uses `OAUTH_ISSUER` (default http://localhost:PORT), creates the demo
  * client on an empty database and prints how to call it. With `OAUTH_LIMITS_REDIS` (a redis:// URL), the
  * failure limits are counted in that Redis, shared with every instance pointed at it.
  *
@@ -143,22 +156,31 @@ async function start({ env = processEnvironment(), print = console.log, auditLog
     const issuer = env.OAUTH_ISSUER || `http://localhost:${port}`;
     // OAUTH_KEY_SECRET encrypts the private signing keys in the database (comma-separated to rotate it).
     const keySecret = env.OAUTH_KEY_SECRET ? { keySecret: parseKeySecrets(env.OAUTH_KEY_SECRET) } : {};
+    // OAUTH_KEY_ROTATION=30d rotates the signing key every 30 days, publishing the next key
+    // OAUTH_KEY_PUBLISH_AHEAD (default 5m) before it signs (docs/operations.md, "Scheduled key rotation").
+    const rotation = keyRotationOptionsFromEnv(env);
     const limiterStore = limitsRedis ? { limiterStore: { redis: limitsRedis } } : {};
-    server.on('request', createApp({ issuer, database: env.OAUTH_DB, ...keySecret, ...limiterStore, ...limitOptionsFromEnv(env) }));
+    server.on('request', createApp({ issuer, database: env.OAUTH_DB, ...keySecret, ...rotation, ...limiterStore, ...limitOptionsFromEnv(env) }));
     // A missing or wrong OAUTH_KEY_SECRET for encrypted keys stops the start here, not on the first token request.
     await defaultOAuth().ready();
     // Audit events (token issued, authentication failed, rate limit hit, ...) as JSON lines on stdout.
     defaultOAuth().events.on('audit', jsonLinesAuditLogger(auditLog));
+    // A PostgreSQL database connects and migrates now: an unreachable one, or one with a newer schema, stops the start here.
+    await defaultOAuth().ready();
     demo = await ensureDemoClient([ordersAudience(env)]);
   } catch (err) {
     await close();
     throw err;
   }
 
-  print(`items service listening on ${url} (database ${path.resolve(defaultOAuth().server.options.database)})`);
+  const database = defaultOAuth().server.options.database;
+  print(`items service listening on ${url} (database ${describeDatabase(database)})`);
+  // A PostgreSQL URL may hold a password: point the CLI at the variable rather than print it.
+  const db = /^postgres(ql)?:\/\//i.test(database) ? '"$OAUTH_DB"' : JSON.stringify(path.resolve(database));
   print('  POST /oauth/token   client credentials grant');
   print('  GET  /api/items     needs scope read');
   print('  POST /api/items     needs scope write');
+  print('  /admin/...          the admin API (GET /admin/openapi.json), needs scope oauth:admin');
   print('');
   if (demo) {
     print('Created a demo client (scopes: read write). Its secret is shown only this once:');
@@ -168,7 +190,6 @@ async function start({ env = processEnvironment(), print = console.log, auditLog
     print('Get a token and call both routes:');
     for (const line of curlCommands(url, demo.client.id, demo.clientSecret)) print(`  ${line}`);
   } else {
-    const db = JSON.stringify(path.resolve(defaultOAuth().server.options.database));
     print('Clients already exist, so no demo client was created (its secret was shown on the first run).');
     print('Register a client, or give one a new secret, with the CLI:');
     print(`  npx express-client-credentials client create --db ${db} --name my-service --scope "read write"`);
@@ -176,6 +197,8 @@ async function start({ env = processEnvironment(), print = console.log, auditLog
     print('Then set CLIENT_ID and CLIENT_SECRET to its credentials and:');
     for (const line of curlCommands(url)) print(`  ${line}`);
   }
+  print('An admin client for the admin API (its secret is printed once):');
+  print(`  npx express-client-credentials client create --db ${db} --name admin --scope oauth:admin`);
   print('');
   return {
     name: 'items service',

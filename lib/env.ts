@@ -44,14 +44,49 @@ export function limitOptionsFromEnv(env: Environment): Partial<Record<LimitOptio
   return options;
 }
 
+/** Seconds per duration unit of {@link keyRotationOptionsFromEnv}. */
+const DURATION_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** `90`, `90s`, `10m`, `24h`, `30d` → seconds; undefined for unset or empty. */
+function envDuration(env: Environment, name: string): number | undefined {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  const match = /^(\d{1,9})([smhd]?)$/.exec(raw);
+  if (!match) throw new TypeError(`${name} must be a duration such as 600, 10m, 24h or 30d, not ${JSON.stringify(env[name])}`);
+  return Number(match[1]) * (DURATION_SECONDS[match[2] || 's'] as number);
+}
+
+/**
+ * Reads scheduled signing key rotation from the environment: `OAUTH_KEY_ROTATION` (the period, whole
+ * days: `30d`) → `keyRotationDays`, and `OAUTH_KEY_PUBLISH_AHEAD` (`10m`) → `keyPublishAhead` (seconds).
+ * Unset or empty variables are left out. Throws `TypeError` on a value that is not such a duration;
+ * `createOAuth()` checks the ranges.
+ *
+ * @example
+ * // OAUTH_KEY_ROTATION=30d OAUTH_KEY_PUBLISH_AHEAD=10m
+ * const oauth = createOAuth({ issuer, ...keyRotationOptionsFromEnv(process.env) });
+ */
+export function keyRotationOptionsFromEnv(env: Environment): Pick<OAuthOptions, 'keyRotationDays' | 'keyPublishAhead'> {
+  const options: Pick<OAuthOptions, 'keyRotationDays' | 'keyPublishAhead'> = {};
+  const period = envDuration(env, 'OAUTH_KEY_ROTATION');
+  if (period !== undefined) {
+    if (period % 86_400 !== 0) throw new TypeError(`OAUTH_KEY_ROTATION must be whole days such as 30d, not ${JSON.stringify(env.OAUTH_KEY_ROTATION)}`);
+    options.keyRotationDays = period / 86_400;
+  }
+  const ahead = envDuration(env, 'OAUTH_KEY_PUBLISH_AHEAD');
+  if (ahead !== undefined) options.keyPublishAhead = ahead;
+  return options;
+}
+
 /** What resolution takes from the environment whatever the instance (NODE_ENV; see `requireTls`). */
 export function optionEnvironment(env: Environment = processEnvironment()): OptionEnvironment {
   return { nodeEnv: env.NODE_ENV };
 }
 
 /**
- * The options of the zero-config default instance: `OAUTH_ISSUER`, `OAUTH_DB` and `OAUTH_KEY_SECRET`
- * (several secrets comma-separated; empty variables are unset). Explicit options win over these.
+ * The options of the zero-config default instance: `OAUTH_ISSUER`, `OAUTH_DB`, `OAUTH_KEY_SECRET`
+ * (several secrets comma-separated), `OAUTH_KEY_ROTATION` and `OAUTH_KEY_PUBLISH_AHEAD` (see
+ * {@link keyRotationOptionsFromEnv}); empty variables are unset. Explicit options win over these.
  *
  * @example
  * const oauth = createOAuth({ ...defaultInstanceOptionsFromEnv(process.env), audience: 'api' });
@@ -62,5 +97,5 @@ export function defaultInstanceOptionsFromEnv(env: Environment = processEnvironm
   if (env.OAUTH_ISSUER) options.issuer = env.OAUTH_ISSUER;
   // Several secrets comma-separated: the first encrypts the private signing keys, all decrypt.
   if (env.OAUTH_KEY_SECRET) options.keySecret = parseKeySecrets(env.OAUTH_KEY_SECRET);
-  return options;
+  return { ...options, ...keyRotationOptionsFromEnv(env) };
 }

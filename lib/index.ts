@@ -33,5 +33,7 @@ export {
   TemporarilyUnavailableError,
   TooManyAttemptsError,
   ServerError,
+  InvalidDpopProofError,
+  UseDpopNonceError,
 } from './core/model/errors';
 export type { OAuthErrorCode } from './core/model/errors';

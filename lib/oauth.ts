@@ -8,6 +8,7 @@ import type { GroupRegistry } from './core/admin/group-registry';
 import { optionEnvironment } from './env';
 import { createAdminRouter } from './express/admin-router';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
+import { DpopChecker } from './core/dpop/binding';
 import { createTokenRouter } from './express/token-router';
 import { endpointMetrics } from './express/endpoint-metrics';
 import { createHealthRouter } from './express/health-router';
@@ -32,7 +33,7 @@ import {
   type OAuthOptions,
   type ResolvedOptions,
 } from './options';
-import { SqliteStore } from './store/sqlite';
+import { openStore } from './store/open';
 
 /** An authorization server and the middlewares bound to it. */
 export interface OAuth {
@@ -54,8 +55,10 @@ export interface OAuth {
   /** Guards that verify this instance's tokens in memory. */
   readonly requireScope: RequireScope;
   /**
-   * Resolves once the signing keys are loaded; rejects with the reason they cannot be (a missing or
-   * wrong `keySecret` for encrypted keys). Optional: `await oauth.ready()` before `app.listen()` to fail fast.
+   * Resolves once the store is open (a PostgreSQL store connects and migrates in the background) and
+   * the signing keys are loaded; rejects with the reason it cannot serve: an unreachable database, a
+   * schema newer than this library, a missing or wrong `keySecret` for encrypted keys. Requests wait
+   * for the store by themselves: `await oauth.ready()` before `app.listen()` only to fail fast.
    */
   ready(): Promise<void>;
   /**
@@ -77,6 +80,14 @@ export interface OAuth {
 export function localGuardRuntime(server: AuthorizationServer): (settings: GuardSettings, scopes?: readonly string[]) => GuardRuntime {
   const caches = new Map<string, CachingTokenVerifier>();
   const resources = protectedResourcesOf(server);
+  // Proof jtis go to the store, shared with every instance on it (RFC 9449 §11.1); nonces stay a token endpoint matter.
+  const resourceDpop = new DpopChecker({
+    proofMaxAge: server.options.dpop.proofMaxAge,
+    clockTolerance: server.options.clockTolerance,
+    clock: server.options.clock,
+    claims: server.replayClaims,
+    namespace: 'dpop:resource',
+  });
   return (settings, scopes = []) => {
     const resolved = bindGuardOptions(settings, server.options);
     const metrics = metricsOf(server);
@@ -97,7 +108,10 @@ export function localGuardRuntime(server: AuthorizationServer): (settings: Guard
           ...(metrics ? { onLookup: (hit: boolean) => metrics.cacheLookup('verified_token', hit) } : {}),
         },
       );
-      server.changes.subscribe(() => created.clear());
+      // Cached verifications depend on the keys only; revocation is checked after the cache, live.
+      server.changes.subscribe((change) => {
+        if (change.kind === 'keys' || change.kind === 'all') created.clear();
+      });
       caches.set(cacheKey, created);
       cache = created;
     }
@@ -108,6 +122,7 @@ export function localGuardRuntime(server: AuthorizationServer): (settings: Guard
       realm: resolved.realm,
       allowBodyToken: resolved.allowBodyToken,
       logger: server.options.logger,
+      dpop: { mode: resolved.dpop, publicBaseUrl: resolved.publicBaseUrl, checker: resourceDpop },
       resourceMetadata: () => resources.metadataUrlFor(resolved.audience),
       ...(metrics ? { onDecision: (decision) => metrics.guardDecision(decision) } : {}),
     };
@@ -125,8 +140,9 @@ export function localGuardBinder(server: AuthorizationServer): (options: GuardOp
 }
 
 /**
- * Creates an instance with its configuration in one place. Opens the SQLite file `database`
- * (default `./oauth.sqlite`) unless a `store` is given. Throws `TypeError` on a bad option.
+ * Creates an instance with its configuration in one place. Opens `database` (default
+ * `./oauth.sqlite`; a `postgres://` URL opens PostgreSQL) unless a `store` is given. Throws
+ * `TypeError` on a bad option.
  *
  * @example
  * const oauth = createOAuth({ issuer: 'https://auth.example.com', database: './oauth.sqlite' });
@@ -136,10 +152,16 @@ export function localGuardBinder(server: AuthorizationServer): (options: GuardOp
 export function createOAuth(options: OAuthOptions = {}): OAuth {
   // NODE_ENV (production turns requireTls on) comes from lib/env.ts, the one module reading process.env.
   const resolved = resolveOptions(options, optionEnvironment());
-  const store = resolved.store ?? SqliteStore.open(resolved.database, {
-    busyTimeout: resolved.busyTimeout,
-    onWarning: (message) => resolved.logger.warn(message),
-  });
+  const { logger } = resolved;
+  const store =
+    resolved.store ??
+    openStore(resolved.database, {
+      busyTimeout: resolved.busyTimeout,
+      onWarning: (message) => logger.warn(message),
+      postgres: { now: resolved.clock, onError: (err) => logger.error('the PostgreSQL store\'s background work failed', err) },
+    });
+  // A networked store opens lazily; start now so a schema newer than this library is reported at start-up.
+  store.ready?.().catch((err: unknown) => logger.error('the store could not be opened', err));
   const server = new AuthorizationServer(resolved, store);
   const metrics = instrumentServer(server, resolved.metrics);
   const requireScope = createRequireScope(localGuardBinder(server));
@@ -155,7 +177,10 @@ export function createOAuth(options: OAuthOptions = {}): OAuth {
       return createAdminRouter(server, requireScope(resolvedAdmin.scope, resolvedAdmin.guard), resolvedAdmin);
     },
     requireScope,
-    ready: () => server.ready(),
+    ready: async () => {
+      await store.ready?.();
+      await server.ready();
+    },
     resourceMetadataRouter: (metadataOptions) =>
       createResourceMetadataRouter(
         protectedResourcesOf(server),

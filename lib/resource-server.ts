@@ -13,6 +13,8 @@ import {
 } from './options';
 import { IntrospectionVerifier, JwksVerifier } from './core/verification/remote-verifiers';
 import { CachingTokenVerifier } from './core/verification/token-cache';
+import { MemoryClaims, StoreClaims, type OneTimeClaims } from './core/verification/replay-cache';
+import { DpopChecker } from './core/dpop/binding';
 import { createRequireScope, type GuardRuntime, type RequireScope } from './express/require-scope';
 import {
   resolveRemoteGuardOptions,
@@ -40,9 +42,11 @@ export interface ResourceServer {
   healthRouter(options?: HealthRouterOptions): Router;
 }
 
-/** What a remote guard reports to besides its verifier: the metadata registry and the metrics. */
+/** What a remote guard reports to besides its verifier: the metadata registry and the metrics; and where it claims DPoP proof jtis. */
 export interface RemoteGuardHooks {
   resources?: ProtectedResources;
+  /** Proof jtis seen by this resource server's guards (RFC 9449 §11.1); default: a cache of the guard's own. */
+  dpopClaims?: OneTimeClaims;
   metrics?: OAuthMetrics;
 }
 
@@ -68,6 +72,19 @@ export function remoteGuardRuntime(issuer: RemoteIssuer, options: ResolvedResour
     realm: options.realm,
     allowBodyToken: options.allowBodyToken,
     logger: options.logger,
+    dpop: {
+      mode: options.dpop,
+      publicBaseUrl: options.publicBaseUrl,
+      checker: new DpopChecker({
+        proofMaxAge: options.dpopProof.proofMaxAge,
+        clockTolerance: options.clockTolerance,
+        clock: options.clock,
+        claims:
+          hooks.dpopClaims ??
+          (options.replayStore ? new StoreClaims(options.replayStore) : new MemoryClaims(options.dpopProof.replayCacheSize)),
+        namespace: 'dpop:resource',
+      }),
+    },
     ...(resources ? { resourceMetadata: () => resources.metadataUrlFor(options.audience) } : {}),
     ...(metrics ? { onDecision: (decision) => metrics.guardDecision(decision) } : {}),
   };
@@ -103,11 +120,15 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
   const issuer = remoteIssuerFor(resolved);
   const resources = new ProtectedResources();
   const metrics = new OAuthMetrics(resolved.metrics);
+  // One bounded jti cache for every guard of this service: a proof replayed to another route is refused too.
+  const dpopClaims: OneTimeClaims = resolved.replayStore
+    ? new StoreClaims(resolved.replayStore)
+    : new MemoryClaims(resolved.dpopProof.replayCacheSize);
   const requireScope = createRequireScope((guard: GuardOptions, scopes) => {
     // Resolved once, when the guard is created: its own options checked, the rest its server's.
     const guardOptions = resolveRemoteGuardOptions(guard, resolved);
     resources.declare({ audiences: guardOptions.audience, scopes, allowBodyToken: guardOptions.allowBodyToken });
-    const runtime = remoteGuardRuntime(issuer, guardOptions, { resources, metrics });
+    const runtime = remoteGuardRuntime(issuer, guardOptions, { resources, metrics, dpopClaims });
     return () => runtime;
   });
   return {

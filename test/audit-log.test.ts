@@ -1,7 +1,7 @@
-// jsonLinesAuditLogger() and limitOptionsFromEnv(): the two helpers an app wires at its edge.
+// jsonLinesAuditLogger(), limitOptionsFromEnv() and keyRotationOptionsFromEnv(): the helpers an app wires at its edge.
 import { createOAuth } from '../lib';
 import { jsonLinesAuditLogger } from '../lib/audit-log';
-import { limitOptionsFromEnv } from '../lib/env';
+import { keyRotationOptionsFromEnv, limitOptionsFromEnv } from '../lib/env';
 import { fakeClock, memoryLogger, tempDir } from './helpers';
 import { join } from 'node:path';
 
@@ -33,6 +33,23 @@ describe('limitOptionsFromEnv', () => {
   it('throws a TypeError naming the variable for a value that is not a non-negative integer', () => {
     expect(() => limitOptionsFromEnv({ OAUTH_MAX_QUEUED_AUTHENTICATIONS: '-1' })).toThrow(
       new TypeError('OAUTH_MAX_QUEUED_AUTHENTICATIONS must be a non-negative integer, not "-1"'),
+    );
+  });
+});
+
+describe('keyRotationOptionsFromEnv', () => {
+  it('maps OAUTH_KEY_ROTATION (whole days) and OAUTH_KEY_PUBLISH_AHEAD (seconds) to options, leaving unset or empty ones out', () => {
+    expect(keyRotationOptionsFromEnv({ OAUTH_KEY_ROTATION: '30d', OAUTH_KEY_PUBLISH_AHEAD: '10m' })).toEqual({ keyRotationDays: 30, keyPublishAhead: 600 });
+    expect(keyRotationOptionsFromEnv({ OAUTH_KEY_ROTATION: '720h', OAUTH_KEY_PUBLISH_AHEAD: '' })).toEqual({ keyRotationDays: 30 });
+    expect(keyRotationOptionsFromEnv({ PATH: '/bin' })).toEqual({});
+  });
+
+  it('throws a TypeError naming the variable for a period that is not whole days or a value that is not a duration', () => {
+    expect(() => keyRotationOptionsFromEnv({ OAUTH_KEY_ROTATION: '36h' })).toThrow(
+      new TypeError('OAUTH_KEY_ROTATION must be whole days such as 30d, not "36h"'),
+    );
+    expect(() => keyRotationOptionsFromEnv({ OAUTH_KEY_PUBLISH_AHEAD: 'soon' })).toThrow(
+      new TypeError('OAUTH_KEY_PUBLISH_AHEAD must be a duration such as 600, 10m, 24h or 30d, not "soon"'),
     );
   });
 });

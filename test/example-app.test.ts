@@ -37,7 +37,7 @@ const starter = require('../example-app/start') as {
   ): Promise<{ running: { name: string; url: string }[]; stop(): Promise<void> }>;
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { closeDefaultOAuth } = require('express-client-credentials') as typeof Library;
+const { closeDefaultOAuth, defaultOAuth } = require('express-client-credentials') as typeof Library;
 
 let dir: string;
 let cleanup: () => void;
@@ -83,6 +83,35 @@ describe('example app', () => {
     const anonymous = await request(app).get('/api/items');
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers['www-authenticate']).toBe('Bearer realm="oauth"');
+  });
+
+  it('mounts the admin API for oauth:admin tokens and prints the CLI command that creates an admin client', async () => {
+    const env = { PORT: '0', OAUTH_DB: join(dir, 'oauth.sqlite') };
+    const lines: string[] = [];
+    const running = await example.start({ env, print: (line) => void lines.push(line), auditLog: { write: () => true } });
+    try {
+      const base = `http://127.0.0.1:${(running.server.address() as AddressInfo).port}`;
+      const command = lines.find((l) => l.includes('client create') && l.includes('oauth:admin'));
+      expect(command).toBe(`  npx express-client-credentials client create --db ${JSON.stringify(env.OAUTH_DB)} --name admin --scope oauth:admin`);
+      // The printed command, run as the CLI would run it.
+      const { runCli } = await import('./cli/in-process');
+      // The database's bcrypt cost is the one the server stored: the CLI uses it too.
+      const created = await runCli(['client', 'create', '--db', env.OAUTH_DB, '--name', 'admin', '--scope', 'oauth:admin', '--json'], {});
+      const admin = JSON.parse(created.out) as { client_id: string; client_secret: string };
+      const token = (await request(base).post('/oauth/token').auth(admin.client_id, admin.client_secret).type('form').send({ grant_type: 'client_credentials' }))
+        .body.access_token as string;
+      const listed = await request(base).get('/admin/clients').set('Authorization', bearer(token));
+      expect(listed.status).toBe(200);
+      expect(listed.body.clients.map((c: { client_name: string }) => c.client_name).sort()).toEqual(['admin', 'demo client']);
+      expect((await request(base).get('/admin/clients')).status).toBe(401);
+      const demoId = /client_id: +([0-9a-f]{32})/.exec(lines.join('\n'))?.[1] as string;
+      const demoSecret = /client_secret: +([A-Za-z0-9_-]{43})/.exec(lines.join('\n'))?.[1] as string;
+      const demoToken = (await request(base).post('/oauth/token').auth(demoId, demoSecret).type('form').send({ grant_type: 'client_credentials' })).body
+        .access_token as string;
+      expect((await request(base).get('/admin/clients').set('Authorization', bearer(demoToken))).status).toBe(403);
+    } finally {
+      await running.close();
+    }
   });
 
   it('does not announce Express in an X-Powered-By header', async () => {
@@ -138,6 +167,21 @@ describe('example app', () => {
     await second.close();
     expect(again.join('\n')).not.toMatch(/client_secret/);
     expect(again).toContain(`  ${example.curlCommands(second.url)[0]}`);
+  });
+
+  it('turns on scheduled key rotation from OAUTH_KEY_ROTATION and OAUTH_KEY_PUBLISH_AHEAD, and refuses a period that is not whole days', async () => {
+    const env = { PORT: '0', OAUTH_DB: join(dir, 'oauth.sqlite'), OAUTH_KEY_ROTATION: '30d', OAUTH_KEY_PUBLISH_AHEAD: '10m' };
+    const running = await example.start({ env, print: () => undefined, auditLog: { write: () => true } });
+    try {
+      const { options, rotationSchedule } = defaultOAuth().server;
+      expect([options.keyRotationDays, options.keyPublishAhead]).toEqual([30, 600]);
+      expect(rotationSchedule).toBeDefined();
+    } finally {
+      await running.close();
+    }
+    await expect(example.start({ env: { ...env, OAUTH_KEY_ROTATION: '36h' }, print: () => undefined })).rejects.toThrow(
+      new TypeError('OAUTH_KEY_ROTATION must be whole days such as 30d, not "36h"'),
+    );
   });
 
   it('keeps giving the demo client tokens during a wrong-secret flood, with limits from OAUTH_* variables, and logs audit events as JSON lines', async () => {

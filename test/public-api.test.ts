@@ -14,7 +14,7 @@ describe('public API', () => {
     expect(Object.keys(main).sort()).toEqual(
       [
         'BearerTokenMissingError', 'DEFAULTS', 'InsufficientScopeError', 'InvalidClientError', 'InvalidRequestError', 'InvalidScopeError',
-        'InvalidTargetError', 'InvalidTokenError', 'OAuthError', 'ServerError', 'TemporarilyUnavailableError', 'TooManyAttemptsError',
+        'InvalidTargetError', 'InvalidTokenError', 'InvalidDpopProofError', 'UseDpopNonceError', 'OAuthError', 'ServerError', 'TemporarilyUnavailableError', 'TooManyAttemptsError',
         'UnauthorizedClientError', 'UnsupportedGrantTypeError', 'UnsupportedTokenTypeError', 'adminRouter', 'closeDefaultOAuth',
         'createOAuth', 'createResourceServer', 'defaultOAuth', 'oauthErrorHandler', 'requireScope', 'tokenRouter', 'withAuth', 'METRIC_NAMES',
       ].sort(),

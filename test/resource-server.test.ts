@@ -224,12 +224,16 @@ describe('remote guard over JWKS', () => {
     expect(res.body).toEqual({ error: 'invalid_token', error_description: 'the access token was signed with an unknown key' });
   });
 
-  it('rejects a reference token, which only introspection can check', async () => {
+  it("rejects a reference token, saying opaque tokens need the guard's introspection option (not \"malformed\")", async () => {
     const svc = await ordersService();
     const token = await (await ordersClient({ tokenFormat: 'reference' })).token();
     const res = await svc.get(token);
     expect(res.status).toBe(401);
-    expect(res.body.error).toBe('invalid_token');
+    expect(res.body).toEqual({
+      error: 'invalid_token',
+      error_description: "the access token is opaque, not a JWT; this guard checks JWTs only (opaque tokens need the guard's introspection option)",
+    });
+    expect(JSON.stringify(res.body) + String(res.headers['www-authenticate'])).not.toContain(token);
   });
 
   it('does not see a revocation before the token expires (the JWKS trade-off)', async () => {

@@ -21,6 +21,7 @@ import {
 import { AuthorizationServer, ClientRegistry, type Client } from 'express-client-credentials/core';
 import { StoreError, type Store } from 'express-client-credentials/store';
 import { SqliteStore } from 'express-client-credentials/store/sqlite';
+import { PostgresStore, type PostgresStoreOptions } from 'express-client-credentials/store/postgres';
 import { jsonLinesAuditLogger, type AuditEvent } from 'express-client-credentials/audit';
 import { limitOptionsFromEnv } from 'express-client-credentials/env';
 import { createTokenClient, type TokenClientOptions } from 'express-client-credentials/client';
@@ -31,6 +32,9 @@ const guard: GuardOptions = { acceptScp: false };
 const remote: ResourceServerOptions = { issuer: 'https://auth.example', audience: 'orders' };
 const events: AuditEvent[] = [];
 const clientOptions: TokenClientOptions = { tokenEndpoint: 'http://127.0.0.1:1/oauth/token', clientId: 'c', clientSecret: 's' };
+// Declared, never connected: the consumer run has no database server.
+const pgOptions: PostgresStoreOptions = { schema: 'oauth', poolSize: 4 };
+const pgStore: Store = PostgresStore.open('postgres://oauth@127.0.0.1:5432/oauth', pgOptions);
 void [createTokenClient, clientOptions, AuthorizationServer, ClientRegistry, StoreError, SqliteStore, InvalidTokenError, remote, DEFAULTS.tokenPath];
 
 function whoAmI(req: AuthenticatedRequest): AuthInfo {
@@ -76,6 +80,7 @@ async function main(): Promise<void> {
   } finally {
     server.close();
     await oauth.close();
+    await pgStore.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

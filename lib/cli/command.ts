@@ -45,7 +45,7 @@ export { CommandError, UsageError } from './errors';
 
 /** Options every command takes. */
 export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
-  db: { type: 'string', value: 'PATH', description: 'SQLite database file (default: $OAUTH_DB, else ./oauth.sqlite)' },
+  db: { type: 'string', value: 'PATH|URL', description: 'SQLite database file or postgres:// URL (default: $OAUTH_DB, else ./oauth.sqlite)' },
   json: { type: 'boolean', description: 'print JSON for scripts' },
   help: { type: 'boolean', description: 'show this help' },
 };

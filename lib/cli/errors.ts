@@ -4,7 +4,11 @@
 export class CommandError extends Error {
   readonly exitCode: number = 1;
 
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Stable code for scripts (`--json` errors): e.g. `database_missing`; `failed` by default. */
+    readonly code: string = 'failed',
+  ) {
     super(message);
     this.name = 'CommandError';
   }
@@ -19,7 +23,7 @@ export class UsageError extends CommandError {
     /** The command whose help to point at, e.g. `client create`; main.ts fills in the current one. */
     readonly helpFor?: string,
   ) {
-    super(message);
+    super(message, 'usage');
     this.name = 'UsageError';
   }
 }

@@ -3,6 +3,8 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { jsonLinesAuditLogger } from '../audit-log';
 import { join } from 'node:path';
+import { once } from 'node:events';
+import { userInfo } from 'node:os';
 import { RegistryError } from '../core/admin/registry';
 import { processEnvironment } from '../env';
 import { DEFAULTS } from '../options';
@@ -43,7 +45,7 @@ function topHelp(): string {
     ...commandList(NOUNS),
     '',
     `Options of every command: ${globals.join(', ')}. '${PROGRAM} --version' prints the version.`,
-    `Database: --db PATH, else $OAUTH_DB, else ${DEFAULTS.database}. New secrets are hashed at the database's bcrypt cost, which a new database takes from $OAUTH_BCRYPT_COST, else ${DEFAULTS.bcryptCost}.`,
+    `Database: --db PATH (a SQLite file) or --db postgres://..., else $OAUTH_DB, else ${DEFAULTS.database}. New secrets are hashed at the database's bcrypt cost, which a new database takes from $OAUTH_BCRYPT_COST, else ${DEFAULTS.bcryptCost}.`,
     'Audit events of every change: one JSON line each, appended to $OAUTH_AUDIT_LOG when it is set.',
     'Private signing keys are encrypted with $OAUTH_KEY_SECRET when it is set (the server\'s keySecret; comma-separated, the first encrypts).',
     `Run '${PROGRAM} <noun> <command> --help' for the arguments and options of one command.`,
@@ -68,18 +70,63 @@ function keyEncryptionFromEnv(env: CliEnvironment['env']): KeyEncryption | undef
   }
 }
 
-/** One line for any failure, and the exit status; never a stack trace. */
-function describeFailure(err: unknown, helpFor: string | undefined): { line: string; exitCode: number } {
+/**
+ * One line for any failure, its stable `code` for scripts (`--json` prints both as JSON), and the
+ * exit status; never a stack trace. Codes: `usage`, a command's own (`database_missing`, `failed`),
+ * the registry's (`invalid`, `not_found`, `conflict`, `precondition_failed`), `database_<store code>`
+ * (`database_unavailable`, `database_busy`, ...), `key_secret`, and `internal` for anything unexpected.
+ */
+function describeFailure(err: unknown, helpFor: string | undefined): { line: string; code: string; exitCode: number } {
   if (err instanceof UsageError) {
     const target = err.helpFor ?? helpFor;
     const hint = target === undefined ? '--help' : `${target} --help`;
-    return { line: `${err.message} (see '${PROGRAM} ${hint}')`, exitCode: err.exitCode };
+    return { line: `${err.message} (see '${PROGRAM} ${hint}')`, code: 'usage', exitCode: err.exitCode };
   }
-  if (err instanceof CommandError || err instanceof RegistryError || err instanceof StoreError || err instanceof KeyEncryptionError) {
-    return { line: err.message, exitCode: err instanceof CommandError ? err.exitCode : 1 };
-  }
+  if (err instanceof CommandError) return { line: err.message, code: err.code, exitCode: err.exitCode };
+  if (err instanceof RegistryError) return { line: err.message, code: err.code, exitCode: 1 };
+  if (err instanceof StoreError) return { line: err.message, code: `database_${err.code}`, exitCode: 1 };
+  if (err instanceof KeyEncryptionError) return { line: err.message, code: 'key_secret', exitCode: 1 };
   const message = err instanceof Error ? err.message : String(err);
-  return { line: `unexpected failure: ${message}`, exitCode: 1 };
+  return { line: `unexpected failure: ${message}`, code: 'internal', exitCode: 1 };
+}
+
+/**
+ * Takes the options every command takes (`--db PATH`, `--db=PATH`, `--json`) from anywhere on the
+ * line, before `--`, so `--json client list` and `client --db x list` work as `client list --json`.
+ * Returns the line without them and the options as they go back after the command's own arguments.
+ */
+export function extractGlobalOptions(argv: readonly string[]): { rest: string[]; globals: string[]; json: boolean } {
+  const rest: string[] = [];
+  const globals: string[] = [];
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (arg === '--json') {
+      json = true;
+      globals.push(arg);
+    } else if (arg.startsWith('--db=')) {
+      globals.push(arg);
+    } else if (arg === '--db' && i + 1 < argv.length) {
+      globals.push(arg, argv[i + 1] as string);
+      i++;
+    } else {
+      rest.push(arg);
+    }
+  }
+  return { rest, globals, json };
+}
+
+/** The user running the CLI, for the audit events: the OS account, else $USER / $USERNAME. */
+function currentUser(env: CliEnvironment['env']): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return env.USER ?? env.USERNAME;
+  }
 }
 
 /**
@@ -88,7 +135,9 @@ function describeFailure(err: unknown, helpFor: string | undefined): { line: str
  */
 export async function main(argv: readonly string[], environment: CliEnvironment): Promise<number> {
   const { output } = environment;
-  const [nounName, verb, ...rest] = argv;
+  const { rest: line, globals, json } = extractGlobalOptions(argv);
+  const [nounName, verb, ...own] = line;
+  const rest = [...own, ...globals];
   let helpFor: string | undefined;
   let ctx: CliContext | undefined;
   try {
@@ -131,6 +180,7 @@ export async function main(argv: readonly string[], environment: CliEnvironment)
       bcryptCost,
       environment.env,
       keyEncryptionFromEnv(environment.env),
+      currentUser(environment.env),
     );
     // OAUTH_AUDIT_LOG: a file the CLI appends its audit events to, one JSON line each (no secrets).
     const auditLog = environment.env.OAUTH_AUDIT_LOG;
@@ -140,14 +190,22 @@ export async function main(argv: readonly string[], environment: CliEnvironment)
     return 0;
   } catch (err: unknown) {
     await ctx?.close(true).catch(() => undefined);
-    const { line, exitCode } = describeFailure(err, helpFor);
-    output.err(`${PROGRAM}: ${line.replace(/\s*\n\s*/g, ' ')}\n`);
+    const { line: message, code, exitCode } = describeFailure(err, helpFor);
+    const description = message.replace(/\s*\n\s*/g, ' ');
+    // Under --json a script reads the failure as JSON with a stable code, not a sentence.
+    if (json) output.err(`${JSON.stringify({ error: code, error_description: description })}\n`);
+    else output.err(`${PROGRAM}: ${description}\n`);
     return exitCode;
   }
 }
 
 if (require.main === module) {
-  const output: CliOutput = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
+  const output: CliOutput = {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    // Honour stdout's backpressure: a streamed listing waits for the reader instead of buffering.
+    drain: () => (process.stdout.writableNeedDrain ? once(process.stdout, 'drain').then(() => undefined) : Promise.resolve()),
+  };
   void main(process.argv.slice(2), { env: processEnvironment(), output }).then((code) => {
     process.exitCode = code;
   });

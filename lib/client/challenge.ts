@@ -1,4 +1,4 @@
-// Reads the `error` of a resource's Bearer challenge (RFC 6750 §3) from a WWW-Authenticate header, to tell an expired or revoked token from other 401s.
+// Reads the `error` of a resource's Bearer (RFC 6750 §3) or DPoP (RFC 9449 §7.1) challenge from a WWW-Authenticate header, to tell an expired or revoked token from other 401s.
 
 const TOKEN = /[!#$%&'*+.^_`|~0-9A-Za-z-]+/y;
 const QUOTED = /"((?:[^"\\]|\\.)*)"/y;
@@ -17,6 +17,16 @@ function match(re: RegExp, text: string, at: number): RegExpExecArray | null {
  * bearerError('Bearer realm="api", error="invalid_token"'); // 'invalid_token'
  */
 export function bearerError(header: string | null): string | undefined {
+  return challengeError(header, 'bearer');
+}
+
+/**
+ * The `error` parameter of the first challenge of `scheme` (lower case: `bearer`, `dpop`, RFC 9449 §7.1).
+ *
+ * @example
+ * challengeError('DPoP algs="ES256", error="use_dpop_nonce"', 'dpop'); // 'use_dpop_nonce'
+ */
+export function challengeError(header: string | null, wanted: string): string | undefined {
   if (header === null) return undefined;
   let scheme: string | undefined;
   let i = 0;
@@ -40,7 +50,7 @@ export function bearerError(header: string | null): string | undefined {
       const plain = quoted ? null : match(TOKEN, header, j);
       if (quoted || plain) {
         const value = quoted ? quoted[1]!.replace(/\\(.)/g, '$1') : plain![0];
-        if (scheme === 'bearer' && name[0].toLowerCase() === 'error') return value;
+        if (scheme === wanted && name[0].toLowerCase() === 'error') return value;
         i = j + (quoted ?? plain)![0].length;
         continue;
       }

@@ -4,7 +4,7 @@ export type { AccessToken, TokenParams, TokenClientFetchInit } from './token-cli
 export { CLIENT_DEFAULTS } from './options';
 export type { TokenClientOptions } from './options';
 export { CLIENT_AUTH_METHODS } from './auth-methods';
-export type { ClientAuthMethod } from './auth-methods';
+export type { ClientAuthMethod, PrivateKeyInput, AssertionSigningAlgorithm } from './auth-methods';
 export { TokenClientError } from './errors';
 export { TokenClientEmitter } from './events';
 export type { TokenClientEvents, TokenClientEvent, TokenClientEventName } from './events';

@@ -1,17 +1,19 @@
 // The token client: get, cache (per scope set + resources, LRU), share (single flight) and refresh client credentials tokens, and call resources with them, retrying a 401 once.
 import { LRUCache } from 'lru-cache';
+import * as oauth from 'oauth4webapi';
 import { backoffDelay } from './backoff';
 import { tokenRequestShape, type TokenRequestShape } from './cache-key';
-import { bearerError } from './challenge';
+import { bearerError, challengeError } from './challenge';
 import { TokenClientError } from './errors';
 import { TokenClientEmitter } from './events';
-import { resolveTokenClientOptions, type ResolvedTokenClientOptions, type TokenClientOptions } from './options';
+import { isLoopback, resolveTokenClientOptions, type ResolvedTokenClientOptions, type TokenClientOptions } from './options';
 import { TokenEndpoint } from './token-endpoint';
 
 /** An access token as {@link TokenClient.getToken} returns it. Times are epoch milliseconds. */
 export interface AccessToken {
   accessToken: string;
-  tokenType: 'Bearer';
+  /** `DPoP` for a token bound to this client's key (option `dpop`): {@link TokenClient.fetch} then sends proofs. */
+  tokenType: 'Bearer' | 'DPoP';
   /** When it expires; `undefined` when the server sent no `expires_in` (then it is not cached). */
   expiresAt: number | undefined;
   /** The granted scopes: the response's `scope`, else the ones asked for (RFC 6749 §5.1). */
@@ -61,6 +63,12 @@ function replayable(body: RequestInit['body']): boolean {
   );
 }
 
+/** The `error` of the resource's challenge in the token's own scheme (RFC 6750 §3, RFC 9449 §7.1). */
+function tokenError(response: Response, token: AccessToken): string | undefined {
+  const header = response.headers.get('www-authenticate');
+  return token.tokenType === 'DPoP' ? challengeError(header, 'dpop') : bearerError(header);
+}
+
 /** A URL for events and logs: origin and path, never the query (it may hold a secret). */
 function describeUrl(input: string | URL): string {
   try {
@@ -82,11 +90,13 @@ export class TokenClient {
   private readonly endpoint: TokenEndpoint;
   private readonly states: LRUCache<string, KeyState>;
   private closed = false;
+  /** The DPoP key pair and nonce keeper (oauth4webapi), made on first use and kept for the client's life. */
+  private dpopHandle: Promise<oauth.DPoPHandle> | undefined;
 
   constructor(options: TokenClientOptions) {
     this.options = resolveTokenClientOptions(options);
     this.events = new TokenClientEmitter(this.options.now, this.options.onListenerError);
-    this.endpoint = new TokenEndpoint(this.options);
+    this.endpoint = new TokenEndpoint(this.options, this.options.dpop ? () => this.dpop() : undefined);
     // Bounded by count; no ttl, so lru-cache starts no timer (expiry is checked on read).
     this.states = new LRUCache({ max: this.options.maxEntries });
   }
@@ -119,8 +129,8 @@ export class TokenClient {
     const { scope, resource, ...requestInit } = init;
     const shape = this.shape({ scope, resource });
     const first = await this.acquire(shape);
-    const response = await this.send(input, requestInit, first.token.accessToken);
-    if (response.status !== 401 || bearerError(response.headers.get('www-authenticate')) !== 'invalid_token') return response;
+    const response = await this.send(input, requestInit, first.token);
+    if (response.status !== 401 || tokenError(response, first.token) !== 'invalid_token') return response;
 
     const payload = { scopes: [...shape.scopes], resources: [...shape.resources], url: describeUrl(input) };
     // Just fetched and already refused: the resource wants another audience or scope, and a new
@@ -138,7 +148,13 @@ export class TokenClient {
     }
     await response.body?.cancel().catch(() => undefined);
     this.events.record('token.retried_after_401', payload);
-    return this.send(input, requestInit, second.token.accessToken);
+    return this.send(input, requestInit, second.token);
+  }
+
+  /** The client's DPoP handle: one ES256 key pair (non-extractable private key) for the client's life. */
+  private dpop(): Promise<oauth.DPoPHandle> {
+    this.dpopHandle ??= oauth.generateKeyPair('ES256').then((keyPair) => oauth.DPoP({}, keyPair));
+    return this.dpopHandle;
   }
 
   /** Drops every cached token, stops requests in flight, and refuses further calls. Idempotent. */
@@ -211,7 +227,7 @@ export class TokenClient {
         state.notBefore = -Infinity;
         const base = {
           accessToken: result.accessToken,
-          tokenType: 'Bearer' as const,
+          tokenType: result.tokenType,
           scopes: result.scope === undefined ? [...shape.scopes] : result.scope.split(' ').filter((s) => s !== ''),
           // The server started the lifetime at or after this moment, so expiry is never later than computed.
           fetchedAt: started,
@@ -264,10 +280,46 @@ export class TokenClient {
     return flight;
   }
 
-  private send(input: string | URL, init: RequestInit, accessToken: string): Promise<Response> {
+  private async send(input: string | URL, init: RequestInit, token: AccessToken): Promise<Response> {
+    if (token.tokenType === 'DPoP') {
+      const response = await this.sendWithProof(input, init, token.accessToken);
+      // RFC 9449 §9: the resource wants a nonce; oauth4webapi kept the one it sent, so try once more.
+      if (response.status !== 401 || challengeError(response.headers.get('www-authenticate'), 'dpop') !== 'use_dpop_nonce') return response;
+      if (!replayable(init.body)) return response;
+      await response.body?.cancel().catch(() => undefined);
+      return this.sendWithProof(input, init, token.accessToken);
+    }
     const headers = new Headers(init.headers);
-    headers.set('authorization', `Bearer ${accessToken}`);
+    headers.set('authorization', `Bearer ${token.accessToken}`);
     return this.options.fetch(input, { ...init, headers });
+  }
+
+  /**
+   * RFC 9449 §7: `Authorization: DPoP <token>` and a fresh proof (htm, htu, ath, the resource's nonce)
+   * through oauth4webapi. Its challenge errors are turned back into the response, as fetch would give it.
+   * Redirects are not followed (a proof names one URI).
+   */
+  private async sendWithProof(input: string | URL, init: RequestInit, accessToken: string): Promise<Response> {
+    const url = new URL(String(input));
+    const o = this.options;
+    try {
+      return await oauth.protectedResourceRequest(
+        accessToken,
+        init.method ?? 'GET',
+        url,
+        new Headers(init.headers),
+        init.body as oauth.ProtectedResourceRequestBody,
+        {
+          DPoP: await this.dpop(),
+          ...(init.signal ? { signal: init.signal } : {}),
+          [oauth.customFetch]: (href: string, options: RequestInit) => o.fetch(href, { ...init, ...options }),
+          [oauth.allowInsecureRequests]: o.allowInsecureRequests || isLoopback(url.href),
+        },
+      );
+    } catch (err: unknown) {
+      if (err instanceof oauth.WWWAuthenticateChallengeError) return err.response;
+      throw err;
+    }
   }
 }
 

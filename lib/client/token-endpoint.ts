@@ -12,6 +12,8 @@ export interface TokenEndpointResult {
   expiresIn: number | undefined;
   /** The granted scope (RFC 6749 §5.1), when the server named it. */
   scope: string | undefined;
+  /** `DPoP` when the server bound the token to the client's key (RFC 9449 §5); else `Bearer`. */
+  tokenType: 'Bearer' | 'DPoP';
 }
 
 /** Reads `{ error, error_description }` from a failed token response without trusting its shape. */
@@ -50,9 +52,16 @@ export class TokenEndpoint {
   private readonly inFlight = new Set<AbortController>();
   private closed = false;
 
-  constructor(private readonly options: ResolvedTokenClientOptions) {
+  /**
+   * @param dpop the client's DPoP handle (oauth4webapi: signs proofs, keeps the server's nonce), when
+   * tokens are to be DPoP-bound.
+   */
+  constructor(
+    private readonly options: ResolvedTokenClientOptions,
+    private readonly dpop?: () => Promise<oauth.DPoPHandle>,
+  ) {
     this.client = { client_id: options.clientId };
-    this.auth = clientAuthentication(options.clientAuthMethod, options.clientSecret);
+    this.auth = clientAuthentication(options.credential);
     const url = (options.issuer ?? options.tokenEndpoint) as string;
     this.http = {
       [oauth.customFetch]: options.fetch,
@@ -131,26 +140,48 @@ export class TokenEndpoint {
     const params = new URLSearchParams();
     if (scopes.length > 0) params.set('scope', scopes.join(' '));
     for (const resource of resources) params.append('resource', resource);
-    let response: Response;
+    const dpop = this.dpop ? await this.dpop() : undefined;
+    let response = await this.post(metadata, params, dpop);
+    // RFC 9449 §8: a server that wants a nonce answers use_dpop_nonce with a DPoP-Nonce header; oauth4webapi
+    // keeps the nonce while reading the answer, and the request is sent once more with it.
+    if (dpop && response.status === 400 && (await this.asksForNonce(metadata, response))) {
+      response = await this.post(metadata, params, dpop);
+    }
+    if (response.status !== 200) throw await this.failure(response);
     try {
-      response = await this.exchange((signal) =>
-        oauth.clientCredentialsGrantRequest(metadata, this.client, this.auth, params, { signal, ...this.http }),
+      const body = await oauth.processClientCredentialsResponse(metadata, this.client, response);
+      // RFC 6750 / RFC 9449 §5: a bearer token, or a DPoP token when this client asked for one (a server
+      // without DPoP support may still answer Bearer); anything else cannot be used.
+      const tokenType = body.token_type === 'bearer' ? 'Bearer' : body.token_type === 'dpop' && dpop ? 'DPoP' : undefined;
+      if (tokenType === undefined) throw new Error(`token_type ${JSON.stringify(body.token_type)} is not ${dpop ? 'DPoP or ' : ''}Bearer`);
+      const expiresIn = typeof body.expires_in === 'number' ? body.expires_in : undefined;
+      return { accessToken: body.access_token, expiresIn, scope: body.scope, tokenType };
+    } catch (err: unknown) {
+      const description = `the token endpoint sent an invalid token response: ${err instanceof Error ? err.message : String(err)}`;
+      throw new TokenClientError('server_error', { status: 200, description, cause: err });
+    }
+  }
+
+  /** One token request (with a DPoP proof when `dpop` is given); a network failure is a TokenClientError. */
+  private async post(metadata: oauth.AuthorizationServer, params: URLSearchParams, dpop: oauth.DPoPHandle | undefined): Promise<Response> {
+    try {
+      return await this.exchange((signal) =>
+        oauth.clientCredentialsGrantRequest(metadata, this.client, this.auth, params, { signal, ...this.http, ...(dpop ? { DPoP: dpop } : {}) }),
       );
     } catch (err: unknown) {
       if (this.options.issuer !== undefined) this.metadata = undefined;
       const description = this.closed ? 'the token client was closed' : 'the token endpoint could not be reached';
       throw new TokenClientError('temporarily_unavailable', { description, cause: err });
     }
-    if (response.status !== 200) throw await this.failure(response);
+  }
+
+  /** Whether a 400 is RFC 9449 §8's use_dpop_nonce; oauth4webapi reads (a copy of) it and keeps the new nonce. */
+  private async asksForNonce(metadata: oauth.AuthorizationServer, response: Response): Promise<boolean> {
     try {
-      const body = await oauth.processClientCredentialsResponse(metadata, this.client, response);
-      // RFC 6750: only bearer tokens are sent as `Authorization: Bearer`; DPoP needs a key this client has not got.
-      if (body.token_type !== 'bearer') throw new Error(`token_type ${JSON.stringify(body.token_type)} is not Bearer`);
-      const expiresIn = typeof body.expires_in === 'number' ? body.expires_in : undefined;
-      return { accessToken: body.access_token, expiresIn, scope: body.scope };
+      await oauth.processClientCredentialsResponse(metadata, this.client, response.clone());
+      return false;
     } catch (err: unknown) {
-      const description = `the token endpoint sent an invalid token response: ${err instanceof Error ? err.message : String(err)}`;
-      throw new TokenClientError('server_error', { status: 200, description, cause: err });
+      return oauth.isDPoPNonceError(err);
     }
   }
 

@@ -4,6 +4,8 @@ import type { AuthorizationServer } from '../core/issuing/authorization-server';
 import { wellKnownMetadataPath } from '../core/verification/remote-issuer';
 import type { ServerConfig } from '../core/issuing/config';
 import { renderOAuthError } from './render';
+import { ASSERTION_ALGORITHMS } from '../core/client-auth/private-key-jwt';
+import { DPOP_ALGORITHMS } from '../core/dpop/proof';
 
 /** Paths of the companion endpoints, relative to the issuer's root (see {@link issuerRouter}). */
 export const INTROSPECTION_PATH = '/oauth/introspect';
@@ -16,7 +18,7 @@ export const JWKS_PATH = '/.well-known/jwks.json';
  */
 const JWKS_CACHE_CONTROL = 'public, max-age=60';
 const METADATA_CACHE_CONTROL = 'public, max-age=3600';
-const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post'];
+const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
 
 /** The RFC 8414 §2 metadata document, built from configuration only (never from a request's Host). */
 export function authorizationServerMetadata(options: ServerConfig): Record<string, unknown> {
@@ -29,10 +31,16 @@ export function authorizationServerMetadata(options: ServerConfig): Record<strin
     // RFC 8414 §2 requires the member; there is no authorization endpoint, so no response type.
     response_types_supported: [],
     token_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+    // RFC 8414 §2: required when private_key_jwt is listed; asymmetric algorithms only.
+    token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
+    // RFC 9449 §5.1.
+    dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS],
     introspection_endpoint: base + INTROSPECTION_PATH,
     introspection_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+    introspection_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
     revocation_endpoint: base + REVOCATION_PATH,
     revocation_endpoint_auth_methods_supported: CLIENT_AUTH_METHODS,
+    revocation_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
     ...(options.scopesSupported ? { scopes_supported: options.scopesSupported } : {}),
   };
 }

@@ -1,13 +1,23 @@
-// requireScope(): the RFC 6750 resource guard: bearer extraction, verification through a TokenVerifier, scope check, req.auth.
+// requireScope(): the RFC 6750 / RFC 9449 resource guard: Bearer or DPoP extraction, verification through a TokenVerifier, proof-of-possession, scope check, req.auth.
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { bearerChallenge } from '../core/verification/challenge';
+import { bearerChallenge, dpopChallenge } from '../core/verification/challenge';
+import { boundThumbprint, checkTokenBinding, isDpopError, singleProof, type DpopChecker, type PresentedToken } from '../core/dpop/binding';
 import { hasAllScopes, hasAnyScope } from '../core/model/scope';
 import type { AccessTokenClaims, VerifiedAccessToken } from '../core/tokens/jwt';
-import { BearerTokenMissingError, InsufficientScopeError, InvalidRequestError, OAuthError, ServerError, toOAuthError } from '../core/model/errors';
+import {
+  BearerTokenMissingError,
+  InsufficientScopeError,
+  InvalidRequestError,
+  InvalidTokenError,
+  OAuthError,
+  ServerError,
+  toOAuthError,
+} from '../core/model/errors';
 import { resolveRequiredScopes, type GuardOptions } from '../options/guard';
 import type { Logger } from '../core/model/logger';
 import type { GuardDecision } from '../core/observability/metrics';
 import { bodyParserError } from './body-errors';
+import { headerValues } from './header-values';
 
 /** What a guard puts on `req.auth` when the token is good. */
 export interface AuthInfo {
@@ -86,6 +96,16 @@ export interface GuardRuntime {
   resourceMetadata?: () => string | undefined;
   /** Told of every decision (metrics). */
   onDecision?: (decision: GuardDecision) => void;
+  /** DPoP (RFC 9449 §7): the guard's policy and proof checker; undefined accepts Bearer only. */
+  dpop?: GuardDpop;
+}
+
+/** A guard's DPoP policy: whether bearer tokens still pass, how the request URI is known, the proof checker. */
+export interface GuardDpop {
+  mode: 'allowed' | 'required';
+  /** Public URL prefix of the service (for `htu` behind a proxy); never taken from forwarded headers. */
+  publicBaseUrl: string | undefined;
+  checker: DpopChecker;
 }
 
 /** `requireScope('a', 'b')` needs every scope; `requireScope.any('a', 'b')` needs one of them. */
@@ -97,6 +117,8 @@ export interface RequireScope {
 
 /** RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token. */
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+/** RFC 9449 §7.1: credentials = "DPoP" 1*SP token68. */
+const DPOP = /^DPoP +([A-Za-z0-9\-._~+/]+=*)$/i;
 const FORM = 'application/x-www-form-urlencoded';
 
 function splitArgs(args: readonly unknown[]): { scopes: unknown[]; options: GuardOptions } {
@@ -139,24 +161,54 @@ function bodyToken(req: Request, res: Response): Promise<string | undefined> {
  * RFC 6750 §2: the token comes from exactly one place. A token in the URI is refused (RFC 9700 §2.4
  * / RFC 6750 §5.3); the form body is read only when `allowBodyToken` is set.
  */
-async function extractToken(req: Request, res: Response, allowBody: boolean): Promise<string> {
+async function extractToken(req: Request, res: Response, allowBody: boolean, dpop: GuardDpop | undefined): Promise<PresentedToken> {
   if (uriHasToken(req)) throw new InvalidRequestError('access tokens in the request URI are not accepted');
   if (authorizationHeaderCount(req) > 1) throw new InvalidRequestError('send exactly one Authorization header');
   const header = req.headers.authorization;
   const fromBody = allowBody ? await bodyToken(req, res) : undefined;
+  const proof = dpop ? singleProof(headerValues(req, 'dpop')) : undefined;
   if (header !== undefined && /^bearer(?:\s|$)/i.test(header)) {
     const match = BEARER.exec(header);
     if (!match) throw new InvalidRequestError('the Authorization header is not a well-formed Bearer credential');
     if (fromBody !== undefined) throw new InvalidRequestError('send the access token one way only');
-    return match[1] as string;
+    return { scheme: 'Bearer', token: match[1] as string, proof };
   }
-  if (fromBody !== undefined) return fromBody;
+  if (dpop && header !== undefined && /^dpop(?:\s|$)/i.test(header)) {
+    const match = DPOP.exec(header);
+    if (!match) throw new InvalidRequestError('the Authorization header is not a well-formed DPoP credential');
+    if (fromBody !== undefined) throw new InvalidRequestError('send the access token one way only');
+    return { scheme: 'DPoP', token: match[1] as string, proof };
+  }
+  if (fromBody !== undefined) return { scheme: 'Bearer', token: fromBody, proof };
   throw new BearerTokenMissingError();
 }
 
+/**
+ * RFC 9449 §4.3 item 9: the URI of this request as clients address it, without query. From the
+ * configured public base URL when set; else the socket's scheme and the Host header, never
+ * X-Forwarded-* (anyone can send those).
+ */
+function requestUri(req: Request, publicBaseUrl: string | undefined): string {
+  const path = req.originalUrl.split('?')[0] as string;
+  if (publicBaseUrl !== undefined) return publicBaseUrl + path;
+  const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
+  return `${secure ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}${path}`;
+}
+
 /** Adds the RFC 6750 §3 challenge (with RFC 9728 §5.1 `resource_metadata` when published) to an error on its way to `next(err)`. */
-function withChallenge(err: OAuthError, rt: GuardRuntime): OAuthError {
-  if (err.status === 401 || err.status === 403 || err.error === 'invalid_request') {
+function withChallenge(err: OAuthError, rt: GuardRuntime, scheme: 'Bearer' | 'DPoP' | undefined): OAuthError {
+  // RFC 9449 §7.1: DPoP errors, requests that used the DPoP scheme, and DPoP-only resources answer with a DPoP challenge.
+  const dpop = rt.dpop && (isDpopError(err) || scheme === 'DPoP' || rt.dpop.mode === 'required') ? rt.dpop : undefined;
+  if (dpop && (err.status === 401 || err.status === 403 || err.error === 'invalid_request')) {
+    err.headers['WWW-Authenticate'] = dpopChallenge({
+      realm: rt.realm,
+      algs: dpop.checker.algorithms,
+      resourceMetadata: rt.resourceMetadata?.(),
+      error: err.error,
+      description: err.message,
+      ...(err instanceof InsufficientScopeError ? { scope: err.requiredScopes } : {}),
+    });
+  } else if (err.status === 401 || err.status === 403 || err.error === 'invalid_request') {
     err.headers['WWW-Authenticate'] = bearerChallenge({
       realm: rt.realm,
       resourceMetadata: rt.resourceMetadata?.(),
@@ -182,9 +234,20 @@ export function createRequireScope(bind: (options: GuardOptions, scopes: readonl
     const allowed = mode === 'all' ? hasAllScopes : hasAnyScope;
     let runtime: GuardRuntime | undefined;
 
-    async function authorize(req: Request, res: Response, rt: GuardRuntime): Promise<void> {
-      const token = await extractToken(req, res, rt.allowBodyToken);
-      const verified = await rt.verifier.verify(token);
+    async function authorize(req: Request, res: Response, rt: GuardRuntime, seen: { scheme?: 'Bearer' | 'DPoP' }): Promise<void> {
+      const presented = await extractToken(req, res, rt.allowBodyToken, rt.dpop);
+      seen.scheme = presented.scheme;
+      const verified = await rt.verifier.verify(presented.token);
+      if (rt.dpop) {
+        await checkTokenBinding(presented, verified.claims, rt.dpop.checker, {
+          htm: req.method,
+          htu: requestUri(req, rt.dpop.publicBaseUrl),
+          mode: rt.dpop.mode,
+        });
+      } else if (boundThumbprint(verified.claims) !== undefined) {
+        // A guard that cannot check proofs must still never accept a bound token as a bearer token (RFC 9449 §7.2).
+        throw new InvalidTokenError('DPoP-bound access tokens are not accepted here');
+      }
       if (!allowed(new Set(verified.scopes), required)) {
         const needs = mode === 'all' ? 'the scopes' : 'one of the scopes';
         throw new InsufficientScopeError(`this resource needs ${needs} ${required.join(' ')}`, required);
@@ -199,7 +262,8 @@ export function createRequireScope(bind: (options: GuardOptions, scopes: readonl
       } catch (err) {
         return next(toOAuthError(err));
       }
-      authorize(req, res, rt).then(
+      const seen: { scheme?: 'Bearer' | 'DPoP' } = {};
+      authorize(req, res, rt, seen).then(
         () => {
           rt.onDecision?.({ result: 'allowed', clientId: req.auth?.clientId });
           next();
@@ -208,7 +272,7 @@ export function createRequireScope(bind: (options: GuardOptions, scopes: readonl
           const oauthError = toOAuthError(err);
           if (oauthError.status >= 500) rt.logger.error('the guard could not verify a token', err);
           rt.onDecision?.({ result: 'denied', error: err instanceof BearerTokenMissingError ? 'missing_token' : oauthError.error });
-          next(withChallenge(oauthError, rt));
+          next(withChallenge(oauthError, rt, seen.scheme));
         },
       );
     };

@@ -12,6 +12,8 @@ import { renderOAuthError, setNoStore } from './render';
 import { INTROSPECTION_PATH, issuerRouter, mountJwks, REVOCATION_PATH } from './metadata';
 import { introspectionHandler, revocationHandler, type ClientEndpointHandler } from './token-management';
 import { checkTransport } from './transport';
+import { singleProof } from '../core/dpop/binding';
+import { headerValues } from './header-values';
 
 const FORM = 'application/x-www-form-urlencoded';
 /** A token request has a handful of parameters; more than this is refused before parsing them all. */
@@ -168,8 +170,23 @@ export function createTokenRouter(server: AuthorizationServer): Router {
     const form = await readRequest(req, res, 'token', TOKEN_PARAMETERS);
     const params = tokenParams(form);
     server.checkTokenRequest(params);
+    const dpopJkt = await tokenEndpointProof(req);
     const client = await authenticate(req, res, form);
-    res.status(200).json(await server.issueToken(client, params));
+    const response = await server.issueToken(client, params, dpopJkt === undefined ? {} : { dpopJkt });
+    const nonce = server.tokenEndpointDpop.currentNonce();
+    if (nonce !== undefined) res.set('DPoP-Nonce', nonce);
+    res.status(200).json(response);
+  }
+
+  /**
+   * RFC 9449 §5: a DPoP proof for this endpoint binds the token to its key. Checked before client
+   * authentication, so a nonce request (§8) does not spend the client's assertion.
+   */
+  async function tokenEndpointProof(req: Request): Promise<string | undefined> {
+    const proof = singleProof(headerValues(req, 'dpop'));
+    if (proof === undefined) return undefined;
+    const verified = await server.tokenEndpointDpop.verify(proof, { htm: 'POST', htu: server.tokenEndpointUrl });
+    return verified.jkt;
   }
 
   router.all(tokenPath, (req: Request, res: Response, next: NextFunction) => {

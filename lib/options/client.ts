@@ -1,5 +1,15 @@
 // The token client family: options of createTokenClient() (subpath ./client), their table and CLIENT_DEFAULTS, resolved once at construction.
-import { CLIENT_AUTH_METHODS, type ClientAuthMethod } from '../client/auth-methods';
+import {
+  ASSERTION_SIGNING_ALGORITHMS,
+  CLIENT_AUTH_METHODS,
+  defaultAlgorithm,
+  toPrivateKeyObject,
+  type AssertionSigningAlgorithm,
+  type ClientAuthMethod,
+  type ClientCredential,
+  type PrivateKeyInput,
+} from '../client/auth-methods';
+import type { KeyObject } from 'node:crypto';
 import { normalizeResources, normalizeScopes } from '../client/cache-key';
 import {
   boolean,
@@ -36,12 +46,36 @@ export const TOKEN_CLIENT_OPTIONS = {
   tokenEndpoint: { check: httpUrl(), optional: true, defaultText: 'one of the two', type: '`string`', description: 'the token endpoint itself' },
   clientId: { check: nonEmptyString(), required: true, defaultText: 'required', type: '`string`', description: "the client's id" },
   // Never echoed, even in a TypeError: nonEmptyString() names the option, not the value.
-  clientSecret: { check: nonEmptyString(), required: true, defaultText: 'required', type: '`string`', description: "the client's secret" },
+  clientSecret: { check: nonEmptyString(), optional: true, defaultText: 'one of `clientSecret` and `privateKey`', type: '`string`', description: "the client's secret" },
+  privateKey: {
+    // Read into a KeyObject at construction; a TypeError never carries key material.
+    check: ((value) => toPrivateKeyObject(value as PrivateKeyInput)) as Check<PrivateKeyInput, KeyObject>,
+    optional: true,
+    defaultText: 'one of `clientSecret` and `privateKey`',
+    type: '`KeyObject \\| string` (PEM) `\\| JsonWebKey`',
+    description: 'signs a fresh `private_key_jwt` assertion (RFC 7523 §2.2) per token request: no secret travels',
+  },
+  privateKeyId: { check: nonEmptyString(), optional: true, defaultText: 'unset', type: '`string`', description: "the `kid` of `privateKey` as registered at the server" },
+  privateKeyAlg: {
+    check: oneOf<AssertionSigningAlgorithm>(ASSERTION_SIGNING_ALGORITHMS),
+    optional: true,
+    defaultText: 'from the key: ES256 / ES384 by curve, RS256 for RSA, PS256 for RSA-PSS, EdDSA for Ed25519',
+    type: "`'ES256' \\| 'ES384' \\| 'PS256' \\| 'RS256' \\| 'EdDSA'`",
+    description: 'the algorithm `privateKey` signs assertions with',
+  },
   clientAuthMethod: {
     check: oneOf<ClientAuthMethod>(CLIENT_AUTH_METHODS),
-    default: 'client_secret_basic' as ClientAuthMethod,
-    type: "`'client_secret_basic' \\| 'client_secret_post'`",
-    description: 'Basic with id and secret form-encoded first (RFC 6749 §2.3.1), or both in the body',
+    optional: true,
+    defaultText: "`'client_secret_basic'` with a secret, `'private_key_jwt'` with a key",
+    type: "`'client_secret_basic' \\| 'client_secret_post' \\| 'private_key_jwt'`",
+    description: 'Basic with id and secret form-encoded first (RFC 6749 §2.3.1), both in the body, or a signed assertion',
+  },
+  dpop: {
+    check: boolean(),
+    default: false,
+    type: '`boolean`',
+    description:
+      "make one ES256 key pair for the client's life, ask for DPoP-bound tokens (RFC 9449) and send a proof with every token request and `client.fetch()`; a `use_dpop_nonce` answer is retried once with the server's nonce",
   },
   scope: { check: scopeCheck, defaultText: 'none', type: '`string \\| string[]`', description: 'scopes of calls that name none' },
   resource: { check: resourceCheck, defaultText: 'none', type: '`string \\| string[]`', description: 'RFC 8707 resources of calls that name none' },
@@ -77,8 +111,17 @@ export const TOKEN_CLIENT_OPTIONS = {
 /** Options of `createTokenClient()`. Give `issuer` or `tokenEndpoint`. */
 export type TokenClientOptions = OptionsOf<typeof TOKEN_CLIENT_OPTIONS>;
 
-/** Options with every default applied; `scope` and `resource` as normalized lists. */
-export type ResolvedTokenClientOptions = ResolvedOf<typeof TOKEN_CLIENT_OPTIONS> & { scope: string[]; resource: string[] };
+/** Options with every default applied; `scope` and `resource` as normalized lists; the key material read into `credential`. */
+export type ResolvedTokenClientOptions = Omit<
+  ResolvedOf<typeof TOKEN_CLIENT_OPTIONS>,
+  'clientSecret' | 'privateKey' | 'privateKeyId' | 'privateKeyAlg' | 'clientAuthMethod'
+> & {
+  scope: string[];
+  resource: string[];
+  /** How the client proves itself (a secret, or a key with its `kid` and algorithm). */
+  credential: ClientCredential;
+  clientAuthMethod: ClientAuthMethod;
+};
 
 /** Defaults of {@link TokenClientOptions}, from the table. Durations in milliseconds. */
 export const CLIENT_DEFAULTS: DefaultsOf<typeof TOKEN_CLIENT_OPTIONS> = collectDefaults([TOKEN_CLIENT_OPTIONS]);
@@ -115,5 +158,27 @@ export function resolveTokenClientOptions(options: TokenClientOptions): Resolved
   if (resolved.backoffMaxMs < resolved.backoffInitialMs) {
     throw new TypeError(`backoffMaxMs must be an integer from ${resolved.backoffInitialMs} to ${MAX}`);
   }
-  return resolved as ResolvedTokenClientOptions;
+  const { clientSecret, privateKey, privateKeyId, privateKeyAlg, clientAuthMethod: _method, ...rest } = resolved;
+  const credential = resolveCredential(resolved.clientAuthMethod, clientSecret, privateKey, privateKeyId, privateKeyAlg);
+  return { ...(rest as Omit<ResolvedTokenClientOptions, 'credential' | 'clientAuthMethod'>), credential, clientAuthMethod: credential.method };
+}
+
+/** The credential: a secret or a private key, never both; the method must fit it. Never echoes key material or a secret. */
+function resolveCredential(
+  method: ClientAuthMethod | undefined,
+  clientSecret: string | undefined,
+  privateKey: KeyObject | undefined,
+  kid: string | undefined,
+  alg: AssertionSigningAlgorithm | undefined,
+): ClientCredential {
+  if ((clientSecret === undefined) === (privateKey === undefined)) throw new TypeError('give exactly one of clientSecret and privateKey');
+  if (clientSecret !== undefined) {
+    const chosen = method ?? 'client_secret_basic';
+    if (chosen === 'private_key_jwt') throw new TypeError('private_key_jwt needs privateKey, not clientSecret');
+    return { method: chosen, clientSecret };
+  }
+  const chosen = method ?? 'private_key_jwt';
+  if (chosen !== 'private_key_jwt') throw new TypeError(`${chosen} needs clientSecret; a privateKey signs private_key_jwt assertions`);
+  const key = privateKey as KeyObject;
+  return { method: chosen, privateKey: key, kid, alg: alg ?? defaultAlgorithm(key) };
 }

@@ -10,13 +10,20 @@ import type { Logger } from '../core/model/logger';
 import { KeyEncryption } from '../core/tokens/key-encryption';
 import type { SharedLimitsRedis } from '../core/client-auth/shared-failure-limits';
 import {
+  CLIENT_ASSERTION_OPTIONS,
+  DPOP_OPTIONS,
+  GUARD_DPOP_OPTIONS,
+  POSSESSION_INSTANCE_OPTIONS,
+  RESOURCE_SERVER_DPOP_OPTIONS,
+} from './possession';
+import {
   audienceList,
   collectDefaults,
   type DefaultsOf,
   type OptionsOf,
   type ResolvedOf,
   boolean,
-  filePath,
+  databaseLocation,
   func,
   integer,
   issuerUrl,
@@ -53,6 +60,12 @@ import {
 
 /** Used until an issuer is configured; a warning says so once. */
 export const DEVELOPMENT_ISSUER = 'http://localhost:3000';
+
+/**
+ * The remote guard's JWKS refresh period (ms): also how long, by default, a scheduled rotation's next
+ * key is published before it signs, so our own guards never meet an unknown kid.
+ */
+const JWKS_REFRESH_INTERVAL = 300_000;
 
 // Entries several families share, each written once.
 const clockTolerance = {
@@ -137,16 +150,17 @@ export const INSTANCE_OPTIONS = {
   store: {
     check: withMethods<Store>('store must implement the Store interface'),
     optional: true,
-    defaultText: 'none: the SQLite file `database` is opened',
+    defaultText: 'none: `database` is opened',
     type: '`Store`',
     description: 'a storage backend implementing the async `Store` interface',
   },
   database: {
-    check: filePath(),
+    check: databaseLocation(),
     default: './oauth.sqlite',
     defaultText: "`OAUTH_DB` for the default instance, else `'./oauth.sqlite'`",
     type: '`string`',
-    description: 'SQLite file opened when no `store` is given',
+    description:
+      'opened when no `store` is given: a SQLite file path, or a PostgreSQL URL `postgres://user@host:5432/db` (see [Several instances](#several-instances))',
   },
   busyTimeout: {
     check: integer(0, 60_000),
@@ -183,7 +197,8 @@ export const INSTANCE_OPTIONS = {
     check: integer(10, 3_600_000),
     default: 500,
     type: '`number` (ms)',
-    description: 'how often to look for changes made by other processes (the CLI, other instances), 10 to 3600000',
+    description:
+      'how often to look for changes made by other processes (the CLI, other instances), 10 to 3600000; on PostgreSQL changes are pushed (LISTEN/NOTIFY) and the store polls only as a fallback, every 5 s',
   },
   clock,
   logger: loggerOption,
@@ -209,9 +224,17 @@ export const INSTANCE_OPTIONS = {
   keyRotationDays: {
     check: integer(1, 3650),
     optional: true,
-    defaultText: 'unset (off)',
+    defaultText: '`OAUTH_KEY_ROTATION` for the default instance, else unset (off)',
     type: '`number`',
-    description: 'rotate the signing key automatically once the active key is this many days old',
+    description:
+      'rotate the signing key every this many days, 1 to 3650, publishing the next key `keyPublishAhead` before it signs (see [Key rotation](#key-rotation) and docs/operations.md)',
+  },
+  keyPublishAhead: {
+    check: integer(0, 7 * 86_400),
+    default: JWKS_REFRESH_INTERVAL / 1000,
+    type: '`number` (seconds)',
+    description:
+      "how long a scheduled rotation's next key is in the JWKS before it signs, 0 to 604800 and shorter than `keyRotationDays`: at least the longest time any resource server caches the JWKS (the default is the remote guard's `jwksRefreshInterval`; jose's `createRemoteJWKSet` caches 10 minutes). A key that stops signing also stays published this much longer than its tokens live; env `OAUTH_KEY_PUBLISH_AHEAD` for the default instance",
   },
   keySecret: {
     // The secrets become an encryptor here and are not kept; KeyEncryption throws TypeError for an
@@ -285,6 +308,7 @@ export const INSTANCE_OPTIONS = {
     description: 'how long a remembered verification counts before bcrypt runs again, 1 to 86400',
   },
   metrics,
+  ...POSSESSION_INSTANCE_OPTIONS,
 } satisfies OptionTable;
 
 /** `limiterStore`: where the failure limits are counted when several instances share them. */
@@ -346,7 +370,7 @@ export const RESOURCE_SERVER_OPTIONS = {
   },
   jwksRefreshInterval: {
     check: integer(1000, 86_400_000),
-    default: 300_000,
+    default: JWKS_REFRESH_INTERVAL,
     type: '`number` (ms)',
     description: 'between background JWKS refreshes, so retired keys drop out',
   },
@@ -361,6 +385,8 @@ export const RESOURCE_SERVER_OPTIONS = {
   clock,
   logger: loggerOption,
   metrics: { ...metrics, description: 'OpenTelemetry metrics of the guards (see docs/operations.md)' },
+  ...GUARD_DPOP_OPTIONS,
+  ...RESOURCE_SERVER_DPOP_OPTIONS,
 } satisfies OptionTable;
 
 /** Options of one `requireScope()` guard of an instance (a guard naming another `issuer` takes the resource server options). */
@@ -384,6 +410,7 @@ export const GUARD_OPTIONS = {
       "verify the tokens of an authorization server in another process (see [The remote guard](#the-remote-guard)); `audience` is then required and the [resource server options](#createresourceserveroptions) apply",
   },
   introspection,
+  ...GUARD_DPOP_OPTIONS,
 } satisfies OptionTable;
 
 const guardObject: Check<GuardInput> = (value) => {
@@ -426,7 +453,9 @@ export type Defaults = DefaultsOf<typeof INSTANCE_OPTIONS> &
   DefaultsOf<typeof RESOURCE_SERVER_OPTIONS> &
   DefaultsOf<typeof INTROSPECTION_OPTIONS> &
   DefaultsOf<typeof ADMIN_OPTIONS> &
-  DefaultsOf<typeof HEALTH_OPTIONS>;
+  DefaultsOf<typeof HEALTH_OPTIONS> &
+  DefaultsOf<typeof CLIENT_ASSERTION_OPTIONS> &
+  DefaultsOf<typeof DPOP_OPTIONS>;
 
 /** Every table, by family, in the order the README documents them (the token client's defaults are its own, `CLIENT_DEFAULTS`). */
 export const OPTION_FAMILIES = {
@@ -435,6 +464,8 @@ export const OPTION_FAMILIES = {
   admin: ADMIN_OPTIONS,
   resourceServer: RESOURCE_SERVER_OPTIONS,
   introspection: INTROSPECTION_OPTIONS,
+  clientAssertion: CLIENT_ASSERTION_OPTIONS,
+  dpop: DPOP_OPTIONS,
   health: HEALTH_OPTIONS,
   resourceMetadata: RESOURCE_METADATA_OPTIONS,
   tokenClient: TOKEN_CLIENT_OPTIONS,
@@ -454,4 +485,6 @@ export const DEFAULTS: Defaults = collectDefaults<Defaults>([
   RESOURCE_SERVER_OPTIONS,
   INTROSPECTION_OPTIONS,
   HEALTH_OPTIONS,
+  CLIENT_ASSERTION_OPTIONS,
+  DPOP_OPTIONS,
 ]);

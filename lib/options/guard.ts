@@ -16,6 +16,10 @@ export interface GuardSettings {
   acceptScp: boolean;
   realm: string | undefined;
   tokenCacheSize: number;
+  /** RFC 9449 §7: whether bearer tokens still pass. */
+  dpop: 'allowed' | 'required';
+  /** The service's public URL prefix, for a DPoP proof's `htu`. */
+  publicBaseUrl: string | undefined;
 }
 
 /** What a local guard runs on, once bound to its instance. */

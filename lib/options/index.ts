@@ -28,3 +28,4 @@ export {
   type ResourceMetadataOptions,
 } from './operations';
 export { resolveAdminRouterOptions, type AdminRouterOptions, type ResolvedAdminRouterOptions } from './admin';
+export type { ClientAssertionOptions, DpopOptions } from './possession';

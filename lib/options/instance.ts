@@ -5,6 +5,7 @@ import type { ServerConfig } from '../core/issuing/config';
 import type { Store } from '../store/types';
 import { DEVELOPMENT_ISSUER, INSTANCE_OPTIONS } from './defaults';
 import { optionsObject, resolveTable, type OptionsOf, type ResolvedOf } from './validate';
+import { POSSESSION_INSTANCE_DEFAULTS } from './possession';
 
 /**
  * Options of {@link createOAuth} (and of the zero-config default instance). Each option's default
@@ -36,7 +37,12 @@ export function resolveOptions(options: OAuthOptions = {}, env: OptionEnvironmen
     logger: () => consoleLogger,
     metrics: () => resolveMetricsOptions(undefined),
     requireTls: () => env.nodeEnv === 'production',
+    ...POSSESSION_INSTANCE_DEFAULTS,
   });
+  if (resolved.keyRotationDays !== undefined && resolved.keyPublishAhead >= resolved.keyRotationDays * 86_400) {
+    // The next key would be published before the one it replaces started signing.
+    throw new TypeError('keyPublishAhead must be shorter than keyRotationDays');
+  }
   // `keySecret` resolves to the encryptor made from it: the core gets `keyEncryption`, never the secrets.
   const { keySecret, ...rest } = resolved;
   return {

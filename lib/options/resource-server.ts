@@ -4,6 +4,7 @@ import { resolveMetricsOptions } from '../core/observability/metrics';
 import { RESOURCE_SERVER_OPTIONS, type IntrospectionInput } from './defaults';
 import { optionsObject, resolveTable, type OptionsOf, type ResolvedOf } from './validate';
 import type { GuardOptions } from './guard';
+import { resolveDpopOptions } from './possession';
 
 /** Options of {@link createResourceServer}: a service that checks another process's tokens, with no database. */
 export type ResourceServerOptions = OptionsOf<typeof RESOURCE_SERVER_OPTIONS>;
@@ -20,7 +21,15 @@ export function resolveResourceServerOptions(options: ResourceServerOptions): Re
   if ((options as Partial<ResourceServerOptions>).audience === undefined) {
     throw new TypeError('a guard for a remote issuer needs its audience (RFC 9068 §4: aud must be checked)');
   }
-  return resolveTable(RESOURCE_SERVER_OPTIONS, options, '', { clock: () => Date.now, logger: () => consoleLogger, metrics: () => resolveMetricsOptions(undefined) });
+  return resolveTable(RESOURCE_SERVER_OPTIONS, options, '', {
+    clock: () => Date.now,
+    logger: () => consoleLogger,
+    metrics: () => resolveMetricsOptions(undefined),
+    dpopProof: () => {
+      const { proofMaxAge, replayCacheSize } = resolveDpopOptions();
+      return { proofMaxAge, replayCacheSize };
+    },
+  });
 }
 
 /**

@@ -59,6 +59,15 @@ export function filePath(): Check<string> {
   });
 }
 
+/** Where the store lives: a SQLite file path, or a `postgres://` / `postgresql://` URL that parses. */
+export function databaseLocation(): Check<string> {
+  return check((value, name) => {
+    if (typeof value !== 'string' || value === '') throw new TypeError(`${name} must be a file path or a postgres:// URL`);
+    if (/^postgres(ql)?:\/\//i.test(value) && !URL.canParse(value)) throw new TypeError(`${name} is not a valid postgres:// URL`);
+    return value;
+  });
+}
+
 /** One of a fixed list of strings. */
 export function oneOf<T extends string>(values: readonly T[]): Check<T> {
   return check((value, name) => {

@@ -1,6 +1,6 @@
 // Passport strategies for client authentication: HTTP Basic (passport-http) and body credentials, each handing the request to the core ClientAuthenticator.
 import type { Request } from 'express';
-import { Passport } from 'passport';
+import { Passport, Strategy } from 'passport';
 import { BasicStrategy } from 'passport-http';
 // passport-oauth2-client-password ships no types; its constructor takes ({ passReqToCallback }, verify(req, id, secret, done)).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -11,9 +11,10 @@ import type { ClientAuthContext } from '../core/client-auth/authenticator';
 import { clientAddress } from '../express/client-address';
 import type { ClientAuthRequest, ClientCredential } from '../core/client-auth/methods';
 
-/** Passport names of the two strategies. */
+/** Passport names of the strategies. */
 export const BASIC = 'client-basic';
 export const BODY = 'client-body';
+export const ASSERTION = 'client-assertion';
 
 /** What the strategies need of the core (a {@link ClientAuthenticator} fits): read a credential, verify it. */
 export interface PassportClientAuth {
@@ -145,14 +146,44 @@ class ClientSecretPostStrategy extends ClientPasswordStrategy {
 }
 
 /**
+ * `private_key_jwt` (RFC 7523 §2.2): the core method reads the assertion from the form (the one parse:
+ * the client id is its `sub`), and the core authenticator checks it within the failure limits. There is
+ * no Passport package for client assertions, so this is passport-strategy's base with the same actions.
+ */
+class ClientAssertionStrategy extends Strategy {
+  declare success: (client: Client) => void;
+  declare fail: (challenge?: string) => void;
+  declare error: (err: unknown) => void;
+
+  constructor(private readonly auth: PassportClientAuth) {
+    super();
+    this.name = ASSERTION;
+  }
+
+  override authenticate(req: Request): void {
+    let credential: ClientCredential;
+    try {
+      credential = this.auth.read('private_key_jwt', clientAuthRequest(req), clientAuthContext(req));
+    } catch (err: unknown) {
+      return this.error(err);
+    }
+    this.auth.authenticate(credential, clientAuthContext(req)).then(
+      (client) => this.success(client),
+      (err: unknown) => (err instanceof InvalidClientError ? this.fail() : this.error(err)),
+    );
+  }
+}
+
+/**
  * A private Passport instance (the host app's global one is left alone) with the Basic strategy
- * (`client_secret_basic`) and the body-credential strategy (`client_secret_post`). A new method
- * (`private_key_jwt`) is one more strategy of this shape over one more core method.
+ * (`client_secret_basic`), the body-credential strategy (`client_secret_post`) and the client
+ * assertion strategy (`private_key_jwt`), each over its core method.
  */
 export function createClientPassport(auth: PassportClientAuth, realm: string): InstanceType<typeof Passport> {
   const passport = new Passport();
   passport.use(BASIC, new ClientSecretBasicStrategy(realm, auth, verifier(auth, 'client_secret_basic')));
   passport.use(BODY, new ClientSecretPostStrategy(auth, verifier(auth, 'client_secret_post')));
+  passport.use(ASSERTION, new ClientAssertionStrategy(auth));
   return passport;
 }
 
@@ -160,4 +191,5 @@ export function createClientPassport(auth: PassportClientAuth, realm: string): I
 export const STRATEGY_OF_METHOD: Readonly<Record<string, string>> = {
   client_secret_basic: BASIC,
   client_secret_post: BODY,
+  private_key_jwt: ASSERTION,
 };

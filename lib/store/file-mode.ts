@@ -39,7 +39,10 @@ export function secureDatabaseFiles(path: string, warn: (message: string) => voi
       if (code(err) === 'ENOENT') return created;
       if (code(err) !== 'EEXIST') throw err;
     }
-    const mode = statSync(file).mode & 0o777;
+    const stat = statSync(file);
+    // A directory (a --db typo) is no database: left untouched, for the open that follows to refuse.
+    if (!stat.isFile()) return created;
+    const mode = stat.mode & 0o777;
     if ((mode & 0o007) !== 0) {
       try {
         chmodSync(file, mode & 0o770);

@@ -111,6 +111,36 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (active) WHERE active = 1;
   ${revisionTriggers('signing_keys')}
   `,
+  // 3: scheduled rotation publishes the next key ahead of use (issue 15): a row that is not active and
+  // not retiring (retire_at NULL) is the next key, signing from activate_at; at most one exists. On the
+  // active key activate_at is when it started signing (NULL: at created_at).
+  `
+  ALTER TABLE signing_keys ADD COLUMN activate_at INTEGER;
+  CREATE UNIQUE INDEX signing_keys_one_next ON signing_keys (active) WHERE active = 0 AND retire_at IS NULL;
+  `,
+  // 4 (issue 18): per-client settings (a description; a token lifetime, null for the instance's), an
+  // index for the name filter of paged lists, and one for listing a client's live reference tokens.
+  `
+  ALTER TABLE clients ADD COLUMN description TEXT NOT NULL DEFAULT '';
+  ALTER TABLE clients ADD COLUMN token_lifetime INTEGER CHECK (token_lifetime IS NULL OR token_lifetime > 0);
+  CREATE INDEX clients_by_name ON clients (name, id);
+  CREATE INDEX reference_tokens_by_client ON reference_tokens (client_id, expires_at);
+  `,
+  // 5: private_key_jwt (RFC 7523 §2.2) keys, DPoP-required clients (RFC 9449 §5.2), and one-time claims of
+  // assertion and proof jtis shared by every instance on the file. Claims are not watched: no cache holds them.
+  `
+  ALTER TABLE clients ADD COLUMN jwks TEXT;
+  ALTER TABLE clients ADD COLUMN jwks_uri TEXT;
+  ALTER TABLE clients ADD COLUMN require_dpop INTEGER NOT NULL DEFAULT 0 CHECK (require_dpop IN (0, 1));
+
+  CREATE TABLE replay_claims (
+    namespace  TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (namespace, id)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX replay_claims_by_expiry ON replay_claims (expires_at);
+  `,
 ];
 
 /**

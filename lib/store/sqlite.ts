@@ -1,6 +1,8 @@
 // The embedded default store: better-sqlite3, statements prepared once, named binds, multi-statement changes in transactions.
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { effectiveGrants, type Client, type ClientSecret, type TokenFormat } from '../core/model/client';
+import { effectiveGrants, type Client, type ClientJwks, type ClientSecret, type TokenFormat } from '../core/model/client';
 import type { Group } from '../core/model/group';
 import type { PublicJwk, SigningAlgorithm, StoredSigningKey } from '../core/tokens/keys';
 import { checkSchemaVersion, migrate } from './migrations';
@@ -9,13 +11,17 @@ import type { AccessTokenClaims } from '../core/tokens/jwt';
 import {
   StoreError,
   type ClientChanges,
+  type ClientPage,
+  type ClientQuery,
   type ClientStatus,
   type GroupChanges,
   type NewClient,
   type NewGroup,
+  type ClientKeys,
   type RevokedToken,
   type SecretRotation,
   type Store,
+  type StoreChange,
   type StoredReferenceToken,
 } from './types';
 
@@ -29,8 +35,38 @@ interface ClientRow {
   enabled: number;
   version: number;
   tokens_not_before: number;
+  description: string;
+  token_lifetime: number | null;
   created_at: number;
   updated_at: number;
+  jwks: string | null;
+  jwks_uri: string | null;
+  require_dpop: number;
+}
+interface ClientPageBinds {
+  after: string | null;
+  name: string | null;
+  enabled: number | null;
+  grp: string | null;
+  scope: string | null;
+  limit: number;
+}
+interface ReferenceRow {
+  token_hash: string;
+  jti: string;
+  client_id: string;
+  claims: string;
+  expires_at: number;
+}
+/** The one place a reference token's row becomes a domain object. */
+function toReference(row: ReferenceRow): StoredReferenceToken {
+  return {
+    tokenHash: row.token_hash,
+    jti: row.jti,
+    clientId: row.client_id,
+    claims: JSON.parse(row.claims) as AccessTokenClaims,
+    expiresAt: row.expires_at,
+  };
 }
 interface SecretRow {
   hash: string;
@@ -54,6 +90,7 @@ interface KeyRow {
   created_at: number;
   active: number;
   retire_at: number | null;
+  activate_at: number | null;
 }
 
 /** Splits a stored space-delimited list. */
@@ -77,15 +114,31 @@ function toClient(row: ClientRow, secrets: SecretRow[], groups: GroupRow[]): Cli
     ),
     grantTypes: list(row.grant_types),
     tokenFormat: row.token_format as TokenFormat,
+    description: row.description,
+    tokenLifetime: row.token_lifetime,
     enabled: row.enabled === 1,
     secrets: secrets.map(
       (s): ClientSecret => ({ hash: s.hash, createdAt: s.created_at, expiresAt: s.expires_at }),
     ),
     version: row.version,
     tokensNotBefore: row.tokens_not_before,
+    jwks: row.jwks === null ? null : (JSON.parse(row.jwks) as ClientJwks),
+    jwksUri: row.jwks_uri,
+    requireDpop: row.require_dpop === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+}
+
+/** Rows of several clients, grouped by client id (order kept). */
+function byClient<T extends { client_id: string }>(rows: T[]): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const row of rows) {
+    const list = map.get(row.client_id);
+    if (list) list.push(row);
+    else map.set(row.client_id, [row]);
+  }
+  return map;
 }
 
 /** The one place a group's rows become a domain object. */
@@ -109,8 +162,18 @@ function toKey(row: KeyRow): StoredSigningKey {
     createdAt: row.created_at,
     active: row.active === 1,
     retireAt: row.retire_at,
+    activateAt: row.activate_at,
   };
 }
+
+/** A client's keys as its two columns: inline JSON or a URI, never both. */
+function keyColumns(keys: ClientKeys | null): { jwks: string | null; jwks_uri: string | null } {
+  if (keys === null) return { jwks: null, jwks_uri: null };
+  return 'jwks' in keys ? { jwks: JSON.stringify(keys.jwks), jwks_uri: null } : { jwks: null, jwks_uri: keys.jwksUri };
+}
+
+/** Expired replay claims removed per claim: purging stays bounded however many piled up. */
+const REPLAY_PURGE_BATCH = 100;
 
 /** The one place better-sqlite3's errors become domain errors. */
 export function translateSqliteError(err: unknown): unknown {
@@ -171,8 +234,39 @@ export function openSqliteDatabase(path: string, options: OpenSqliteOptions = {}
     const translated = translateSqliteError(err);
     const code = translated instanceof StoreError ? translated.code : 'unavailable';
     const message = translated instanceof StoreError ? translated.message : 'the database cannot be opened';
-    throw new StoreError(code, `${message}: ${path}`, { cause: err });
+    const reason = code === 'unavailable' ? whyUnopenable(path, err) : undefined;
+    throw new StoreError(code, `${message}: ${path}${reason ? ` (${reason})` : ''}`, { cause: err });
   }
+}
+
+/**
+ * Why a database file cannot be opened, in words an operator can act on: SQLite's own errors say
+ * little ("unable to open database file") and nothing about which of the usual causes it is.
+ */
+function whyUnopenable(path: string, err: unknown): string | undefined {
+  const sqliteCode = (err as { code?: unknown } | null)?.code;
+  if (sqliteCode === 'SQLITE_NOTADB') return 'the file is not a SQLite database';
+  if (sqliteCode === 'SQLITE_CORRUPT') return 'the database file is corrupt';
+  if (path === ':memory:' || path === '') return undefined;
+  try {
+    if (statSync(path).isDirectory()) return 'it is a directory';
+    accessSync(path, fsConstants.R_OK | fsConstants.W_OK);
+  } catch (statErr: unknown) {
+    const code = (statErr as { code?: unknown } | null)?.code;
+    if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') return undefined;
+    const parent = dirname(resolve(path));
+    try {
+      if (!statSync(parent).isDirectory()) return `${parent} is not a directory`;
+      accessSync(parent, fsConstants.W_OK);
+    } catch (parentErr: unknown) {
+      const parentCode = (parentErr as { code?: unknown } | null)?.code;
+      if (parentCode === 'ENOENT' || parentCode === 'ENOTDIR') return `the directory ${parent} does not exist`;
+      if (parentCode === 'EACCES' || parentCode === 'EPERM') return `permission denied on the directory ${parent}`;
+    }
+    return undefined;
+  }
+  return undefined;
 }
 
 /**
@@ -183,7 +277,7 @@ export function openSqliteDatabase(path: string, options: OpenSqliteOptions = {}
  * const store = SqliteStore.open('./oauth.sqlite');
  */
 export class SqliteStore implements Store {
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<(change: StoreChange) => void>();
   private readonly stmt;
   private readonly ownsDatabase: boolean;
   /** A client's three reads in one snapshot; built once, since better-sqlite3's transaction() wrapper costs more than the reads. */
@@ -211,8 +305,8 @@ export class SqliteStore implements Store {
          WHERE cg.client_id = :id ORDER BY g.name`,
       ),
       insertClient: db.prepare(
-        `INSERT INTO clients (id, name, scopes, audiences, grant_types, token_format, created_at, updated_at)
-         VALUES (:id, :name, :scopes, :audiences, :grant_types, :token_format, :now, :now)`,
+        `INSERT INTO clients (id, name, scopes, audiences, grant_types, token_format, description, token_lifetime, jwks, jwks_uri, require_dpop, created_at, updated_at)
+         VALUES (:id, :name, :scopes, :audiences, :grant_types, :token_format, :description, :token_lifetime, :jwks, :jwks_uri, :require_dpop, :now, :now)`,
       ),
       insertSecret: db.prepare(
         'INSERT INTO client_secrets (client_id, hash, created_at, expires_at) VALUES (:id, :hash, :now, :expires_at)',
@@ -221,6 +315,11 @@ export class SqliteStore implements Store {
         `UPDATE clients SET name = coalesce(:name, name), scopes = coalesce(:scopes, scopes),
            audiences = coalesce(:audiences, audiences), grant_types = coalesce(:grant_types, grant_types),
            token_format = coalesce(:token_format, token_format), enabled = coalesce(:enabled, enabled),
+           description = coalesce(:description, description),
+           token_lifetime = CASE WHEN :set_lifetime = 1 THEN :token_lifetime ELSE token_lifetime END,
+           jwks = CASE WHEN :set_keys = 1 THEN :jwks ELSE jwks END,
+           jwks_uri = CASE WHEN :set_keys = 1 THEN :jwks_uri ELSE jwks_uri END,
+           require_dpop = coalesce(:require_dpop, require_dpop),
            tokens_not_before = max(tokens_not_before, coalesce(:tokens_not_before, 0)),
            version = version + 1, updated_at = :now
          WHERE id = :id`,
@@ -232,6 +331,20 @@ export class SqliteStore implements Store {
         'UPDATE client_secrets SET expires_at = :until WHERE client_id = :id AND expires_at IS NULL',
       ),
       deleteClient: db.prepare('DELETE FROM clients WHERE id = :id'),
+      clientVersion: db.prepare<[{ id: string }], { version: number }>('SELECT version FROM clients WHERE id = :id'),
+      // Keyset pagination with optional filters (a NULL bind disables its filter); the scope filter
+      // matches a whole space-delimited token, directly or through a group.
+      clientPage: db.prepare<[ClientPageBinds], ClientRow>(
+        `SELECT * FROM clients c
+         WHERE (:after IS NULL OR c.id > :after)
+           AND (:name IS NULL OR c.name = :name)
+           AND (:enabled IS NULL OR c.enabled = :enabled)
+           AND (:grp IS NULL OR EXISTS (SELECT 1 FROM client_groups cg WHERE cg.client_id = c.id AND cg.group_name = :grp))
+           AND (:scope IS NULL OR instr(' ' || c.scopes || ' ', ' ' || :scope || ' ') > 0
+                OR EXISTS (SELECT 1 FROM client_groups cg JOIN groups g ON g.name = cg.group_name
+                           WHERE cg.client_id = c.id AND instr(' ' || g.scopes || ' ', ' ' || :scope || ' ') > 0))
+         ORDER BY c.id LIMIT :limit`,
+      ),
       group: db.prepare<[{ name: string }], FullGroupRow>('SELECT * FROM groups WHERE name = :name'),
       groups: db.prepare<[], FullGroupRow>('SELECT * FROM groups ORDER BY name'),
       members: db.prepare<[{ name: string }], { client_id: string }>(
@@ -265,6 +378,15 @@ export class SqliteStore implements Store {
         `INSERT INTO signing_keys (kid, alg, private_key, public_jwk, created_at, active, retire_at)
          VALUES (:kid, :alg, :private_key, :public_jwk, :created_at, :active, :retire_at)`,
       ),
+      nextKey: db.prepare<[], KeyRow>('SELECT * FROM signing_keys WHERE active = 0 AND retire_at IS NULL'),
+      insertNextKey: db.prepare(
+        `INSERT INTO signing_keys (kid, alg, private_key, public_jwk, created_at, active, retire_at, activate_at)
+         VALUES (:kid, :alg, :private_key, :public_jwk, :created_at, 0, NULL, :activate_at)`,
+      ),
+      promoteKey: db.prepare(
+        'UPDATE signing_keys SET active = 1, activate_at = min(coalesce(activate_at, :now), :now) WHERE kid = :kid AND active = 0 AND retire_at IS NULL',
+      ),
+      key: db.prepare<[{ kid: string }], KeyRow>('SELECT * FROM signing_keys WHERE kid = :kid'),
       // A key that stops signing keeps only its public half: no token will ever need its private key again.
       retireActiveKey: db.prepare('UPDATE signing_keys SET active = 0, retire_at = :retire_at, private_key = NULL WHERE active = 1'),
       purgeRetiredKeys: db.prepare('DELETE FROM signing_keys WHERE active = 0 AND retire_at <= :now'),
@@ -285,7 +407,33 @@ export class SqliteStore implements Store {
          VALUES (:token_hash, :jti, :client_id, :claims, :expires_at)`,
       ),
       purgeReferences: db.prepare('DELETE FROM reference_tokens WHERE expires_at <= :now'),
-      reference: db.prepare<[{ token_hash: string; now: number }], { token_hash: string; jti: string; client_id: string; claims: string; expires_at: number }>(
+      // RFC 7523 §3 / RFC 9449 §11.1: one statement inserts the claim or takes over an expired one;
+      // a live claim makes it change nothing, so a replay is refused by the database itself.
+      claim: db.prepare(
+        `INSERT INTO replay_claims (namespace, id, expires_at) VALUES (:namespace, :id, :expires_at)
+         ON CONFLICT (namespace, id) DO UPDATE SET expires_at = excluded.expires_at WHERE replay_claims.expires_at <= :now`,
+      ),
+      purgeClaims: db.prepare(
+        `DELETE FROM replay_claims WHERE (namespace, id) IN
+           (SELECT namespace, id FROM replay_claims WHERE expires_at <= :now LIMIT ${REPLAY_PURGE_BATCH})`,
+      ),
+      // A page's secrets and groups in one query each (ids as a JSON array): 3 queries a page, not 2 per client.
+      pageSecrets: db.prepare<[{ ids: string }], SecretRow & { client_id: string }>(
+        `SELECT client_id, hash, created_at, expires_at FROM client_secrets
+         WHERE client_id IN (SELECT value FROM json_each(:ids))
+         ORDER BY client_id, expires_at IS NOT NULL, created_at DESC, id DESC`,
+      ),
+      pageGroups: db.prepare<[{ ids: string }], GroupRow & { client_id: string }>(
+        `SELECT cg.client_id, g.name, g.scopes, g.audiences FROM client_groups cg JOIN groups g ON g.name = cg.group_name
+         WHERE cg.client_id IN (SELECT value FROM json_each(:ids)) ORDER BY cg.client_id, g.name`,
+      ),
+      referencesOf: db.prepare<[{ client_id: string; now: number; limit: number }], ReferenceRow>(
+        'SELECT * FROM reference_tokens WHERE client_id = :client_id AND expires_at > :now ORDER BY expires_at, jti LIMIT :limit',
+      ),
+      referenceByJti: db.prepare<[{ jti: string; now: number }], ReferenceRow>(
+        'SELECT * FROM reference_tokens WHERE jti = :jti AND expires_at > :now',
+      ),
+      reference: db.prepare<[{ token_hash: string; now: number }], ReferenceRow>(
         'SELECT * FROM reference_tokens WHERE token_hash = :token_hash AND expires_at > :now',
       ),
     };
@@ -308,8 +456,9 @@ export class SqliteStore implements Store {
     return row && toClient(row, this.stmt.secrets.all({ id }), this.stmt.groupsOf.all({ id }));
   }
 
+  /** SQLite has no push channel: a change is announced as "reload everything", as the revision poll does. */
   private changed(): void {
-    for (const listener of this.listeners) listener();
+    for (const listener of this.listeners) listener({ kind: 'all' });
   }
 
   /** Runs a write in a transaction, translating errors and telling listeners when it committed. */
@@ -342,6 +491,10 @@ export class SqliteStore implements Store {
         audiences: client.audiences.join(' '),
         grant_types: client.grantTypes.join(' '),
         token_format: client.tokenFormat,
+        description: client.description ?? '',
+        token_lifetime: client.tokenLifetime ?? null,
+        ...keyColumns(client.keys ?? null),
+        require_dpop: client.requireDpop ? 1 : 0,
         now,
       });
       if (client.secretHash !== null) {
@@ -354,6 +507,7 @@ export class SqliteStore implements Store {
 
   updateClient(id: string, changes: ClientChanges, now: number): Promise<Client | undefined> {
     return this.write(() => {
+      if (changes.expectedVersion !== undefined && !this.versionIs(id, changes.expectedVersion)) return undefined;
       if (changes.groups !== undefined) {
         if (!this.stmt.client.get({ id })) return undefined;
         this.replaceMemberships(id, changes.groups);
@@ -380,6 +534,12 @@ export class SqliteStore implements Store {
       grant_types: changes.grantTypes?.join(' ') ?? null,
       token_format: changes.tokenFormat ?? null,
       enabled: changes.enabled === undefined ? null : changes.enabled ? 1 : 0,
+      description: changes.description ?? null,
+      set_lifetime: changes.tokenLifetime === undefined ? 0 : 1,
+      token_lifetime: changes.tokenLifetime ?? null,
+      set_keys: changes.keys === undefined ? 0 : 1,
+      ...keyColumns(changes.keys ?? null),
+      require_dpop: changes.requireDpop === undefined ? null : changes.requireDpop ? 1 : 0,
       tokens_not_before: tokensNotBefore ?? null,
       now,
     });
@@ -399,8 +559,45 @@ export class SqliteStore implements Store {
     });
   }
 
-  deleteClient(id: string): Promise<boolean> {
-    return this.write(() => this.stmt.deleteClient.run({ id }).changes > 0);
+  deleteClient(id: string, options: { expectedVersion?: number } = {}): Promise<boolean> {
+    return this.write(() => {
+      if (options.expectedVersion !== undefined && !this.versionIs(id, options.expectedVersion)) return false;
+      return this.stmt.deleteClient.run({ id }).changes > 0;
+    });
+  }
+
+  /**
+   * Inside a write transaction: false for an unknown id; throws `stale` (rolling back) when the
+   * client's version is not `expected`.
+   */
+  private versionIs(id: string, expected: number): boolean {
+    const row = this.stmt.clientVersion.get({ id });
+    if (!row) return false;
+    if (row.version !== expected) {
+      throw new StoreError('stale', `the client is at version ${row.version}, not ${expected}`);
+    }
+    return true;
+  }
+
+  listClientsPage(query: ClientQuery): Promise<ClientPage> {
+    return run(() =>
+      this.db.transaction(() => {
+        const rows = this.stmt.clientPage.all({
+          after: query.after ?? null,
+          name: query.name ?? null,
+          enabled: query.enabled === undefined ? null : query.enabled ? 1 : 0,
+          grp: query.group ?? null,
+          scope: query.scope ?? null,
+          limit: query.limit,
+        });
+        const ids = JSON.stringify(rows.map((r) => r.id));
+        const secrets = byClient(this.stmt.pageSecrets.all({ ids }));
+        const groups = byClient(this.stmt.pageGroups.all({ ids }));
+        const clients = rows.map((row) => toClient(row, secrets.get(row.id) ?? [], groups.get(row.id) ?? []));
+        const last = rows[rows.length - 1];
+        return rows.length === query.limit && last ? { clients, nextAfter: last.id } : { clients };
+      })(),
+    );
   }
 
   private readGroup(name: string): Group | undefined {
@@ -519,6 +716,45 @@ export class SqliteStore implements Store {
     });
   }
 
+  publishNextSigningKey(
+    candidate: StoredSigningKey & { activateAt: number },
+    expectedActiveKid: string | undefined,
+  ): Promise<{ next: StoredSigningKey | undefined; published: boolean }> {
+    return this.write(() => {
+      const existing = this.stmt.nextKey.get();
+      if (existing) return { next: toKey(existing), published: false };
+      if (this.stmt.activeKey.get()?.kid !== expectedActiveKid) return { next: undefined, published: false };
+      this.stmt.insertNextKey.run({
+        kid: candidate.kid,
+        alg: candidate.alg,
+        private_key: candidate.privateKeyPem,
+        public_jwk: JSON.stringify(candidate.publicJwk),
+        created_at: candidate.createdAt,
+        activate_at: candidate.activateAt,
+      });
+      return { next: { ...candidate, active: false, retireAt: null }, published: true };
+    });
+  }
+
+  promoteNextSigningKey(
+    nextKid: string,
+    expectedActiveKid: string | undefined,
+    previousRetireAt: number,
+    now: number,
+  ): Promise<{ active: StoredSigningKey | undefined; rotated: boolean }> {
+    return this.write(() => {
+      const current = this.stmt.activeKey.get();
+      const next = this.stmt.nextKey.get();
+      if (current?.kid !== expectedActiveKid || next?.kid !== nextKid) {
+        return { active: current && toKey(current), rotated: false };
+      }
+      this.stmt.retireActiveKey.run({ retire_at: previousRetireAt });
+      this.stmt.promoteKey.run({ kid: nextKid, now });
+      this.stmt.purgeRetiredKeys.run({ now });
+      return { active: toKey(this.stmt.key.get({ kid: nextKid }) as KeyRow), rotated: true };
+    });
+  }
+
   deleteSigningKey(kid: string): Promise<boolean> {
     return this.write(() => this.stmt.deleteInactiveKey.run({ kid }).changes > 0);
   }
@@ -568,15 +804,27 @@ export class SqliteStore implements Store {
   findReferenceToken(tokenHash: string, now: number): Promise<StoredReferenceToken | undefined> {
     return run(() => {
       const row = this.stmt.reference.get({ token_hash: tokenHash, now });
-      return (
-        row && {
-          tokenHash: row.token_hash,
-          jti: row.jti,
-          clientId: row.client_id,
-          claims: JSON.parse(row.claims) as AccessTokenClaims,
-          expiresAt: row.expires_at,
-        }
-      );
+      return row && toReference(row);
+    });
+  }
+
+  listReferenceTokens(clientId: string, now: number, limit: number): Promise<StoredReferenceToken[]> {
+    return run(() => this.stmt.referencesOf.all({ client_id: clientId, now, limit }).map(toReference));
+  }
+
+  findReferenceTokenByJti(jti: string, now: number): Promise<StoredReferenceToken | undefined> {
+    return run(() => {
+      const row = this.stmt.referenceByJti.get({ jti, now });
+      return row && toReference(row);
+    });
+  }
+
+
+  claimOnce(namespace: string, id: string, expiresAt: number, now: number): Promise<boolean> {
+    return run(() => {
+      const claimed = this.stmt.claim.run({ namespace, id, expires_at: expiresAt, now }).changes > 0;
+      this.stmt.purgeClaims.run({ now });
+      return claimed;
     });
   }
 
@@ -592,7 +840,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  onChange(listener: () => void): () => void {
+  onChange(listener: (change: StoreChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

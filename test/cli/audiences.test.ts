@@ -23,9 +23,9 @@ describe('CLI audiences and rename', () => {
       const { client_id: id, client_secret: secret } = created;
       expect((await token(id, secret, 'https://orders.internal')).body.error).toBe('invalid_target');
 
-      const set = await runCli(['client', 'set-audience', id, 'https://orders.internal billing', '--json'], env);
+      const set = await runCli(['client', 'set-audience', id, 'https://orders.internal urn:example:billing', '--json'], env);
       expect(set.code).toBe(0);
-      expect(JSON.parse(set.out)).toMatchObject({ audiences: ['https://orders.internal', 'billing'] });
+      expect(JSON.parse(set.out)).toMatchObject({ audiences: ['https://orders.internal', 'urn:example:billing'] });
       const granted = await token(id, secret, 'https://orders.internal');
       expect(granted.status).toBe(200);
 
@@ -45,12 +45,31 @@ describe('CLI audiences and rename', () => {
     }
   });
 
+  it.each([['a#frag'], ['has"quote'], ['billing']])(
+    'refuses the audience %j, which the token endpoint could never be asked for (RFC 8707 §2: absolute URI, no fragment)',
+    async (audience) => {
+      const { dir, cleanup } = tempDir();
+      const env = { OAUTH_DB: join(dir, 'oauth.sqlite') };
+      try {
+        const id = (JSON.parse((await runCli(['client', 'create', '--name', 'svc', '--json'], env)).out) as { client_id: string }).client_id;
+        const res = await runCli(['client', 'set-audience', id, audience], env);
+        expect(res.code).toBe(1);
+        expect(res.err).toMatch(/^express-client-credentials: audience .* must (not include a fragment|be an absolute URI)/);
+        expect((await runCli(['client', 'create', '--name', 'svc2', '--audience', audience], env)).code).toBe(1);
+        const shown = JSON.parse((await runCli(['client', 'show', id, '--json'], env)).out) as { audiences: string[] };
+        expect(shown.audiences).toEqual([]);
+      } finally {
+        cleanup();
+      }
+    },
+  );
+
   it('refuses an unknown client with exit 1 and one line on stderr', async () => {
     const { dir, cleanup } = tempDir();
     const env = { OAUTH_DB: join(dir, 'oauth.sqlite') };
     try {
       expect((await runCli(['client', 'create', '--name', 'svc'], env)).code).toBe(0);
-      const res = await runCli(['client', 'set-audience', 'nope', 'x'], env);
+      const res = await runCli(['client', 'set-audience', 'nope', 'https://x.example'], env);
       expect(res.code).toBe(1);
       expect(res.err).toBe('express-client-credentials: no client with id "nope"\n');
     } finally {

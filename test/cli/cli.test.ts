@@ -329,12 +329,20 @@ describe('CLI', () => {
       expect(snapshot()).toBe(before);
     });
 
-    it('an unwritable or missing database path', async () => {
+    it('an unwritable or missing database path, saying why it cannot be opened', async () => {
       writeFileSync(join(dir, 'file'), 'x');
       const underFile = join(dir, 'file', 'oauth.sqlite');
-      expectFailure(await cli(['client', 'create', '--name', 'a', '--db', underFile]), 1, `the database cannot be opened: ${underFile}`);
+      expectFailure(
+        await cli(['client', 'create', '--name', 'a', '--db', underFile]),
+        1,
+        `the database cannot be opened: ${underFile} (${join(dir, 'file')} is not a directory)`,
+      );
       const missingDir = join(dir, 'missing', 'oauth.sqlite');
-      expectFailure(await cli(['client', 'create', '--name', 'a', '--db', missingDir]), 1, `the database cannot be opened: ${missingDir}`);
+      expectFailure(
+        await cli(['client', 'create', '--name', 'a', '--db', missingDir]),
+        1,
+        `the database cannot be opened: ${missingDir} (the directory ${join(dir, 'missing')} does not exist)`,
+      );
       expectFailure(await cli(['client', 'list', '--db', db]), 1, `no database at ${db} (give --db PATH or set OAUTH_DB)`);
       expectFailure(await cli(['client', 'delete', 'x', '--db', db]), 1, `no database at ${db} (give --db PATH or set OAUTH_DB)`);
       expect(readdirSync(dir)).toEqual(['file']);

@@ -184,3 +184,86 @@ describe('key CLI: keys at rest and retirement (issues 10 and 18)', () => {
     }
   });
 });
+
+describe('key rotate --publish-ahead (issue 15: publish before use)', () => {
+  let dir: string;
+  let cleanup: () => void;
+  let db: string;
+  let clock: ReturnType<typeof fakeClock>;
+  beforeEach(() => {
+    ({ dir, cleanup } = tempDir());
+    db = join(dir, 'oauth.sqlite');
+    clock = fakeClock();
+  });
+  afterEach(() => cleanup());
+
+  it('publishes the next key now; a running server signs with it from activate_at and promotes it, keeping the old key for its tokens plus the JWKS cache time', async () => {
+    const oauth = createOAuth({ issuer: ISSUER, database: db, bcryptCost: 4, logger: memoryLogger(), clock: clock.now, signingAlgorithm: 'ES256' });
+    try {
+      const { client, clientSecret } = await oauth.registry.create({ name: 'svc', scopes: 'read' });
+      const kidOfNewToken = async () => {
+        const token = (await oauth.server.issueToken(await oauth.server.authenticateClient(client.id, clientSecret), {})).access_token;
+        return JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString()).kid as string;
+      };
+      const first = await kidOfNewToken();
+
+      const res = await runCli(['key', 'rotate', '--db', db, '--publish-ahead', '10m', '--json'], {}, clock.now);
+      expect(res.code).toBe(0);
+      const published = JSON.parse(res.out);
+      const activateAt = clock.now() + 600_000;
+      expect(published).toMatchObject({ alg: 'ES256', active_kid: first, activate_at: new Date(activateAt).toISOString() });
+      const listed = JSON.parse((await runCli(['key', 'list', '--db', db, '--json'], {}, clock.now)).out);
+      expect(listed.map((k: { kid: string; state: string; activate_at: string | null }) => [k.kid, k.state, k.activate_at])).toEqual([
+        [first, 'active', null],
+        [published.kid, 'next', new Date(activateAt).toISOString()],
+      ]);
+      // Published at once (the server sees the CLI's change on its next look), signing only later.
+      oauth.server.keys.invalidate();
+      expect((await oauth.server.keys.publicJwks()).map((k) => k.kid)).toEqual([first, published.kid]);
+      clock.set(activateAt - 1);
+      expect(await kidOfNewToken()).toBe(first);
+
+      clock.set(activateAt);
+      const rotated = new Promise((resolve) => oauth.events.once('key.rotated', resolve));
+      expect(await kidOfNewToken()).toBe(published.kid);
+      expect(await rotated).toMatchObject({ kid: published.kid, previousKid: first, scheduled: false });
+      const keys = await oauth.server.store.listSigningKeys(clock.now());
+      expect(keys.map((k) => [k.kid, k.active, k.privateKeyPem === null, k.retireAt])).toEqual([
+        [published.kid, true, false, null],
+        [first, false, true, activateAt + (3600 + 5 + 300) * 1000],
+      ]);
+    } finally {
+      await oauth.close();
+    }
+  });
+
+  it('refuses a second next key, an out-of-range lead, and --token-lifetime alongside, changing nothing', async () => {
+    await (await SqliteStore.open(db)).close();
+    expect((await runCli(['key', 'rotate', '--db', db, '--publish-ahead', '5m'], {}, clock.now)).code).toBe(0);
+    const before = await (async () => {
+      const store = SqliteStore.open(db);
+      try {
+        return await store.listSigningKeys(clock.now());
+      } finally {
+        await store.close();
+      }
+    })();
+    expect(before.map((k) => k.active)).toEqual([true, false]);
+
+    const again = await runCli(['key', 'rotate', '--db', db, '--publish-ahead', '5m'], {}, clock.now);
+    expect(again.code).toBe(1);
+    expect(again.err).toBe(
+      `express-client-credentials: key ${before[1]?.kid} is already published and signs from ${new Date(clock.now() + 300_000).toISOString()} (see 'express-client-credentials key list')\n`,
+    );
+    for (const value of ['0', '8d']) {
+      const res = await runCli(['key', 'rotate', '--db', db, '--publish-ahead', value], {}, clock.now);
+      expect(res.code).toBe(2);
+      expect(res.err).toBe("express-client-credentials: --publish-ahead must be from 1s to 7d (see 'express-client-credentials key rotate --help')\n");
+    }
+    const both = await runCli(['key', 'rotate', '--db', db, '--publish-ahead', '5m', '--token-lifetime', '1h'], {}, clock.now);
+    expect(both.code).toBe(2);
+    const store = SqliteStore.open(db);
+    expect((await store.listSigningKeys(clock.now())).map((k) => k.kid)).toEqual(before.map((k) => k.kid));
+    await store.close();
+  });
+});

@@ -11,6 +11,7 @@ let t: TestApp;
 let server: Server;
 let base: string;
 let adminToken: string;
+let adminId: string;
 
 beforeEach(async () => {
   // ES256 keys are generated in a fraction of RS256's time; the admin API does not depend on the algorithm.
@@ -20,6 +21,7 @@ beforeEach(async () => {
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const admin = await t.createClient('oauth:admin', 'admin tool');
+  adminId = admin.id;
   adminToken = await t.tokenFor(admin.id, admin.secret);
 });
 afterEach(async () => {
@@ -48,8 +50,8 @@ function tokenStatus(id: string, secret: string, scope?: string) {
 }
 
 const CLIENT_FIELDS = [
-  'audiences', 'client_id', 'client_name', 'created_at', 'effective_audiences', 'effective_scope', 'enabled', 'grant_types',
-  'groups', 'scope', 'secrets', 'token_format', 'updated_at', 'version',
+  'audiences', 'client_id', 'client_name', 'created_at', 'description', 'dpop_bound_access_tokens', 'effective_audiences', 'effective_scope', 'enabled',
+  'grant_types', 'groups', 'jwks', 'jwks_uri', 'scope', 'secrets', 'token_format', 'token_lifetime', 'updated_at', 'version',
 ];
 
 describe('admin API guard', () => {
@@ -79,14 +81,15 @@ describe('admin API guard', () => {
     // Every route the router defines (read from the router itself, so a route added later is covered too).
     type Layer = { route?: { path: string; methods: Record<string, boolean> } };
     const routes = (t.oauth.adminRouter() as unknown as { stack: Layer[] }).stack
-      .flatMap((layer) => (layer.route ? Object.keys(layer.route.methods).map((method) => [method, layer.route!.path] as const) : []));
-    expect(routes).toHaveLength(16);
+      // `_all` layers answer 405 for the methods a path lacks: not routes of their own.
+      .flatMap((layer) => (layer.route ? Object.keys(layer.route.methods).filter((m) => m !== '_all').map((method) => [method, layer.route!.path] as const) : []));
+    expect(routes).toHaveLength(21);
     const documented = (await admin().get('/admin/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
     const documentedCount = Object.values(documented.paths).flatMap((ops) => Object.keys(ops).filter((k) => ['get', 'put', 'post', 'delete', 'patch'].includes(k))).length;
     expect(documentedCount).toBe(routes.length);
     const bodies: Record<string, object> = { post: { client_name: 'x', name: 'h' }, patch: { scope: 'write' } };
     for (const [method, path] of routes) {
-      const url = `/admin${path.replace(':id', id).replace(':group', 'g').replace(':name', 'g')}`;
+      const url = `/admin${path.replace(':id', id).replace(':group', 'g').replace(':name', 'g').replace(':kid', 'k').replace(':jti', 'j')}`;
       const verb = method as 'get' | 'post' | 'patch' | 'put' | 'delete';
       const anonymous = await request(base)[verb](url).send(bodies[method] ?? {});
       expect([method, url, anonymous.status, anonymous.headers['www-authenticate']]).toEqual([method, url, 401, 'Bearer realm="oauth"']);
@@ -112,11 +115,10 @@ describe('admin API guard', () => {
     expect(() => t.oauth.adminRouter({ scope: '' })).toThrow(TypeError);
   });
 
-  it('answers an unknown admin route or method with a JSON 404, after the guard', async () => {
-    const res = await admin().put('/admin/clients');
+  it('answers an unknown admin route with a JSON 404, after the guard', async () => {
+    const res = await admin().get('/admin/clients/x/y/z');
     expect(res.status).toBe(404);
-    expect(res.body).toEqual({ error: 'not_found', error_description: 'no admin route PUT /admin/clients' });
-    expect((await admin().get('/admin/clients/x/y/z')).body.error).toBe('not_found');
+    expect(res.body).toEqual({ error: 'not_found', error_description: 'no admin route GET /admin/clients/x/y/z' });
     expect((await request(base).put('/admin/clients')).status).toBe(401);
   });
 
@@ -174,7 +176,7 @@ describe('admin API: clients', () => {
     [{ client_name: 'a', scope: 'ok "bad"' }, 'scope', 'scope: "\\"bad\\"" is not a valid scope (RFC 6749 §3.3 scope-token)'],
     [{ client_name: 'a', scope: ['read'] }, 'scope', 'scope must be a space-delimited string'],
     [{ client_name: 'a', token_format: 'opaque' }, 'token_format', 'token format must be "jwt" or "reference"'],
-    [{ client_name: 'a', audiences: 'orders' }, 'audiences', 'audiences must be a list of strings of visible ASCII characters without spaces'],
+    [{ client_name: 'a', audiences: 'orders' }, 'audiences', 'audiences must be a list of absolute URIs'],
     [{ client_name: 'a', groups: ['nope'] }, 'groups', 'no group named "nope"'],
     [{ client_name: 'a', secret: 'mine' }, 'secret', 'unknown field "secret"'],
   ])('refuses %j with 400 naming the field and creates nothing', async (body, field, description) => {
@@ -253,7 +255,7 @@ describe('admin API: clients', () => {
     const { id } = await t.createClient('read');
     const empty = await admin().patch(`/admin/clients/${id}`, {});
     expect(empty.status).toBe(400);
-    expect(empty.body.error_description).toBe('nothing to change: give client_name, scope, audiences, groups or enabled');
+    expect(empty.body.error_description).toBe('nothing to change: give client_name, scope, audiences, groups, enabled, token_format, description or token_lifetime');
     const typed = await admin().patch(`/admin/clients/${id}`, { scope: 'write', enabled: 'no' });
     expect(typed.status).toBe(400);
     expect(typed.body).toEqual({ error: 'invalid_request', error_description: 'enabled must be true or false', field: 'enabled' });
@@ -457,9 +459,9 @@ describe('admin API: groups', () => {
     const { id, secret } = await t.createClient('read');
     await admin().post('/admin/groups', { name: 'g', scope: 'a' });
     await admin().put(`/admin/clients/${id}/groups/g`);
-    const res = await admin().patch('/admin/groups/g', { scope: 'b', audiences: ['orders'] });
+    const res = await admin().patch('/admin/groups/g', { scope: 'b', audiences: ['urn:example:orders'] });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ scope: 'b', audiences: ['orders'], members: [id] });
+    expect(res.body).toMatchObject({ scope: 'b', audiences: ['urn:example:orders'], members: [id] });
     expect((await tokenStatus(id, secret, 'a')).body.error).toBe('invalid_scope');
     expect((await tokenStatus(id, secret, 'b')).status).toBe(200);
     expect((await admin().patch('/admin/groups/g', {})).status).toBe(400);
@@ -497,8 +499,13 @@ describe('admin API description', () => {
       '/clients/{client_id}/enable',
       '/clients/{client_id}/groups/{group}',
       '/clients/{client_id}/rotate-secret',
+      '/clients/{client_id}/tokens',
+      '/clients/{client_id}/tokens/{jti}',
       '/groups',
       '/groups/{name}',
+      '/keys',
+      '/keys/rotate',
+      '/keys/{kid}/retire',
       '/openapi.json',
     ]);
     expect(res.body.components.securitySchemes.oauth2.flows.clientCredentials).toEqual({
@@ -522,8 +529,13 @@ describe('admin API description', () => {
       '/clients/{client_id}/enable': ['post'],
       '/clients/{client_id}/groups/{group}': ['delete', 'put'],
       '/clients/{client_id}/rotate-secret': ['post'],
+      '/clients/{client_id}/tokens': ['get'],
+      '/clients/{client_id}/tokens/{jti}': ['delete'],
       '/groups': ['get', 'post'],
       '/groups/{name}': ['delete', 'get', 'patch'],
+      '/keys': ['get'],
+      '/keys/rotate': ['post'],
+      '/keys/{kid}/retire': ['post'],
       '/openapi.json': ['get'],
     });
     for (const ops of Object.values(doc.paths)) {
@@ -547,11 +559,13 @@ describe('admin API description', () => {
   it('describes exactly the fields the API returns for clients and groups', async () => {
     const doc = (await admin().get('/admin/openapi.json')).body;
     const client = (await admin().get('/admin/clients')).body.clients[0];
-    expect(Object.keys(doc.components.schemas.Client.properties).sort()).toEqual(Object.keys(client).sort());
-    expect([...doc.components.schemas.Client.required].sort()).toEqual(Object.keys(client).sort());
+    expect(Object.keys(doc.components.schemas.ClientFields.properties).sort()).toEqual(Object.keys(client).sort());
+    expect([...doc.components.schemas.ClientFields.required].sort()).toEqual(Object.keys(client).sort());
     const group = (await admin().post('/admin/groups', { name: 'g' })).body;
     expect(Object.keys(doc.components.schemas.Group.properties).sort()).toEqual(Object.keys(group).sort());
-    expect(Object.keys(doc.components.schemas.NewClient.properties).sort()).toEqual(['audiences', 'client_name', 'groups', 'scope', 'token_format']);
+    expect(Object.keys(doc.components.schemas.NewClient.properties).sort()).toEqual([
+      'audiences', 'client_name', 'description', 'dpop_bound_access_tokens', 'groups', 'jwks', 'jwks_uri', 'scope', 'token_format', 'token_lifetime',
+    ]);
   });
 });
 
@@ -589,7 +603,7 @@ describe('admin API writes are atomic: one request, one transaction, one audit e
     expect([client.name, client.scopes]).toEqual(['before', ['read']]);
   });
 
-  it('PATCH /clients/:id records one client.updated event naming every changed field', async () => {
+  it('PATCH /clients/:id records one client.updated event naming every changed field, its actor, old and new values', async () => {
     const { id } = await t.createClient('read');
     await t.oauth.groups.create({ name: 'g', scopes: 'x' });
     const events: AuditEvent[] = [];
@@ -598,7 +612,16 @@ describe('admin API writes are atomic: one request, one transaction, one audit e
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ client_name: 'renamed', scope: 'read write', groups: ['g'], enabled: false });
     expect(events).toEqual([
-      { type: 'client.updated', time: expect.any(Number), clientId: id, changes: ['name', 'scopes', 'groups', 'enabled'], enabled: false },
+      {
+        type: 'client.updated',
+        time: expect.any(Number),
+        clientId: id,
+        changes: ['name', 'scopes', 'groups', 'enabled'],
+        enabled: false,
+        before: { name: 'test client', scopes: ['read'], groups: [], enabled: true },
+        after: { name: 'renamed', scopes: ['read', 'write'], groups: ['g'], enabled: false },
+        actor: { via: 'admin_api', clientId: adminId, address: '127.0.0.1' },
+      },
     ]);
   });
 
@@ -619,7 +642,43 @@ describe('admin API writes are atomic: one request, one transaction, one audit e
     expect(res.status).toBe(201);
     expect(res.body.groups).toEqual(['g']);
     expect(events).toEqual([
-      { type: 'client.created', time: expect.any(Number), clientId: res.body.client_id, name: 'member', scopes: ['read'], groups: ['g'] },
+      {
+        type: 'client.created',
+        time: expect.any(Number),
+        clientId: res.body.client_id,
+        name: 'member',
+        scopes: ['read'],
+        groups: ['g'],
+        actor: { via: 'admin_api', clientId: adminId, address: '127.0.0.1' },
+      },
     ]);
+  });
+});
+
+describe('admin API: private_key_jwt and DPoP clients (RFC 7591 §2, RFC 9449 §5.2)', () => {
+  const jwk = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'k1' };
+
+  it('registers a client with jwks and returns no secret; PATCH replaces, moves to jwks_uri and removes the keys', async () => {
+    const created = await admin().post('/admin/clients', { client_name: 'keyed', scope: 'read', jwks: { keys: [jwk] }, dpop_bound_access_tokens: true });
+    expect(created.status).toBe(201);
+    expect(created.body).not.toHaveProperty('client_secret');
+    expect(created.body).toMatchObject({ secrets: [], jwks: { keys: [jwk] }, jwks_uri: null, dpop_bound_access_tokens: true });
+    const id = created.body.client_id as string;
+    const moved = await admin().patch(`/admin/clients/${id}`, { jwks_uri: 'https://keyed.example/jwks.json', dpop_bound_access_tokens: false });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({ jwks: null, jwks_uri: 'https://keyed.example/jwks.json', dpop_bound_access_tokens: false });
+    const removed = await admin().patch(`/admin/clients/${id}`, { jwks: null });
+    expect(removed.body).toMatchObject({ jwks: null, jwks_uri: null });
+  });
+
+  it('refuses private keys, both jwks and jwks_uri, and an http jwks_uri with 400 naming the field', async () => {
+    const priv = await admin().post('/admin/clients', { client_name: 'x', jwks: { keys: [{ ...jwk, d: 'jpsQnnGQmL-YBIffH1136cspYG6-0iY7X1fCE9-E9LI' }] } });
+    expect(priv.status).toBe(400);
+    expect(priv.body.error_description).toMatch(/public/);
+    const both = await admin().post('/admin/clients', { client_name: 'x', jwks: { keys: [jwk] }, jwks_uri: 'https://x.example/jwks' });
+    expect(both.status).toBe(400);
+    const http = await admin().post('/admin/clients', { client_name: 'x', jwks_uri: 'http://x.example/jwks' });
+    expect(http.status).toBe(400);
+    expect((await admin().get('/admin/clients')).body.clients.map((c: { client_name: string }) => c.client_name)).not.toContain('x');
   });
 });

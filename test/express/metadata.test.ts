@@ -7,13 +7,14 @@ let t: TestApp;
 afterEach(() => t.close());
 
 describe('authorization server metadata (RFC 8414)', () => {
-  it('describes the endpoints under the configured issuer (RFC 8414 §2)', async () => {
+  it('describes the endpoints under the configured issuer, with private_key_jwt and DPoP algorithms (RFC 8414 §2, RFC 7523 §2.2, RFC 9449 §5.1)', async () => {
     t = await buildApp({ scopesSupported: ['read', 'write'] });
     const res = await request(t.app).get('/.well-known/oauth-authorization-server');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.headers['cache-control']).toBe('public, max-age=3600');
-    const methods = ['client_secret_basic', 'client_secret_post'];
+    const methods = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
+    const algs = ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'];
     expect(res.body).toEqual({
       issuer: ISSUER,
       token_endpoint: `${ISSUER}/oauth/token`,
@@ -21,10 +22,14 @@ describe('authorization server metadata (RFC 8414)', () => {
       grant_types_supported: ['client_credentials'],
       response_types_supported: [],
       token_endpoint_auth_methods_supported: methods,
+      token_endpoint_auth_signing_alg_values_supported: algs,
+      dpop_signing_alg_values_supported: algs,
       introspection_endpoint: `${ISSUER}/oauth/introspect`,
       introspection_endpoint_auth_methods_supported: methods,
+      introspection_endpoint_auth_signing_alg_values_supported: algs,
       revocation_endpoint: `${ISSUER}/oauth/revoke`,
       revocation_endpoint_auth_methods_supported: methods,
+      revocation_endpoint_auth_signing_alg_values_supported: algs,
       scopes_supported: ['read', 'write'],
     });
   });

@@ -27,6 +27,8 @@ const RESOLVE: Record<keyof typeof OPTION_FAMILIES, (name: string, value: unknow
     resolveTokenClientOptions({ tokenEndpoint: 'https://auth.example/token', clientId: 'c', clientSecret: 's', [name]: value } as never),
   introspection: (name, value) =>
     resolveResourceServerOptions({ ...REMOTE, introspection: { clientId: 'rs', clientSecret: 's', [name]: value } as never }),
+  clientAssertion: (name, value) => resolveOptions({ clientAssertion: { [name]: value } }),
+  dpop: (name, value) => resolveOptions({ dpop: { [name]: value } }),
 };
 
 const entries = (Object.keys(OPTION_FAMILIES) as (keyof typeof OPTION_FAMILIES)[]).flatMap((family) =>

@@ -170,7 +170,10 @@ describe('requireScope guard (property-based)', () => {
         expect(Object.keys(parsed).every((k) => k === 'error' || k === 'error_description')).toBe(true);
         if (parsed.error !== undefined) expect(RFC_ERROR_CODES.has(parsed.error as string)).toBe(true);
         if (parsed.error_description !== undefined) expect(parsed.error_description).toMatch(DESCRIPTION);
-        if (res.status === 401 || res.status === 403) expect(res.headers['www-authenticate']).toMatch(/^Bearer realm="oauth"/);
+        // RFC 9449 §7.1: a request that used the DPoP scheme is answered with a DPoP challenge naming the proof algorithms.
+        if (res.status === 401 || res.status === 403) {
+          expect(res.headers['www-authenticate']).toMatch(/^(?:Bearer realm="oauth"|DPoP realm="oauth".*, algs="[A-Za-z0-9 ]+"$)/);
+        }
       }),
       fcParameters(250),
     );

@@ -1,11 +1,12 @@
-// The SQLite store: migrations recorded in user_version, WAL, foreign keys, transactions, secret rotation, a newer schema refused.
+// What only the SQLite store does: migrations recorded in user_version, WAL, foreign keys, a newer schema or an unopenable file refused (the shared behaviour is in ./contract.test.ts).
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { SqliteStore, openSqliteDatabase } from '../../lib/store/sqlite';
-import { StoreError, type NewClient } from '../../lib/store';
+import { StoreError } from '../../lib/store';
 import { MIGRATIONS } from '../../lib/store/migrations';
 import { tempDir } from '../helpers';
+import { generateSigningKey } from '../../lib/core/tokens/keys';
 
 let dir: string;
 let cleanup: () => void;
@@ -16,11 +17,6 @@ beforeEach(() => {
 });
 afterEach(() => cleanup());
 
-const NOW = Date.UTC(2026, 0, 1);
-
-function newClient(id = 'c1', secretHash: string | null = '$2b$04$hash'): NewClient {
-  return { id, name: 'client', scopes: ['read'], audiences: [], grantTypes: ['client_credentials'], tokenFormat: 'jwt', secretHash };
-}
 
 async function withStore<T>(fn: (store: SqliteStore) => Promise<T>): Promise<T> {
   const store = SqliteStore.open(path);
@@ -30,6 +26,8 @@ async function withStore<T>(fn: (store: SqliteStore) => Promise<T>): Promise<T> 
     await store.close();
   }
 }
+
+const NOW = Date.UTC(2026, 0, 1);
 
 describe('SQLite store', () => {
   it('applies every migration at open and records the version in PRAGMA user_version', async () => {
@@ -46,56 +44,6 @@ describe('SQLite store', () => {
     await withStore(async (store) => {
       expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
-    });
-  });
-
-  it('deletes a client\'s secrets with it (foreign key ON DELETE CASCADE)', async () => {
-    await withStore(async (store) => {
-      await store.createClient(newClient(), NOW);
-      expect(await store.deleteClient('c1')).toBe(true);
-      expect(store.db.prepare('SELECT count(*) FROM client_secrets').pluck().get()).toBe(0);
-      expect(await store.deleteClient('c1')).toBe(false);
-    });
-  });
-
-  it('wraps a multi-statement change in a transaction: a failure leaves nothing behind', async () => {
-    await withStore(async (store) => {
-      store.db.exec("CREATE TEMP TRIGGER no_secrets BEFORE INSERT ON client_secrets BEGIN SELECT RAISE(ABORT, 'refused'); END");
-      // toMatchObject, not toThrow: better-sqlite3's native error class may come from another jest module registry.
-      await expect(store.createClient(newClient(), NOW)).rejects.toMatchObject({ code: 'SQLITE_CONSTRAINT_TRIGGER', message: 'refused' });
-      expect(await store.getClient('c1')).toBeUndefined();
-    });
-  });
-
-  it('maps a duplicate id to a conflict StoreError', async () => {
-    await withStore(async (store) => {
-      await store.createClient(newClient(), NOW);
-      await expect(store.createClient(newClient(), NOW)).rejects.toMatchObject({ name: 'StoreError', code: 'conflict' });
-    });
-  });
-
-  it('keeps at most two secrets through any number of rotations', async () => {
-    await withStore(async (store) => {
-      await store.createClient(newClient('c1', 'h0'), NOW);
-      for (let i = 1; i <= 4; i++) {
-        const client = await store.rotateSecret('c1', { hash: `h${i}`, previousValidUntil: NOW + i * 60_000 + 3_600_000 }, NOW + i * 60_000);
-        expect(client?.secrets.map((s) => s.hash)).toEqual([`h${i}`, `h${i - 1}`]);
-      }
-      const cut = await store.rotateSecret('c1', { hash: 'h5', previousValidUntil: null }, NOW + 600_000);
-      expect(cut?.secrets.map((s) => s.hash)).toEqual(['h5']);
-      expect(store.db.prepare('SELECT count(*) FROM client_secrets').pluck().get()).toBe(1);
-      expect(await store.rotateSecret('nope', { hash: 'x', previousValidUntil: null }, NOW)).toBeUndefined();
-    });
-  });
-
-  it('bumps the revision other instances poll on every change', async () => {
-    await withStore(async (store) => {
-      const before = await store.revision();
-      await store.createClient(newClient(), NOW);
-      const afterCreate = await store.revision();
-      expect(afterCreate).toBeGreaterThan(before);
-      await store.updateClient('c1', { enabled: false }, NOW);
-      expect(await store.revision()).toBeGreaterThan(afterCreate);
     });
   });
 
@@ -120,17 +68,31 @@ describe('SQLite store', () => {
     check.close();
   });
 
-  it('reports a file that cannot be opened as an unavailable StoreError naming the path', () => {
+  it('reports a file that cannot be opened as an unavailable StoreError naming the path and why', () => {
     const notADirectory = join(dir, 'file');
     writeFileSync(notADirectory, 'x');
-    for (const bad of [join(notADirectory, 'oauth.sqlite'), join(dir, 'missing', 'oauth.sqlite'), dir]) {
+    for (const [bad, why] of [
+      [join(notADirectory, 'oauth.sqlite'), `${notADirectory} is not a directory`],
+      [join(dir, 'missing', 'oauth.sqlite'), `the directory ${join(dir, 'missing')} does not exist`],
+      [dir, 'it is a directory'],
+    ] as const) {
       expect(() => openSqliteDatabase(bad)).toThrow(
-        expect.objectContaining({ name: 'StoreError', code: 'unavailable', message: `the database cannot be opened: ${bad}` }),
+        expect.objectContaining({ name: 'StoreError', code: 'unavailable', message: `the database cannot be opened: ${bad} (${why})` }),
       );
     }
     const garbage = join(dir, 'garbage.sqlite');
     writeFileSync(garbage, 'this is not a database, not at all, and it is long enough to have a header'.repeat(3));
-    expect(() => SqliteStore.open(garbage)).toThrow(StoreError);
+    expect(() => SqliteStore.open(garbage)).toThrow(
+      expect.objectContaining({ name: 'StoreError', message: `the database cannot be opened: ${garbage} (the file is not a SQLite database)` }),
+    );
+  });
+
+  // Root reads any file: there is nothing to refuse when the suite runs as root.
+  (process.getuid?.() === 0 ? it.skip : it)('says "permission denied" for a database file the process may not read', () => {
+    const locked = join(dir, 'locked.sqlite');
+    writeFileSync(locked, '');
+    chmodSync(locked, 0o000);
+    expect(() => openSqliteDatabase(locked)).toThrow(expect.objectContaining({ message: expect.stringMatching(/\(permission denied\)$/) }));
   });
 
   it('leaves a database it was handed open on close', async () => {
@@ -139,5 +101,77 @@ describe('SQLite store', () => {
     await store.close();
     expect(db.open).toBe(true);
     db.close();
+  });
+});
+
+describe('SQLite store: the next signing key (schema 3, issue 15)', () => {
+  const key = async (createdAt: number) => generateSigningKey('ES256', createdAt);
+
+  it('publishes one next key: a second publication, or one for an active key that changed, stores nothing (compare-and-set)', async () => {
+    await withStore(async (store) => {
+      const active = await store.ensureSigningKey(await key(NOW));
+      const revision = await store.revision();
+      const first = { ...(await key(NOW + 1)), activateAt: NOW + 600_000 };
+      expect(await store.publishNextSigningKey(first, active.kid)).toEqual({
+        next: expect.objectContaining({ kid: first.kid, active: false, retireAt: null, activateAt: NOW + 600_000 }),
+        published: true,
+      });
+      expect(await store.revision()).toBeGreaterThan(revision);
+      const second = { ...(await key(NOW + 2)), activateAt: NOW + 900_000 };
+      expect(await store.publishNextSigningKey(second, active.kid)).toEqual({ next: expect.objectContaining({ kid: first.kid }), published: false });
+      await store.deleteSigningKey(first.kid);
+      expect(await store.publishNextSigningKey(second, 'another-kid')).toEqual({ next: undefined, published: false });
+      await store.publishNextSigningKey(second, active.kid);
+      expect((await store.listSigningKeys(NOW)).map((k) => [k.kid, k.active, k.activateAt])).toEqual([
+        [active.kid, true, null],
+        [second.kid, false, NOW + 900_000],
+      ]);
+    });
+  });
+
+  it('promotes the next key only while both it and the active key are the ones expected; the previous key keeps only its public half', async () => {
+    await withStore(async (store) => {
+      const old = await store.ensureSigningKey(await key(NOW - 40 * 86_400_000));
+      // A key retired long ago goes with the promotion.
+      await store.rotateSigningKey(await key(NOW - 30 * 86_400_000), old.kid, NOW - 29 * 86_400_000);
+      const [active] = await store.listSigningKeys(NOW);
+      const next = { ...(await key(NOW)), activateAt: NOW + 600_000 };
+      await store.publishNextSigningKey(next, active?.kid);
+
+      const later = NOW + 700_000;
+      expect(await store.promoteNextSigningKey(next.kid, 'stale-kid', later + 1, later)).toEqual({
+        active: expect.objectContaining({ kid: active?.kid }),
+        rotated: false,
+      });
+      expect(await store.promoteNextSigningKey('not-the-next', active?.kid, later + 1, later)).toMatchObject({ rotated: false });
+      const promoted = await store.promoteNextSigningKey(next.kid, active?.kid, later + 3_905_000, later);
+      expect(promoted).toEqual({ active: expect.objectContaining({ kid: next.kid, active: true, activateAt: NOW + 600_000 }), rotated: true });
+      // The second instance, due at the same time, promotes nothing.
+      expect(await store.promoteNextSigningKey(next.kid, active?.kid, later + 3_905_000, later)).toMatchObject({ rotated: false });
+      const sqlite = new Database(path, { readonly: true });
+      try {
+        const rows = sqlite.prepare('SELECT kid, active, private_key IS NULL AS dropped, retire_at FROM signing_keys ORDER BY created_at').all();
+        expect(rows).toEqual([
+          { kid: active?.kid, active: 0, dropped: 1, retire_at: later + 3_905_000 },
+          { kid: next.kid, active: 1, dropped: 0, retire_at: null },
+        ]);
+      } finally {
+        sqlite.close();
+      }
+    });
+  });
+
+  it('migrates a schema 2 database: its keys stay, with no next key', async () => {
+    const db = new Database(path);
+    db.exec((MIGRATIONS.slice(0, 2) as string[]).join('\n'));
+    db.pragma('user_version = 2');
+    db.prepare(
+      `INSERT INTO signing_keys (kid, alg, private_key, public_jwk, created_at, active) VALUES ('k1', 'ES256', 'pem', '{"kid":"k1"}', ${NOW}, 1)`,
+    ).run();
+    db.close();
+    await withStore(async (store) => {
+      expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+      expect(await store.listSigningKeys(NOW)).toEqual([expect.objectContaining({ kid: 'k1', active: true, activateAt: null })]);
+    });
   });
 });

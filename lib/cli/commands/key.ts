@@ -1,6 +1,7 @@
 // The `key` commands of the CLI: list the published signing keys, rotate the active one, retire one at once.
 import { KeyRing } from '../../core/issuing/keyring';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '../../core/tokens/keys';
+import { signingKeyState } from '../../core/model/key';
 import { DEFAULTS } from '../../options';
 import { CommandError, PROGRAM, UsageError, type Command, type Noun } from '../command';
 import { isoTime, parseDuration, table } from '../format';
@@ -11,6 +12,8 @@ import type { CliContext } from '../context';
 const MIN_TOKEN_LIFETIME = 60;
 /** Longest --token-lifetime: the longest accessTokenLifetime (1 day) plus 5 minutes of clock tolerance. */
 const MAX_TOKEN_LIFETIME = 86_400 + 300;
+/** Longest --publish-ahead: the longest keyPublishAhead. */
+const MAX_PUBLISH_AHEAD = 7 * 86_400;
 
 /** What a copy of the database holds of a key's private half; `older secret` while a secret rotation is under way. */
 function privateKeyState(stored: string | null, ctx: CliContext): string {
@@ -32,7 +35,10 @@ const list: Command = {
       kid: k.kid,
       alg: k.alg,
       active: k.active,
+      // next (published, signs from activate_at), active, or retiring (published until retire_at).
+      state: signingKeyState(k),
       created_at: isoTime(k.createdAt),
+      activate_at: isoTime(k.activateAt ?? null),
       retire_at: isoTime(k.retireAt),
       // Whether a copy of the database is enough to sign with this key.
       private_key: privateKeyState(k.privateKeyPem, ctx),
@@ -41,8 +47,8 @@ const list: Command = {
     if (rows.length === 0) return ctx.print('no signing keys yet (the server creates one on first use)');
     ctx.print(
       table(
-        ['KID', 'ALG', 'ACTIVE', 'CREATED', 'RETIRES', 'PRIVATE KEY'],
-        rows.map((r) => [r.kid, r.alg, r.active ? 'yes' : 'no', r.created_at ?? '', r.retire_at ?? '', r.private_key]),
+        ['KID', 'ALG', 'STATE', 'CREATED', 'SIGNS FROM', 'RETIRES', 'PRIVATE KEY'],
+        rows.map((r) => [r.kid, r.alg, r.state, r.created_at ?? '', r.activate_at ?? '', r.retire_at ?? '', r.private_key]),
       ),
     );
   },
@@ -57,14 +63,24 @@ const rotate: Command = {
       description: `the servers' longest access token lifetime plus clock tolerance, ${MIN_TOKEN_LIFETIME}s to ${MAX_TOKEN_LIFETIME}s (default ${DEFAULTS.accessTokenLifetime + DEFAULTS.clockTolerance}s)`,
     },
     alg: { type: 'string', value: 'ALG', description: `${SIGNING_ALGORITHMS.join(' or ')} (default: the active key's)` },
+    'publish-ahead': {
+      type: 'string',
+      value: 'DURATION',
+      description: `publish the new key now and let it sign only after DURATION (1s to ${MAX_PUBLISH_AHEAD / 86_400}d): at least what resource servers cache the JWKS for`,
+    },
   },
   details: [
     'Running servers sign with the new key within their syncInterval (default 500 ms);',
     'resource servers fetch it on the first token that names it.',
     "The old key's private half is deleted at once; its public half stays published for --token-lifetime.",
+    'With --publish-ahead the new key is only published (JWKS) now; every server signs with it from then on,',
+    'and the first to sign promotes it, keeping the old key published for its own',
+    'accessTokenLifetime + clockTolerance + keyPublishAhead (so --token-lifetime does not apply).',
     `Example: ${PROGRAM} key rotate --token-lifetime 1h`,
+    `Example: ${PROGRAM} key rotate --publish-ahead 10m`,
   ],
   async run(input, ctx) {
+    if (typeof input.options['publish-ahead'] === 'string') return publishAhead(input.options, ctx);
     const lifetime =
       typeof input.options['token-lifetime'] === 'string'
         ? parseDuration(input.options['token-lifetime'], '--token-lifetime')
@@ -82,7 +98,7 @@ const rotate: Command = {
     const alg = (requested as SigningAlgorithm | undefined) ?? active?.alg ?? DEFAULTS.signingAlgorithm;
     const retireAt = ctx.now() + lifetime * 1000;
     const { kid, previousKid } = await keyRing(ctx, alg).rotate(retireAt);
-    ctx.events.record('key.rotated', { kid, previousKid, previousRetireAt: retireAt, scheduled: false });
+    ctx.audit.record('key.rotated', { kid, previousKid, previousRetireAt: retireAt, scheduled: false });
     if (ctx.json) {
       ctx.printJson({ kid, alg, previous_kid: previousKid ?? null, previous_retire_at: previousKid ? isoTime(retireAt) : null });
     } else {
@@ -91,6 +107,35 @@ const rotate: Command = {
     }
   },
 };
+
+/** `key rotate --publish-ahead`: the next key, published now, signing later (issue 15's publish-before-use). */
+async function publishAhead(options: Record<string, unknown>, ctx: CliContext): Promise<void> {
+  if (options['token-lifetime'] !== undefined) {
+    throw new UsageError('--token-lifetime does not go with --publish-ahead: the server that promotes the key keeps the old one published');
+  }
+  const ahead = parseDuration(options['publish-ahead'] as string, '--publish-ahead');
+  if (ahead < 1 || ahead > MAX_PUBLISH_AHEAD) throw new UsageError(`--publish-ahead must be from 1s to ${MAX_PUBLISH_AHEAD / 86_400}d`);
+  const requested = options.alg;
+  if (requested !== undefined && !SIGNING_ALGORITHMS.includes(requested as SigningAlgorithm)) {
+    throw new UsageError(`--alg must be one of ${SIGNING_ALGORITHMS.join(', ')}`);
+  }
+  const store = ctx.openStore();
+  const [active] = (await store.listSigningKeys(ctx.now())).filter((k) => k.active);
+  const alg = (requested as SigningAlgorithm | undefined) ?? active?.alg ?? DEFAULTS.signingAlgorithm;
+  const ring = keyRing(ctx, alg);
+  // The next key follows an active one: on an empty database, the first key is made now.
+  const current = await ring.getSigner();
+  const activateAt = ctx.now() + ahead * 1000;
+  const next = await ring.publishNext(activateAt);
+  if (!next) throw new CommandError('the active key changed meanwhile; run the command again');
+  if (!next.published) {
+    throw new CommandError(`key ${next.kid} is already published and signs from ${isoTime(next.activateAt) as string} (see '${PROGRAM} key list')`);
+  }
+  ctx.events.record('key.published', { kid: next.kid, activateAt: next.activateAt, scheduled: false });
+  if (ctx.json) return ctx.printJson({ kid: next.kid, alg, activate_at: isoTime(next.activateAt), active_kid: current.kid });
+  ctx.print(`signing key ${next.kid} (${alg}) is published and signs from ${isoTime(next.activateAt) as string}`);
+  ctx.print(`key ${current.kid} signs until then`);
+}
 
 const retire: Command = {
   summary: 'Take a signing key out of service now: tokens it signed stop verifying at once',
@@ -109,9 +154,9 @@ const retire: Command = {
     const { found, newKid } = await keyRing(ctx, alg).retire(kid);
     if (!found) throw new CommandError(`no signing key ${JSON.stringify(kid)} in service (see '${PROGRAM} key list')`);
     if (newKid !== undefined) {
-      ctx.events.record('key.rotated', { kid: newKid, previousKid: kid, previousRetireAt: ctx.now(), scheduled: false });
+      ctx.audit.record('key.rotated', { kid: newKid, previousKid: kid, previousRetireAt: ctx.now(), scheduled: false });
     }
-    ctx.events.record('key.retired', { kid });
+    ctx.audit.record('key.retired', { kid });
     if (ctx.json) return ctx.printJson({ retired: kid, active: newKid ?? active?.kid ?? null });
     ctx.print(`signing key ${kid} is retired: it verifies nothing from now on`);
     if (newKid !== undefined) ctx.print(`signing key ${newKid} (${alg}) is now active`);

@@ -1,10 +1,11 @@
-// The `token` commands of the CLI: `token get` prints an access token from an authorization server for scripts, the secret read from a file or the environment, never from an argument.
+// The `token` commands of the CLI: `token get` prints an access token for scripts (the secret from a file or the environment, never an argument); `token list` and `token revoke` for operators.
 import { readFile } from 'node:fs/promises';
 import { createTokenClient } from '../../client/token-client';
 import { CLIENT_AUTH_METHODS, type ClientAuthMethod } from '../../client/client-auth';
 import { TokenClientError } from '../../client/errors';
 import { CommandError, PROGRAM, UsageError, type Command, type Noun } from '../command';
 import type { CliContext } from '../context';
+import { table } from '../format';
 
 /** The environment variable `token get` reads the client secret from when no file is given. */
 export const CLIENT_SECRET_ENV = 'OAUTH_CLIENT_SECRET';
@@ -92,8 +93,44 @@ const get: Command = {
   },
 };
 
+const list: Command = {
+  summary: "List a client's live reference tokens (their jti and claims, never the tokens)",
+  options: {
+    client: { type: 'string', value: 'ID', description: 'the client', required: true },
+    limit: { type: 'string', value: 'N', description: 'at most N tokens, soonest to expire first (default 100)' },
+  },
+  details: ['JWTs are not stored: revoke one by the jti your logs or audit events (token.issued) name.'],
+  async run(input, ctx) {
+    const limit = input.options.limit;
+    if (limit !== undefined && (!/^[0-9]{1,4}$/.test(limit as string) || Number(limit) < 1 || Number(limit) > 1000)) {
+      throw new UsageError('--limit must be an integer from 1 to 1000');
+    }
+    const tokens = await ctx.tokens().liveTokens(input.options.client as string, limit === undefined ? 100 : Number(limit));
+    if (ctx.json) return ctx.printJson(tokens);
+    if (tokens.length === 0) return ctx.note('no live reference tokens');
+    ctx.print(table(['JTI', 'SCOPE', 'EXPIRES'], tokens.map((t) => [t.jti, t.scope, t.expires_at])));
+  },
+};
+
+const revoke: Command = {
+  summary: "Revoke any client's token (JWT or reference) by its jti, as an operator",
+  args: ['JTI'],
+  options: { client: { type: 'string', value: 'ID', description: 'the client the token was issued to', required: true } },
+  details: [
+    'Running servers stop accepting it within their syncInterval. RFC 7009 revocation is for the client itself;',
+    'this is for an operator (a token reported leaked, say).',
+    `Example: ${PROGRAM} token revoke lq3v9k2.Zm9v... --client 3f2a...`,
+  ],
+  async run(input, ctx) {
+    const jti = input.args.JTI as string;
+    const revoked = await ctx.tokens().revoke(input.options.client as string, jti);
+    if (ctx.json) return ctx.printJson({ jti, revoked: true, already_revoked: !revoked });
+    ctx.print(revoked ? `token ${jti} revoked` : `token ${jti} was revoked already`);
+  },
+};
+
 export const tokenNoun: Noun = {
   name: 'token',
-  summary: 'Get access tokens from an authorization server (the calling side)',
-  commands: { get },
+  summary: 'Get access tokens from an authorization server (the calling side); list and revoke tokens as an operator',
+  commands: { get, list, revoke },
 };

@@ -25,9 +25,18 @@ export interface ClientView {
   groups: string[];
   grant_types: string[];
   token_format: string;
+  /** Free text for people; '' when none. */
+  description: string;
+  /** Lifetime of its tokens in seconds, capped by the instance's; `null`: the instance's accessTokenLifetime. */
+  token_lifetime: number | null;
   enabled: boolean;
   /** The secrets accepted now, current first. */
   secrets: SecretView[];
+  /** RFC 7591 §2: the public keys of a `private_key_jwt` client, inline or by URL; null when none. */
+  jwks: { keys: Record<string, unknown>[] } | null;
+  jwks_uri: string | null;
+  /** RFC 9449 §5.2. */
+  dpop_bound_access_tokens: boolean;
   version: number;
   created_at: string;
   updated_at: string;
@@ -69,8 +78,13 @@ export function clientView(client: Client, now: number): ClientView {
     groups: [...client.groups],
     grant_types: [...client.grantTypes],
     token_format: client.tokenFormat,
+    description: client.description,
+    token_lifetime: client.tokenLifetime,
     enabled: client.enabled,
     secrets: secretViews(client, now),
+    jwks: client.jwks ? { keys: client.jwks.keys.map((k) => ({ ...k })) } : null,
+    jwks_uri: client.jwksUri ?? null,
+    dpop_bound_access_tokens: client.requireDpop ?? false,
     version: client.version,
     created_at: iso(client.createdAt),
     updated_at: iso(client.updatedAt),

@@ -1,7 +1,7 @@
 // Group administration used by the CLI and the admin API: validated group changes and memberships, each with its audit event.
 import { StoreError, type ClientStore, type GroupStore } from '../../store/types';
 import type { Client } from '../model/client';
-import type { AuditEmitter } from '../model/events';
+import type { AuditRecorder } from '../model/events';
 import { isGroupName, type Group } from '../model/group';
 import { RegistryError, validAudiences, validScopes } from './registry';
 
@@ -45,8 +45,13 @@ export class GroupRegistry {
   constructor(
     private readonly store: ClientStore & GroupStore,
     private readonly options: { clock: () => number },
-    private readonly events?: AuditEmitter,
+    private readonly events?: AuditRecorder,
   ) {}
+
+  /** The same registry recording its audit events to `events` (e.g. `server.events.as(actor)`). */
+  recordingTo(events: AuditRecorder): GroupRegistry {
+    return new GroupRegistry(this.store, this.options, events);
+  }
 
   async create(input: GroupInput): Promise<Group> {
     const name = validGroupName(input.name);
@@ -81,9 +86,17 @@ export class GroupRegistry {
       ...(update.audiences !== undefined ? { audiences: validAudiences(update.audiences) } : {}),
     };
     if (Object.keys(changes).length === 0) throw new RegistryError('invalid', 'nothing to change: give scopes or audiences');
-    const group = isGroupName(name) ? await this.store.updateGroup(name, changes, this.options.clock()) : undefined;
-    if (!group) throw noGroup(name, 'name');
-    this.events?.record('group.updated', { group: name, changes: Object.keys(changes), members: group.members });
+    const before = isGroupName(name) ? await this.store.getGroup(name) : undefined;
+    const group = before ? await this.store.updateGroup(name, changes, this.options.clock()) : undefined;
+    if (!before || !group) throw noGroup(name, 'name');
+    const fields = Object.keys(changes) as (keyof typeof changes)[];
+    this.events?.record('group.updated', {
+      group: name,
+      changes: fields,
+      members: group.members,
+      before: Object.fromEntries(fields.map((f) => [f, before[f]])),
+      after: Object.fromEntries(fields.map((f) => [f, group[f]])),
+    });
     return group;
   }
 

@@ -7,7 +7,7 @@ import {
   UnauthorizedClientError,
 } from '../model/errors';
 import type { AuditEmitter } from '../model/events';
-import type { Client } from '../model/client';
+import { hasCredentials, type Client } from '../model/client';
 import type { ClientStore } from '../../store/types';
 import { FailureLimiter, type AuthAttempt, type FailureLimits } from './failure-limits';
 import { SharedFailureLimiter, type SharedLimitsBackend } from './shared-failure-limits';
@@ -111,7 +111,7 @@ export class ClientAuthenticator {
     const clientId = request.form.client_id;
     if (clientId !== undefined && clientId.length <= MAX_CLIENT_ID_LENGTH) {
       const client = await this.store.getClient(clientId);
-      if (client && client.secrets.length === 0) {
+      if (client && !hasCredentials(client)) {
         throw new UnauthorizedClientError('public clients may not use the client_credentials grant');
       }
     }

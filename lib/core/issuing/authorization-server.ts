@@ -5,7 +5,8 @@ import { ChangeWatcher } from './changes';
 import type { Client } from '../model/client';
 import { ClientAuthenticator } from '../client-auth/authenticator';
 import { ClientSecretBasic, ClientSecretPost, SecretCheck } from '../client-auth/methods';
-import { AuditEmitter } from '../model/events';
+import { PrivateKeyJwt } from '../client-auth/private-key-jwt-method';
+import { AuditEmitter, type AuditRecorder } from '../model/events';
 import {
   buildClaims,
   checkClientMayUseGrant,
@@ -15,7 +16,7 @@ import {
   type TokenRequestParams,
   type TokenResponse,
 } from './grant';
-import { InvalidRequestError, InvalidTokenError } from '../model/errors';
+import { InvalidDpopProofError, InvalidRequestError, InvalidTokenError } from '../model/errors';
 import { hashReferenceToken, isReferenceToken, newReferenceToken } from './reference-tokens';
 import { RevocationState } from './revocation';
 import { KeyRotationSchedule } from './key-rotation';
@@ -23,10 +24,15 @@ import { inactive, introspectionResponse, type IntrospectionResponse } from './i
 import { KeyRing } from './keyring';
 import { ClientRegistry } from '../admin/registry';
 import { GroupRegistry } from '../admin/group-registry';
+import { TokenAdmin } from '../admin/token-admin';
 import { SecretMemory } from '../client-auth/secret-memory';
 import { SecretVerifier } from '../client-auth/secrets';
 import { signAccessToken, verifyAccessToken, type AccessTokenClaims, type VerifiedAccessToken } from '../tokens/jwt';
 import { SIGNING_ALGORITHMS } from '../tokens/keys';
+import { StoreClaims, type OneTimeClaims } from '../verification/replay-cache';
+import { DpopChecker } from '../dpop/binding';
+import { ClientKeySets } from '../client-auth/client-keys';
+import { ClientAssertionVerifier } from '../client-auth/private-key-jwt';
 import type { BoundVerification } from '../verification/token-cache';
 
 /** What a verification of this issuer's tokens may vary per guard. */
@@ -41,6 +47,8 @@ export interface LocalVerifyOptions {
 export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
   readonly keys: KeyRing;
   readonly registry: ClientRegistry;
+  /** Operator revocation by jti and the list of a client's live reference tokens. */
+  readonly tokens: TokenAdmin;
   /** Group and membership administration. */
   readonly groups: GroupRegistry;
   readonly changes: ChangeWatcher;
@@ -53,6 +61,17 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
   /** Set when `keyRotationDays` is configured. */
   readonly rotationSchedule: KeyRotationSchedule | undefined;
   private issuerWarningShown = false;
+  /** One-time claims of assertion and proof jtis, in the store so every instance sharing it refuses a replay. */
+  readonly replayClaims: OneTimeClaims;
+  /** DPoP proofs at the token endpoint (RFC 9449 §5). */
+  readonly tokenEndpointDpop: DpopChecker;
+  /** `private_key_jwt` assertions (RFC 7523 §2.2) against the clients' registered keys. */
+  readonly clientAssertions: ClientAssertionVerifier;
+  /** The token endpoint's absolute URL: a DPoP proof's `htu` there, and an accepted assertion `aud`. */
+  readonly tokenEndpointUrl: string;
+  /** The one promotion of the next key under way (see {@link promoteNextSigningKey}). */
+  private promoting: Promise<{ kid: string; previousKid: string | undefined } | undefined> | undefined;
+  private lastSigningPromotion = -Infinity;
   private storedBcryptCost: Promise<number> | undefined;
   private readonly keysReady: Promise<void>;
 
@@ -61,17 +80,60 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
     readonly store: Store,
   ) {
     const now = options.clock;
+    this.tokenEndpointUrl = options.issuer.replace(/\/+$/, '') + options.tokenPath;
+    this.replayClaims = new StoreClaims(store);
+    this.tokenEndpointDpop = new DpopChecker({
+      proofMaxAge: options.dpop.proofMaxAge,
+      clockTolerance: options.clockTolerance,
+      clock: now,
+      claims: this.replayClaims,
+      namespace: 'dpop:token',
+      nonceSecrets: options.dpop.nonceSecrets,
+      nonceStep: options.dpop.nonceStep,
+    });
+    const assertion = options.clientAssertion;
+    this.clientAssertions = new ClientAssertionVerifier(
+      new ClientKeySets({
+        max: assertion.keySetCacheSize,
+        cooldownMs: assertion.jwksCooldown,
+        cacheMaxAgeMs: assertion.jwksCacheMaxAge,
+        timeoutMs: assertion.jwksTimeout,
+      }),
+      this.replayClaims,
+      {
+        // RFC 7523 §3 item 3: the issuer identifier or the token endpoint URL.
+        audiences: [options.issuer, this.tokenEndpointUrl],
+        maxLifetimeSeconds: assertion.maxLifetime,
+        clockToleranceSeconds: options.clockTolerance,
+        clock: now,
+      },
+    );
     this.events = new AuditEmitter(now, (err) => options.logger.error('an audit event listener failed', err));
     this.keys = new KeyRing(store, options.signingAlgorithm, now, {
       encryption: options.keyEncryption,
       onError: (err) => options.logger.error('could not encrypt the stored signing keys', err),
+      // A next key published by the CLI (or by an instance that stopped) is promoted by whoever signs first.
+      onNextKeyDue: () => this.promoteOnSigning(),
     });
     // Load (and open) the keys at once: a missing or wrong keySecret is said at start-up, and by ready().
     this.keysReady = this.keys.prepare();
     this.keysReady.catch((err: unknown) =>
       options.logger.error(`the signing keys cannot be loaded: ${err instanceof Error ? err.message : String(err)}`, err),
     );
-    this.registry = new ClientRegistry(store, { bcryptCost: () => this.bcryptCost(), clock: now }, this.events);
+    this.registry = new ClientRegistry(
+      store,
+      { bcryptCost: () => this.bcryptCost(), clock: now, maxTokenLifetime: options.accessTokenLifetime },
+      this.events,
+    );
+    this.tokens = new TokenAdmin(
+      store,
+      {
+        now,
+        keepRevokedJwtMs: (options.accessTokenLifetime + options.clockTolerance) * 1000,
+        clockToleranceMs: options.clockTolerance * 1000,
+      },
+      this.events,
+    );
     this.groups = new GroupRegistry(store, { clock: now }, this.events);
     // The dummy is hashed at once at the configured cost (the first unknown id must not pay for it),
     // and again at the database's cost if that differs, once it has been read.
@@ -86,7 +148,7 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
     const secrets = new SecretCheck(verifier, now, memory);
     this.clientAuth = new ClientAuthenticator(
       store,
-      [new ClientSecretBasic(secrets), new ClientSecretPost(secrets)],
+      [new ClientSecretBasic(secrets), new ClientSecretPost(secrets), new PrivateKeyJwt(this.clientAssertions)],
       secrets,
       options,
       this.events,
@@ -100,14 +162,21 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
     this.changes = new ChangeWatcher(store, options.syncInterval, (err) =>
       options.logger.error('could not check the store for changes', err),
     );
-    this.changes.subscribe(() => this.keys.invalidate());
-    this.revocation = new RevocationState(store, now);
-    this.changes.subscribe(() => this.revocation.invalidate());
+    this.changes.subscribe((change) => {
+      if (change.kind === 'keys' || change.kind === 'all') this.keys.invalidate();
+    });
+    this.revocation = new RevocationState(store, now, (err) =>
+      options.logger.error('could not reload the revocation state; checking against the last one', err),
+    );
+    this.changes.subscribe((change) => this.revocation.apply(change));
     if (options.keyRotationDays !== undefined) {
       this.rotationSchedule = new KeyRotationSchedule(
-        options.keyRotationDays * 86_400_000,
-        () => this.keys.activeKeyCreatedAt(),
-        () => this.rotateSigningKey({ scheduled: true }),
+        { periodMs: options.keyRotationDays * 86_400_000, publishAheadMs: options.keyPublishAhead * 1000, syncLagMs: options.syncInterval },
+        {
+          state: () => this.keys.rotationState(),
+          publishNext: (activateAt) => this.publishNextSigningKey(activateAt, { scheduled: true }),
+          promote: () => this.promoteNextSigningKey({ scheduled: true }),
+        },
         now,
         (err) => options.logger.error('scheduled signing key rotation failed', err),
       );
@@ -163,19 +232,26 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
   }
 
   /** Runs the client credentials grant for an authenticated client and signs the token. */
-  async issueToken(client: Client, params: TokenRequestParams): Promise<TokenResponse> {
+  async issueToken(client: Client, params: TokenRequestParams, binding: { dpopJkt?: string } = {}): Promise<TokenResponse> {
     this.warnAboutDefaultIssuer();
     checkClientMayUseGrant(client);
+    if (client.requireDpop && binding.dpopJkt === undefined) {
+      throw new InvalidDpopProofError('this client must send a DPoP proof (RFC 9449 section 5.2)');
+    }
     const scopes = decideScopes(client, params.scope);
     const audience = decideAudience(client, params.resource, this.options.audience);
+    // A client's own lifetime can only shorten the instance's (rotation and revocation windows rely on the maximum).
+    const lifetime = Math.min(client.tokenLifetime ?? this.options.accessTokenLifetime, this.options.accessTokenLifetime);
     const claims = buildClaims({
       issuer: this.options.issuer,
       client,
       audience,
       scopes,
       nowMs: this.options.clock(),
-      lifetimeSeconds: this.options.accessTokenLifetime,
+      lifetimeSeconds: lifetime,
     });
+    // RFC 9449 §6: a token issued against a proof is bound to its key.
+    if (binding.dpopJkt !== undefined) claims.cnf = { jkt: binding.dpopJkt };
     const accessToken =
       this.options.tokenFormat === 'reference' || client.tokenFormat === 'reference'
         ? await this.saveReferenceToken(claims)
@@ -189,8 +265,8 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
     });
     return {
       access_token: accessToken,
-      token_type: 'Bearer',
-      expires_in: this.options.accessTokenLifetime,
+      token_type: binding.dpopJkt === undefined ? 'Bearer' : 'DPoP',
+      expires_in: lifetime,
       scope: claims.scope,
     };
   }
@@ -259,13 +335,66 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
    * @example
    * await oauth.server.rotateSigningKey();
    */
-  async rotateSigningKey(options: { scheduled?: boolean } = {}): Promise<{ kid: string; previousKid: string | undefined }> {
+  async rotateSigningKey(
+    options: { scheduled?: boolean; audit?: AuditRecorder } = {},
+  ): Promise<{ kid: string; previousKid: string | undefined }> {
     const previousRetireAt =
       this.options.clock() + (this.options.accessTokenLifetime + this.options.clockTolerance) * 1000;
     const { kid, previousKid, rotated } = await this.keys.rotate(previousRetireAt);
     if (rotated) {
-      this.events.record('key.rotated', { kid, previousKid, previousRetireAt, scheduled: options.scheduled ?? false });
+      (options.audit ?? this.events).record('key.rotated', { kid, previousKid, previousRetireAt, scheduled: options.scheduled ?? false });
     }
+    return { kid, previousKid };
+  }
+
+  /**
+   * Publishes a new signing key in the JWKS that starts signing at `activateAt` (epoch ms), so resource
+   * servers that cache the JWKS know it before they meet a token it signed. Every instance on the store
+   * signs with it from that instant; the first to sign (or the schedule) promotes it in the store.
+   * When a next key exists already, it is kept and resolved (`published: false`).
+   *
+   * @example
+   * await oauth.server.publishNextSigningKey(Date.now() + 600_000); // signs in 10 minutes
+   */
+  async publishNextSigningKey(
+    activateAt: number,
+    options: { scheduled?: boolean } = {},
+  ): Promise<{ kid: string; activateAt: number; published: boolean } | undefined> {
+    await this.keys.getSigner();
+    const next = await this.keys.publishNext(activateAt);
+    if (next?.published) this.events.record('key.published', { kid: next.kid, activateAt: next.activateAt, scheduled: options.scheduled ?? false });
+    return next;
+  }
+
+  /**
+   * Makes the published next key active in the store once its `activateAt` has come. The previous
+   * key's private half is deleted; its public half stays published until every token it signed has
+   * expired, plus `keyPublishAhead` for JWKS caches: `accessTokenLifetime` + `clockTolerance` +
+   * `keyPublishAhead` after the promotion. One call at a time; resolves undefined when nothing is due.
+   */
+  promoteNextSigningKey(options: { scheduled?: boolean } = {}): Promise<{ kid: string; previousKid: string | undefined } | undefined> {
+    this.promoting ??= this.promoteDue(options.scheduled ?? false).finally(() => (this.promoting = undefined));
+    return this.promoting;
+  }
+
+  /**
+   * At most one promotion attempt per minute from the token path: a store that refuses writes (read
+   * only, busy) must not be asked, and logged about, on every token request.
+   */
+  private promoteOnSigning(): void {
+    const now = this.options.clock();
+    if (now - this.lastSigningPromotion < 60_000) return;
+    this.lastSigningPromotion = now;
+    this.promoteNextSigningKey().catch((err: unknown) => this.options.logger.error('could not make the next signing key active', err));
+  }
+
+  private async promoteDue(scheduled: boolean): Promise<{ kid: string; previousKid: string | undefined } | undefined> {
+    const { accessTokenLifetime, clockTolerance, keyPublishAhead } = this.options;
+    const previousRetireAt = this.options.clock() + (accessTokenLifetime + clockTolerance + keyPublishAhead) * 1000;
+    const promoted = await this.keys.promoteDue(previousRetireAt);
+    if (!promoted) return undefined;
+    const { kid, previousKid, rotated } = promoted;
+    if (rotated) this.events.record('key.rotated', { kid, previousKid, previousRetireAt, scheduled });
     return { kid, previousKid };
   }
 
@@ -277,13 +406,13 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
    * @example
    * await oauth.server.retireSigningKey(kid);
    */
-  async retireSigningKey(kid: string): Promise<boolean> {
+  async retireSigningKey(kid: string, audit: AuditRecorder = this.events): Promise<boolean> {
     const { found, newKid } = await this.keys.retire(kid);
     if (!found) return false;
     if (newKid !== undefined) {
-      this.events.record('key.rotated', { kid: newKid, previousKid: kid, previousRetireAt: this.options.clock(), scheduled: false });
+      audit.record('key.rotated', { kid: newKid, previousKid: kid, previousRetireAt: this.options.clock(), scheduled: false });
     }
-    this.events.record('key.retired', { kid });
+    audit.record('key.retired', { kid });
     return true;
   }
 

@@ -1,32 +1,36 @@
-// Change propagation: listeners hear at once of changes made through this process, and within one poll interval of changes made by any other.
-import type { ChangeFeed } from '../../store/types';
+// Change propagation: listeners hear at once of changes made through this process or pushed by the store, and within one poll interval of any other.
+import type { ChangeFeed, StoreChange } from '../../store/types';
 
 /**
- * Watches a store's {@link ChangeFeed}. Changes made through this process's store object are
- * announced synchronously; changes made elsewhere (the CLI, another instance on the same database)
- * are found by polling `revision()` every `intervalMs` on an unref'd timer, so it never keeps a
- * process alive.
+ * Watches a store's {@link ChangeFeed}. Changes the feed announces (this process's own, and for a
+ * store that pushes them, every instance's) reach listeners as deltas at once; changes it cannot
+ * announce (the CLI on a SQLite file, a lost notification) are found by polling `revision()` on an
+ * unref'd timer, every `intervalMs` or the feed's own slower `pollInterval`, and announced as
+ * `{ kind: 'all' }`. Announced changes that carry their revision without a gap move the baseline,
+ * so the poll does not announce again what listeners already applied.
  */
 export class ChangeWatcher {
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<(change: StoreChange) => void>();
   private timer: NodeJS.Timeout | undefined;
   private lastRevision: number | undefined;
   private polling = false;
   private lastPolledAt: number | undefined;
   private readonly unsubscribe: () => void;
+  private readonly intervalMs: number;
 
   constructor(
     private readonly feed: ChangeFeed,
-    private readonly intervalMs: number,
+    intervalMs: number,
     private readonly onError: (err: unknown) => void,
   ) {
-    // A local change is also seen by the next poll; the second announcement costs one cache reload
-    // and keeps a remote change made in between from being missed.
-    this.unsubscribe = feed.onChange(() => this.emit());
+    this.intervalMs = feed.pollInterval ?? intervalMs;
+    // A local change without a revision is also seen by the next poll; the second announcement costs
+    // one cache reload and keeps a remote change made in between from being missed.
+    this.unsubscribe = feed.onChange((change) => this.received(change));
   }
 
   /** Registers a listener; returns a function that removes it. Starts polling on first use. */
-  subscribe(listener: () => void): () => void {
+  subscribe(listener: (change: StoreChange) => void): () => void {
     this.listeners.add(listener);
     this.start();
     return () => this.listeners.delete(listener);
@@ -38,7 +42,7 @@ export class ChangeWatcher {
     this.polling = true;
     try {
       const revision = await this.feed.revision();
-      if (this.lastRevision !== undefined && revision !== this.lastRevision) this.emit();
+      if (this.lastRevision !== undefined && revision !== this.lastRevision) this.emit({ kind: 'all' });
       this.lastRevision = revision;
       this.lastPolledAt = Date.now();
     } catch (err) {
@@ -63,6 +67,15 @@ export class ChangeWatcher {
     this.listeners.clear();
   }
 
+  private received(change: StoreChange): void {
+    // Only a gapless revision moves the baseline: anything else leaves it to the poll, whose extra
+    // announcement costs a reload but never hides a change.
+    if (change.revision !== undefined && this.lastRevision !== undefined && change.revision === this.lastRevision + 1) {
+      this.lastRevision = change.revision;
+    }
+    this.emit(change);
+  }
+
   private start(): void {
     if (this.timer) return;
     void this.poll();
@@ -70,7 +83,7 @@ export class ChangeWatcher {
     this.timer.unref();
   }
 
-  private emit(): void {
-    for (const listener of this.listeners) listener();
+  private emit(change: StoreChange): void {
+    for (const listener of this.listeners) listener(change);
   }
 }

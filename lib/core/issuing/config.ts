@@ -40,6 +40,8 @@ export interface ServerConfig {
   tokenFormat: 'jwt' | 'reference';
   /** Days; undefined: no scheduled rotation. */
   keyRotationDays: number | undefined;
+  /** Seconds a scheduled rotation's next key is published before it signs (and a retiring key kept past its tokens). */
+  keyPublishAhead: number;
   /** Built from the `keySecret` option (the secrets themselves are not kept); undefined: keys stored clear. */
   keyEncryption: KeyEncryption | undefined;
   /** Bytes. */
@@ -57,4 +59,32 @@ export interface ServerConfig {
   maxQueuedAuthentications: number;
   /** Where the failure limits are counted when instances share them; undefined: in this process's memory. */
   limiterStore: SharedLimitsBackend | undefined;
+  /** `private_key_jwt` (RFC 7523 §2.2). */
+  clientAssertion: ClientAssertionConfig;
+  /** DPoP (RFC 9449). */
+  dpop: DpopConfig;
+}
+
+/** `private_key_jwt` settings; names and units as in the `clientAssertion` option. */
+export interface ClientAssertionConfig {
+  /** Seconds. */
+  maxLifetime: number;
+  /** Milliseconds. */
+  jwksCooldown: number;
+  /** Milliseconds. */
+  jwksCacheMaxAge: number;
+  /** Milliseconds. */
+  jwksTimeout: number;
+  keySetCacheSize: number;
+}
+
+/** DPoP settings; names and units as in the `dpop` option. */
+export interface DpopConfig {
+  /** Undefined: no nonces. */
+  nonceSecrets: readonly string[] | undefined;
+  /** Seconds. */
+  nonceStep: number;
+  /** Seconds. */
+  proofMaxAge: number;
+  replayCacheSize: number;
 }

@@ -6,10 +6,11 @@ import {
   UnauthorizedClientError,
   UnsupportedGrantTypeError,
 } from '../model/errors';
-import { CLIENT_CREDENTIALS, type Client } from '../model/client';
+import { CLIENT_CREDENTIALS, hasCredentials, type Client } from '../model/client';
 import { formatScope, parseScope } from '../model/scope';
 import type { AccessTokenClaims } from '../tokens/jwt';
 import { newTokenIdAt } from './issuance-time';
+import { resourceIndicatorProblem } from '../model/resource';
 
 /** The token request parameters the grant reads (single strings but `resource`; empty means absent, RFC 6749 §3.1). */
 export interface TokenRequestParams {
@@ -19,10 +20,10 @@ export interface TokenRequestParams {
   resource?: string | readonly string[];
 }
 
-/** RFC 6749 §5.1 successful response. Never a refresh token (RFC 6749 §4.4.3). */
+/** RFC 6749 §5.1 successful response. Never a refresh token (RFC 6749 §4.4.3). `DPoP` for a bound token (RFC 9449 §5). */
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope: string;
 }
@@ -41,7 +42,7 @@ export function checkGrantType(grantType: string | undefined): void {
  */
 export function checkClientMayUseGrant(client: Client): void {
   if (!client.enabled) throw new UnauthorizedClientError('the client is disabled');
-  if (client.secrets.length === 0) throw new UnauthorizedClientError('public clients may not use the client_credentials grant');
+  if (!hasCredentials(client)) throw new UnauthorizedClientError('public clients may not use the client_credentials grant');
   if (!client.grantTypes.includes(CLIENT_CREDENTIALS)) {
     throw new UnauthorizedClientError('the client is not allowed the client_credentials grant');
   }
@@ -71,15 +72,16 @@ export function decideScopes(client: Client, requested: string | undefined): str
  * the order asked, repeats dropped), and only if every one of them is allowed; a single resource
  * stays a string `aud`. The guard of each of those audiences accepts the token, so a token for
  * several APIs is as good at each of them: ask for several only when one token must reach them all.
- * RFC 8707 asks for an absolute URI without a fragment; plain names such as `orders` are accepted
- * too, since the allow-list is what decides, but a fragment never is.
+ * Each resource must be an absolute URI without a fragment: the same rule (lib/core/model/resource.ts)
+ * the registry applies to the audiences it stores.
  */
 export function decideAudience(client: Client, resource: string | readonly string[] | undefined, defaultAudience: string): string | string[] {
   if (resource === undefined) return defaultAudience;
   const resources = [...new Set(typeof resource === 'string' ? [resource] : resource)];
   if (resources.length === 0) return defaultAudience;
   for (const r of resources) {
-    if (r.includes('#')) throw new InvalidTargetError('the resource parameter must not include a fragment (RFC 8707 §2)');
+    const problem = resourceIndicatorProblem(r);
+    if (problem !== undefined) throw new InvalidTargetError(`the resource parameter ${problem}`);
     if (r !== defaultAudience && !client.effectiveAudiences.includes(r)) {
       throw new InvalidTargetError('the client may not get tokens for this resource');
     }

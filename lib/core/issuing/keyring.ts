@@ -12,6 +12,28 @@ export interface KeyRingOptions {
   onError?: (err: unknown) => void;
   /** At most one reload per this many ms for unknown key ids. */
   unknownKidCooldownMs?: number;
+  /**
+   * Called when {@link KeyRing.getSigner} signs with the next key because its `activateAt` has come
+   * while the store still names the previous key active: the caller promotes it in the store (the
+   * server does, see {@link AuthorizationServer.promoteNextSigningKey}). May be called again until
+   * the promotion is seen.
+   */
+  onNextKeyDue?: () => void;
+}
+
+/** Where the key ring stands in the rotation: what a schedule needs to decide. Times are epoch ms. */
+export interface RotationState {
+  /** The active key and since when it signs (its `activateAt`, else `createdAt`); undefined before the first key. */
+  active: { kid: string; since: number } | undefined;
+  /** The key published ahead of use, and when it starts signing. */
+  next: { kid: string; activateAt: number } | undefined;
+}
+
+/** When a key was created, began (or begins) signing, and stops being published (null while signing or next). */
+interface KeyLifetime {
+  createdAt: number;
+  since: number;
+  retireAt: number | null;
 }
 
 /**
@@ -22,10 +44,12 @@ export interface KeyRingOptions {
 export class KeyRing {
   private keys = new Map<string, LoadedKey>();
   private signer: LoadedKey | undefined;
+  /** The key published ahead of use: every instance signs with it from `activateAt`, whether or not the store promoted it yet. */
+  private next: { key: LoadedKey; activateAt: number } | undefined;
   private readonly snapshot = new Reloader(() => this.load());
   private lastUnknownKidReload = -Infinity;
   /** kid → when it was created and when it stops being published (null while signing). */
-  private lifetimes = new Map<string, { createdAt: number; retireAt: number | null }>();
+  private lifetimes = new Map<string, KeyLifetime>();
 
   private readonly unknownKidCooldownMs: number;
   /**
@@ -59,7 +83,12 @@ export class KeyRing {
     }
   }
 
-  /** The key new tokens are signed with; generates and stores one on first use. */
+  /**
+   * The key new tokens are signed with; generates and stores one on first use. From its `activateAt`
+   * on, that is the next key: each instance switches by its own clock at that instant, so none keeps
+   * signing with the previous key until it happens to reload, and the previous key's tokens all
+   * expire by the same time everywhere.
+   */
   async getSigner(): Promise<LoadedKey> {
     if (this.snapshot.stale || !this.signer) await this.snapshot.reload();
     if (!this.signer) {
@@ -67,6 +96,10 @@ export class KeyRing {
       this.snapshot.invalidate();
       await this.snapshot.reload();
       if (!this.signer) this.signer = this.remember(stored);
+    }
+    if (this.next && this.next.activateAt <= this.now()) {
+      this.options.onNextKeyDue?.();
+      return this.next.key;
     }
     return this.signer;
   }
@@ -107,18 +140,67 @@ export class KeyRing {
   }
 
   /**
-   * Makes a freshly generated key the signer. The previous key stays published until
+   * Makes a new key the signer now: the published next key when there is one (resource servers may
+   * know it already), else a freshly generated one. The previous key stays published until
    * `previousRetireAt` (when every token it signed has expired). When another instance rotated
    * first (the active key is no longer the one this ring knew), nothing more happens.
    */
   async rotate(previousRetireAt: number): Promise<{ kid: string; previousKid: string | undefined; rotated: boolean }> {
     await this.snapshot.reload();
     const previousKid = this.signer?.kid;
+    if (this.next) return this.promoteNext(this.next.key.kid, previousKid, previousRetireAt);
     const candidate = this.sealed(await generateSigningKey(this.algorithm, this.now()));
     const { active, rotated } = await this.store.rotateSigningKey(candidate, previousKid, previousRetireAt);
     this.snapshot.invalidate();
     await this.snapshot.reload();
     return { kid: active.kid, previousKid, rotated };
+  }
+
+  /**
+   * Publishes a freshly generated key as the next key, signing from `activateAt`: it is in the JWKS
+   * from now on, so resource servers that cache the JWKS know it before the first token it signs.
+   * When another instance published one first (or rotated meanwhile), its key is kept and resolved.
+   */
+  async publishNext(activateAt: number): Promise<{ kid: string; activateAt: number; published: boolean } | undefined> {
+    await this.snapshot.reload();
+    if (this.next) return { kid: this.next.key.kid, activateAt: this.next.activateAt, published: false };
+    const candidate = { ...this.sealed(await generateSigningKey(this.algorithm, this.now())), activateAt };
+    const { next, published } = await this.store.publishNextSigningKey(candidate, this.signer?.kid);
+    this.snapshot.invalidate();
+    await this.snapshot.reload();
+    return next && { kid: next.kid, activateAt: next.activateAt ?? activateAt, published };
+  }
+
+  /**
+   * Makes the next key active in the store once its `activateAt` has come (every instance already
+   * signs with it by then, see {@link getSigner}): the previous key keeps only its public half,
+   * published until `previousRetireAt`. Resolves undefined when no next key is due.
+   */
+  async promoteDue(previousRetireAt: number): Promise<{ kid: string; previousKid: string | undefined; rotated: boolean } | undefined> {
+    await this.snapshot.reload();
+    if (!this.next || this.next.activateAt > this.now()) return undefined;
+    return this.promoteNext(this.next.key.kid, this.signer?.kid, previousRetireAt);
+  }
+
+  private async promoteNext(
+    nextKid: string,
+    previousKid: string | undefined,
+    previousRetireAt: number,
+  ): Promise<{ kid: string; previousKid: string | undefined; rotated: boolean }> {
+    const { active, rotated } = await this.store.promoteNextSigningKey(nextKid, previousKid, previousRetireAt, this.now());
+    this.snapshot.invalidate();
+    await this.snapshot.reload();
+    return { kid: active?.kid ?? nextKid, previousKid, rotated };
+  }
+
+  /** The active and the next key, as a rotation schedule sees them (from memory unless stale). */
+  async rotationState(): Promise<RotationState> {
+    await this.snapshot.fresh();
+    const since = this.signer && this.lifetimes.get(this.signer.kid)?.since;
+    return {
+      active: this.signer && since !== undefined ? { kid: this.signer.kid, since } : undefined,
+      next: this.next && { kid: this.next.key.kid, activateAt: this.next.activateAt },
+    };
   }
 
   /**
@@ -140,12 +222,6 @@ export class KeyRing {
     return { found: deleted };
   }
 
-  /** When the active key was created (epoch ms), or undefined before the first key exists. */
-  async activeKeyCreatedAt(): Promise<number | undefined> {
-    await this.snapshot.fresh();
-    return this.signer && this.lifetimes.get(this.signer.kid)?.createdAt;
-  }
-
   /** Marks the in-memory keys stale: the next use reloads them from the store. */
   invalidate(): void {
     this.snapshot.invalidate();
@@ -154,8 +230,9 @@ export class KeyRing {
   private async load(): Promise<void> {
     const stored = await this.store.listSigningKeys(this.now());
     const next = new Map<string, LoadedKey>();
-    const lifetimes = new Map<string, { createdAt: number; retireAt: number | null }>();
+    const lifetimes = new Map<string, KeyLifetime>();
     let signer: LoadedKey | undefined;
+    let nextKey: { key: LoadedKey; activateAt: number } | undefined;
     const reseal: { kid: string; from: string; to: string }[] = [];
     for (const s of stored) {
       // Opening throws for a missing or wrong secret: the load fails, and no new key is ever made in its place.
@@ -166,12 +243,16 @@ export class KeyRing {
         reseal.push({ kid: s.kid, from: s.privateKeyPem, to: encryption.seal(s.kid, this.open(s, true)) });
       }
       next.set(s.kid, loaded);
-      lifetimes.set(s.kid, { createdAt: s.createdAt, retireAt: s.retireAt });
+      lifetimes.set(s.kid, lifetimeOf(s));
       if (s.active) signer = loaded;
+      else if (s.retireAt === null && typeof s.activateAt === 'number' && (!nextKey || s.activateAt < nextKey.activateAt)) {
+        nextKey = { key: loaded, activateAt: s.activateAt };
+      }
     }
     this.keys = next;
     this.lifetimes = lifetimes;
     this.signer = signer;
+    this.next = nextKey;
     if (reseal.length > 0) {
       // Clear keys (a secret was just configured) or keys under an older secret: sealed under the
       // first secret now. The keys in memory stay as they are, so a failure here costs nothing.
@@ -200,7 +281,11 @@ export class KeyRing {
   private remember(stored: StoredSigningKey): LoadedKey {
     const key = this.open(stored);
     this.keys.set(key.kid, key);
-    this.lifetimes.set(key.kid, { createdAt: stored.createdAt, retireAt: stored.retireAt });
+    this.lifetimes.set(key.kid, lifetimeOf(stored));
     return key;
   }
+}
+
+function lifetimeOf(stored: StoredSigningKey): KeyLifetime {
+  return { createdAt: stored.createdAt, since: stored.activateAt ?? stored.createdAt, retireAt: stored.retireAt };
 }

@@ -1,7 +1,7 @@
 // Revocation state held in memory (revoked jtis, disabled or deleted clients, tokens_not_before), so guards check it with no query per request.
 import { Reloader } from './reloader';
 import { issuedAtMs } from './issuance-time';
-import type { ClientStatus, ClientStore, TokenStore } from '../../store/types';
+import type { ClientStatus, ClientStore, StoreChange, TokenStore } from '../../store/types';
 
 /** Most client ids remembered as unknown between two reloads (ids only reach here in validly signed tokens). */
 const MAX_UNKNOWN = 10_000;
@@ -25,10 +25,18 @@ export class RevocationState {
   private clients = new Map<string, ClientStatus>();
   private unknown = new Set<string>();
   private readonly snapshot = new Reloader(() => this.load());
+  /** Deltas applied while a load is running, applied again on top of what it read. */
+  private duringLoad: StoreChange[] | undefined;
+  /** Moves on every client delta, so a look-up that started before it does not store a stale status. */
+  private generation = 0;
+  /** Size of the revoked map after its last sweep of expired entries; deltas sweep when it doubles. */
+  private sweptSize = 0;
 
   constructor(
     private readonly store: TokenStore & Pick<ClientStore, 'getClient'>,
     private readonly now: () => number,
+    /** Told when a reload failed and the last snapshot (with every delta since) is still in use. */
+    private readonly onStale: (err: unknown) => void = () => undefined,
   ) {}
 
   /** Makes the next check reload the snapshot. */
@@ -36,9 +44,44 @@ export class RevocationState {
     this.snapshot.invalidate();
   }
 
+  /**
+   * Applies a store change: a revocation adds its jti, a client change forgets that client's status
+   * (the next check of its tokens looks it up once), `all` reloads; other changes void nothing.
+   * Nothing here grows with the registry.
+   */
+  apply(change: StoreChange): void {
+    switch (change.kind) {
+      case 'revoked':
+        this.revoked.set(change.jti, change.expiresAt);
+        this.sweepExpired();
+        break;
+      case 'client':
+        this.generation++;
+        this.clients.delete(change.id);
+        this.unknown.delete(change.id);
+        break;
+      case 'all':
+        this.invalidate();
+        return;
+      default:
+        return;
+    }
+    this.duringLoad?.push(change);
+  }
+
+  /** Drops revocations of expired tokens once the map has doubled since the last sweep: amortized O(1) per delta. */
+  private sweepExpired(): void {
+    if (this.revoked.size < Math.max(1024, this.sweptSize * 2)) return;
+    const now = this.now();
+    for (const [jti, expiresAt] of this.revoked) if (expiresAt <= now) this.revoked.delete(jti);
+    this.sweptSize = this.revoked.size;
+  }
+
   /** Why a verified token is void, or undefined while it is still good. */
   async voidReason(claims: RevocableClaims): Promise<string | undefined> {
-    await this.snapshot.fresh();
+    // With the database down, the last snapshot plus the deltas heard since is the best knowledge
+    // there is: keep checking against it rather than failing every guarded request.
+    await this.snapshot.freshOrLast(this.onStale);
     const revokedUntil = this.revoked.get(claims.jti);
     if (revokedUntil !== undefined && revokedUntil > this.now()) return 'the access token was revoked';
     const clientId = typeof claims.client_id === 'string' ? claims.client_id : claims.sub;
@@ -54,7 +97,12 @@ export class RevocationState {
   /** A client created after the last snapshot (another instance may have issued its token already). */
   private async lookUp(clientId: string): Promise<ClientStatus | undefined> {
     if (this.unknown.has(clientId)) return undefined;
+    const generation = this.generation;
     const client = await this.store.getClient(clientId);
+    // A change to some client arrived meanwhile: answer from what was read, but keep nothing.
+    if (generation !== this.generation) {
+      return client && { id: client.id, enabled: client.enabled, tokensNotBefore: client.tokensNotBefore };
+    }
     if (!client) {
       if (this.unknown.size >= MAX_UNKNOWN) this.unknown.clear();
       this.unknown.add(clientId);
@@ -67,9 +115,18 @@ export class RevocationState {
 
   private async load(): Promise<void> {
     const now = this.now();
-    const [revoked, clients] = await Promise.all([this.store.listRevokedTokens(now), this.store.listClientStatuses()]);
-    this.revoked = new Map(revoked.map((r) => [r.jti, r.expiresAt]));
-    this.clients = new Map(clients.map((c) => [c.id, c]));
-    this.unknown = new Set();
+    const deltas: StoreChange[] = [];
+    this.duringLoad = deltas;
+    try {
+      const [revoked, clients] = await Promise.all([this.store.listRevokedTokens(now), this.store.listClientStatuses()]);
+      this.revoked = new Map(revoked.map((r) => [r.jti, r.expiresAt]));
+      this.sweptSize = this.revoked.size;
+      this.clients = new Map(clients.map((c) => [c.id, c]));
+      this.unknown = new Set();
+    } finally {
+      this.duringLoad = undefined;
+    }
+    // A delta that arrived while the reads ran may be newer than what they saw.
+    for (const change of deltas) this.apply(change);
   }
 }

@@ -14,7 +14,9 @@ export type OAuthErrorCode =
   | 'insufficient_scope'
   | 'unsupported_token_type'
   | 'server_error'
-  | 'temporarily_unavailable';
+  | 'temporarily_unavailable'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce';
 
 export interface OAuthErrorOptions {
   /** HTTP status; each class has the RFC's default. */
@@ -167,6 +169,26 @@ export class UnsupportedTokenTypeError extends OAuthError {
   }
 }
 
+/**
+ * RFC 9449 §5 / §7.1: the DPoP proof is missing where required, malformed, or fails a check. 400 at the
+ * token endpoint; a guard answers 401 with a `DPoP` challenge (pass `status`).
+ */
+export class InvalidDpopProofError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super('invalid_dpop_proof', description, 400, options);
+  }
+}
+
+/**
+ * RFC 9449 §8 / §9: the server wants a proof carrying its nonce; the fresh nonce goes in the `DPoP-Nonce`
+ * header. 400 at the token endpoint, 401 with a `DPoP` challenge at a guard.
+ */
+export class UseDpopNonceError extends OAuthError {
+  constructor(description: string, nonce: string, options?: OAuthErrorOptions) {
+    super('use_dpop_nonce', description, 400, { ...options, headers: { ...(options?.headers ?? {}), 'DPoP-Nonce': nonce } });
+  }
+}
+
 /** RFC 6749 §5.2 (as an HTTP 503): the server is temporarily unable to handle the request. */
 export class TemporarilyUnavailableError extends OAuthError {
   constructor(description: string, retryAfterSeconds: number, options?: OAuthErrorOptions) {
@@ -210,13 +232,17 @@ export class ServerError extends OAuthError {
 
 /**
  * Maps anything thrown to an {@link OAuthError}: OAuth errors pass through; a database locked by
- * another writer is a 503 worth retrying; everything else becomes a {@link ServerError} that keeps the
+ * another writer or unreachable is a 503 worth retrying; everything else becomes a {@link ServerError} that keeps the
  * original only as `cause`.
  */
 export function toOAuthError(err: unknown): OAuthError {
   if (err instanceof OAuthError) return err;
   if (err instanceof StoreError && err.code === 'busy') {
     return new TemporarilyUnavailableError('the database is busy; try again', 1, { cause: err });
+  }
+  // A networked database that is unreachable or dropped the connection: the pool reconnects by itself.
+  if (err instanceof StoreError && err.code === 'unavailable') {
+    return new TemporarilyUnavailableError('the database is unavailable; try again', 2, { cause: err });
   }
   return new ServerError(err);
 }

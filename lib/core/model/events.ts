@@ -9,14 +9,25 @@ export interface AuditEvents {
   'client.authentication_failed': { clientId: string | undefined; reason: string; address: string | undefined };
   /** `groups` only when the client was created with some. */
   'client.created': { clientId: string; name: string; scopes: string[]; groups?: string[] };
-  /** One event per administrative request: every field it changed; `enabled` when that changed too. */
-  'client.updated': { clientId: string; changes: string[]; enabled?: boolean };
+  /**
+   * One event per administrative request: every field it changed; `enabled` when that changed too;
+   * `before` and `after` hold the old and new value of each changed field (never a secret).
+   */
+  'client.updated': {
+    clientId: string;
+    changes: string[];
+    enabled?: boolean;
+    before?: Record<string, unknown>;
+    after?: Record<string, unknown>;
+  };
   'client.disabled': { clientId: string };
   'client.enabled': { clientId: string };
   'client.deleted': { clientId: string };
   'client.secret_rotated': { clientId: string; previousValidUntil: number | null; tokensRevoked: boolean };
-  /** An access token was revoked (RFC 7009) by the client it was issued to. */
+  /** An access token was revoked: by the client it was issued to (RFC 7009), or by an operator (then the event has an `actor`). */
   'token.revoked': { clientId: string; jti: string; expiresAt: number };
+  /** A signing key was published ahead of use (scheduled rotation, `key rotate --publish-ahead`): it signs from `activateAt`. */
+  'key.published': { kid: string; activateAt: number; scheduled: boolean };
   /** A new signing key became active; the previous one stays published until `previousRetireAt`. */
   'key.rotated': { kid: string; previousKid: string | undefined; previousRetireAt: number; scheduled: boolean };
   /** A signing key was taken out of service at once (`key retire`): tokens it signed stop verifying. */
@@ -33,7 +44,8 @@ export interface AuditEvents {
     retryAfter: number;
   };
   'group.created': { group: string; scopes: string[]; audiences: string[] };
-  'group.updated': { group: string; changes: string[]; members: string[] };
+  /** `before` and `after`: the old and new value of each changed field. */
+  'group.updated': { group: string; changes: string[]; members: string[]; before?: Record<string, unknown>; after?: Record<string, unknown> };
   /** `members` lists the clients that lost the group (only a forced delete has any). */
   'group.deleted': { group: string; members: string[] };
   'client.group_added': { clientId: string; group: string };
@@ -42,8 +54,24 @@ export interface AuditEvents {
 
 export type AuditEventName = keyof AuditEvents;
 
-/** Every event also carries its name and time, so one listener can log them all as JSON lines. */
-export type AuditEvent<K extends AuditEventName = AuditEventName> = AuditEvents[K] & { type: K; time: number };
+/**
+ * Who made an administrative change: an admin API call (the admin client's id and the caller's
+ * address) or the CLI (the operating-system user running it). Never a secret or a token.
+ */
+export type AuditActor =
+  | { via: 'admin_api'; clientId: string | undefined; address: string | undefined }
+  | { via: 'cli'; user: string | undefined };
+
+/**
+ * Every event also carries its name and time, so one listener can log them all as JSON lines;
+ * changes made through the admin API or the CLI carry their `actor`.
+ */
+export type AuditEvent<K extends AuditEventName = AuditEventName> = AuditEvents[K] & { type: K; time: number; actor?: AuditActor };
+
+/** What records audit events: the {@link AuditEmitter} itself, or a view of it that names the actor. */
+export interface AuditRecorder {
+  record<K extends AuditEventName>(name: K, payload: AuditEvents[K]): void;
+}
 
 /**
  * The instance's audit event bus. Listen to one event by name, or to `'audit'` for all of them.
@@ -55,5 +83,18 @@ export type AuditEvent<K extends AuditEventName = AuditEventName> = AuditEvents[
 export class AuditEmitter extends RecordingEmitter<AuditEvents> {
   constructor(now: () => number, onListenerError: (err: unknown) => void = () => undefined) {
     super('audit', now, onListenerError);
+  }
+
+  /**
+   * A recorder that adds `actor` to every event it records, for the changes of one admin request
+   * or one CLI run.
+   *
+   * @example
+   * registry.as(events.as({ via: 'cli', user: 'alice' })).delete(id);
+   */
+  as(actor: AuditActor): AuditRecorder {
+    return {
+      record: (name, payload) => this.record(name, { ...payload, actor } as typeof payload),
+    };
   }
 }

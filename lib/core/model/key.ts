@@ -33,4 +33,22 @@ export interface StoredSigningKey {
   active: boolean;
   /** When the public key may stop being published (every token it signed has expired); null while in use. */
   retireAt: number | null;
+  /**
+   * A key published ahead of use (the `next` key: not active, `retireAt` null): when it starts
+   * signing. On the active key, when it started signing (null or absent: at `createdAt`).
+   * Absent on keys a store without scheduled publication returns.
+   */
+  activateAt?: number | null;
+}
+
+/**
+ * Where a stored key is in its life: `next` (published, not signing yet), `active` (signing),
+ * `retiring` (published until `retireAt` so the tokens it signed still verify; private half deleted).
+ */
+export type SigningKeyState = 'next' | 'active' | 'retiring';
+
+/** The state of a key {@link KeyStore.listSigningKeys} returned (so not yet gone). */
+export function signingKeyState(key: Pick<StoredSigningKey, 'active' | 'retireAt'>): SigningKeyState {
+  if (key.active) return 'active';
+  return key.retireAt === null ? 'next' : 'retiring';
 }

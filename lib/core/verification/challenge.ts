@@ -36,3 +36,18 @@ export function bearerChallenge(args: {
   if (args.resourceMetadata) params.push(`resource_metadata=${quoteString(args.resourceMetadata)}`);
   return `Bearer ${params.join(', ')}`;
 }
+
+/**
+ * A DPoP challenge (RFC 9449 §7.1): the same parameters as Bearer's, plus `algs`, the proof algorithms
+ * the resource accepts.
+ */
+export function dpopChallenge(args: {
+  realm: string;
+  algs: readonly string[];
+  error?: string | null;
+  description?: string;
+  scope?: readonly string[];
+  resourceMetadata?: string | undefined;
+}): string {
+  return `DPoP ${bearerChallenge(args).slice('Bearer '.length)}, algs=${quoteString(args.algs.join(' '))}`;
+}

@@ -7,6 +7,7 @@ import type { RemoteIssuer } from './remote-issuer';
 import { parseScope } from '../model/scope';
 import type { BoundTokenVerifier, BoundVerification } from './token-cache';
 import { MAX_TOKEN_LENGTH, verifyAccessToken, type AccessTokenClaims, type KeyResolver, type VerifiedAccessToken } from '../tokens/jwt';
+import { isReferenceToken } from '../issuing/reference-tokens';
 
 /** What a remote verifier insists on. */
 export interface RemoteExpectations {
@@ -56,6 +57,13 @@ export class JwksVerifier implements BoundTokenVerifier {
   }
 
   private check(token: string, resolveKey: KeyResolver): Promise<VerifiedAccessToken> {
+    // An opaque token cannot be checked against keys: say what would check it, rather than "malformed"
+    // (the description names an option of this guard, nothing about the token or the issuer).
+    if (isReferenceToken(token)) {
+      return Promise.reject(
+        new InvalidTokenError("the access token is opaque, not a JWT; this guard checks JWTs only (opaque tokens need the guard's introspection option)"),
+      );
+    }
     return verifyAccessToken(token, resolveKey, {
       issuer: this.issuer.options.issuer,
       audience: this.expect.audience,

@@ -80,12 +80,19 @@ describe('group registry', () => {
     expect((await t.oauth.registry.get(id)).groups).toEqual([]);
   });
 
-  it('records group.updated with the members whose permissions changed', async () => {
+  it('records group.updated with the members whose permissions changed, and the old and new values', async () => {
     const { id } = await t.createClient('read');
     await t.oauth.groups.create({ name: 'g' });
     await t.oauth.groups.addClient(id, 'g');
-    await t.oauth.groups.update('g', { scopes: 'x', audiences: ['orders'] });
-    expect(events.at(-1)).toMatchObject({ type: 'group.updated', group: 'g', changes: ['scopes', 'audiences'], members: [id] });
+    await t.oauth.groups.update('g', { scopes: 'x', audiences: ['urn:example:orders'] });
+    expect(events.at(-1)).toMatchObject({
+      type: 'group.updated',
+      group: 'g',
+      changes: ['scopes', 'audiences'],
+      members: [id],
+      before: { scopes: [], audiences: [] },
+      after: { scopes: ['x'], audiences: ['urn:example:orders'] },
+    });
     expect(await rejection(t.oauth.groups.update('g', {}))).toMatchObject({ code: 'invalid' });
   });
 });

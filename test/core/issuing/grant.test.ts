@@ -13,6 +13,8 @@ function client(overrides: Partial<Client> = {}): Client {
     effectiveAudiences: [],
     grantTypes: ['client_credentials'],
     tokenFormat: 'jwt',
+    description: '',
+    tokenLifetime: null,
     enabled: true,
     secrets: [{ hash: '$2b$04$x', createdAt: 0, expiresAt: null }],
     version: 1,

@@ -1,4 +1,4 @@
-// Signing key rotation: the new key signs at once, the old one stays published until its tokens expired, scheduled rotation rotates once.
+// Signing key rotation: the new key signs at once, the old one stays published until its tokens expired (scheduled rotation: scheduled-rotation.test.ts).
 import request from 'supertest';
 import jwt from 'jsonwebtoken';
 import { createOAuth } from '../../../lib';
@@ -37,58 +37,6 @@ describe('key rotation', () => {
     clock.set(retireAt);
     expect(await publishedKids()).toEqual([kid]);
     expect((await t.oauth.server.store.listSigningKeys(clock.now())).map((k) => k.kid)).toEqual([kid]);
-  });
-
-  it('rotates once the active key is keyRotationDays old, and only once when the schedules of two instances check together', async () => {
-    const { id, secret } = await t.createClient('read');
-    const first = kidOf(await t.tokenFor(id, secret));
-    const other = createOAuth({ issuer: ISSUER, database: t.database, bcryptCost: 4, logger: memoryLogger(), clock: clock.now, keyRotationDays: 30 });
-    try {
-      const schedules = [t.oauth.server.rotationSchedule, other.server.rotationSchedule];
-      clock.advance(29 * 86_400_000);
-      await Promise.all(schedules.map((s) => s?.check()));
-      expect(kidOf(await t.tokenFor(id, secret))).toBe(first);
-      clock.advance(86_400_000);
-      await Promise.all(schedules.map((s) => s?.check()));
-      const keys = await t.oauth.server.store.listSigningKeys(clock.now());
-      expect(keys).toHaveLength(2);
-      expect(keys[1]?.kid).toBe(first);
-      expect(kidOf(await t.tokenFor(id, secret))).toBe(keys[0]?.kid);
-    } finally {
-      await other.close();
-    }
-  });
-
-  it('rotates through its own timer, which looks at the key at least hourly, once the key is keyRotationDays old (fake timers)', async () => {
-    await t.close();
-    // Only the interval timers are fake; the store, key generation and HTTP run for real.
-    jest.useFakeTimers({ doNotFake: ['Date', 'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate'] });
-    try {
-      // The change poll would otherwise run every 500 ms of faked time.
-      t = await buildApp({ clock: clock.now, keyRotationDays: 30, syncInterval: 3_600_000, signingAlgorithm: 'ES256' });
-      const { id, secret } = await t.createClient('read');
-      const first = kidOf(await t.tokenFor(id, secret));
-      const events: AuditEvent<'key.rotated'>[] = [];
-      t.oauth.events.on('key.rotated', (e: AuditEvent<'key.rotated'>) => events.push(e));
-      const HOUR = 3_600_000;
-
-      // A day before the key is due, an hour of timer ticks rotates nothing.
-      clock.advance(29 * 86_400_000);
-      await jest.advanceTimersByTimeAsync(HOUR);
-      expect((await t.oauth.server.store.listSigningKeys(clock.now())).map((k) => k.kid)).toEqual([first]);
-
-      // Once it is due, the next tick within the hour rotates, with no call from the test.
-      clock.advance(86_400_000);
-      const rotated = new Promise<void>((resolve) => t.oauth.events.once('key.rotated', () => resolve()));
-      await jest.advanceTimersByTimeAsync(HOUR);
-      await rotated;
-      expect(events).toEqual([expect.objectContaining({ type: 'key.rotated', previousKid: first, scheduled: true })]);
-      const keys = await t.oauth.server.store.listSigningKeys(clock.now());
-      expect(keys.map((k) => k.kid)).toEqual([events[0]?.kid, first]);
-      expect(kidOf(await t.tokenFor(id, secret))).toBe(events[0]?.kid);
-    } finally {
-      jest.useRealTimers();
-    }
   });
 
   it('refuses a keyRotationDays that is not a whole number of days at construction', () => {
