@@ -6,6 +6,7 @@ import type { Client } from '../core/model/client';
 import { InvalidClientError, InvalidRequestError } from '../core/model/errors';
 import type { TokenRequestParams } from '../core/issuing/grant';
 import { clientAuthContext, createClientPassport, STRATEGY_OF_METHOD } from '../passport/strategies';
+import { takeClientAddress } from './client-address';
 import { bodyParserError, refuseOversizedBodies } from './body-errors';
 import { renderOAuthError, setNoStore } from './render';
 import { INTROSPECTION_PATH, issuerRouter, JWKS_PATH, mountJwks, REVOCATION_PATH } from './metadata';
@@ -149,6 +150,8 @@ export function createTokenRouter(server: AuthorizationServer, first?: RequestHa
   /** The rules every client-authenticated endpoint shares: POST, no credentials in the URI, a form body. */
   async function readRequest(req: Request, res: Response, endpoint: string, recognized: Recognized): Promise<Form> {
     setNoStore(res);
+    // First, before the body is read: a client that resets the connection takes its address with it.
+    takeClientAddress(req);
     checkTransport(req, server.options);
     if (!trustProxyWarned && req.app.get('trust proxy') === true) {
       trustProxyWarned = true;

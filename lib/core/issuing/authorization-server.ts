@@ -153,6 +153,11 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
       options,
       this.events,
       now,
+      (err) =>
+        options.logger.error(
+          "the shared failure limits (limiterStore) cannot be reached; this instance counts failures in its own memory until they can",
+          err,
+        ),
     );
     this.changes = new ChangeWatcher(store, options.syncInterval, (err) =>
       options.logger.error('could not check the store for changes', err),
