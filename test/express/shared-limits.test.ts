@@ -5,10 +5,9 @@ import type Redis from 'ioredis';
 import request from 'supertest';
 import { createOAuth, oauthErrorHandler, type OAuth } from '../../lib';
 import { buildApp, ISSUER, memoryLogger, type TestApp } from '../helpers';
-import { dropKeys, readyRedis } from '../redis-helpers';
+import { dropKeys, readyRedis, REDIS_URL } from '../redis-helpers';
 
-const url = process.env.OAUTH_TEST_REDIS_URL;
-if (!url) console.log('shared limits (express): OAUTH_TEST_REDIS_URL is not set, skipping');
+const url = REDIS_URL;
 const describeRedis = url ? describe : describe.skip;
 
 const GRANT = { grant_type: 'client_credentials' };

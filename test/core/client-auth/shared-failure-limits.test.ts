@@ -3,10 +3,9 @@ import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { FailureLimiter, type FailureLimits } from '../../../lib/core/client-auth/failure-limits';
 import { SharedFailureLimiter } from '../../../lib/core/client-auth/shared-failure-limits';
-import { dropKeys, readyRedis } from '../../redis-helpers';
+import { dropKeys, readyRedis, REDIS_URL } from '../../redis-helpers';
 
-const url = process.env.OAUTH_TEST_REDIS_URL;
-if (!url) console.log('shared failure limits: OAUTH_TEST_REDIS_URL is not set, skipping the Redis tests');
+const url = REDIS_URL;
 const describeRedis = url ? describe : describe.skip;
 
 const LIMITS: FailureLimits = {
