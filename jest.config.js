@@ -11,6 +11,8 @@ module.exports = {
     '/node_modules/oauth4webapi/.+\\.js$': ['ts-jest', { diagnostics: false, tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022' } }],
   },
   transformIgnorePatterns: ['/node_modules/(?!oauth4webapi/)'],
+  // Checks once whether PostgreSQL and Redis answer; without them their suites skip, and the run says so in one line.
+  globalSetup: '<rootDir>/test/support/services-setup.js',
   testTimeout: 20000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };

@@ -38,7 +38,7 @@ async function main() {
     for (let i = 1; i <= TOKENS; i++) {
       const { access_token: token } = await oauth.server.issueToken(client, { grant_type: 'client_credentials' });
       const authorization = `Bearer ${token}`;
-      const req = { method: 'GET', originalUrl: '/api/items', headers: { authorization }, rawHeaders: ['Authorization', authorization] };
+      const req = { method: 'GET', originalUrl: '/api/items', headers: { host: 'x', authorization }, rawHeaders: ['Authorization', authorization], socket: {} };
       await new Promise((resolve, reject) => guard(req, {}, (err) => (err ? reject(err) : resolve())));
       if (!req.auth) throw new Error('the guard let a request through without req.auth');
       if (i % 100_000 === 0 || i === TOKENS) {

@@ -4,6 +4,9 @@ const { mkdtempSync, rmSync, writeFileSync, mkdirSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const lib = require('../dist');
+// The stores come from their subpaths (the package root exports neither).
+const { SqliteStore } = require('../dist/store/sqlite');
+const { PostgresStore } = require('../dist/store/postgres');
 
 const SMOKE = process.argv.includes('--smoke');
 const SIZES = SMOKE ? [100, 1000] : [1000, 10_000, 100_000];
@@ -18,7 +21,7 @@ async function freshDatabase(kind, n, dir) {
   const expiresAt = Date.now() + 3_600_000;
   if (kind === 'SQLite') {
     const database = path.join(dir, `revocations-${n}.sqlite`);
-    const store = lib.SqliteStore.open(database);
+    const store = SqliteStore.open(database);
     const insert = store.db.prepare('INSERT INTO revoked_tokens (jti, client_id, expires_at) VALUES (?, ?, ?)');
     store.db.transaction(() => {
       for (let i = 0; i < n; i++) insert.run(`bulk-${i}`, 'bulk', expiresAt);
@@ -32,7 +35,7 @@ async function freshDatabase(kind, n, dir) {
   await admin.query(`CREATE SCHEMA ${schema}`);
   const url = new URL(PG_URL);
   url.searchParams.set('options', `-c search_path=${schema}`);
-  const store = lib.PostgresStore.open(PG_URL, { schema });
+  const store = PostgresStore.open(PG_URL, { schema });
   await store.ready();
   await store.close();
   await admin.query(

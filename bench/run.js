@@ -110,6 +110,7 @@ const TOKEN_PEERS = ['oauth2orize + passport-http (bcrypt each request)', '@node
 const peersOfGuard = (kind) => [`express-oauth2-jwt-bearer, ${kind}`, `express-jwt + express-jwt-authz, ${kind}`];
 const ONE_TOKEN = 'one token (cached)';
 const DISTINCT = 'distinct tokens (cold)';
+const OIDC_PEER = 'node-oidc-provider: token, plain secret, RS256 JWT access token';
 
 /**
  * Every case of a run. `baseline` names the bare Express route its ratio divides by: a GET for the
@@ -157,8 +158,8 @@ function cases(m) {
   return [
     bareGet('start'),
     barePost('start'),
-    ours('ours: token, returning client, Basic, RS256', { group: 'token', peers: TOKEN_PEERS, ...token('ours-token', rs, 'basic') }),
-    ours('ours: token, returning client, body, RS256', { group: 'token', peers: TOKEN_PEERS, ...token('ours-token', rs, 'body') }),
+    ours('ours: token, returning client, Basic, RS256', { group: 'token', peers: [...TOKEN_PEERS, OIDC_PEER], ...token('ours-token', rs, 'basic') }),
+    ours('ours: token, returning client, body, RS256', { group: 'token', peers: [...TOKEN_PEERS, OIDC_PEER], ...token('ours-token', rs, 'body') }),
     ours('ours: token, returning client, Basic, ES256', { group: 'token', peers: TOKEN_PEERS, ...token('ours-token', es, 'basic', { options: { signingAlgorithm: 'ES256' } }) }),
     ours('ours: token, returning client, body, ES256', { group: 'token', peers: TOKEN_PEERS, ...token('ours-token', es, 'body', { options: { signingAlgorithm: 'ES256' } }) }),
     ours('ours: token, first-contact clients (bcrypt), RS256', {
@@ -199,6 +200,8 @@ function cases(m) {
       clientId: rs.id,
       tokenPool: TOKEN_POOL,
     }),
+    // A peer that signs a JWT per request and compares a plain secret: the one to beat at the signing limit (issue 16.2).
+    { name: OIDC_PEER, group: 'token', peer: true, ...token('oidc-provider', rs, 'basic'), clientId: rs.id, clientSecret: rs.secret },
     { name: TOKEN_PEERS[0], group: 'bcrypt', peer: true, ...token('oauth2orize', rs, 'basic') },
     { name: TOKEN_PEERS[1], group: 'bcrypt', peer: true, ...token('node-oauth', rs, 'basic') },
     ...[ONE_TOKEN, DISTINCT].flatMap((kind) => [
@@ -247,6 +250,7 @@ async function measure(c) {
         jwks: c.jwks,
         options: c.options,
         clientId: c.clientId,
+        clientSecret: c.clientSecret,
         countCredentials: c.countCredentials,
         tokenPool: c.tokenPool,
       }),

@@ -114,6 +114,43 @@ const CASES = {
     return { token: (await mintPool(oauth, config.clientId, 1))[0] };
   },
 
+  // node-oidc-provider (ESM, imported dynamically) with its defaults for this grant: the client's
+  // plain secret compared as stored, RS256 JWT access tokens for a default resource. Mounted alone,
+  // as its own app would be; the token path is set to ours so the request is the same.
+  async 'oidc-provider'(app) {
+    const { default: Provider } = await import('oidc-provider');
+    const { generateKeyPairSync } = require('node:crypto');
+    const jwk = { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), kid: 'bench', alg: 'RS256', use: 'sig' };
+    const resource = 'urn:bench:api';
+    const provider = new Provider(issuer, {
+      clients: [
+        {
+          client_id: config.clientId,
+          client_secret: config.clientSecret,
+          grant_types: ['client_credentials'],
+          redirect_uris: [],
+          response_types: [],
+          scope: 'read write',
+          token_endpoint_auth_method: 'client_secret_basic',
+        },
+      ],
+      jwks: { keys: [jwk] },
+      scopes: ['read', 'write'],
+      routes: { token: '/oauth/token' },
+      features: {
+        clientCredentials: { enabled: true },
+        devInteractions: { enabled: false },
+        resourceIndicators: {
+          enabled: true,
+          defaultResource: () => resource,
+          useGrantedResource: () => true,
+          getResourceServerInfo: () => ({ scope: 'read write', audience: resource, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }),
+        },
+      },
+    });
+    app.use(provider.callback());
+  },
+
   async oauth2orize(app) {
     const oauth2orize = peer('oauth2orize');
     const { Passport } = require('passport');

@@ -47,11 +47,12 @@ const rows = names.map((name) => {
     peakRssMB: m((r) => r.peakRssMB),
   };
 });
-const targets = runs[0].targets.map((t, i) => ({
-  ...t,
-  value: median(runs.map((run) => run.targets[i]?.value)),
-  valueCpu: median(runs.map((run) => run.targets[i]?.valueCpu)),
-}));
+// Matched by name, not position: the list of targets changes between issues (runs before it lack the new ones).
+const latestTargets = runs[runs.length - 1].targets;
+const targets = latestTargets.map((t) => {
+  const same = (run) => run.targets.find((u) => u.target === t.target);
+  return { ...t, value: median(runs.map((run) => same(run)?.value)), valueCpu: median(runs.map((run) => same(run)?.valueCpu)) };
+});
 const summary = {
   runs: files.length,
   from: files,

@@ -88,6 +88,19 @@ function curlCommands(baseUrl, clientId, clientSecret) {
   ];
 }
 
+/**
+ * The Redis client the failure limits count in (ioredis). No offline queue and a bounded reconnect:
+ * while Redis is away every counting step fails at once, and the instance counts in its own memory
+ * instead of making clients wait (see the README's shared failure limits).
+ */
+function sharedLimitsRedis(url) {
+  const Redis = require('ioredis');
+  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(times * 200, 5000) });
+  // ioredis reports connection errors as events; without a listener Node would treat them as fatal.
+  redis.on('error', () => {});
+  return redis;
+}
+
 function listen(server, port, host) {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -118,18 +131,25 @@ function parsePort(value) {
 /**
  * Starts the service: listens on `PORT` (default 3000) at `HOST` (default 127.0.0.1), opens `OAUTH_DB`
  * (default ./oauth.sqlite; a postgres:// URL for PostgreSQL), uses `OAUTH_ISSUER` (default http://localhost:PORT), creates the demo
- * client on an empty database and prints how to call it.
+ * client on an empty database and prints how to call it. With `OAUTH_LIMITS_REDIS` (a redis:// URL), the
+ * failure limits are counted in that Redis, shared with every instance pointed at it.
  *
  * @param {{ env?: Record<string, string | undefined>, print?: (line: string) => void, auditLog?: { write(line: string): unknown } }} [context]
  * @returns {Promise<{ name: string, url: string, server: http.Server, close: () => Promise<void> }>}
  */
 async function start({ env = processEnvironment(), print = console.log, auditLog = process.stdout } = {}) {
   const host = env.HOST || '127.0.0.1';
-  const server = http.createServer();
+  // Node's own limits on a whole request, set to match the library's bodyTimeout (5 s): a request
+  // whose headers have not arrived in 10 s, or that has not been received in full in 15 s, is
+  // refused by Node before it reaches any route (Node's defaults are 60 s and 5 minutes).
+  const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 15_000 });
   const port = await listen(server, parsePort(env.PORT), host);
+  // OAUTH_LIMITS_REDIS=redis://127.0.0.1:6379: the failure limits are shared with every instance using that Redis.
+  const limitsRedis = env.OAUTH_LIMITS_REDIS ? sharedLimitsRedis(env.OAUTH_LIMITS_REDIS) : undefined;
   const close = async () => {
     await new Promise((resolve) => server.close(() => resolve(undefined)));
     await closeDefaultOAuth();
+    limitsRedis?.disconnect();
   };
   const loopback = ['127.0.0.1', '::1', '0.0.0.0', '::', 'localhost'].includes(host);
   const url = `http://${loopback ? 'localhost' : host}:${port}`;
@@ -142,7 +162,8 @@ async function start({ env = processEnvironment(), print = console.log, auditLog
     // OAUTH_KEY_ROTATION=30d rotates the signing key every 30 days, publishing the next key
     // OAUTH_KEY_PUBLISH_AHEAD (default 5m) before it signs (docs/operations.md, "Scheduled key rotation").
     const rotation = keyRotationOptionsFromEnv(env);
-    server.on('request', createApp({ issuer, database: env.OAUTH_DB, ...keySecret, ...rotation, ...limitOptionsFromEnv(env) }));
+    const limiterStore = limitsRedis ? { limiterStore: { redis: limitsRedis } } : {};
+    server.on('request', createApp({ issuer, database: env.OAUTH_DB, ...keySecret, ...rotation, ...limiterStore, ...limitOptionsFromEnv(env) }));
     // A missing or wrong OAUTH_KEY_SECRET for encrypted keys stops the start here, not on the first token request.
     await defaultOAuth().ready();
     // Audit events (token issued, authentication failed, rate limit hit, ...) as JSON lines on stdout.

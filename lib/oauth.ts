@@ -1,5 +1,5 @@
 // createOAuth(): one explicit instance (store, keys, options) that hands out its token router and its guards.
-import express, { type Router } from 'express';
+import type { Router } from 'express';
 import { AuthorizationServer } from './core/issuing/authorization-server';
 import type { AuditEmitter } from './core/model/events';
 import type { ClientRegistry } from './core/admin/registry';
@@ -118,7 +118,13 @@ export function localGuardRuntime(server: AuthorizationServer): (settings: Guard
     const verified = cache;
     const runtime: GuardRuntime = {
       // The cache spares the signature check; revocation (in memory) is still checked on every request.
-      verifier: { verify: async (token) => server.assertNotRevoked(await verified.verify(token)) },
+      verifier: {
+        verify: async (token) => server.assertNotRevoked(await verified.verify(token)),
+        verifyCached: (token) => {
+          const hit = verified.cached(token);
+          return hit && server.notRevokedNow(hit);
+        },
+      },
       realm: resolved.realm,
       allowBodyToken: resolved.allowBodyToken,
       logger: server.options.logger,
@@ -171,7 +177,7 @@ export function createOAuth(options: OAuthOptions = {}): OAuth {
     groups: server.groups,
     events: server.events,
     tokenRouter: () =>
-      express.Router().use(endpointMetrics(metrics, resolved.tokenPath, [INTROSPECTION_PATH, REVOCATION_PATH]), createTokenRouter(server)),
+      createTokenRouter(server, endpointMetrics(metrics, resolved.tokenPath, [INTROSPECTION_PATH, REVOCATION_PATH])),
     adminRouter: (adminOptions) => {
       const resolvedAdmin = resolveAdminRouterOptions(adminOptions);
       return createAdminRouter(server, requireScope(resolvedAdmin.scope, resolvedAdmin.guard), resolvedAdmin);

@@ -1,5 +1,5 @@
 // The client authentication methods the token client supports, by their RFC 8414 / RFC 7591 names, and the key material private_key_jwt signs with; apart from client-auth.ts so the public declarations never import oauth4webapi (an ES module a CommonJS consumer's type check cannot require).
-import { createPrivateKey, type JsonWebKey as NodeJwk, type KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 
 /** The methods the token client supports. */
 export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
@@ -9,8 +9,17 @@ export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
 export const ASSERTION_SIGNING_ALGORITHMS = ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'] as const;
 export type AssertionSigningAlgorithm = (typeof ASSERTION_SIGNING_ALGORITHMS)[number];
 
+/**
+ * A private JWK (RFC 7517) as JSON. Our own structural type: the public declarations must not depend on
+ * which @types/node a consumer has (older ones lack `crypto.JsonWebKey`).
+ */
+export interface PrivateJwk {
+  kty?: string;
+  [member: string]: unknown;
+}
+
 /** A private key as the caller has it: a KeyObject, a PEM string, or a private JWK. */
-export type PrivateKeyInput = KeyObject | string | NodeJwk;
+export type PrivateKeyInput = KeyObject | string | PrivateJwk;
 
 /** What the client authenticates with: a secret, or a private key (with its `kid` and algorithm). */
 export type ClientCredential =
@@ -26,7 +35,7 @@ export function toPrivateKeyObject(input: PrivateKeyInput): KeyObject {
   try {
     if (typeof input === 'string') key = createPrivateKey(input);
     else if (typeof (input as KeyObject).asymmetricKeyType === 'string' || (input as KeyObject).type !== undefined) key = input as KeyObject;
-    else key = createPrivateKey({ key: input as NodeJwk, format: 'jwk' });
+    else key = createPrivateKey({ key: input as unknown as import('node:crypto').JsonWebKey, format: 'jwk' });
   } catch {
     throw new TypeError('privateKey must be an asymmetric private key (KeyObject, PEM or JWK)');
   }

@@ -186,7 +186,7 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
     setNoStore(res);
     next();
   });
-  router.use(ADMIN_PATHS, requireJson, refuseOversizedBodies(express.json({ limit: JSON_LIMIT, strict: true, type: 'application/json' }), JSON_LIMIT));
+  router.use(ADMIN_PATHS, requireJson, refuseOversizedBodies(express.json({ limit: JSON_LIMIT, strict: true, type: 'application/json' }), JSON_LIMIT, server.options.bodyTimeout));
 
   router.get('/openapi.json', (req, res) => {
     // The token endpoint the metadata publishes: under the issuer's path, if it has one.

@@ -31,18 +31,22 @@ export function authenticationResult(status: number, error: string | undefined):
   return 'success';
 }
 
-function samePath(path: string, route: string): boolean {
-  return path.replace(/\/+$/, '').toLowerCase() === route.replace(/\/+$/, '').toLowerCase();
+/** `/A/b/` → `/a/b`: how Express's default routing (case-insensitive, not strict) compares paths. */
+function normalPath(path: string): string {
+  return path.replace(/\/+$/, '').toLowerCase();
 }
 
 /**
  * Counts token requests (by result and error code) and client authentications (by method and
- * result) once each response has been sent. Mounted where the token router is, before it.
+ * result) once each response has been sent. Mounted inside the token router, before its routes.
  */
 export function endpointMetrics(metrics: OAuthMetrics, tokenPath: string, clientEndpoints: readonly string[]): RequestHandler {
+  const token = normalPath(tokenPath);
+  const counted = new Set([token, ...clientEndpoints.map(normalPath)]);
   return (req: Request, res: Response, next: NextFunction) => {
-    const isToken = samePath(req.path, tokenPath);
-    if (!isToken && !clientEndpoints.some((path) => samePath(req.path, path))) return next();
+    const path = normalPath(req.path);
+    if (!counted.has(path)) return next();
+    const isToken = path === token;
     res.once('finish', () => {
       const rendered = res.locals[RENDERED_ERROR] as unknown;
       const error = typeof rendered === 'string' ? rendered : res.statusCode >= 400 ? 'server_error' : undefined;

@@ -2,7 +2,6 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { bearerChallenge, dpopChallenge } from '../core/verification/challenge';
 import { boundThumbprint, checkTokenBinding, isDpopError, singleProof, type DpopChecker, type PresentedToken } from '../core/dpop/binding';
-import { hasAllScopes, hasAnyScope } from '../core/model/scope';
 import type { AccessTokenClaims, VerifiedAccessToken } from '../core/tokens/jwt';
 import {
   BearerTokenMissingError,
@@ -84,6 +83,11 @@ export function withAuth<R extends Request = Request>(
 /** Anything that can turn a bearer token into verified claims (this issuer's key ring, a remote JWKS, introspection). */
 export interface TokenVerifier {
   verify(token: string): Promise<VerifiedAccessToken>;
+  /**
+   * The verification of a token already verified and cached, when it can be told without waiting;
+   * undefined sends the token to {@link verify}. Throws as `verify` rejects (a revoked token).
+   */
+  verifyCached?(token: string): VerifiedAccessToken | undefined;
 }
 
 /** What a guard needs at request time, resolved once on first use. */
@@ -135,7 +139,12 @@ function uriHasToken(req: Request): boolean {
 /** Node keeps only the first of repeated Authorization headers; the raw list shows whether there were more. */
 function authorizationHeaderCount(req: Request): number {
   let count = 0;
-  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]?.toLowerCase() === 'authorization') count++;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    // The length first: most headers are told apart without a lower-cased copy.
+    if (name.length === 13 && name.toLowerCase() === 'authorization') count++;
+  }
   return count;
 }
 
@@ -162,10 +171,20 @@ function bodyToken(req: Request, res: Response): Promise<string | undefined> {
  * / RFC 6750 §5.3); the form body is read only when `allowBodyToken` is set.
  */
 async function extractToken(req: Request, res: Response, allowBody: boolean, dpop: GuardDpop | undefined): Promise<PresentedToken> {
+  checkTokenPlaces(req);
+  const fromBody = allowBody ? await bodyToken(req, res) : undefined;
+  return presentedToken(req, fromBody, dpop);
+}
+
+/** RFC 6750 §2 / RFC 9700 §2.4: no token in the URI, at most one Authorization header. */
+function checkTokenPlaces(req: Request): void {
   if (uriHasToken(req)) throw new InvalidRequestError('access tokens in the request URI are not accepted');
   if (authorizationHeaderCount(req) > 1) throw new InvalidRequestError('send exactly one Authorization header');
+}
+
+/** The token from the header or the already-read body token; synchronous, so a guard without body tokens awaits nothing here. */
+function presentedToken(req: Request, fromBody: string | undefined, dpop: GuardDpop | undefined): PresentedToken {
   const header = req.headers.authorization;
-  const fromBody = allowBody ? await bodyToken(req, res) : undefined;
   const proof = dpop ? singleProof(headerValues(req, 'dpop')) : undefined;
   if (header !== undefined && /^bearer(?:\s|$)/i.test(header)) {
     const match = BEARER.exec(header);
@@ -193,6 +212,21 @@ function requestUri(req: Request, publicBaseUrl: string | undefined): string {
   if (publicBaseUrl !== undefined) return publicBaseUrl + path;
   const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
   return `${secure ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}${path}`;
+}
+
+/** The Bearer token of a well-formed `Authorization: Bearer` header, else undefined (left to the full path to judge). */
+function cachedCandidate(req: Request): string | undefined {
+  const header = req.headers.authorization;
+  if (header === undefined || !/^bearer /i.test(header)) return undefined;
+  return BEARER.exec(header)?.[1];
+}
+
+/** Renders a refusal: logged when it is the server's fault, counted, with its challenge, to `next(err)`. */
+function deny(rt: GuardRuntime, next: NextFunction, err: unknown, scheme: 'Bearer' | 'DPoP' | undefined): void {
+  const oauthError = toOAuthError(err);
+  if (oauthError.status >= 500) rt.logger.error('the guard could not verify a token', err);
+  rt.onDecision?.({ result: 'denied', error: err instanceof BearerTokenMissingError ? 'missing_token' : oauthError.error });
+  next(withChallenge(oauthError, rt, scheme));
 }
 
 /** Adds the RFC 6750 §3 challenge (with RFC 9728 §5.1 `resource_metadata` when published) to an error on its way to `next(err)`. */
@@ -231,7 +265,11 @@ export function createRequireScope(bind: (options: GuardOptions, scopes: readonl
     const { scopes, options } = splitArgs(args);
     const required = resolveRequiredScopes(scopes);
     const getRuntime = bind(options, required);
-    const allowed = mode === 'all' ? hasAllScopes : hasAnyScope;
+    // A token carries a handful of scopes: looked up in its array, with no Set built per request.
+    const allowed =
+      mode === 'all'
+        ? (granted: readonly string[], needed: readonly string[]) => needed.every((scope) => granted.includes(scope))
+        : (granted: readonly string[], needed: readonly string[]) => needed.some((scope) => granted.includes(scope));
     let runtime: GuardRuntime | undefined;
 
     async function authorize(req: Request, res: Response, rt: GuardRuntime, seen: { scheme?: 'Bearer' | 'DPoP' }): Promise<void> {
@@ -248,7 +286,11 @@ export function createRequireScope(bind: (options: GuardOptions, scopes: readonl
         // A guard that cannot check proofs must still never accept a bound token as a bearer token (RFC 9449 §7.2).
         throw new InvalidTokenError('DPoP-bound access tokens are not accepted here');
       }
-      if (!allowed(new Set(verified.scopes), required)) {
+      grant(req, verified);
+    }
+
+    function grant(req: Request, verified: VerifiedAccessToken): void {
+      if (!allowed(verified.scopes, required)) {
         const needs = mode === 'all' ? 'the scopes' : 'one of the scopes';
         throw new InsufficientScopeError(`this resource needs ${needs} ${required.join(' ')}`, required);
       }
@@ -262,18 +304,32 @@ export function createRequireScope(bind: (options: GuardOptions, scopes: readonl
       } catch (err) {
         return next(toOAuthError(err));
       }
+      // A Bearer token verified before and still good in memory is granted here, with no promise and
+      // nothing allocated but req.auth: most requests of a running service. Anything else (a body
+      // token, the DPoP scheme, a token not cached or whose client memory cannot judge, a DPoP-bound
+      // token, a DPoP-only resource, a missing scope) takes the full, asynchronous path, which gives
+      // every refusal but a revoked or void cached token's.
+      const token = rt.allowBodyToken || !rt.verifier.verifyCached || rt.dpop?.mode === 'required' ? undefined : cachedCandidate(req);
+      if (token !== undefined && !uriHasToken(req) && authorizationHeaderCount(req) === 1) {
+        let verified: VerifiedAccessToken | undefined;
+        try {
+          verified = (rt.verifier.verifyCached as (token: string) => VerifiedAccessToken | undefined)(token);
+        } catch (err) {
+          return deny(rt, next, err, 'Bearer');
+        }
+        if (verified && boundThumbprint(verified.claims) === undefined && allowed(verified.scopes, required)) {
+          req.auth = { clientId: verified.clientId, scopes: verified.scopes, claims: verified.claims };
+          rt.onDecision?.({ result: 'allowed', clientId: verified.clientId });
+          return next();
+        }
+      }
       const seen: { scheme?: 'Bearer' | 'DPoP' } = {};
       authorize(req, res, rt, seen).then(
         () => {
           rt.onDecision?.({ result: 'allowed', clientId: req.auth?.clientId });
           next();
         },
-        (err: unknown) => {
-          const oauthError = toOAuthError(err);
-          if (oauthError.status >= 500) rt.logger.error('the guard could not verify a token', err);
-          rt.onDecision?.({ result: 'denied', error: err instanceof BearerTokenMissingError ? 'missing_token' : oauthError.error });
-          next(withChallenge(oauthError, rt, seen.scheme));
-        },
+        (err: unknown) => deny(rt, next, err, seen.scheme),
       );
     };
   };

@@ -1,14 +1,15 @@
 // tokenRouter(): the RFC 6749 §4.4 token endpoint and its companions as an Express router: body parsing, client authentication via Passport and the core ClientAuthenticator, the grant, §5 responses.
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { AuthorizationServer } from '../core/issuing/authorization-server';
 import { basicChallenge } from '../core/verification/challenge';
 import type { Client } from '../core/model/client';
 import { InvalidClientError, InvalidRequestError } from '../core/model/errors';
 import type { TokenRequestParams } from '../core/issuing/grant';
 import { clientAuthContext, createClientPassport, STRATEGY_OF_METHOD } from '../passport/strategies';
+import { takeClientAddress } from './client-address';
 import { bodyParserError, refuseOversizedBodies } from './body-errors';
 import { renderOAuthError, setNoStore } from './render';
-import { INTROSPECTION_PATH, issuerRouter, mountJwks, REVOCATION_PATH } from './metadata';
+import { INTROSPECTION_PATH, issuerRouter, JWKS_PATH, mountJwks, REVOCATION_PATH } from './metadata';
 import { introspectionHandler, revocationHandler, type ClientEndpointHandler } from './token-management';
 import { checkTransport } from './transport';
 import { singleProof } from '../core/dpop/binding';
@@ -89,14 +90,17 @@ function uriHasCredentials(req: Request): boolean {
  * Builds the token endpoint of `server`. The host app needs no body parser; if it already parsed the
  * body, the parsed body is used.
  */
-export function createTokenRouter(server: AuthorizationServer): Router {
-  const { realm, tokenPath, bodyLimit, logger } = server.options;
+export function createTokenRouter(server: AuthorizationServer, first?: RequestHandler): Router {
+  const { realm, tokenPath, bodyLimit, bodyTimeout, logger } = server.options;
   const router = express.Router();
+  // Runs only for requests to the router's own paths (see issuerRouter), before any of its routes.
+  if (first) router.use(first);
   const auth = server.clientAuth;
   const passport = createClientPassport(auth, realm);
   const parseForm = refuseOversizedBodies(
     express.urlencoded({ extended: false, limit: bodyLimit, parameterLimit: MAX_PARAMETERS, type: FORM }),
     bodyLimit,
+    bodyTimeout,
   );
   let trustProxyWarned = false;
 
@@ -146,6 +150,8 @@ export function createTokenRouter(server: AuthorizationServer): Router {
   /** The rules every client-authenticated endpoint shares: POST, no credentials in the URI, a form body. */
   async function readRequest(req: Request, res: Response, endpoint: string, recognized: Recognized): Promise<Form> {
     setNoStore(res);
+    // First, before the body is read: a client that resets the connection takes its address with it.
+    takeClientAddress(req);
     checkTransport(req, server.options);
     if (!trustProxyWarned && req.app.get('trust proxy') === true) {
       trustProxyWarned = true;
@@ -203,5 +209,6 @@ export function createTokenRouter(server: AuthorizationServer): Router {
     setNoStore(res);
     renderOAuthError(res, err, logger);
   });
-  return issuerRouter(router, server);
+  // Every path routed above: the returned router passes any other request on at once.
+  return issuerRouter(router, server, [tokenPath, INTROSPECTION_PATH, REVOCATION_PATH, JWKS_PATH]);
 }

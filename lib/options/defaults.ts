@@ -8,6 +8,7 @@ import { toLogger } from '../core/observability/logger';
 import { resolveMetricsOptions, type MetricsOptions, type ResolvedMetricsOptions } from '../core/observability/metrics';
 import type { Logger } from '../core/model/logger';
 import { KeyEncryption } from '../core/tokens/key-encryption';
+import type { SharedLimitsRedis } from '../core/client-auth/shared-failure-limits';
 import {
   CLIENT_ASSERTION_OPTIONS,
   DPOP_OPTIONS,
@@ -115,7 +116,7 @@ const tokenCacheSize = {
   check: integer(0, 10_000_000),
   default: 10_000,
   type: '`number`',
-  description: 'verified tokens remembered (each until its `exp`, emptied on any change); 0 turns the cache off',
+  description: 'verified tokens remembered (each until its `exp`, emptied when the signing keys change; revocation and disabled clients are checked on every request); 0 turns the cache off',
 };
 
 /** `introspection: { ... }` of a remote guard: how it authenticates to the issuer's introspection endpoint (RFC 7662), and its cache. */
@@ -192,6 +193,13 @@ export const INSTANCE_OPTIONS = {
   realm: realmOption,
   clockTolerance,
   bodyLimit: { check: integer(64, 1024 * 1024), default: 8 * 1024, type: '`number` (bytes)', description: 'largest token request body, 64 to 1048576' },
+  bodyTimeout: {
+    check: integer(10, 600_000),
+    default: 5000,
+    type: '`number` (ms)',
+    description:
+      'how long the token, introspection, revocation and admin endpoints wait for a request body to arrive in full before answering `408` and closing the connection, 10 to 600000 (see [slow clients](operations.md#slow-clients))',
+  },
   syncInterval: {
     check: integer(10, 3_600_000),
     default: 500,
@@ -281,9 +289,18 @@ export const INSTANCE_OPTIONS = {
   },
   maxQueuedAuthentications: {
     check: integer(0, 100_000),
-    default: 32,
+    default: 256,
     type: '`number`',
-    description: 'authentications allowed to wait for a slot; beyond it 503 with `Retry-After`',
+    description:
+      'authentications allowed to wait for a slot, served round robin over client addresses; when full, the newest waiting request of the address with the most in flight is refused (503 with `Retry-After`), or else the newcomer',
+  },
+  limiterStore: {
+    check: nested((value: LimiterStoreInput) => resolveTable(LIMITER_STORE_OPTIONS, value, 'limiterStore.')),
+    optional: true as const,
+    defaultText: 'in memory',
+    type: '`{ redis, keyPrefix?, timeoutMs? }`',
+    description:
+      'count the failure limits in Redis (`redis`: an ioredis client you own), shared by every instance; when Redis cannot answer, each instance counts in its own memory (see [shared failure limits](operations.md#shared-failure-limits))',
   },
   verifiedSecretCacheSize: {
     check: integer(0, 10_000_000),
@@ -299,6 +316,24 @@ export const INSTANCE_OPTIONS = {
   },
   metrics,
   ...POSSESSION_INSTANCE_OPTIONS,
+} satisfies OptionTable;
+
+/** `limiterStore`: where the failure limits are counted when several instances share them. */
+export const LIMITER_STORE_OPTIONS = {
+  redis: {
+    check: withMethods<SharedLimitsRedis>('limiterStore.redis must be an ioredis client', 'multi', 'defineCommand'),
+    required: true,
+    defaultText: 'required',
+    type: '`Redis` (ioredis)',
+    description: 'the client to count in; yours to configure (`enableOfflineQueue: false` is advised) and to close',
+  },
+  keyPrefix: { check: nonEmptyString(), default: 'ecc:auth', type: '`string`', description: 'prefix of every key written; one per deployment sharing a Redis' },
+  timeoutMs: {
+    check: integer(1, 60_000),
+    default: 250,
+    type: '`number` (ms)',
+    description: 'longest a counting step may take before the instance counts in its own memory instead',
+  },
 } satisfies OptionTable;
 
 /** A remote guard's `introspection`, a nested option resolved by its own table above. */
@@ -412,6 +447,8 @@ export const ADMIN_OPTIONS = {
 
 /** Input of the `introspection` option. */
 export type IntrospectionInput = OptionsOf<typeof INTROSPECTION_OPTIONS>;
+/** Input of the `limiterStore` option. */
+export type LimiterStoreInput = OptionsOf<typeof LIMITER_STORE_OPTIONS>;
 /** Resolved `introspection` option. */
 export type ResolvedIntrospection = ResolvedOf<typeof INTROSPECTION_OPTIONS>;
 /** Input of one guard. */

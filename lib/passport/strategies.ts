@@ -8,6 +8,7 @@ import ClientPasswordStrategy = require('passport-oauth2-client-password');
 import { InvalidClientError } from '../core/model/errors';
 import type { Client } from '../core/model/client';
 import type { ClientAuthContext } from '../core/client-auth/authenticator';
+import { clientAddress } from '../express/client-address';
 import type { ClientAuthRequest, ClientCredential } from '../core/client-auth/methods';
 
 /** Passport names of the strategies. */
@@ -35,9 +36,12 @@ export function clientAuthRequest(req: Request): ClientAuthRequest {
   return { authorization: req.headers.authorization, form };
 }
 
-/** Where the request came from (`req.ip`, which honours Express's `trust proxy`). */
+/**
+ * Where the request came from: the address the token router took when the request started (`req.ip`
+ * then, honouring Express's `trust proxy`), never read again later, when a reset connection has none.
+ */
 export function clientAuthContext(req: Request): ClientAuthContext {
-  return { address: req.ip };
+  return { address: clientAddress(req) };
 }
 
 type Done = (err: unknown, client?: Client | false) => void;

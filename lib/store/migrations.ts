@@ -14,6 +14,19 @@ function revisionTriggers(table: string): string {
     .join('\n');
 }
 
+/** Entries the change log keeps (migration 6); lib/store/sqlite.ts reloads everything when further behind. */
+export const CHANGE_LOG_LENGTH = 10_000;
+
+/** Logs each row change of `table` in change_log as a change of `kind` keyed by `column`. */
+function changeLogTriggers(table: string, kind: string, column: string): string {
+  return (['INSERT', 'UPDATE', 'DELETE'] as const)
+    .map(
+      (op) => `CREATE TRIGGER ${table}_${op.toLowerCase()}_log AFTER ${op} ON ${table}
+  BEGIN INSERT INTO change_log (kind, ref) VALUES ('${kind}', ${op === 'DELETE' ? 'OLD' : 'NEW'}.${column}); END;`,
+    )
+    .join('\n');
+}
+
 /**
  * Each entry takes the schema from version index to index + 1. Append only: a released migration
  * never changes. Times are epoch milliseconds; scope and audience lists are space-delimited.
@@ -140,6 +153,32 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (namespace, id)
   ) STRICT, WITHOUT ROWID;
   CREATE INDEX replay_claims_by_expiry ON replay_claims (expires_at);
+  `,
+  // 6 (perf, issue 16): the change log. Every row change the revision counts is also logged with
+  // what changed, so an instance catches up on a change by reading the log since the position it
+  // last saw, in O(what changed), instead of re-reading every client and revocation. The log keeps
+  // its last ${CHANGE_LOG_LENGTH} entries; an instance further behind than that reloads everything.
+  `
+  CREATE TABLE change_log (
+    position   INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind       TEXT NOT NULL CHECK (kind IN ('client', 'group', 'keys', 'revoked', 'purge')),
+    ref        TEXT,
+    expires_at INTEGER
+  ) STRICT;
+  CREATE TRIGGER change_log_bounded AFTER INSERT ON change_log
+  BEGIN DELETE FROM change_log WHERE position <= NEW.position - ${CHANGE_LOG_LENGTH}; END;
+  ${changeLogTriggers('clients', 'client', 'id')}
+  ${changeLogTriggers('client_secrets', 'client', 'client_id')}
+  ${changeLogTriggers('client_groups', 'client', 'client_id')}
+  ${changeLogTriggers('groups', 'group', 'name')}
+  ${changeLogTriggers('signing_keys', 'keys', 'kid')}
+  CREATE TRIGGER revoked_tokens_insert_log AFTER INSERT ON revoked_tokens
+  BEGIN INSERT INTO change_log (kind, ref, expires_at) VALUES ('revoked', NEW.jti, NEW.expires_at); END;
+  CREATE TRIGGER revoked_tokens_update_log AFTER UPDATE ON revoked_tokens
+  BEGIN INSERT INTO change_log (kind, ref, expires_at) VALUES ('revoked', NEW.jti, NEW.expires_at); END;
+  -- Deleting a revocation (its token expired) voids nothing; logged only so the log counts every change the revision counts.
+  CREATE TRIGGER revoked_tokens_delete_log AFTER DELETE ON revoked_tokens
+  BEGIN INSERT INTO change_log (kind, ref) VALUES ('purge', OLD.jti); END;
   `,
 ];
 

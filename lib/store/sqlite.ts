@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { effectiveGrants, type Client, type ClientJwks, type ClientSecret, type TokenFormat } from '../core/model/client';
 import type { Group } from '../core/model/group';
 import type { PublicJwk, SigningAlgorithm, StoredSigningKey } from '../core/tokens/keys';
-import { checkSchemaVersion, migrate } from './migrations';
+import { CHANGE_LOG_LENGTH, checkSchemaVersion, migrate } from './migrations';
 import { removeCreatedFiles, secureDatabaseFiles } from './file-mode';
 import type { AccessTokenClaims } from '../core/tokens/jwt';
 import {
@@ -43,6 +43,15 @@ interface ClientRow {
   jwks_uri: string | null;
   require_dpop: number;
 }
+interface LogRow {
+  position: number;
+  kind: 'client' | 'group' | 'keys' | 'revoked' | 'purge';
+  ref: string | null;
+  expires_at: number | null;
+}
+/** Rows read per page when the whole revocation state is loaded; the event loop runs between pages. */
+const PAGE = 2000;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 interface ClientPageBinds {
   after: string | null;
   name: string | null;
@@ -195,6 +204,22 @@ export function translateSqliteError(err: unknown): unknown {
 }
 
 /** Runs a synchronous database call, translating its errors; the async store methods build on it. */
+/** The delta a change-log row stands for; undefined for one that voids nothing (an expired revocation deleted). */
+function toChange(row: LogRow): StoreChange | undefined {
+  switch (row.kind) {
+    case 'client':
+      return row.ref === null ? { kind: 'all' } : { kind: 'client', id: row.ref };
+    case 'group':
+      return row.ref === null ? { kind: 'all' } : { kind: 'group', name: row.ref };
+    case 'keys':
+      return { kind: 'keys' };
+    case 'revoked':
+      return row.ref === null || row.expires_at === null ? { kind: 'all' } : { kind: 'revoked', jti: row.ref, expiresAt: row.expires_at };
+    case 'purge':
+      return undefined;
+  }
+}
+
 function run<T>(fn: () => T): Promise<T> {
   try {
     return Promise.resolve(fn());
@@ -280,6 +305,9 @@ export class SqliteStore implements Store {
   private readonly listeners = new Set<(change: StoreChange) => void>();
   private readonly stmt;
   private readonly ownsDatabase: boolean;
+  private readonly readLog: (position: number) => { revision: number; rows: LogRow[] };
+  /** The revision and change-log position of the last change announced to listeners. */
+  private seen: { revision: number; position: number };
   /** A client's three reads in one snapshot; built once, since better-sqlite3's transaction() wrapper costs more than the reads. */
   private readonly readClientSnapshot: (id: string) => Client | undefined;
 
@@ -366,6 +394,10 @@ export class SqliteStore implements Store {
       removeMembership: db.prepare('DELETE FROM client_groups WHERE client_id = :id AND group_name = :group'),
       clearMemberships: db.prepare('DELETE FROM client_groups WHERE client_id = :id'),
       revision: db.prepare<[], { value: number }>("SELECT value FROM meta WHERE key = 'revision'"),
+      logSince: db.prepare<[{ position: number; limit: number }], LogRow>(
+        'SELECT position, kind, ref, expires_at FROM change_log WHERE position > :position ORDER BY position LIMIT :limit',
+      ),
+      logEnd: db.prepare<[], { position: number }>('SELECT coalesce(max(position), 0) AS position FROM change_log'),
       // The meta table (key → integer) holds shared settings too; no schema change needed.
       initSetting: db.prepare<[{ key: string; value: number }]>('INSERT OR IGNORE INTO meta (key, value) VALUES (:key, :value)'),
       setting: db.prepare<[{ key: string }], { value: number }>('SELECT value FROM meta WHERE key = :key'),
@@ -396,11 +428,12 @@ export class SqliteStore implements Store {
         'INSERT INTO revoked_tokens (jti, client_id, expires_at) VALUES (:jti, :client_id, :expires_at) ON CONFLICT (jti) DO NOTHING',
       ),
       purgeRevoked: db.prepare('DELETE FROM revoked_tokens WHERE expires_at <= :now'),
-      revoked: db.prepare<[{ now: number }], { jti: string; client_id: string; expires_at: number }>(
-        'SELECT jti, client_id, expires_at FROM revoked_tokens WHERE expires_at > :now',
+      // Keyset pages, so a large registry is read a page at a time with the event loop free in between.
+      revoked: db.prepare<[{ now: number; after: string; limit: number }], { jti: string; client_id: string; expires_at: number }>(
+        'SELECT jti, client_id, expires_at FROM revoked_tokens WHERE jti > :after AND expires_at > :now ORDER BY jti LIMIT :limit',
       ),
-      clientStatuses: db.prepare<[], { id: string; enabled: number; tokens_not_before: number }>(
-        'SELECT id, enabled, tokens_not_before FROM clients',
+      clientStatuses: db.prepare<[{ after: string; limit: number }], { id: string; enabled: number; tokens_not_before: number }>(
+        'SELECT id, enabled, tokens_not_before FROM clients WHERE id > :after ORDER BY id LIMIT :limit',
       ),
       insertReference: db.prepare(
         `INSERT INTO reference_tokens (token_hash, jti, client_id, claims, expires_at)
@@ -438,6 +471,15 @@ export class SqliteStore implements Store {
       ),
     };
     this.readClientSnapshot = db.transaction((id: string) => this.readClient(id));
+    // The revision and the log read in one snapshot, so they describe the same changes.
+    this.readLog = db.transaction((position: number) => ({
+      revision: (this.stmt.revision.get() as { value: number }).value,
+      rows: this.stmt.logSince.all({ position, limit: CHANGE_LOG_LENGTH }),
+    }));
+    this.seen = db.transaction(() => ({
+      revision: (this.stmt.revision.get() as { value: number }).value,
+      position: (this.stmt.logEnd.get() as { position: number }).position,
+    }))();
   }
 
   /** Opens (creating and migrating) the database file at `path`; {@link close} closes it. */
@@ -456,16 +498,48 @@ export class SqliteStore implements Store {
     return row && toClient(row, this.stmt.secrets.all({ id }), this.stmt.groupsOf.all({ id }));
   }
 
-  /** SQLite has no push channel: a change is announced as "reload everything", as the revision poll does. */
-  private changed(): void {
-    for (const listener of this.listeners) listener({ kind: 'all' });
+  private announce(change: StoreChange): void {
+    for (const listener of this.listeners) listener(change);
+  }
+
+  /**
+   * Announces every change since the last announcement, whoever made it, as deltas read from the
+   * change log. Every row change moves the revision by one and adds one log entry; when the log
+   * holds fewer entries than the revision moved (it was trimmed, or a table it does not know
+   * changed), listeners are told to reload everything instead.
+   */
+  private announceChanges(): void {
+    if (this.listeners.size === 0 || !this.db.open) return;
+    const { revision, rows } = this.readLog(this.seen.position);
+    if (revision === this.seen.revision && rows.length === 0) return;
+    const complete = rows.length === revision - this.seen.revision;
+    this.seen = { revision, position: rows.at(-1)?.position ?? this.seen.position };
+    if (!complete) {
+      // Whatever the log missed, the next catch-up starts from where the log is now.
+      this.seen.position = (this.stmt.logEnd.get() as { position: number }).position;
+      this.announce({ kind: 'all' });
+      return;
+    }
+    for (const row of rows) {
+      const change = toChange(row);
+      if (change) this.announce(change);
+    }
+  }
+
+  catchUp(): Promise<void> {
+    return run(() => this.announceChanges());
   }
 
   /** Runs a write in a transaction, translating errors and telling listeners when it committed. */
   private write<T>(fn: () => T): Promise<T> {
     return run(() => {
       const result = this.db.transaction(fn).immediate();
-      this.changed();
+      try {
+        this.announceChanges();
+      } catch {
+        // The write committed; listeners that cannot hear what changed reload everything.
+        this.announce({ kind: 'all' });
+      }
       return result;
     });
   }
@@ -771,18 +845,26 @@ export class SqliteStore implements Store {
     });
   }
 
-  listRevokedTokens(now: number): Promise<RevokedToken[]> {
-    return run(() =>
-      this.stmt.revoked.all({ now }).map((r) => ({ jti: r.jti, clientId: r.client_id, expiresAt: r.expires_at })),
-    );
+  /** Read a page at a time, yielding between pages: with 100,000 rows no one synchronous read blocks the event loop. */
+  async listRevokedTokens(now: number): Promise<RevokedToken[]> {
+    const all: RevokedToken[] = [];
+    for (let after = ''; ; await nextTurn()) {
+      const page = await run(() => this.stmt.revoked.all({ now, after, limit: PAGE }));
+      for (const r of page) all.push({ jti: r.jti, clientId: r.client_id, expiresAt: r.expires_at });
+      if (page.length < PAGE) return all;
+      after = (page.at(-1) as { jti: string }).jti;
+    }
   }
 
-  listClientStatuses(): Promise<ClientStatus[]> {
-    return run(() =>
-      this.stmt.clientStatuses
-        .all()
-        .map((r) => ({ id: r.id, enabled: r.enabled === 1, tokensNotBefore: r.tokens_not_before })),
-    );
+  /** Read a page at a time, as {@link listRevokedTokens}. */
+  async listClientStatuses(): Promise<ClientStatus[]> {
+    const all: ClientStatus[] = [];
+    for (let after = ''; ; await nextTurn()) {
+      const page = await run(() => this.stmt.clientStatuses.all({ after, limit: PAGE }));
+      for (const r of page) all.push({ id: r.id, enabled: r.enabled === 1, tokensNotBefore: r.tokens_not_before });
+      if (page.length < PAGE) return all;
+      after = (page.at(-1) as { id: string }).id;
+    }
   }
 
   saveReferenceToken(token: StoredReferenceToken, now: number): Promise<void> {

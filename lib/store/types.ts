@@ -321,6 +321,13 @@ export interface ChangeFeed {
    * a slow fallback. When absent the watcher's own interval (`syncInterval`) applies.
    */
   readonly pollInterval?: number;
+  /**
+   * For a store that logs its changes (SQLite's change log): announces through {@link onChange},
+   * as deltas, every change made since its last announcement by any process, or `{ kind: 'all' }`
+   * when the log no longer reaches back that far. A watcher's poll calls it instead of comparing
+   * {@link revision}s, so a change made elsewhere costs O(what changed), not a reload.
+   */
+  catchUp?(): Promise<void>;
 }
 
 /** Settings every process on one database must share. */

@@ -113,14 +113,16 @@ describe('token endpoint failure limits', () => {
   });
 
   it('answers 503 temporarily_unavailable with Retry-After at once when every bcrypt slot and the queue are taken', async () => {
-    t = await buildApp({ maxConcurrentAuthentications: 1, maxQueuedAuthentications: 1 });
+    t = await proxiedApp({ maxConcurrentAuthentications: 1, maxQueuedAuthentications: 1 });
     const { id, secret } = await t.createClient();
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
-    void t.oauth.server.clientAuth.gate.run(() => held);
-    void t.oauth.server.clientAuth.gate.run(() => held);
+    // The slot and the queue taken by the same address the request comes from: no heavier address to shed (issue 19).
+    const from = { address: '10.0.0.1', clientId: 'other' };
+    void t.oauth.server.clientAuth.gate.run(() => held, false, from);
+    void t.oauth.server.clientAuth.gate.run(() => held, false, from);
     const events = audit(t);
-    const res = await request(t.app).post('/oauth/token').auth(id, secret).type('form').send(GRANT);
+    const res = await tokenRequest(t, id, secret, '10.0.0.1');
     release();
     expect(res.status).toBe(503);
     expect(res.headers['retry-after']).toBe('1');
@@ -131,7 +133,7 @@ describe('token endpoint failure limits', () => {
     expect(events.map((e) => e.type)).toEqual(['rate_limit.hit']);
     // Load shedding is reported by its event, not logged as an internal error once per refused request.
     expect((t.oauth.server.options.logger as ReturnType<typeof memoryLogger>).lines).toEqual([]);
-    expect((await request(t.app).post('/oauth/token').auth(id, secret).type('form').send(GRANT)).status).toBe(200);
+    expect((await tokenRequest(t, id, secret, '10.0.0.1')).status).toBe(200);
   });
 });
 
@@ -380,7 +382,14 @@ describe('abuse limit options', () => {
   it('defaults to limits that stop guessing but tolerate a dozen fumbles', () => {
     const o = resolveOptions({});
     expect([o.addressFailureLimit, o.addressFailureWindow, o.clientFailureLimit, o.clientFailureWindow, o.clientMaxBackoff]).toEqual([30, 600, 20, 60, 60]);
-    expect(o.maxQueuedAuthentications).toBe(32);
+    // Room for one waiting request per address of a 70-address flood and more (issue 19): the fair queue needs it.
+    expect(o.maxQueuedAuthentications).toBe(256);
     expect(o.maxConcurrentAuthentications).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refuses a limiterStore whose redis is not an ioredis client, when the instance is created', () => {
+    expect(() => resolveOptions({ limiterStore: { redis: {} as never } })).toThrow(new TypeError('limiterStore.redis must be an ioredis client'));
+    expect(() => resolveOptions({ limiterStore: { redis: { multi() {}, defineCommand() {} }, timeoutMs: 0 } })).toThrow(TypeError);
+    expect(resolveOptions({}).limiterStore).toBeUndefined();
   });
 });

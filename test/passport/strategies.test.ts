@@ -7,6 +7,7 @@ import { InvalidClientError, OAuthError } from '../../lib';
 import { ClientSecretBasic, ClientSecretPost, type ClientCredential, type SecretCheck } from '../../lib/core/client-auth/methods';
 import type { ClientAuthContext } from '../../lib/core/client-auth/authenticator';
 import { BASIC, BODY, createClientPassport, type PassportClientAuth } from '../../lib/passport/strategies';
+import { takeClientAddress } from '../../lib/express/client-address';
 
 type AuthenticateClient = PassportClientAuth['authenticate'];
 const methods = [new ClientSecretBasic({} as SecretCheck), new ClientSecretPost({} as SecretCheck)];
@@ -32,6 +33,8 @@ describe('client passport strategies', () => {
   function appFor(strategy: string, authenticate: AuthenticateClient) {
     const clientPassport = createClientPassport(core(authenticate), 'oauth');
     const app = express();
+    // As the token router does first: the address is taken when the request starts (issue 19).
+    app.use((req: Request, _res: Response, next: NextFunction) => (takeClientAddress(req), next()));
     app.use(express.urlencoded({ extended: false }));
     app.post('/token', clientPassport.authenticate(strategy, { session: false }), (req: Request, res: Response) =>
       res.json({ id: (req.user as Client).id }),

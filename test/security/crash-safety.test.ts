@@ -266,7 +266,7 @@ describe('signing key crash safety', () => {
     } finally {
       cleanup();
     }
-  });
+  }, 120_000); // nine short-lived processes; a loaded machine needs more than the default bound
 });
 
 describe('key rotation crash safety', () => {

@@ -10,6 +10,7 @@ import type { AuditEmitter } from '../model/events';
 import { hasCredentials, type Client } from '../model/client';
 import type { ClientStore } from '../../store/types';
 import { FailureLimiter, type AuthAttempt, type FailureLimits } from './failure-limits';
+import { SharedFailureLimiter, type SharedLimitsBackend } from './shared-failure-limits';
 import type { ClientAuthMethod, ClientAuthRequest, ClientCredential, SecretCheck } from './methods';
 import { auditableClientId, MAX_CLIENT_ID_LENGTH } from './secrets';
 import { GateFullError, WorkGate } from './work-gate';
@@ -20,10 +21,16 @@ export interface AuthenticatorLimits extends FailureLimits {
   maxConcurrentAuthentications: number;
   /** Verifications waiting for a slot (per lane); beyond them, 503 at once. */
   maxQueuedAuthentications: number;
+  /** Count the failure limits in Redis, shared by every instance (see {@link SharedFailureLimiter}). */
+  limiterStore?: SharedLimitsBackend | undefined;
 }
 
 /** Where a request came from, as the failure limits and audit events need it. */
 export interface ClientAuthContext {
+  /**
+   * The address the request came from, taken when it started (the Express adapter takes it before the
+   * body is read: a reset connection has none later). Undefined: the attempt is refused unevaluated.
+   */
   address: string | undefined;
 }
 
@@ -48,7 +55,10 @@ const FAILED = 'client authentication failed';
  * which calls {@link authenticate}; {@link authenticateRequest} is the same path without Passport.
  */
 export class ClientAuthenticator {
+  /** This instance's in-memory failure limits: the only ones, or the insurance of the shared ones. */
   readonly limiter: FailureLimiter;
+  /** The failure limits shared through Redis (`limiterStore`), when configured. */
+  readonly sharedLimiter: SharedFailureLimiter | undefined;
   readonly gate: WorkGate;
   private readonly methods: ReadonlyMap<string, ClientAuthMethod>;
 
@@ -59,9 +69,14 @@ export class ClientAuthenticator {
     limits: AuthenticatorLimits,
     private readonly events: AuditEmitter,
     now: () => number,
+    /** Told once per outage when the shared limits cannot be reached (the instance then counts in memory). */
+    onSharedLimitsUnavailable?: (err: unknown) => void,
   ) {
     this.methods = new Map(methods.map((m) => [m.name, m]));
     this.limiter = new FailureLimiter(limits, now);
+    this.sharedLimiter = limits.limiterStore
+      ? new SharedFailureLimiter(limits, limits.limiterStore, this.limiter, onSharedLimitsUnavailable)
+      : undefined;
     this.gate = new WorkGate(limits.maxConcurrentAuthentications, limits.maxQueuedAuthentications);
   }
 
@@ -123,9 +138,15 @@ export class ClientAuthenticator {
     const { clientId } = credential;
     // 10.10: an attacker-chosen string longer than any id this library generates is never counted as a key.
     if (clientId.length === 0 || clientId.length > MAX_CLIENT_ID_LENGTH) throw this.failed(FAILED, undefined, context);
-    const attempt: AuthAttempt = { clientId, address: context.address };
-    // Checked and charged in one synchronous step: concurrent guesses cannot all pass a limit of 3.
-    const charged = this.limiter.charge(attempt);
+    const { address } = context;
+    // Issue 19: an attempt no per-address limit can hold (its address is unknown) is never evaluated.
+    if (address === undefined || address === '') {
+      throw new InvalidRequestError('the client address cannot be determined; the request is not evaluated');
+    }
+    const attempt: AuthAttempt = { clientId, address };
+    // Checked and charged in one step (synchronous in memory, one atomic INCRBY per counter in Redis):
+    // concurrent guesses cannot all pass a limit of 3.
+    const charged = await (this.sharedLimiter ?? this.limiter).charge(attempt);
     if ('limit' in charged) {
       // A caller this process has already seen present this very secret is let through: neighbours'
       // failures behind a shared address, or an attacker hammering the id, must not lock it out.
@@ -157,7 +178,8 @@ export class ClientAuthenticator {
         let slots = 0;
         proved = await method.verify(credential, client, (job) => {
           if (++slots > 1) throw new Error('a client verification takes one gate slot');
-          return this.gate.run(job, trusted);
+          // The fair lane takes turns by address, then by claimed client id (issue 19).
+          return this.gate.run(job, trusted, { address, clientId });
         });
       }
     } catch (err: unknown) {

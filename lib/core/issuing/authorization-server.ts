@@ -153,6 +153,11 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
       options,
       this.events,
       now,
+      (err) =>
+        options.logger.error(
+          "the shared failure limits (limiterStore) cannot be reached; this instance counts failures in its own memory until they can",
+          err,
+        ),
     );
     this.changes = new ChangeWatcher(store, options.syncInterval, (err) =>
       options.logger.error('could not check the store for changes', err),
@@ -280,6 +285,18 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
    */
   async assertNotRevoked(verified: VerifiedAccessToken): Promise<VerifiedAccessToken> {
     const reason = await this.revocation.voidReason(verified.claims);
+    if (reason) throw new InvalidTokenError(reason);
+    return verified;
+  }
+
+  /**
+   * {@link assertNotRevoked} without waiting, for a guard's cached token: the token when the
+   * in-memory state says it is good, undefined when that takes a wait (see
+   * RevocationState.knownVoidReason); throws InvalidTokenError when it is void.
+   */
+  notRevokedNow(verified: VerifiedAccessToken): VerifiedAccessToken | undefined {
+    const reason = this.revocation.knownVoidReason(verified.claims);
+    if (reason === null) return undefined;
     if (reason) throw new InvalidTokenError(reason);
     return verified;
   }

@@ -4,9 +4,9 @@ import type { ChangeFeed, StoreChange } from '../../store/types';
 /**
  * Watches a store's {@link ChangeFeed}. Changes the feed announces (this process's own, and for a
  * store that pushes them, every instance's) reach listeners as deltas at once; changes it cannot
- * announce (the CLI on a SQLite file, a lost notification) are found by polling `revision()` on an
- * unref'd timer, every `intervalMs` or the feed's own slower `pollInterval`, and announced as
- * `{ kind: 'all' }`. Announced changes that carry their revision without a gap move the baseline,
+ * announce (the CLI on a SQLite file, a lost notification) are found by polling on an unref'd
+ * timer, every `intervalMs` or the feed's own slower `pollInterval`: a feed with `catchUp()` (SQLite's
+ * change log) announces them as deltas; otherwise a moved `revision()` is announced as `{ kind: 'all' }`. Announced changes that carry their revision without a gap move the baseline,
  * so the poll does not announce again what listeners already applied.
  */
 export class ChangeWatcher {
@@ -41,9 +41,14 @@ export class ChangeWatcher {
     if (this.polling) return;
     this.polling = true;
     try {
-      const revision = await this.feed.revision();
-      if (this.lastRevision !== undefined && revision !== this.lastRevision) this.emit({ kind: 'all' });
-      this.lastRevision = revision;
+      if (this.feed.catchUp) {
+        // The store announces what changed elsewhere as deltas, through onChange.
+        await this.feed.catchUp();
+      } else {
+        const revision = await this.feed.revision();
+        if (this.lastRevision !== undefined && revision !== this.lastRevision) this.emit({ kind: 'all' });
+        this.lastRevision = revision;
+      }
       this.lastPolledAt = Date.now();
     } catch (err) {
       this.onError(err);

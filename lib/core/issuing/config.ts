@@ -2,6 +2,7 @@
 import type { Logger } from '../model/logger';
 import type { KeyEncryption } from '../tokens/key-encryption';
 import type { SigningAlgorithm } from '../tokens/keys';
+import type { SharedLimitsBackend } from '../client-auth/shared-failure-limits';
 
 /**
  * The resolved settings an {@link AuthorizationServer} and its adapters run on. lib/options resolves
@@ -26,6 +27,8 @@ export interface ServerConfig {
   clockTolerance: number;
   /** Bytes. */
   bodyLimit: number;
+  /** Milliseconds a request body may take to arrive. */
+  bodyTimeout: number;
   /** Milliseconds. */
   syncInterval: number;
   /** Current time, epoch milliseconds. */
@@ -56,6 +59,8 @@ export interface ServerConfig {
   clientMaxBackoff: number;
   maxConcurrentAuthentications: number;
   maxQueuedAuthentications: number;
+  /** Where the failure limits are counted when instances share them; undefined: in this process's memory. */
+  limiterStore: SharedLimitsBackend | undefined;
   /** `private_key_jwt` (RFC 7523 §2.2). */
   clientAssertion: ClientAssertionConfig;
   /** DPoP (RFC 9449). */

@@ -55,3 +55,33 @@ describe('work gate', () => {
     await expect(gate.run(async () => 'ok')).resolves.toBe('ok');
   });
 });
+
+describe('work gate, fair lane (issue 19.1)', () => {
+  it('serves a newcomer address before the rest of a flood from other addresses', async () => {
+    const gate = new WorkGate(1, 10);
+    const log: string[] = [];
+    const first = controlled(log, 'first');
+    const running = [gate.run(first.task, false, { address: 'a', clientId: 'x' })];
+    for (let i = 0; i < 4; i++) running.push(gate.run(async () => (log.push(`a${i}`), 'a'), false, { address: 'a', clientId: `x${i}` }));
+    running.push(gate.run(async () => (log.push('new'), 'new'), false, { address: 'b', clientId: 'valid' }));
+    first.release();
+    await Promise.all(running);
+    expect(log).toEqual(['first', 'a0', 'new', 'a1', 'a2', 'a3']);
+  });
+
+  it('when full, refuses the newest waiting task of the heaviest address, not the newcomer', async () => {
+    const gate = new WorkGate(1, 2);
+    const log: string[] = [];
+    const first = controlled(log, 'first');
+    const running = gate.run(first.task, false, { address: 'flood', clientId: 'x' });
+    const waiting = [1, 2].map((i) => gate.run(async () => (log.push(`flood${i}`), i), false, { address: 'flood', clientId: 'x' }));
+    const newcomer = gate.run(async () => (log.push('new'), 'new'), false, { address: 'new', clientId: 'y' });
+    await expect(waiting[1]).rejects.toBeInstanceOf(GateFullError);
+    first.release();
+    await expect(newcomer).resolves.toBe('new');
+    await expect(waiting[0]).resolves.toBe(1);
+    await running;
+    expect(log).toEqual(['first', 'flood1', 'new']);
+    expect(gate.running).toBe(0);
+  });
+});

@@ -78,14 +78,21 @@ describe('verified-token cache', () => {
     expect(res.body).toEqual({ error: 'invalid_token', error_description: 'the client of this access token is disabled' });
   });
 
-  it('empties the cache at once on a change made through this process', async () => {
+  it('keeps a cached verification when a client changes (revocation is checked live after the cache)', async () => {
     const token = await cachedToken();
     await t.createClient('read', 'another client');
+    expect((await get(token)).status).toBe(200);
+    expect(verify).toHaveBeenCalledTimes(1);
+  });
+
+  it('empties the cache at once on a signing-key change made through this process', async () => {
+    const token = await cachedToken();
+    await t.oauth.server.rotateSigningKey();
     expect((await get(token)).status).toBe(200);
     expect(verify).toHaveBeenCalledTimes(2);
   });
 
-  it('empties the cache at the next poll when another process changes the store', async () => {
+  it('empties the cache at the next poll when another process changes the signing keys', async () => {
     // Only the explicit poll below may notice the change, however slow this machine is.
     verify.mockRestore();
     await t.close();
@@ -93,7 +100,8 @@ describe('verified-token cache', () => {
     const token = await cachedToken();
     const store = SqliteStore.open(t.database);
     try {
-      await new ClientRegistry(store, { bcryptCost: 4, clock: Date.now }).create({ name: 'elsewhere', scopes: 'read' });
+      // Any write to the key table is a key change to every instance (the CLI's `key rotate`, say).
+      store.db.prepare('UPDATE signing_keys SET created_at = created_at').run();
     } finally {
       await store.close();
     }
@@ -161,5 +169,18 @@ describe('CachingTokenVerifier', () => {
     const cache = new CachingTokenVerifier({ verify: async () => verified(100) }, { maxEntries: 3, clock: () => 0 });
     for (let i = 0; i < 10; i++) await cache.verify(`token-${i}`);
     expect(cache.size).toBe(3);
+  });
+
+  it('serves a cached result only to the very token cached, not to another that reuses its signature part', async () => {
+    const inner = jest.fn(async (token: string) => {
+      if (token !== 'header.payload.signature') throw new Error('invalid signature');
+      return verified(100);
+    });
+    const cache = new CachingTokenVerifier({ verify: inner }, { maxEntries: 10, clock: () => 0 });
+    await cache.verify('header.payload.signature');
+    await expect(cache.verify('header.forged-payload.signature')).rejects.toThrow('invalid signature');
+    // The forgery neither got the cached claims nor evicted them.
+    await cache.verify('header.payload.signature');
+    expect(inner).toHaveBeenCalledTimes(2);
   });
 });

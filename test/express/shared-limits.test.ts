@@ -1,0 +1,72 @@
+// Failure limits shared by two instances through Redis (limiterStore, issue 12): a flood spread over the instances counts once. Needs OAUTH_TEST_REDIS_URL.
+import { randomBytes } from 'node:crypto';
+import express from 'express';
+import type Redis from 'ioredis';
+import request from 'supertest';
+import { createOAuth, oauthErrorHandler, type OAuth } from '../../lib';
+import { buildApp, ISSUER, memoryLogger, type TestApp } from '../helpers';
+import { dropKeys, readyRedis, REDIS_URL } from '../redis-helpers';
+
+const url = REDIS_URL;
+const describeRedis = url ? describe : describe.skip;
+
+const GRANT = { grant_type: 'client_credentials' };
+
+describeRedis('failure limits shared through Redis (issue 12)', () => {
+  let redis: Redis;
+  let prefix: string;
+  let t: TestApp;
+  let other: OAuth;
+
+  beforeAll(async () => {
+    redis = await readyRedis(url as string);
+  });
+  afterAll(async () => {
+    await redis.quit();
+  });
+  beforeEach(async () => {
+    prefix = `ecc-test:${randomBytes(6).toString('hex')}`;
+    const limits = { addressFailureLimit: 3, addressFailureWindow: 600, clientFailureLimit: 0, limiterStore: { redis, keyPrefix: prefix } };
+    t = await buildApp(limits);
+    // A second instance on the same store file, as a second process behind the load balancer would be.
+    other = createOAuth({ issuer: ISSUER, database: t.database, bcryptCost: 4, logger: memoryLogger(), ...limits });
+  });
+  afterEach(async () => {
+    await other.close();
+    await t.close();
+    await dropKeys(redis, prefix);
+  });
+
+  function appOf(oauth: OAuth) {
+    const app = express();
+    app.use(oauth.tokenRouter());
+    app.use(oauthErrorHandler());
+    return app;
+  }
+
+  it('counts failures through one instance on the other: the third wrong secret anywhere locks the address out everywhere', async () => {
+    const { id, secret } = await t.createClient();
+    const second = appOf(other);
+    expect((await request(t.app).post('/oauth/token').auth(id, 'wrong-1').type('form').send(GRANT)).status).toBe(401);
+    expect((await request(second).post('/oauth/token').auth(id, 'wrong-2').type('form').send(GRANT)).status).toBe(401);
+    expect((await request(t.app).post('/oauth/token').auth(id, 'wrong-3').type('form').send(GRANT)).status).toBe(401);
+    // Each instance alone has seen at most two failures; together they have seen the limit.
+    const refused = await request(second).post('/oauth/token').auth(id, secret).type('form').send(GRANT);
+    expect(refused.status).toBe(429);
+    expect(refused.body).toEqual({
+      error: 'invalid_client',
+      error_description: expect.stringMatching(/^too many failed client authentications from this address; retry after \d+ s$/),
+    });
+    expect((await request(t.app).post('/oauth/token').auth(id, secret).type('form').send(GRANT)).status).toBe(429);
+  });
+
+  it('gives a success its charge back on every instance', async () => {
+    const { id, secret } = await t.createClient();
+    const second = appOf(other);
+    for (let i = 0; i < 5; i++) {
+      const app = i % 2 ? second : t.app;
+      expect((await request(app).post('/oauth/token').auth(id, secret).type('form').send(GRANT)).status).toBe(200);
+    }
+    expect((await request(second).post('/oauth/token').auth(id, 'wrong').type('form').send(GRANT)).status).toBe(401);
+  });
+});
