@@ -430,6 +430,7 @@ describe('admin API: groups', () => {
       scope: 'invoices:read',
       audiences: ['https://billing.internal'],
       members: [],
+      version: 1,
       created_at: expect.any(String),
       updated_at: expect.any(String),
     });
