@@ -164,7 +164,7 @@ export const PG_MIGRATIONS: readonly string[] = [
   // client's deletion included) bumps it here, in the same transaction. The UPDATE is announced as a
   // group change by the groups trigger, as any other.
   `
-  ALTER TABLE groups ADD COLUMN version bigint NOT NULL DEFAULT 1;
+  ALTER TABLE groups ADD COLUMN version integer NOT NULL DEFAULT 1;
   CREATE FUNCTION oauth_group_membership_version() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
   BEGIN
     IF TG_OP = 'DELETE' THEN
