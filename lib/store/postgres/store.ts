@@ -499,7 +499,8 @@ export class PostgresStore implements Store {
    * deleted before the memberships commit.
    */
   private async replaceMemberships(db: PoolClient, id: string, groups: readonly string[]): Promise<void> {
-    const wanted = [...new Set(groups)];
+    // Sorted: each insert bumps its group's version (a row lock), and one order for everyone keeps two writers from deadlocking.
+    const wanted = [...new Set(groups)].sort();
     const { rows } = await db.query<{ name: string }>('SELECT name FROM groups WHERE name = ANY($1::text[]) FOR KEY SHARE', [wanted]);
     const found = new Set(rows.map((r) => r.name));
     const missing = wanted.find((name) => !found.has(name));
@@ -634,7 +635,8 @@ export class PostgresStore implements Store {
   setClientGroups(clientId: string, groups: readonly string[], now: number): Promise<Client | undefined> {
     return this.transaction(async (db) => {
       if (!(await this.lockClient(db, clientId))) return undefined;
-      const wanted = [...new Set(groups)];
+      // Sorted, as in replaceMemberships: one lock order on the groups whose versions the inserts bump.
+      const wanted = [...new Set(groups)].sort();
       const { rowCount } = await db.query('SELECT 1 FROM groups WHERE name = ANY($1::text[]) FOR KEY SHARE', [wanted]);
       if ((rowCount ?? 0) !== wanted.length) return undefined;
       await db.query('DELETE FROM client_groups WHERE client_id = $1', [clientId]);
