@@ -1,13 +1,18 @@
-// Two server processes on one PostgreSQL schema: a client disabled through one, and a token revoked through one, are refused by the other within one second (LISTEN/NOTIFY deltas).
+// Two server processes on one PostgreSQL schema: a client disabled through one, and a token revoked through one, are refused by the other within one second (LISTEN/NOTIFY deltas); failure limits reached through one hold on the other (Redis).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import request from 'supertest';
+import type Redis from 'ioredis';
 import { ClientRegistry } from '../lib/core';
+import { dropKeys, readyRedis, REDIS_URL } from './redis-helpers';
 import { freshSchema, openPgStore, pgAvailable, PG_URL } from './support/stores';
 
 const available = pgAvailable();
 const describePg = available ? describe : describe.skip;
+// The shared failure limits need Redis as well; without it only that part skips (the run says why once).
+const describeRedis = REDIS_URL ? describe : describe.skip;
 const FIXTURE = join(__dirname, 'fixtures', 'pg-instance.js');
 const GRANT = { grant_type: 'client_credentials' };
 /** The promise of issue 12: a change made through one instance is enforced by every other within this. */
@@ -19,10 +24,10 @@ interface Instance {
 }
 
 /** Starts the fixture server on a random loopback port; resolves once it listens. */
-function startInstance(database: string): Promise<Instance> {
+function startInstance(database: string, env: Record<string, string> = {}): Promise<Instance> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [FIXTURE], {
-      env: { PATH: process.env.PATH ?? '', OAUTH_DB: database },
+      env: { PATH: process.env.PATH ?? '', OAUTH_DB: database, ...env },
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     const timer = setTimeout(() => reject(new Error('instance did not start')), 15_000);
@@ -61,6 +66,7 @@ describePg('several instances on one PostgreSQL schema', () => {
   let b: Instance;
   let admin: { id: string; secret: string };
   let services: { id: string; secret: string }[];
+  let schemaUrl: string;
 
   beforeAll(async () => {
     db = await freshSchema();
@@ -80,7 +86,8 @@ describePg('several instances on one PostgreSQL schema', () => {
     }
     const url = new URL(PG_URL as string);
     url.searchParams.set('options', `-c search_path=${db.schema}`);
-    [a, b] = await Promise.all([startInstance(url.toString()), startInstance(url.toString())]);
+    schemaUrl = url.toString();
+    [a, b] = await Promise.all([startInstance(schemaUrl), startInstance(schemaUrl)]);
   });
   afterAll(async () => {
     await Promise.all([a, b].filter(Boolean).map(stopInstance));
@@ -125,5 +132,76 @@ describePg('several instances on one PostgreSQL schema', () => {
     // Only that token: the client's other token still works on both.
     expect((await request(b.url).get('/api/items').auth(other, { type: 'bearer' })).status).toBe(200);
     expect((await request(a.url).get('/api/items').auth(other, { type: 'bearer' })).status).toBe(200);
+  });
+
+  describeRedis('with failure limits shared through Redis (limiterStore)', () => {
+    /** Failed authentications of one client_id per window before it backs off, in both processes. */
+    const CLIENT_LIMIT = 3;
+    /** The longest back-off, which the seeded history below makes this round's back-off. */
+    const MAX_BACKOFF_SECONDS = 600;
+    let redis: Redis;
+    let prefix: string;
+    let guessed: { id: string; secret: string };
+    let limitedA: Instance;
+    let limitedB: Instance;
+
+    beforeAll(async () => {
+      redis = await readyRedis(REDIS_URL as string);
+      // This test's own keys, removed afterwards: nothing it counts reaches another run or test.
+      prefix = `ecc-test:${randomBytes(6).toString('hex')}`;
+      const store = openPgStore(db.schema);
+      try {
+        const made = await new ClientRegistry(store, { bcryptCost: 4, clock: Date.now }).create({ name: 'guessed', scopes: 'read' });
+        guessed = { id: made.client.id, secret: made.clientSecret };
+      } finally {
+        await store.close();
+      }
+      // A first back-off lasts 1 s on Redis's clock, which this test cannot hold still: the id is given
+      // ten earlier back-offs within the hour, so this one is the longest (clientMaxBackoff) and what
+      // follows does not race the clock. The key is where the limiter counts back-off rounds.
+      await redis.set(`${prefix}:backoff:${guessed.id}`, '10', 'EX', 3600);
+      const env = {
+        OAUTH_LIMITS_REDIS: REDIS_URL as string,
+        OAUTH_LIMITS_PREFIX: prefix,
+        OAUTH_CLIENT_FAILURE_LIMIT: String(CLIENT_LIMIT),
+        OAUTH_CLIENT_MAX_BACKOFF: String(MAX_BACKOFF_SECONDS),
+      };
+      [limitedA, limitedB] = await Promise.all([startInstance(schemaUrl, env), startInstance(schemaUrl, env)]);
+    });
+    afterAll(async () => {
+      await Promise.all([limitedA, limitedB].filter(Boolean).map(stopInstance));
+      if (redis) {
+        await dropKeys(redis, prefix);
+        await redis.quit();
+      }
+    });
+
+    it('refuses, on one instance, a client_id whose failure limit was reached through the other, even with the right secret, while its back-off holds (429, RFC 6749 §2.3.1, RFC 6585 §4)', async () => {
+      const token = (instance: Instance, secret: string) =>
+        request(instance.url).post('/oauth/token').auth(guessed.id, secret).type('form').send(GRANT);
+      for (let i = 1; i <= CLIENT_LIMIT; i++) {
+        const wrong = await token(limitedA, `wrong-${i}`);
+        expect(wrong.status).toBe(401);
+        expect(wrong.body.error).toBe('invalid_client');
+      }
+      // B has seen no failure itself: only the counters in Redis can refuse this.
+      const next = await token(limitedB, 'wrong-next');
+      expect(next.status).toBe(429);
+      expect(next.body).toEqual({
+        error: 'invalid_client',
+        error_description: expect.stringMatching(/^too many failed client authentications from this client_id; retry after \d+ s$/),
+      });
+      const retryAfter = Number(next.headers['retry-after']);
+      expect(retryAfter).toBeGreaterThan(1);
+      expect(retryAfter).toBeLessThanOrEqual(MAX_BACKOFF_SECONDS);
+
+      // The right secret, never presented to B before, waits out the back-off too: B cannot tell it
+      // from a guess without running bcrypt, which the back-off exists to spare.
+      const right = await token(limitedB, guessed.secret);
+      expect(right.status).toBe(429);
+      expect(right.body.error).toBe('invalid_client');
+      expect(right.body).not.toHaveProperty('access_token');
+      expect(Number(right.headers['retry-after'])).toBeGreaterThan(1);
+    });
   });
 });
