@@ -20,6 +20,8 @@ const error = (description: string): Json => ({ description, content: jsonBody(r
 const noContent = { description: 'Done; no body' };
 const etagHeader = { ETag: { schema: { type: 'string' }, description: "The client's version as an entity tag, for If-Match (RFC 9110 §8.8.3)" } };
 const clientOk = (description: string, schema: Json): Json => ({ ...ok(description, schema), headers: etagHeader });
+const groupEtagHeader = { ETag: { schema: { type: 'string' }, description: "The group's version as an entity tag, for If-Match (RFC 9110 §8.8.3)" } };
+const groupOk = (description: string, schema: Json): Json => ({ ...ok(description, schema), headers: groupEtagHeader });
 const challenge = { 'WWW-Authenticate': { schema: { type: 'string' }, description: 'The Bearer challenge (RFC 6750 §3)' } };
 
 /** Responses every operation may give: the guard's, the body limits', and the database's. */
@@ -43,6 +45,7 @@ const BAD = error('Invalid input; `field` names the offending field');
 const MISSING = error('Unknown client or group');
 const CONFLICT = error('Conflicts with the current state (a name in use, a group with members, the last admin client without force)');
 const STALE = error('If-Match does not match the current ETag: the client changed meanwhile (RFC 9110 §13.1.1); nothing changed');
+const GROUP_STALE = error("If-Match does not match the group's current ETag: it changed meanwhile (RFC 9110 §13.1.1); nothing changed");
 const NOT_ALLOWED = {
   ...error('The path does not support this method'),
   headers: { Allow: { schema: { type: 'string' }, description: 'The methods it supports (RFC 9110 §10.2.1)' } },
@@ -53,6 +56,10 @@ const ifMatch = {
   required: false,
   schema: { type: 'string' },
   description: 'Apply only while the client still has this ETag (optimistic locking); 412 otherwise',
+};
+const groupIfMatch = {
+  ...ifMatch,
+  description: 'Apply only while the group still has this ETag (optimistic locking; it moves with scopes, audiences and members); 412 otherwise',
 };
 const force = {
   name: 'force',
@@ -271,12 +278,13 @@ const SCHEMAS: Json = {
   Group: {
     type: 'object',
     additionalProperties: false,
-    required: ['name', 'scope', 'audiences', 'members', 'created_at', 'updated_at'],
+    required: ['name', 'scope', 'audiences', 'members', 'version', 'created_at', 'updated_at'],
     properties: {
       name: ref('GroupName'),
       scope: ref('Scope'),
       audiences: ref('Audiences'),
       members: { type: 'array', items: { type: 'string' }, description: 'Ids of the member clients' },
+      version: { type: 'integer', description: 'Moves with every change to the group: scopes, audiences, members (the ETag)' },
       created_at: { type: 'string', format: 'date-time' },
       updated_at: { type: 'string', format: 'date-time' },
     },
@@ -342,8 +350,8 @@ const PATHS: Json = {
     parameters: [clientId],
     post: op(
       'Issue a new secret, keeping the previous one for the grace period; revoke_tokens decides the fate of tokens already issued',
-      { '200': clientOk('The client and its new secret', ref('ClientWithSecret')), '400': BAD, '404': MISSING },
-      body(ref('Rotation'), false),
+      { '200': clientOk('The client and its new secret', ref('ClientWithSecret')), '400': BAD, '404': MISSING, '412': STALE },
+      { ...body(ref('Rotation'), false), parameters: [ifMatch] },
     ),
   },
   '/clients/{client_id}/disable': {
@@ -389,8 +397,17 @@ const PATHS: Json = {
   },
   '/clients/{client_id}/groups/{group}': {
     parameters: [clientId, membershipGroup],
-    put: op('Add the client to a group (idempotent)', { '200': clientOk('The client', ref('Client')), '400': BAD, '404': MISSING }),
-    delete: op('Remove the client from a group', { '200': clientOk('The client', ref('Client')), '404': MISSING }),
+    // The target is the client's membership and the representation returned the client: If-Match is the client's ETag.
+    put: op(
+      'Add the client to a group (idempotent)',
+      { '200': clientOk('The client', ref('Client')), '400': BAD, '404': MISSING, '412': STALE },
+      { parameters: [ifMatch] },
+    ),
+    delete: op(
+      'Remove the client from a group',
+      { '200': clientOk('The client', ref('Client')), '404': MISSING, '412': STALE },
+      { parameters: [ifMatch] },
+    ),
   },
   '/groups': {
     get: op('List groups', {
@@ -401,20 +418,20 @@ const PATHS: Json = {
         properties: { groups: { type: 'array', items: ref('Group') } },
       }),
     }),
-    post: op('Create a group', { '201': ok('Created', ref('Group')), '400': BAD, '409': CONFLICT }, body(ref('NewGroup'))),
+    post: op('Create a group', { '201': groupOk('Created', ref('Group')), '400': BAD, '409': CONFLICT }, body(ref('NewGroup'))),
   },
   '/groups/{name}': {
     parameters: [groupName],
-    get: op('Show a group', { '200': ok('The group', ref('Group')), '404': MISSING }),
+    get: op('Show a group', { '200': groupOk('The group', ref('Group')), '404': MISSING }),
     patch: op(
       "Change a group's scopes or audiences; members see it from their next token request",
-      { '200': ok('The changed group', ref('Group')), '400': BAD, '404': MISSING },
-      body(ref('GroupUpdate')),
+      { '200': groupOk('The changed group', ref('Group')), '400': BAD, '404': MISSING, '412': GROUP_STALE },
+      { ...body(ref('GroupUpdate')), parameters: [groupIfMatch] },
     ),
     delete: op(
       'Delete a group; refused while it has members unless force=true',
-      { '204': noContent, '400': BAD, '404': MISSING, '409': CONFLICT },
-      { parameters: [{ name: 'force', in: 'query', required: false, schema: { enum: ['true', 'false'] } }] },
+      { '204': noContent, '400': BAD, '404': MISSING, '409': CONFLICT, '412': GROUP_STALE },
+      { parameters: [groupIfMatch, { name: 'force', in: 'query', required: false, schema: { enum: ['true', 'false'] } }] },
     ),
   },
   '/keys': {

@@ -3,6 +3,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import { clientView, groupView } from '../core/admin/admin-views';
 import type { AuthorizationServer } from '../core/issuing/authorization-server';
 import type { Client, TokenFormat } from '../core/model/client';
+import type { Group } from '../core/model/group';
 import { RegistryError, validAudiences, validName, validScopes, type ChangeOptions, type ClientKeyInput, type ClientListQuery } from '../core/admin/registry';
 import type { AuditActor } from '../core/model/events';
 import { isSealedPrivateKey } from '../core/tokens/key-encryption';
@@ -85,9 +86,9 @@ function forceParam(req: Request): boolean {
   return force === 'true';
 }
 
-/** The client's entity tag (RFC 9110 §8.8.3): its version, which moves with every change. */
-function clientEtag(client: Client): string {
-  return `"${client.version}"`;
+/** A client's or a group's entity tag (RFC 9110 §8.8.3): its version, which moves with every change. */
+function etag(entity: { version: number }): string {
+  return `"${entity.version}"`;
 }
 
 /**
@@ -95,13 +96,13 @@ function clientEtag(client: Client): string {
  * change through (on condition of that version, checked again in the store's transaction); any other
  * list is 412 and changes nothing. No If-Match: no condition.
  */
-function ifMatch(req: Request, current: Client): ChangeOptions {
+function ifMatch(req: Request, current: { version: number }, what: 'client' | 'group'): { expectedVersion?: number } {
   const header = req.headers['if-match'];
   if (header === undefined) return {};
   const tags = header.split(',').map((t) => t.trim());
   if (tags.includes('*')) return {};
-  if (tags.includes(clientEtag(current))) return { expectedVersion: current.version };
-  throw new RegistryError('precondition_failed', `If-Match does not match the client's current ETag ${clientEtag(current)}`);
+  if (tags.includes(etag(current))) return { expectedVersion: current.version };
+  throw new RegistryError('precondition_failed', `If-Match does not match the ${what}'s current ETag ${etag(current)}`);
 }
 
 const LIST_PARAMS = ['limit', 'cursor', 'client_name', 'group', 'enabled', 'scope'];
@@ -154,7 +155,9 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
   const groups = server.groups;
   /** A single client's response carries its ETag, for If-Match on the next change. */
   const sendClient = (res: Response, client: Client, extra: Record<string, unknown> = {}) =>
-    res.set('ETag', clientEtag(client)).json({ ...view(client), ...extra });
+    res.set('ETag', etag(client)).json({ ...view(client), ...extra });
+  /** A single group's response carries its ETag too. */
+  const sendGroup = (res: Response, group: Group) => res.set('ETag', etag(group)).json(groupView(group));
 
   // Express 4 does not catch a rejected handler promise; Express 5 does. This works on both.
   const route =
@@ -165,7 +168,10 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
 
   /** The If-Match condition of a change to client `id` (the client is read only when the header is there). */
   const precondition = async (req: Request, id: string): Promise<ChangeOptions> =>
-    req.headers['if-match'] === undefined ? {} : ifMatch(req, await server.registry.get(id));
+    req.headers['if-match'] === undefined ? {} : ifMatch(req, await server.registry.get(id), 'client');
+  /** The If-Match condition of a change to group `name` (read only when the header is there). */
+  const groupPrecondition = async (req: Request, name: string): Promise<{ expectedVersion?: number }> =>
+    req.headers['if-match'] === undefined ? {} : ifMatch(req, await groups.get(name), 'group');
 
   /** Every named group must exist before anything changes, so bad input changes nothing. */
   async function existingGroups(value: unknown): Promise<string[]> {
@@ -308,9 +314,11 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
       if (revokeTokens !== undefined && typeof revokeTokens !== 'boolean') {
         throw invalid('revoke_tokens must be true or false', 'revoke_tokens');
       }
-      const { client, clientSecret } = await registryFor(req).rotateSecret(req.params.id as string, {
+      const id = req.params.id as string;
+      const { client, clientSecret } = await registryFor(req).rotateSecret(id, {
         graceSeconds: grace,
         ...(revokeTokens === undefined ? {} : { revokeTokens }),
+        ...(await precondition(req, id)),
       });
       sendClient(res, client, { client_secret: clientSecret });
     }),
@@ -333,13 +341,18 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
     '/clients/:id/groups/:group',
     route(async (req, res) => {
       readBody(req, []);
-      sendClient(res, await groupsFor(req).addClient(req.params.id as string, req.params.group as string));
+      // The target is the client's membership, the representation returned the client: If-Match is the client's ETag.
+      const id = req.params.id as string;
+      sendClient(res, await groupsFor(req).addClient(id, req.params.group as string, await precondition(req, id)));
     }),
   );
 
   router.delete(
     '/clients/:id/groups/:group',
-    route(async (req, res) => sendClient(res, await groupsFor(req).removeClient(req.params.id as string, req.params.group as string))),
+    route(async (req, res) => {
+      const id = req.params.id as string;
+      sendClient(res, await groupsFor(req).removeClient(id, req.params.group as string, await precondition(req, id)));
+    }),
   );
 
   router.get(
@@ -358,14 +371,14 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
       });
       res
         .status(201)
-        .location(`${req.baseUrl}/groups/${encodeURIComponent(group.name)}`)
-        .json(groupView(group));
+        .location(`${req.baseUrl}/groups/${encodeURIComponent(group.name)}`);
+      sendGroup(res, group);
     }),
   );
 
   router.get(
     '/groups/:name',
-    route(async (req, res) => res.json(groupView(await groups.get(req.params.name as string)))),
+    route(async (req, res) => sendGroup(res, await groups.get(req.params.name as string))),
   );
 
   router.patch(
@@ -373,18 +386,21 @@ export function createAdminRouter(server: AuthorizationServer, guard: RequestHan
     route(async (req, res) => {
       const body = readBody(req, ['scope', 'audiences']);
       if (Object.keys(body).length === 0) throw invalid('nothing to change: give scope or audiences');
-      const group = await groupsFor(req).update(req.params.name as string, {
+      const name = req.params.name as string;
+      const changes = {
         ...(body.scope === undefined ? {} : { scopes: scopeField(body.scope) }),
         ...(body.audiences === undefined ? {} : { audiences: stringList(body.audiences, 'audiences') }),
-      });
-      res.json(groupView(group));
+      };
+      sendGroup(res, await groupsFor(req).update(name, changes, await groupPrecondition(req, name)));
     }),
   );
 
   router.delete(
     '/groups/:name',
     route(async (req, res) => {
-      await groupsFor(req).delete(req.params.name as string, { force: forceParam(req) });
+      const name = req.params.name as string;
+      const force = forceParam(req);
+      await groupsFor(req).delete(name, { ...(await groupPrecondition(req, name)), force });
       res.status(204).end();
     }),
   );

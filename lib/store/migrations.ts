@@ -180,6 +180,16 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER revoked_tokens_delete_log AFTER DELETE ON revoked_tokens
   BEGIN INSERT INTO change_log (kind, ref) VALUES ('purge', OLD.jti); END;
   `,
+  // 7 (issue 18 item 4): a group's version, its ETag for If-Match (RFC 9110 §13.1.1). A group change
+  // bumps it in its own statement; a member joining or leaving (whichever statement does it, a client's
+  // deletion included) bumps it here, in the same transaction.
+  `
+  ALTER TABLE groups ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+  CREATE TRIGGER client_groups_insert_group_version AFTER INSERT ON client_groups
+  BEGIN UPDATE groups SET version = version + 1 WHERE name = NEW.group_name; END;
+  CREATE TRIGGER client_groups_delete_group_version AFTER DELETE ON client_groups
+  BEGIN UPDATE groups SET version = version + 1 WHERE name = OLD.group_name; END;
+  `,
 ];
 
 /**

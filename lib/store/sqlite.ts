@@ -15,6 +15,7 @@ import {
   type ClientQuery,
   type ClientStatus,
   type GroupChanges,
+  type MembershipCondition,
   type NewClient,
   type NewGroup,
   type ClientKeys,
@@ -88,6 +89,7 @@ interface GroupRow {
   audiences: string;
 }
 interface FullGroupRow extends GroupRow {
+  version: number;
   created_at: number;
   updated_at: number;
 }
@@ -157,6 +159,7 @@ function toGroup(row: FullGroupRow, members: { client_id: string }[]): Group {
     scopes: list(row.scopes),
     audiences: list(row.audiences),
     members: members.map((m) => m.client_id),
+    version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -382,10 +385,12 @@ export class SqliteStore implements Store {
         'INSERT INTO groups (name, scopes, audiences, created_at, updated_at) VALUES (:name, :scopes, :audiences, :now, :now)',
       ),
       updateGroup: db.prepare(
-        `UPDATE groups SET scopes = coalesce(:scopes, scopes), audiences = coalesce(:audiences, audiences), updated_at = :now
+        `UPDATE groups SET scopes = coalesce(:scopes, scopes), audiences = coalesce(:audiences, audiences),
+           version = version + 1, updated_at = :now
          WHERE name = :name`,
       ),
       deleteGroup: db.prepare('DELETE FROM groups WHERE name = :name'),
+      groupVersion: db.prepare<[{ name: string }], { version: number }>('SELECT version FROM groups WHERE name = :name'),
       // A group change alters what its members may get: their version moves so caches keyed on it drop them.
       bumpMembers: db.prepare(
         'UPDATE clients SET version = version + 1 WHERE id IN (SELECT client_id FROM client_groups WHERE group_name = :name)',
@@ -622,7 +627,7 @@ export class SqliteStore implements Store {
 
   rotateSecret(id: string, rotation: SecretRotation, now: number): Promise<Client | undefined> {
     return this.write(() => {
-      if (!this.stmt.client.get({ id })) return undefined;
+      if (rotation.expectedVersion !== undefined ? !this.versionIs(id, rotation.expectedVersion) : !this.stmt.client.get({ id })) return undefined;
       const keepPrevious = rotation.previousValidUntil !== null && rotation.previousValidUntil > now;
       // At most two secrets: any secret already in its grace period goes; the current one either
       // enters its grace period or goes too.
@@ -698,6 +703,7 @@ export class SqliteStore implements Store {
 
   updateGroup(name: string, changes: GroupChanges, now: number): Promise<Group | undefined> {
     return this.write(() => {
+      if (changes.expectedVersion !== undefined && !this.groupVersionIs(name, changes.expectedVersion)) return undefined;
       const { changes: count } = this.stmt.updateGroup.run({
         name,
         scopes: changes.scopes?.join(' ') ?? null,
@@ -710,8 +716,9 @@ export class SqliteStore implements Store {
     });
   }
 
-  deleteGroup(name: string, options: { force: boolean }): Promise<boolean> {
+  deleteGroup(name: string, options: { force: boolean; expectedVersion?: number }): Promise<boolean> {
     return this.write(() => {
+      if (options.expectedVersion !== undefined && !this.groupVersionIs(name, options.expectedVersion)) return false;
       const group = this.readGroup(name);
       if (!group) return false;
       if (group.members.length > 0 && !options.force) {
@@ -723,16 +730,26 @@ export class SqliteStore implements Store {
     });
   }
 
-  addClientToGroup(clientId: string, group: string, now: number): Promise<Client | undefined> {
+  /** Inside a write transaction, as {@link versionIs} for a group. */
+  private groupVersionIs(name: string, expected: number): boolean {
+    const row = this.stmt.groupVersion.get({ name });
+    if (!row) return false;
+    if (row.version !== expected) throw new StoreError('stale', `the group is at version ${row.version}, not ${expected}`);
+    return true;
+  }
+
+  addClientToGroup(clientId: string, group: string, now: number, condition: MembershipCondition = {}): Promise<Client | undefined> {
     return this.write(() => {
+      if (condition.expectedVersion !== undefined && !this.versionIs(clientId, condition.expectedVersion)) return undefined;
       if (!this.stmt.client.get({ id: clientId }) || !this.stmt.group.get({ name: group })) return undefined;
       const added = this.stmt.addMembership.run({ id: clientId, group }).changes > 0;
       return added ? this.applyChanges(clientId, {}, now, undefined) : this.readClient(clientId);
     });
   }
 
-  removeClientFromGroup(clientId: string, group: string, now: number): Promise<Client | undefined> {
+  removeClientFromGroup(clientId: string, group: string, now: number, condition: MembershipCondition = {}): Promise<Client | undefined> {
     return this.write(() => {
+      if (condition.expectedVersion !== undefined && !this.versionIs(clientId, condition.expectedVersion)) return undefined;
       if (!this.stmt.client.get({ id: clientId })) return undefined;
       const removed = this.stmt.removeMembership.run({ id: clientId, group }).changes > 0;
       return removed ? this.applyChanges(clientId, {}, now, undefined) : this.readClient(clientId);

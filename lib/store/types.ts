@@ -99,6 +99,8 @@ export interface SecretRotation {
   previousValidUntil: number | null;
   /** When set, tokens issued before this instant (epoch ms) stop being valid. */
   revokeTokensIssuedBefore?: number;
+  /** Optimistic locking, as {@link ClientChanges.expectedVersion}: rotate only while the client is at this version. */
+  expectedVersion?: number;
 }
 
 /** Clients and their secrets. Every method resolves; none returns a secret, only hashes. */
@@ -135,11 +137,23 @@ export interface NewGroup {
 export interface GroupChanges {
   scopes?: string[];
   audiences?: string[];
+  /**
+   * Optimistic locking (RFC 9110 §13.1.1 If-Match): apply only while the group's `version` is this
+   * one, checked in the same transaction; otherwise reject with a `stale` {@link StoreError}.
+   */
+  expectedVersion?: number;
+}
+
+/** The condition of a membership change: the client's version (the admin API's If-Match on the client). */
+export interface MembershipCondition {
+  /** Apply only while the client is at this version, else reject with a `stale` {@link StoreError}. */
+  expectedVersion?: number;
 }
 
 /**
  * Groups and memberships. Every change that alters what a client may get also increments that
- * client's `version`, so whatever is cached by client version is dropped with it.
+ * client's `version`, so whatever is cached by client version is dropped with it; every change to a
+ * group (scopes, audiences, a member joining or leaving) increments the group's `version`.
  */
 export interface GroupStore {
   getGroup(name: string): Promise<Group | undefined>;
@@ -150,13 +164,14 @@ export interface GroupStore {
   updateGroup(name: string, changes: GroupChanges, now: number): Promise<Group | undefined>;
   /**
    * Resolves false for an unknown name. Rejects with a `conflict` {@link StoreError} while the group
-   * has members, unless `force` (then the memberships go with it).
+   * has members, unless `force` (then the memberships go with it). With `expectedVersion`, deletes
+   * only while the group's version is that one (else rejects with a `stale` {@link StoreError}).
    */
-  deleteGroup(name: string, options: { force: boolean }): Promise<boolean>;
+  deleteGroup(name: string, options: { force: boolean; expectedVersion?: number }): Promise<boolean>;
   /** Adds a membership (a no-op when it exists). Undefined when the client or the group is unknown. */
-  addClientToGroup(clientId: string, group: string, now: number): Promise<Client | undefined>;
+  addClientToGroup(clientId: string, group: string, now: number, condition?: MembershipCondition): Promise<Client | undefined>;
   /** Removes a membership (a no-op when there is none). Undefined for an unknown client. */
-  removeClientFromGroup(clientId: string, group: string, now: number): Promise<Client | undefined>;
+  removeClientFromGroup(clientId: string, group: string, now: number, condition?: MembershipCondition): Promise<Client | undefined>;
   /** Makes `groups` the client's exact set of groups. Undefined when the client or any group is unknown. */
   setClientGroups(clientId: string, groups: readonly string[], now: number): Promise<Client | undefined>;
 }

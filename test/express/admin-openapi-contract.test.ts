@@ -197,6 +197,8 @@ describe('admin API responses match the OpenAPI document', () => {
     expect((await call('post', R, `/clients/${other}/rotate-secret`, { body: { grace_seconds: 60 } })).status).toBe(200);
     expect((await call('post', R, `/clients/${other}/rotate-secret`, { body: { grace_seconds: -1 } })).status).toBe(400);
     expect((await call('post', R, '/clients/nope/rotate-secret')).status).toBe(404);
+    expect((await call('post', R, `/clients/${other}/rotate-secret`, { headers: { 'If-Match': '"999"' } })).status).toBe(412);
+    expect((await call('post', R, `/clients/${other}/rotate-secret`, { headers: { 'If-Match': await etagOf(other) } })).status).toBe(200);
     // disable and enable
     const D = '/clients/{client_id}/disable';
     const E = '/clients/{client_id}/enable';
@@ -233,14 +235,18 @@ describe('admin API responses match the OpenAPI document', () => {
     expect((await call('put', M, `/clients/${id}/groups/team`)).status).toBe(200);
     expect((await call('put', M, `/clients/${id}/groups/bad%20name`)).status).toBe(400);
     expect((await call('put', M, '/clients/nope/groups/team')).status).toBe(404);
+    expect((await call('put', M, `/clients/${id}/groups/team`, { headers: { 'If-Match': '"999"' } })).status).toBe(412);
     const G = '/groups/{name}';
     expect((await call('get', G, '/groups/team')).status).toBe(200);
     expect((await call('get', G, '/groups/none')).status).toBe(404);
     expect((await call('patch', G, '/groups/team', { body: { scope: 'y' } })).status).toBe(200);
     expect((await call('patch', G, '/groups/team', { body: { audiences: ['a#frag'] } })).status).toBe(400);
     expect((await call('patch', G, '/groups/none', { body: { scope: 'y' } })).status).toBe(404);
+    expect((await call('patch', G, '/groups/team', { body: { scope: 'z' }, headers: { 'If-Match': '"999"' } })).status).toBe(412);
+    expect((await call('delete', G, '/groups/team', { headers: { 'If-Match': '"999"' } })).status).toBe(412);
     expect((await call('delete', G, '/groups/team')).status).toBe(409);
     expect((await call('delete', G, '/groups/team?force=x')).status).toBe(400);
+    expect((await call('delete', M, `/clients/${id}/groups/team`, { headers: { 'If-Match': '"999"' } })).status).toBe(412);
     expect((await call('delete', M, `/clients/${id}/groups/team`)).status).toBe(200);
     expect((await call('delete', M, `/clients/${id}/groups/team`)).status).toBe(404);
     expect((await call('delete', G, '/groups/team')).status).toBe(204);

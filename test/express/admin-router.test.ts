@@ -430,6 +430,7 @@ describe('admin API: groups', () => {
       scope: 'invoices:read',
       audiences: ['https://billing.internal'],
       members: [],
+      version: 1,
       created_at: expect.any(String),
       updated_at: expect.any(String),
     });
@@ -590,7 +591,7 @@ describe('admin API writes are atomic: one request, one transaction, one audit e
   function groupVanishesBeforeTheWrite(name: string) {
     const real = t.oauth.groups.get.bind(t.oauth.groups);
     t.oauth.groups.get = async (n: string) =>
-      n === name ? { name, scopes: [], audiences: [], members: [], createdAt: 0, updatedAt: 0 } : real(n);
+      n === name ? { name, scopes: [], audiences: [], members: [], version: 1, createdAt: 0, updatedAt: 0 } : real(n);
   }
 
   it('PATCH /clients/:id with several fields changes all of them or none, when the last part fails', async () => {

@@ -82,6 +82,16 @@ describe.each(STORE_HARNESSES.map((h) => [h.name, h] as const))('%s store (contr
       expect(await store.rotateSecret('nope', { hash: 'x', previousValidUntil: null }, NOW)).toBeUndefined();
     });
 
+    test('rotates a secret only at the expected version (RFC 9110 §13.1.1 If-Match), else rejects with a stale StoreError and keeps the secret', async () => {
+      const { version } = await store.createClient(newClient('c1', 'h0'), NOW);
+      const stale = store.rotateSecret('c1', { hash: 'h1', previousValidUntil: null, expectedVersion: version + 1 }, NOW + 1);
+      await expect(stale).rejects.toMatchObject({ name: 'StoreError', code: 'stale' });
+      expect(await store.getClient('c1')).toMatchObject({ version, secrets: [{ hash: 'h0' }] });
+      const rotated = await store.rotateSecret('c1', { hash: 'h1', previousValidUntil: null, expectedVersion: version }, NOW + 1);
+      expect(rotated).toMatchObject({ version: version + 1, secrets: [{ hash: 'h1' }] });
+      expect(await store.rotateSecret('nope', { hash: 'x', previousValidUntil: null, expectedVersion: 1 }, NOW)).toBeUndefined();
+    });
+
     test('deletes a client with its secrets and memberships; a new client of that id starts clean', async () => {
       await store.createGroup({ name: 'g', scopes: ['a'], audiences: [] }, NOW);
       await store.createClient(newClient('c1', 'old'), NOW);
@@ -149,6 +159,8 @@ describe.each(STORE_HARNESSES.map((h) => [h.name, h] as const))('%s store (contr
         scopes: ['invoices:read'],
         audiences: ['https://billing.internal'],
         members: ['c1'],
+        // 1 at creation, 2 once c1 joined
+        version: 2,
         createdAt: NOW,
         updatedAt: NOW,
       });
@@ -220,6 +232,67 @@ describe.each(STORE_HARNESSES.map((h) => [h.name, h] as const))('%s store (contr
       const v4 = (await store.getClient('c1'))!.version;
       await store.deleteGroup('g', { force: true });
       expect((await store.getClient('c1'))!.version).toBeGreaterThan(v4);
+    });
+
+    test('moves a group\'s version on every change to its scopes, audiences or members, and only then', async () => {
+      await store.createGroup({ name: 'g', scopes: ['a'], audiences: [] }, NOW);
+      await store.createGroup({ name: 'other', scopes: [], audiences: [] }, NOW);
+      await addClient('c1');
+      await addClient('c2');
+      const versions = [(await store.getGroup('g'))!.version];
+      const step = async (change: () => Promise<unknown>) => {
+        await change();
+        versions.push((await store.getGroup('g'))!.version);
+      };
+      await step(() => store.updateGroup('g', { scopes: ['a', 'b'] }, NOW));
+      await step(() => store.updateGroup('g', { audiences: ['https://api.example'] }, NOW));
+      await step(() => store.addClientToGroup('c1', 'g', NOW));
+      await step(() => store.removeClientFromGroup('c1', 'g', NOW));
+      await step(() => store.setClientGroups('c1', ['g'], NOW));
+      await step(() => store.updateClient('c2', { groups: ['g'] }, NOW));
+      await step(() => store.deleteClient('c2'));
+      for (let i = 1; i < versions.length; i++) expect(versions[i]).toBeGreaterThan(versions[i - 1] as number);
+      const last = versions[versions.length - 1];
+      // Changes elsewhere leave it alone.
+      await store.updateGroup('other', { scopes: ['x'] }, NOW);
+      await store.addClientToGroup('c1', 'other', NOW);
+      await store.updateClient('c1', { name: 'renamed' }, NOW);
+      expect((await store.getGroup('g'))!.version).toBe(last);
+    });
+
+    test('changes a group only at the expected version (RFC 9110 §13.1.1 If-Match), else rejects with a stale StoreError and changes nothing', async () => {
+      await store.createGroup({ name: 'g', scopes: ['a'], audiences: [] }, NOW);
+      const { version } = (await store.getGroup('g'))!;
+      const stale = await store.updateGroup('g', { scopes: ['b'], expectedVersion: version + 1 }, NOW + 1).catch((e: unknown) => e);
+      expect(stale).toBeInstanceOf(StoreError);
+      expect(stale).toMatchObject({ code: 'stale' });
+      expect(await store.getGroup('g')).toMatchObject({ scopes: ['a'], version, updatedAt: NOW });
+      const updated = await store.updateGroup('g', { scopes: ['b'], expectedVersion: version }, NOW + 1);
+      expect(updated).toMatchObject({ scopes: ['b'], version: version + 1 });
+      expect(await store.updateGroup('nope', { scopes: ['b'], expectedVersion: 1 }, NOW)).toBeUndefined();
+    });
+
+    test('deletes a group only at the expected version, else rejects with a stale StoreError and keeps it', async () => {
+      await store.createGroup({ name: 'g', scopes: [], audiences: [] }, NOW);
+      const { version } = (await store.getGroup('g'))!;
+      await expect(store.deleteGroup('g', { force: false, expectedVersion: version - 1 })).rejects.toMatchObject({ name: 'StoreError', code: 'stale' });
+      expect(await store.getGroup('g')).toBeDefined();
+      expect(await store.deleteGroup('g', { force: false, expectedVersion: version })).toBe(true);
+      expect(await store.getGroup('g')).toBeUndefined();
+      expect(await store.deleteGroup('g', { force: false, expectedVersion: version })).toBe(false);
+    });
+
+    test('changes a membership only at the client\'s expected version, else rejects with a stale StoreError and changes nothing', async () => {
+      await store.createGroup({ name: 'g', scopes: [], audiences: [] }, NOW);
+      const { version } = await addClient('c1');
+      await expect(store.addClientToGroup('c1', 'g', NOW, { expectedVersion: version + 1 })).rejects.toMatchObject({ code: 'stale' });
+      expect(await store.getClient('c1')).toMatchObject({ groups: [], version });
+      const joined = await store.addClientToGroup('c1', 'g', NOW, { expectedVersion: version });
+      expect(joined).toMatchObject({ groups: ['g'], version: version + 1 });
+      await expect(store.removeClientFromGroup('c1', 'g', NOW, { expectedVersion: version })).rejects.toMatchObject({ code: 'stale' });
+      expect((await store.getClient('c1'))?.groups).toEqual(['g']);
+      expect(await store.removeClientFromGroup('c1', 'g', NOW, { expectedVersion: version + 1 })).toMatchObject({ groups: [] });
+      expect(await store.addClientToGroup('nope', 'g', NOW, { expectedVersion: 1 })).toBeUndefined();
     });
 
     test('moves the revision counter on every group and membership change', async () => {

@@ -73,6 +73,24 @@ describePg('PostgreSQL store', () => {
       await expect(store.ready()).rejects.toMatchObject({ name: 'StoreError', code: 'schema' });
     });
 
+    it('migrates a schema 1 database: its groups start at version 1 and move with their members from then on', async () => {
+      const client = await db.admin.connect();
+      try {
+        await client.query(`SET search_path = ${db.schema}`);
+        await migratePostgres(client, PG_MIGRATIONS.slice(0, 1));
+        await client.query(`INSERT INTO clients (id, name, created_at, updated_at) VALUES ('c1', 'c1', ${NOW}, ${NOW}), ('c2', 'c2', ${NOW}, ${NOW})`);
+        await client.query(`INSERT INTO groups (name, scopes, created_at, updated_at) VALUES ('g', 'a', ${NOW}, ${NOW})`);
+        await client.query(`INSERT INTO client_groups (client_id, group_name) VALUES ('c1', 'g')`);
+      } finally {
+        client.release();
+      }
+      const store = open();
+      await store.ready();
+      expect(await store.getGroup('g')).toMatchObject({ members: ['c1'], scopes: ['a'], version: 1 });
+      await store.addClientToGroup('c2', 'g', NOW);
+      expect(await store.getGroup('g')).toMatchObject({ members: ['c1', 'c2'], version: 2 });
+    });
+
     it('applies only the migrations a schema lacks, in order, recording each', async () => {
       const client = await db.admin.connect();
       try {

@@ -161,6 +161,22 @@ describe('SQLite store: the next signing key (schema 3, issue 15)', () => {
     });
   });
 
+  it('migrates a schema 6 database: its groups start at version 1 and move with their members from then on', async () => {
+    const db = new Database(path);
+    db.exec((MIGRATIONS.slice(0, 6) as string[]).join('\n'));
+    db.pragma('user_version = 6');
+    db.exec(`INSERT INTO clients (id, name, created_at, updated_at) VALUES ('c1', 'c1', ${NOW}, ${NOW}), ('c2', 'c2', ${NOW}, ${NOW});
+      INSERT INTO groups (name, scopes, created_at, updated_at) VALUES ('g', 'a', ${NOW}, ${NOW});
+      INSERT INTO client_groups (client_id, group_name) VALUES ('c1', 'g');`);
+    db.close();
+    await withStore(async (store) => {
+      expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+      expect(await store.getGroup('g')).toMatchObject({ members: ['c1'], scopes: ['a'], version: 1 });
+      await store.addClientToGroup('c2', 'g', NOW);
+      expect(await store.getGroup('g')).toMatchObject({ members: ['c1', 'c2'], version: 2 });
+    });
+  });
+
   it('migrates a schema 2 database: its keys stay, with no next key', async () => {
     const db = new Database(path);
     db.exec((MIGRATIONS.slice(0, 2) as string[]).join('\n'));

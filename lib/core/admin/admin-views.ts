@@ -49,6 +49,8 @@ export interface GroupView {
   audiences: string[];
   /** Ids of the member clients. */
   members: string[];
+  /** Moves with every change to the group (scopes, audiences, members); its ETag. */
+  version: number;
   created_at: string;
   updated_at: string;
 }
@@ -97,6 +99,7 @@ export function groupView(group: Group): GroupView {
     scope: formatScope(group.scopes),
     audiences: [...group.audiences],
     members: [...group.members],
+    version: group.version,
     created_at: iso(group.createdAt),
     updated_at: iso(group.updatedAt),
   };

@@ -5,6 +5,33 @@ import type { AuditRecorder } from '../model/events';
 import { isGroupName, type Group } from '../model/group';
 import { RegistryError, validAudiences, validScopes } from './registry';
 
+/**
+ * The condition of one change (the admin API's If-Match, RFC 9110 §13.1.1): apply only while the
+ * group (for a group change) or the client (for a membership change) is at this version, checked again
+ * in the store's transaction; else `precondition_failed` and nothing changes.
+ */
+export interface VersionCondition {
+  expectedVersion?: number;
+}
+
+/** A stale version found by the store, as the registry's error. */
+async function conditional<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof StoreError && err.code === 'stale') throw new RegistryError('precondition_failed', err.message);
+    throw err;
+  }
+}
+
+function staleGroup(version: number): RegistryError {
+  return new RegistryError('precondition_failed', `the group has changed: it is at version ${version}`);
+}
+
+function staleClient(version: number): RegistryError {
+  return new RegistryError('precondition_failed', `the client has changed: it is at version ${version}`);
+}
+
 /** What an administrator gives to create a group. */
 export interface GroupInput {
   name: string;
@@ -80,14 +107,17 @@ export class GroupRegistry {
     return this.store.listGroups();
   }
 
-  async update(name: string, update: GroupUpdate): Promise<Group> {
+  async update(name: string, update: GroupUpdate, condition: VersionCondition = {}): Promise<Group> {
     const changes = {
       ...(update.scopes !== undefined ? { scopes: validScopes(update.scopes) } : {}),
       ...(update.audiences !== undefined ? { audiences: validAudiences(update.audiences) } : {}),
     };
     if (Object.keys(changes).length === 0) throw new RegistryError('invalid', 'nothing to change: give scopes or audiences');
     const before = isGroupName(name) ? await this.store.getGroup(name) : undefined;
-    const group = before ? await this.store.updateGroup(name, changes, this.options.clock()) : undefined;
+    if (before && condition.expectedVersion !== undefined && before.version !== condition.expectedVersion) throw staleGroup(before.version);
+    const group = before
+      ? await conditional(() => this.store.updateGroup(name, { ...changes, ...versionOf(condition) }, this.options.clock()))
+      : undefined;
     if (!before || !group) throw noGroup(name, 'name');
     const fields = Object.keys(changes) as (keyof typeof changes)[];
     this.events?.record('group.updated', {
@@ -105,12 +135,13 @@ export class GroupRegistry {
   }
 
   /** Refused with a `conflict` while the group has members, unless `force` (which removes them from it). */
-  async delete(name: string, options: { force?: boolean } = {}): Promise<void> {
+  async delete(name: string, options: { force?: boolean } & VersionCondition = {}): Promise<void> {
     const group = isGroupName(name) ? await this.store.getGroup(name) : undefined;
     if (!group) throw noGroup(name, 'name');
+    if (options.expectedVersion !== undefined && group.version !== options.expectedVersion) throw staleGroup(group.version);
     let deleted: boolean;
     try {
-      deleted = await this.store.deleteGroup(name, { force: options.force ?? false });
+      deleted = await conditional(() => this.store.deleteGroup(name, { force: options.force ?? false, ...versionOf(options) }));
     } catch (err) {
       if (err instanceof StoreError && err.code === 'conflict') {
         throw new RegistryError('conflict', `${err.message}; remove them first or force the delete`, 'name');
@@ -122,24 +153,26 @@ export class GroupRegistry {
   }
 
   /** Adds the client to the group; adding it twice changes nothing. */
-  async addClient(clientId: string, groupName: string): Promise<Client> {
+  async addClient(clientId: string, groupName: string, condition: VersionCondition = {}): Promise<Client> {
     const name = validGroupName(groupName, 'group');
     const before = await this.store.getClient(clientId);
     if (!before) throw noClient(clientId);
-    const client = await this.store.addClientToGroup(clientId, name, this.options.clock());
+    if (condition.expectedVersion !== undefined && before.version !== condition.expectedVersion) throw staleClient(before.version);
+    const client = await conditional(() => this.store.addClientToGroup(clientId, name, this.options.clock(), versionOf(condition)));
     if (!client) throw (await this.store.getClient(clientId)) ? noGroup(name) : noClient(clientId);
     if (!before.groups.includes(name)) this.events?.record('client.group_added', { clientId, group: name });
     return client;
   }
 
   /** Removes the client from the group; not_found when it is not a member. */
-  async removeClient(clientId: string, groupName: string): Promise<Client> {
+  async removeClient(clientId: string, groupName: string, condition: VersionCondition = {}): Promise<Client> {
     const before = await this.store.getClient(clientId);
     if (!before) throw noClient(clientId);
+    if (condition.expectedVersion !== undefined && before.version !== condition.expectedVersion) throw staleClient(before.version);
     if (!before.groups.includes(groupName)) {
       throw new RegistryError('not_found', `client ${JSON.stringify(clientId)} is not in group ${JSON.stringify(groupName)}`, 'group');
     }
-    const client = await this.store.removeClientFromGroup(clientId, groupName, this.options.clock());
+    const client = await conditional(() => this.store.removeClientFromGroup(clientId, groupName, this.options.clock(), versionOf(condition)));
     if (!client) throw noClient(clientId);
     this.events?.record('client.group_removed', { clientId, group: groupName });
     return client;
@@ -163,4 +196,8 @@ export class GroupRegistry {
     for (const group of before.groups) if (!names.includes(group)) this.events?.record('client.group_removed', { clientId, group });
     return client;
   }
+}
+
+function versionOf(condition: VersionCondition): { expectedVersion?: number } {
+  return condition.expectedVersion === undefined ? {} : { expectedVersion: condition.expectedVersion };
 }

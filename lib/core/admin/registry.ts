@@ -457,21 +457,29 @@ export class ClientRegistry {
    * secret is cut at once (a rotation after a leak), and live on when a grace period rolls a fleet
    * over without downtime.
    */
-  async rotateSecret(id: string, options: { graceSeconds?: number; revokeTokens?: boolean } = {}): Promise<ClientWithSecret> {
+  async rotateSecret(
+    id: string,
+    options: { graceSeconds?: number; revokeTokens?: boolean; expectedVersion?: number } = {},
+  ): Promise<ClientWithSecret> {
     const grace = options.graceSeconds ?? 0;
     const revokeTokens = options.revokeTokens ?? grace === 0;
     if (!Number.isFinite(grace) || grace < 0) throw new RegistryError('invalid', 'grace must be a non-negative duration', 'grace');
     const clientSecret = generateClientSecret();
     const hash = await hashSecret(clientSecret, await this.cost());
     const now = this.options.clock();
-    const client = await this.store.rotateSecret(
-      id,
-      {
-        hash,
-        previousValidUntil: grace > 0 ? now + grace * 1000 : null,
-        ...(revokeTokens ? { revokeTokensIssuedBefore: now } : {}),
-      },
-      now,
+    // With an expected version (If-Match) the store checks it in the rotation's transaction: a stale
+    // version rejects and no secret changes.
+    const client = await this.storeCall(() =>
+      this.store.rotateSecret(
+        id,
+        {
+          hash,
+          previousValidUntil: grace > 0 ? now + grace * 1000 : null,
+          ...(revokeTokens ? { revokeTokensIssuedBefore: now } : {}),
+          ...versionCondition(options),
+        },
+        now,
+      ),
     );
     if (!client) throw new RegistryError('not_found', `no client with id ${JSON.stringify(id)}`, 'client_id');
     this.events?.record('client.secret_rotated', {

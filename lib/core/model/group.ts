@@ -11,6 +11,11 @@ export interface Group {
   audiences: string[];
   /** Ids of the member clients, sorted. */
   members: string[];
+  /**
+   * Moves with every change to the group: its scopes, its audiences, its members. The admin API's
+   * ETag, for If-Match (RFC 9110 §13.1.1).
+   */
+  version: number;
   createdAt: number;
   updatedAt: number;
 }

@@ -159,6 +159,25 @@ export const PG_MIGRATIONS: readonly string[] = [
       `CREATE TRIGGER ${table}_announce AFTER ${ops} ON ${table} FOR EACH ROW EXECUTE FUNCTION oauth_announce('${kind}', '${key}');`,
   ).join('\n  ')}
   `,
+  // 2 (issue 18 item 4): a group's version, its ETag for If-Match (RFC 9110 §13.1.1). A group change
+  // bumps it in its own statement; a member joining or leaving (whichever statement does it, a
+  // client's deletion included) bumps it here, in the same transaction. The UPDATE is announced as a
+  // group change by the groups trigger, as any other.
+  `
+  ALTER TABLE groups ADD COLUMN version integer NOT NULL DEFAULT 1;
+  CREATE FUNCTION oauth_group_membership_version() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $fn$
+  BEGIN
+    IF TG_OP = 'DELETE' THEN
+      UPDATE groups SET version = version + 1 WHERE name = OLD.group_name;
+    ELSE
+      UPDATE groups SET version = version + 1 WHERE name = NEW.group_name;
+    END IF;
+    RETURN NULL;
+  END
+  $fn$;
+  CREATE TRIGGER client_groups_group_version AFTER INSERT OR DELETE ON client_groups
+    FOR EACH ROW EXECUTE FUNCTION oauth_group_membership_version();
+  `,
 ];
 
 /**

@@ -12,6 +12,7 @@ import {
   type ClientQuery,
   type ClientStatus,
   type GroupChanges,
+  type MembershipCondition,
   type NewClient,
   type NewGroup,
   type RevokedToken,
@@ -89,6 +90,7 @@ interface GroupRow {
   name: string;
   scopes: string;
   audiences: string;
+  version: number | string;
   created_at: number | string;
   updated_at: number | string;
   members: string[];
@@ -158,6 +160,7 @@ function toGroup(row: GroupRow): Group {
     scopes: list(row.scopes),
     audiences: list(row.audiences),
     members: row.members,
+    version: num(row.version),
     createdAt: num(row.created_at),
     updatedAt: num(row.updated_at),
   };
@@ -496,7 +499,8 @@ export class PostgresStore implements Store {
    * deleted before the memberships commit.
    */
   private async replaceMemberships(db: PoolClient, id: string, groups: readonly string[]): Promise<void> {
-    const wanted = [...new Set(groups)];
+    // Sorted: each insert bumps its group's version (a row lock), and one order for everyone keeps two writers from deadlocking.
+    const wanted = [...new Set(groups)].sort();
     const { rows } = await db.query<{ name: string }>('SELECT name FROM groups WHERE name = ANY($1::text[]) FOR KEY SHARE', [wanted]);
     const found = new Set(rows.map((r) => r.name));
     const missing = wanted.find((name) => !found.has(name));
@@ -508,7 +512,9 @@ export class PostgresStore implements Store {
   rotateSecret(id: string, rotation: SecretRotation, now: number): Promise<Client | undefined> {
     return this.transaction(async (db) => {
       // The row lock serializes rotations of one client, so two at once still leave at most two secrets.
-      if (!(await this.lockClient(db, id))) return undefined;
+      if (rotation.expectedVersion !== undefined ? !(await this.versionIs(db, id, rotation.expectedVersion)) : !(await this.lockClient(db, id))) {
+        return undefined;
+      }
       const keepPrevious = rotation.previousValidUntil !== null && rotation.previousValidUntil > now;
       await db.query('DELETE FROM client_secrets WHERE client_id = $1 AND (expires_at IS NOT NULL OR $2::boolean)', [id, !keepPrevious]);
       if (keepPrevious) {
@@ -555,8 +561,9 @@ export class PostgresStore implements Store {
   updateGroup(name: string, changes: GroupChanges, now: number): Promise<Group | undefined> {
     return this.transaction(
       async (db) => {
+        if (changes.expectedVersion !== undefined && !(await this.groupVersionIs(db, name, changes.expectedVersion))) return undefined;
         const { rowCount } = await db.query(
-          'UPDATE groups SET scopes = coalesce($2::text, scopes), audiences = coalesce($3::text, audiences), updated_at = $4 WHERE name = $1',
+          'UPDATE groups SET scopes = coalesce($2::text, scopes), audiences = coalesce($3::text, audiences), version = version + 1, updated_at = $4 WHERE name = $1',
           [name, changes.scopes?.join(' ') ?? null, changes.audiences?.join(' ') ?? null, now],
         );
         if (rowCount === 0) return undefined;
@@ -567,12 +574,17 @@ export class PostgresStore implements Store {
     );
   }
 
-  deleteGroup(name: string, options: { force: boolean }): Promise<boolean> {
+  deleteGroup(name: string, options: { force: boolean; expectedVersion?: number }): Promise<boolean> {
     return this.transaction(
       async (db) => {
         // The row lock makes a concurrent membership insert (whose foreign key check needs a share
         // lock on this row) wait, so the member count below cannot go stale before the delete.
-        if (((await db.query('SELECT 1 FROM groups WHERE name = $1 FOR UPDATE', [name])).rowCount ?? 0) === 0) return false;
+        const { rows: locked } = await db.query<{ version: number | string }>('SELECT version FROM groups WHERE name = $1 FOR UPDATE', [name]);
+        if (!locked[0]) return false;
+        const version = num(locked[0].version);
+        if (options.expectedVersion !== undefined && version !== options.expectedVersion) {
+          throw new StoreError('stale', `the group is at version ${version}, not ${options.expectedVersion}`);
+        }
         const { rows } = await db.query<{ n: string }>('SELECT count(*) AS n FROM client_groups WHERE group_name = $1', [name]);
         const members = Number(rows[0]?.n ?? 0);
         if (members > 0 && !options.force) {
@@ -586,9 +598,23 @@ export class PostgresStore implements Store {
     );
   }
 
-  addClientToGroup(clientId: string, group: string, now: number): Promise<Client | undefined> {
+  /** As {@link versionIs}, for a group's row. */
+  private async groupVersionIs(db: PoolClient, name: string, expected: number): Promise<boolean> {
+    const { rows } = await db.query<{ version: number | string }>('SELECT version FROM groups WHERE name = $1 FOR UPDATE', [name]);
+    if (!rows[0]) return false;
+    const version = num(rows[0].version);
+    if (version !== expected) throw new StoreError('stale', `the group is at version ${version}, not ${expected}`);
+    return true;
+  }
+
+  /** Locks the client's row; with a condition, also checks its version (a `stale` StoreError when it moved). */
+  private async lockClientAt(db: PoolClient, id: string, condition: MembershipCondition): Promise<boolean> {
+    return condition.expectedVersion === undefined ? this.lockClient(db, id) : this.versionIs(db, id, condition.expectedVersion);
+  }
+
+  addClientToGroup(clientId: string, group: string, now: number, condition: MembershipCondition = {}): Promise<Client | undefined> {
     return this.transaction(async (db) => {
-      if (!(await this.lockClient(db, clientId))) return undefined;
+      if (!(await this.lockClientAt(db, clientId, condition))) return undefined;
       if (((await db.query('SELECT 1 FROM groups WHERE name = $1 FOR KEY SHARE', [group])).rowCount ?? 0) === 0) return undefined;
       const { rowCount } = await db.query(
         'INSERT INTO client_groups (client_id, group_name) VALUES ($1, $2) ON CONFLICT DO NOTHING',
@@ -598,9 +624,9 @@ export class PostgresStore implements Store {
     }, clientChanged(clientId));
   }
 
-  removeClientFromGroup(clientId: string, group: string, now: number): Promise<Client | undefined> {
+  removeClientFromGroup(clientId: string, group: string, now: number, condition: MembershipCondition = {}): Promise<Client | undefined> {
     return this.transaction(async (db) => {
-      if (!(await this.lockClient(db, clientId))) return undefined;
+      if (!(await this.lockClientAt(db, clientId, condition))) return undefined;
       const { rowCount } = await db.query('DELETE FROM client_groups WHERE client_id = $1 AND group_name = $2', [clientId, group]);
       return (rowCount ?? 0) > 0 ? this.touchClient(db, clientId, {}, now) : this.readClient(db, clientId);
     }, clientChanged(clientId));
@@ -609,7 +635,8 @@ export class PostgresStore implements Store {
   setClientGroups(clientId: string, groups: readonly string[], now: number): Promise<Client | undefined> {
     return this.transaction(async (db) => {
       if (!(await this.lockClient(db, clientId))) return undefined;
-      const wanted = [...new Set(groups)];
+      // Sorted, as in replaceMemberships: one lock order on the groups whose versions the inserts bump.
+      const wanted = [...new Set(groups)].sort();
       const { rowCount } = await db.query('SELECT 1 FROM groups WHERE name = ANY($1::text[]) FOR KEY SHARE', [wanted]);
       if ((rowCount ?? 0) !== wanted.length) return undefined;
       await db.query('DELETE FROM client_groups WHERE client_id = $1', [clientId]);
