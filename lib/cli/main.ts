@@ -18,7 +18,7 @@ import { tokenNoun } from './commands/token';
 import { CliContext, type CliOutput } from './context';
 
 /** Every noun of the CLI; a new group of commands is one more line here. */
-const NOUNS: readonly Noun[] = [
+export const NOUNS: readonly Noun[] = [
   clientNoun,
   keyNoun,
   groupNoun,

@@ -92,7 +92,7 @@ const metrics = {
   check: nested<MetricsOptions, ResolvedMetricsOptions>(resolveMetricsOptions),
   defaultText: 'the global meter provider, no `client_id` labels',
   type: '`{ meterProvider?, clientIdLabel? }`',
-  description: 'OpenTelemetry metrics (see docs/operations.md): the provider (default: the global one of `@opentelemetry/api`) and whether client ids become labels',
+  description: 'OpenTelemetry metrics (see [metrics](operations.md#metrics)): the provider (default: the global one of `@opentelemetry/api`) and whether client ids become labels',
 };
 const allowBodyToken = {
   check: boolean(),
@@ -160,7 +160,7 @@ export const INSTANCE_OPTIONS = {
     defaultText: "`OAUTH_DB` for the default instance, else `'./oauth.sqlite'`",
     type: '`string`',
     description:
-      'opened when no `store` is given: a SQLite file path, or a PostgreSQL URL `postgres://user@host:5432/db` (see [Several instances](#several-instances))',
+      'opened when no `store` is given: a SQLite file path, or a PostgreSQL URL `postgres://user@host:5432/db` (see [several instances](operations.md#several-instances))',
   },
   busyTimeout: {
     check: integer(0, 60_000),
@@ -187,7 +187,7 @@ export const INSTANCE_OPTIONS = {
     default: 10,
     type: '`number`',
     description:
-      'bcrypt cost written into a new database, 4 to 31; the database keeps it and the server and the CLI both use the stored cost for new secrets and for the dummy hash that hides unknown client ids (see [bcrypt cost](#bcrypt-cost))',
+      'bcrypt cost written into a new database, 4 to 31; the database keeps it and the server and the CLI both use the stored cost for new secrets and for the dummy hash that hides unknown client ids (see [bcrypt cost](security.md#bcrypt-cost))',
   },
   tokenPath: { check: urlPath(), default: '/oauth/token', type: '`string`', description: "path of the token endpoint, relative to the issuer's root (mount `tokenRouter()` at the host's root)" },
   realm: realmOption,
@@ -198,7 +198,7 @@ export const INSTANCE_OPTIONS = {
     default: 5000,
     type: '`number` (ms)',
     description:
-      'how long the token, introspection, revocation and admin endpoints wait for a request body to arrive in full before answering `408` and closing the connection, 10 to 600000 (see [Slow clients](#slow-clients))',
+      'how long the token, introspection, revocation and admin endpoints wait for a request body to arrive in full before answering `408` and closing the connection, 10 to 600000 (see [slow clients](operations.md#slow-clients))',
   },
   syncInterval: {
     check: integer(10, 3_600_000),
@@ -234,7 +234,7 @@ export const INSTANCE_OPTIONS = {
     defaultText: '`OAUTH_KEY_ROTATION` for the default instance, else unset (off)',
     type: '`number`',
     description:
-      'rotate the signing key every this many days, 1 to 3650, publishing the next key `keyPublishAhead` before it signs (see [Key rotation](#key-rotation) and docs/operations.md)',
+      'rotate the signing key every this many days, 1 to 3650, publishing the next key `keyPublishAhead` before it signs (see [key rotation](operations.md#key-rotation))',
   },
   keyPublishAhead: {
     check: integer(0, 7 * 86_400),
@@ -255,7 +255,7 @@ export const INSTANCE_OPTIONS = {
     defaultText: '`OAUTH_KEY_SECRET` (comma-separated) for the default instance, else unset (keys stored unencrypted)',
     type: '`string \\| string[]`',
     description:
-      'encrypts the private signing keys in the database (AES-256-GCM, key derived with HKDF-SHA256); each secret at least 32 characters (`openssl rand -base64 32`); with a list, the first encrypts and every one decrypts (see [Keys at rest](#keys-at-rest))',
+      'encrypts the private signing keys in the database (AES-256-GCM, key derived with HKDF-SHA256); each secret at least 32 characters (`openssl rand -base64 32`); with a list, the first encrypts and every one decrypts (see [Keys at rest](security.md#keys-at-rest))',
   },
   headerLimit: { check: integer(1024, 1024 * 1024), default: 8 * 1024, type: '`number` (bytes)', description: "largest total size of a token request's headers (431 beyond it)" },
   requireTls: {
@@ -300,7 +300,7 @@ export const INSTANCE_OPTIONS = {
     defaultText: 'in memory',
     type: '`{ redis, keyPrefix?, timeoutMs? }`',
     description:
-      'count the failure limits in Redis (`redis`: an ioredis client you own), shared by every instance; when Redis cannot answer, each instance counts in its own memory (see [Shared failure limits](#shared-failure-limits))',
+      'count the failure limits in Redis (`redis`: an ioredis client you own), shared by every instance; when Redis cannot answer, each instance counts in its own memory (see [shared failure limits](operations.md#shared-failure-limits))',
   },
   verifiedSecretCacheSize: {
     check: integer(0, 10_000_000),
@@ -391,7 +391,7 @@ export const RESOURCE_SERVER_OPTIONS = {
   clockTolerance,
   clock,
   logger: loggerOption,
-  metrics: { ...metrics, description: 'OpenTelemetry metrics of the guards (see docs/operations.md)' },
+  metrics: { ...metrics, description: 'OpenTelemetry metrics of the guards (see [metrics](operations.md#metrics))' },
   ...GUARD_DPOP_OPTIONS,
   ...RESOURCE_SERVER_DPOP_OPTIONS,
 } satisfies OptionTable;
@@ -414,7 +414,7 @@ export const GUARD_OPTIONS = {
     defaultText: "unset: the instance's own tokens",
     type: '`string`',
     description:
-      "verify the tokens of an authorization server in another process (see [The remote guard](#the-remote-guard)); `audience` is then required and the [resource server options](#createresourceserveroptions) apply",
+      "verify the tokens of an authorization server in another process (see [The remote guard](resource-servers.md#the-remote-guard)); `audience` is then required and the [resource server options](#createresourceserveroptions) apply",
   },
   introspection,
   ...GUARD_DPOP_OPTIONS,
