@@ -18,7 +18,11 @@ import type { GuardDecision } from '../core/observability/metrics';
 import { bodyParserError } from './body-errors';
 import { headerValues } from './header-values';
 
-/** What a guard puts on `req.auth` when the token is good. */
+/**
+ * What a guard puts on `req.auth` when the token is good. For a token the guard remembers it is one
+ * frozen object (scopes and claims too) shared by every request presenting that token: copy it to
+ * add fields.
+ */
 export interface AuthInfo {
   /** The client the token was issued to. */
   clientId: string;
