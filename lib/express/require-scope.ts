@@ -219,16 +219,34 @@ function requestUri(req: Request, publicBaseUrl: string | undefined): string {
 }
 
 /**
- * What follows `Bearer ` in the Authorization header, unchecked: only a candidate for the cache, which
- * answers only when it is, whole, a token it holds. The cache holds only tokens the full path took out
- * of a well-formed credential (BEARER, DPOP or a body token: the same b64token characters), so a hit
- * means the header was a well-formed Bearer credential; anything else (lower case, two spaces, a
- * token not cached) misses and takes the full path. This spares matching BEARER over the whole token
- * on every request (half a microsecond for an 800-character RS256 token).
+ * The value of the request's only Authorization header, read from the raw list (which the fast path
+ * walks anyway to refuse a second one); undefined when there is none or more than one.
+ */
+function soleAuthorization(req: Request): string | undefined {
+  let value: string | undefined;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') {
+      if (value !== undefined) return undefined;
+      value = raw[i + 1];
+    }
+  }
+  return value;
+}
+
+/**
+ * What follows `Bearer ` in the only Authorization header, unchecked: only a candidate for the cache,
+ * which answers only when it is, whole, a token it holds. The cache holds only tokens the full path
+ * took out of a well-formed credential (BEARER, DPOP or a body token: the same b64token characters),
+ * so a hit means the header was a well-formed Bearer credential; anything else (lower case, two
+ * spaces, a token not cached) misses and takes the full path, as do two Authorization headers and a
+ * token in the URI. This spares matching BEARER over the whole token on every request (half a
+ * microsecond for an 800-character RS256 token).
  */
 function cachedCandidate(req: Request): string | undefined {
-  const header = req.headers.authorization;
-  return header !== undefined && header.startsWith('Bearer ') ? header.slice(7) : undefined;
+  const header = soleAuthorization(req);
+  return header !== undefined && header.startsWith('Bearer ') && !uriHasToken(req) ? header.slice(7) : undefined;
 }
 
 /** `req.auth` for a verification: a cached one is already the frozen `{ clientId, scopes, claims }` every request with the token shares. */
@@ -325,7 +343,7 @@ export function createRequireScope(bind: (options: GuardOptions, scopes: readonl
       // token, a DPoP-only resource, a missing scope) takes the full, asynchronous path, which gives
       // every refusal but a revoked or void cached token's.
       const token = rt.allowBodyToken || !rt.verifier.verifyCached || rt.dpop?.mode === 'required' ? undefined : cachedCandidate(req);
-      if (token !== undefined && !uriHasToken(req) && authorizationHeaderCount(req) === 1) {
+      if (token !== undefined) {
         let verified: VerifiedAccessToken | undefined;
         try {
           verified = (rt.verifier.verifyCached as (token: string) => VerifiedAccessToken | undefined)(token);
