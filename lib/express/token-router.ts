@@ -3,10 +3,11 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import type { AuthorizationServer } from '../core/issuing/authorization-server';
 import { basicChallenge } from '../core/verification/challenge';
 import type { Client } from '../core/model/client';
-import { InvalidClientError, InvalidRequestError } from '../core/model/errors';
+import { InvalidClientError, InvalidRequestError, TooManyAttemptsError } from '../core/model/errors';
+import type { Refusal } from '../core/client-auth/failure-limits';
 import type { TokenRequestParams } from '../core/issuing/grant';
 import { clientAuthContext, createClientPassport, STRATEGY_OF_METHOD } from '../passport/strategies';
-import { takeClientAddress } from './client-address';
+import { clientAddress, takeClientAddress } from './client-address';
 import { bodyParserError, refuseOversizedBodies } from './body-errors';
 import { renderOAuthError, setNoStore } from './render';
 import { INTROSPECTION_PATH, issuerRouter, JWKS_PATH, mountJwks, REVOCATION_PATH } from './metadata';
@@ -166,7 +167,50 @@ export function createTokenRouter(server: AuthorizationServer, first?: RequestHa
       throw new InvalidRequestError('client credentials must not be sent in the request URI (RFC 6749 §2.3.1)');
     }
     if (!req.is(FORM)) throw new InvalidRequestError(`the request body must be ${FORM}`);
+    const refusal = auth.refusesAddress(clientAddress(req));
+    if (refusal) return admitRefusedAddress(refusal, req, res, recognized);
     return parse(req, res, recognized);
+  }
+
+  /**
+   * Issue 16.4: an address the failure limits refuse is answered 429 here, before Passport, and for
+   * Basic before the body is read, so a flood's refusal costs little more than Express's own routing.
+   * A caller presenting a secret this process remembers (an HMAC lookup, no store read) goes on down
+   * the full path, which confirms it against its client row as before; body credentials need the
+   * (bounded) body read first.
+   */
+  async function admitRefusedAddress(refusal: Refusal, req: Request, res: Response, recognized: Recognized): Promise<Form> {
+    const context = { address: clientAddress(req) };
+    const { authorization } = req.headers;
+    if (authorization !== undefined && authorization !== '') {
+      const refused = auth.refuseUnlessRemembered(refusal, { authorization, form: {} }, context);
+      if (refused) throw refused;
+      return parse(req, res, recognized);
+    }
+    let form: Form;
+    try {
+      form = await parse(req, res, recognized);
+    } catch {
+      throw auth.refuseUnlessRemembered(refusal, { authorization: undefined, form: {} }, context);
+    }
+    const refused = auth.refuseUnlessRemembered(refusal, { authorization: undefined, form: form.params }, context);
+    if (refused) throw refused;
+    return form;
+  }
+
+  /**
+   * A refusal by a failure limit is sent after `refusalDelay` (the core's tarpit, bounded in number),
+   * or at once when the tarpit is off or full; one whose client goes away is dropped.
+   */
+  function sendError(err: unknown, res: Response): void {
+    const send = () => {
+      setNoStore(res);
+      renderOAuthError(res, err, logger);
+    };
+    if (!(err instanceof TooManyAttemptsError) || res.headersSent) return send();
+    const cancel = auth.tarpit.hold(err.retryAfterSeconds, send);
+    if (cancel) res.once('close', cancel);
+    else send();
   }
 
   async function token(req: Request, res: Response): Promise<void> {
@@ -205,10 +249,9 @@ export function createTokenRouter(server: AuthorizationServer, first?: RequestHa
   clientEndpoint(REVOCATION_PATH, 'revocation', revocationHandler(server));
   mountJwks(router, server);
   // Failed authentications are recorded as audit events by the core; this only renders.
-  router.use([tokenPath, INTROSPECTION_PATH, REVOCATION_PATH], (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    setNoStore(res);
-    renderOAuthError(res, err, logger);
-  });
+  router.use([tokenPath, INTROSPECTION_PATH, REVOCATION_PATH], (err: unknown, _req: Request, res: Response, _next: NextFunction) =>
+    sendError(err, res),
+  );
   // Every path routed above: the returned router passes any other request on at once.
   return issuerRouter(router, server, [tokenPath, INTROSPECTION_PATH, REVOCATION_PATH, JWKS_PATH]);
 }

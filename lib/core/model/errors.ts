@@ -206,11 +206,15 @@ export class TemporarilyUnavailableError extends OAuthError {
  * treats it as an authentication failure, and the status tells it to wait instead of retrying.
  */
 export class TooManyAttemptsError extends OAuthError {
+  /** Whole seconds the caller is told to wait (`Retry-After`). */
+  readonly retryAfterSeconds: number;
+
   constructor(description: string, retryAfterSeconds: number, options?: OAuthErrorOptions) {
     super('invalid_client', description, 429, {
       ...options,
       headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))), ...(options?.headers ?? {}) },
     });
+    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
   }
 }
 
