@@ -87,6 +87,44 @@ function uriHasCredentials(req: Request): boolean {
   return URI_FORBIDDEN.some((name) => params.has(name));
 }
 
+/** `/A/b/` → `/a/b`: how Express's default routing (case-insensitive, not strict) compares paths. */
+function routingPath(path: string): string {
+  return path.replace(/\/+$/, '').toLowerCase();
+}
+
+/**
+ * Issue 16.4, the fast path of a refused address: before the routes, a request to a
+ * client-authenticated endpoint whose address the failure limits refuse and whose `Authorization`
+ * header is not a secret this process remembers is answered 429 at once, synchronously: no body
+ * read, no Passport, no route dispatch, no trip through Express's error handlers. Everything else
+ * (including body credentials, which need the body) goes on to {@link createTokenRouter}'s
+ * `readRequest`, which checks the address again.
+ */
+function refuseRefusedAddresses(
+  server: AuthorizationServer,
+  paths: readonly string[],
+  send: (err: unknown, res: Response) => void,
+): RequestHandler {
+  const auth = server.clientAuth;
+  const guarded = new Set(paths.map(routingPath));
+  return (req: Request, res: Response, next: NextFunction) => {
+    const { authorization } = req.headers;
+    if (authorization === undefined || authorization === '' || !guarded.has(routingPath(req.path))) return next();
+    let address: string;
+    try {
+      address = takeClientAddress(req);
+    } catch {
+      // readRequest answers a request with no address.
+      return next();
+    }
+    const refusal = auth.refusesAddress(address);
+    if (!refusal) return next();
+    const refused = auth.refuseUnlessRemembered(refusal, { authorization, form: {} }, { address });
+    if (!refused) return next();
+    send(refused, res);
+  };
+}
+
 /**
  * Builds the token endpoint of `server`. The host app needs no body parser; if it already parsed the
  * body, the parsed body is used.
@@ -96,6 +134,7 @@ export function createTokenRouter(server: AuthorizationServer, first?: RequestHa
   const router = express.Router();
   // Runs only for requests to the router's own paths (see issuerRouter), before any of its routes.
   if (first) router.use(first);
+  router.use(refuseRefusedAddresses(server, [tokenPath, INTROSPECTION_PATH, REVOCATION_PATH], sendError));
   const auth = server.clientAuth;
   const passport = createClientPassport(auth, realm);
   const parseForm = refuseOversizedBodies(

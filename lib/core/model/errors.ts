@@ -210,10 +210,18 @@ export class TooManyAttemptsError extends OAuthError {
   readonly retryAfterSeconds: number;
 
   constructor(description: string, retryAfterSeconds: number, options?: OAuthErrorOptions) {
-    super('invalid_client', description, 429, {
-      ...options,
-      headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))), ...(options?.headers ?? {}) },
-    });
+    // A flood makes thousands of these a second and OAuthError replaces the stack with its name and
+    // description anyway: capturing one first was about a tenth of a refusal's cost (issue 16.4).
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super('invalid_client', description, 429, {
+        ...options,
+        headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))), ...(options?.headers ?? {}) },
+      });
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
     this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
   }
 }
