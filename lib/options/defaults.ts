@@ -299,7 +299,7 @@ export const INSTANCE_OPTIONS = {
     default: 1000,
     type: '`number` (ms)',
     description:
-      'how long a refusal by a failure limit (429) is held before it is sent, never longer than its `Retry-After`, 0 to 60000; 0 sends it at once. A flood then waits on its own connections instead of spending the server (see [refused addresses](security.md#refused-addresses))',
+      'how long a refusal by a failure limit (429) is held before it is sent, never longer than its `Retry-After`, 0 to 60000; 0 sends it at once. A flood then waits on its own connections instead of spending the server (see [refused addresses](operations.md#refused-addresses))',
   },
   maxDelayedRefusals: {
     check: integer(0, 1_000_000),
