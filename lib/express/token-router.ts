@@ -10,6 +10,7 @@ import { clientAuthContext, createClientPassport, STRATEGY_OF_METHOD } from '../
 import { clientAddress, takeClientAddress } from './client-address';
 import { bodyParserError, refuseOversizedBodies } from './body-errors';
 import { renderOAuthError, setNoStore } from './render';
+import { RENDERED_ERROR } from './endpoint-metrics';
 import { INTROSPECTION_PATH, issuerRouter, JWKS_PATH, mountJwks, REVOCATION_PATH } from './metadata';
 import { introspectionHandler, revocationHandler, type ClientEndpointHandler } from './token-management';
 import { checkTransport } from './transport';
@@ -85,6 +86,20 @@ function uriHasCredentials(req: Request): boolean {
   if (query < 0) return false;
   const params = new URLSearchParams(req.originalUrl.slice(query + 1));
   return URI_FORBIDDEN.some((name) => params.has(name));
+}
+
+/**
+ * A failure limit's 429 as {@link renderOAuthError} writes it (status, headers, RFC 6749 §5.2 JSON
+ * body), without res.json()'s ETag and freshness work: a flood's refusals are most of what it costs.
+ */
+function writeRefusal(res: Response, err: TooManyAttemptsError): void {
+  res.locals[RENDERED_ERROR] = err.error ?? undefined;
+  const body = JSON.stringify(err.toJSON());
+  res.statusCode = err.status;
+  for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
 }
 
 /** `/A/b/` → `/a/b`: how Express's default routing (case-insensitive, not strict) compares paths. */
@@ -247,9 +262,13 @@ export function createTokenRouter(server: AuthorizationServer, first?: RequestHa
       renderOAuthError(res, err, logger);
     };
     if (!(err instanceof TooManyAttemptsError) || res.headersSent) return send();
-    const cancel = auth.tarpit.hold(err.retryAfterSeconds, send);
+    const sendRefusal = () => {
+      setNoStore(res);
+      writeRefusal(res, err);
+    };
+    const cancel = auth.tarpit.hold(err.retryAfterSeconds, sendRefusal);
     if (cancel) res.once('close', cancel);
-    else send();
+    else sendRefusal();
   }
 
   async function token(req: Request, res: Response): Promise<void> {
