@@ -459,14 +459,7 @@ function commit() {
 
 function machine() {
   const cpus = os.cpus();
-  return {
-    cpu: cpus[0]?.model,
-    cores: cpus.length,
-    memoryGB: Math.round(os.totalmem() / 2 ** 30),
-    node: process.version,
-    os: `${os.type()} ${os.release()}`,
-    loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
-  };
+  return { cpu: cpus[0]?.model, cores: cpus.length, memoryGB: Math.round(os.totalmem() / 2 ** 30), node: process.version, os: `${os.type()} ${os.release()}` };
 }
 
 main().catch((err) => {
