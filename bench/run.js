@@ -1,6 +1,6 @@
 // `npm run bench`: every case side by side in one run (ours, the peers, bare Express at start and end), written to bench/results/.
 'use strict';
-const { spawn, spawnSync } = require('node:child_process');
+const { execFileSync, spawn, spawnSync } = require('node:child_process');
 const { mkdtempSync, rmSync, writeFileSync, mkdirSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -364,6 +364,7 @@ function variantProblem(c, spec, r, stats) {
 async function main() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ecc-bench-'));
   const started = new Date();
+  const loadAtStart = os.loadavg()[0];
   try {
     console.log(`${SMOKE ? 'smoke' : 'full'} run: warm-up ${TIMING.warmup}s, measure ${TIMING.duration}s, ${TIMING.connections} connections, ${HAS_TASKSET ? 'server on CPU 0, load on CPU 1' : 'no taskset: unpinned'}`);
     const made = await prepare(dir);
@@ -381,7 +382,17 @@ async function main() {
         : `${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.cpuUsPerRequest} µs CPU/req`;
       console.log(`- ${c.name}: ${r.failed ? `FAILED (${r.failed})` : measured}`);
     }
-    const run = annotate({ started: started.toISOString(), smoke: SMOKE, timing: TIMING, pinned: HAS_TASKSET, machine: machine(), rows });
+    const run = annotate({
+      started: started.toISOString(),
+      smoke: SMOKE,
+      timing: TIMING,
+      pinned: HAS_TASKSET,
+      machine: machine(),
+      // What was measured and how busy the machine was: bench/summarize.js takes medians only over runs of one commit.
+      commit: commit(),
+      loadAverage: { start: loadAtStart, end: os.loadavg()[0] },
+      rows,
+    });
     const table = renderTable(run);
     console.log(`\n${table}`);
     const out = SMOKE || ONLY ? dir : path.join(__dirname, 'results');
@@ -399,6 +410,16 @@ async function main() {
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await dropPostgres();
+  }
+}
+
+/** The commit measured, with `+dirty` when lib/ or bench/ has uncommitted changes (such runs are never summarized with others). */
+function commit() {
+  try {
+    const git = (args) => execFileSync('git', args, { cwd: path.join(__dirname, '..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return `${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain', '--', 'lib', 'bench', ':(exclude)bench/results']) ? '+dirty' : ''}`;
+  } catch {
+    return 'unknown';
   }
 }
 

@@ -27,6 +27,7 @@ import {
   func,
   integer,
   issuerUrl,
+  servedIssuerUrl,
   logger,
   nonEmptyString,
   nonNegativeNumber,
@@ -142,10 +143,10 @@ export const INTROSPECTION_OPTIONS = {
 /** `createOAuth()`, `tokenRouter()` and `defaultOAuth()`: one authorization server. */
 export const INSTANCE_OPTIONS = {
   issuer: {
-    check: issuerUrl(),
+    check: servedIssuerUrl(),
     defaultText: "`OAUTH_ISSUER` for the default instance, else `'http://localhost:3000'` with a warning",
     type: '`string`',
-    description: 'issuer identifier (`iss`, RFC 8414 §2): an `https` URL without query or fragment; `http` only for `localhost`, `127.0.0.1`, `[::1]`',
+    description: 'issuer identifier (`iss`, RFC 8414 §2): an `https` URL without query or fragment; `http` only for `localhost`, `127.0.0.1`, `[::1]`; its path may hold only `/` and `A-Z a-z 0-9 - . _ ~` (it prefixes Express routes)',
   },
   store: {
     check: withMethods<Store>('store must implement the Store interface'),
