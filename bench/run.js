@@ -114,6 +114,9 @@ const ONE_TOKEN = 'one token (cached)';
 const DISTINCT = 'distinct tokens (cold)';
 const OIDC_PEER = 'node-oidc-provider: token, plain secret, RS256 JWT access token';
 const WRONG_SECRET = 'not-the-secret';
+/** Issue 16.2's bounds: the signing rate of the algorithm alone, and a bare Express POST that also signs a token. */
+const signingCase = (alg) => `bare signing rate, ${alg}, no HTTP`;
+const signingCeiling = (alg) => `${POST_CEILING} + ${alg} signature`;
 
 /**
  * Every case of a run. `baseline` names the bare Express route its ratio divides by: a GET for the
@@ -156,11 +159,32 @@ function cases(m) {
   });
   // The body-credential form: the longer of the two token request bodies, all of it parsed.
   const barePost = (when) => ({ name: `${POST_CEILING} (${when})`, group: 'ceiling', ceiling: POST_CEILING, server: 'bare-post', spec: { method: 'POST', path: '/oauth/token', ...tokenRequest(rs.id, rs.secret, 'body') }, expect: 200 });
+  // The ceiling of any Express token endpoint (issue 16.2): the same POST, its form parsed, a JWT of
+  // the same claims signed by the library's signJws (the same node:crypto call, on the pool or in
+  // place as ours), answered with the same headers. Only the client authentication and the grant's
+  // decisions are missing.
+  const signedPost = (alg, db) => ({
+    name: signingCeiling(alg),
+    group: 'ceiling',
+    ceiling: signingCeiling(alg),
+    baseline: POST_CEILING,
+    server: 'bare-post-signed',
+    database: db.database,
+    options: { signingAlgorithm: alg },
+    spec: { method: 'POST', path: '/oauth/token', ...tokenRequest(db.id, db.secret, 'body') },
+    expect: 200,
+  });
+  // Signatures alone on the server's pinned core, signed as ours signs them (bench/signing.js).
+  const signing = (alg) => ({ name: signingCase(alg), group: 'signing', signing: alg });
   const noPg = 'no PostgreSQL: set OAUTH_BENCH_PG_URL or OAUTH_TEST_PG_URL';
   const pg = m.pg;
   return [
     bareGet('start'),
     barePost('start'),
+    signing('RS256'),
+    signedPost('RS256', rs),
+    signing('ES256'),
+    signedPost('ES256', es),
     ours('ours: token, returning client, Basic, RS256', { group: 'token', peers: [...TOKEN_PEERS, OIDC_PEER], ...token('ours-token', rs, 'basic') }),
     ours('ours: token, returning client, body, RS256', { group: 'token', peers: [...TOKEN_PEERS, OIDC_PEER], ...token('ours-token', rs, 'body') }),
     ours('ours: token, returning client, Basic, ES256', { group: 'token', peers: TOKEN_PEERS, ...token('ours-token', es, 'basic', { options: { signingAlgorithm: 'ES256' } }) }),
@@ -177,8 +201,11 @@ function cases(m) {
       expect: 200,
       baseline: POST_CEILING,
       // Every request here waits for bcrypt; a longer queue than the default 32 keeps load shedding
-      // (503, by design) out of a throughput measurement.
-      options: { maxQueuedAuthentications: 1000 },
+      // (503, by design) out of a throughput measurement. All 50 connections come from one address,
+      // and an attempt still being compared counts against the address limit (so concurrent guesses
+      // cannot overshoot it): the default 30 refused most of them (429). This case measures bcrypt
+      // throughput, not the limits, so the address limit is raised past the requests in flight.
+      options: { maxQueuedAuthentications: 1000, addressFailureLimit: 1000 },
     }),
     // Issue 16.4: what a refusal by the address limit costs, next to the grants above. The server uses
     // up its own loopback address's limit before it reports ready; no delay, so this measures CPU.
@@ -264,6 +291,20 @@ function nextMessage(proc, type) {
     proc.on('message', onMessage);
     proc.on('exit', onExit);
   });
+}
+
+/**
+ * The bare signing rate of `c.signing` on the server's core (CPU 0, pinned like the servers), no HTTP:
+ * signatures/s and process CPU µs per signature, from `bench/signing.js --child`, on libuv's thread
+ * pool with 50 in flight, as the library signs (lib/core/tokens/jws.ts).
+ */
+function measureSigning(c) {
+  const args = [path.join(__dirname, 'signing.js'), '--child', c.signing, 'pool', ...(SMOKE ? ['--smoke'] : [])];
+  const [cmd, argv] = HAS_TASKSET ? ['taskset', ['-c', '0', process.execPath, ...args]] : [process.execPath, args];
+  const out = spawnSync(cmd, argv, { encoding: 'utf8' });
+  if (out.status !== 0) return { failed: `signing.js exited with ${out.status}: ${out.stderr.trim().slice(0, 200)}` };
+  const { perSecond, cpuUsPerSig } = JSON.parse(out.stdout);
+  return { rps: perSecond, cpuUsPerRequest: Math.round(cpuUsPerSig * 10) / 10 };
 }
 
 /** Starts the case's server (pinned to CPU 0) and resolves it with its `ready` message. */
@@ -409,12 +450,14 @@ async function main() {
         console.log(`- ${c.name}: not measured (${c.pending})`);
         continue;
       }
-      const r = await measure(c);
+      const r = c.signing ? measureSigning(c) : await measure(c);
       rows.push({ name: c.name, group: c.group, ours: Boolean(c.ours), peer: Boolean(c.peer), ceiling: c.ceiling, baseline: c.baseline, peers: c.peers, ...r });
-      const said = r.flood
+      const measured = r.flood
         ? `valid client ${Math.round(r.flood.quietRps)} req/s alone, ${Math.round(r.rps)} req/s under the flood (${r.flood.ratio.toFixed(2)}×), ${(r.flood.failureRate * 100).toFixed(2)} % failures; flood answered ${Math.round(r.flood.attackRps)} req/s`
-        : `${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.cpuUsPerRequest} µs CPU/req`;
-      console.log(`- ${c.name}: ${r.failed ? `FAILED (${r.failed})` : said}`);
+        : c.signing
+          ? `${Math.round(r.rps)} signatures/s, ${r.cpuUsPerRequest} µs CPU/signature`
+          : `${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.cpuUsPerRequest} µs CPU/req`;
+      console.log(`- ${c.name}: ${r.failed ? `FAILED (${r.failed})` : measured}`);
     }
     const run = annotate({
       started: started.toISOString(),

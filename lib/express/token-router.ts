@@ -275,7 +275,9 @@ export function createTokenRouter(server: AuthorizationServer, first?: RequestHa
     const form = await readRequest(req, res, 'token', TOKEN_PARAMETERS);
     const params = tokenParams(form);
     server.checkTokenRequest(params);
-    const dpopJkt = await tokenEndpointProof(req);
+    // Read here, not in an async helper: a request without a DPoP proof (most) costs no promise or tick.
+    const proof = singleProof(headerValues(req, 'dpop'));
+    const dpopJkt = proof === undefined ? undefined : await tokenEndpointProof(proof);
     const client = await authenticate(req, res, form);
     const response = await server.issueToken(client, params, dpopJkt === undefined ? {} : { dpopJkt });
     const nonce = server.tokenEndpointDpop.currentNonce();
@@ -287,9 +289,7 @@ export function createTokenRouter(server: AuthorizationServer, first?: RequestHa
    * RFC 9449 §5: a DPoP proof for this endpoint binds the token to its key. Checked before client
    * authentication, so a nonce request (§8) does not spend the client's assertion.
    */
-  async function tokenEndpointProof(req: Request): Promise<string | undefined> {
-    const proof = singleProof(headerValues(req, 'dpop'));
-    if (proof === undefined) return undefined;
+  async function tokenEndpointProof(proof: string): Promise<string> {
     const verified = await server.tokenEndpointDpop.verify(proof, { htm: 'POST', htu: server.tokenEndpointUrl });
     return verified.jkt;
   }
