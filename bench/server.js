@@ -257,6 +257,35 @@ const CASES = {
   },
 };
 
+/**
+ * Uses up the address failure limit of each of `addresses` (loopback addresses this process binds its
+ * requests to): wrong secrets with a space in them, which fail without a bcrypt comparison but count,
+ * until the server answers 429. Then every request from that address is refused by the limit.
+ */
+async function exhaust(port, addresses) {
+  const http = require('node:http');
+  // A new id each time: the per-client limit must not answer 429 before the address's has.
+  let n = 0;
+  const send = (localAddress) =>
+    new Promise((resolve, reject) => {
+      const authorization = `Basic ${Buffer.from(`exhaust-${n++}:not%20a%20secret`).toString('base64')}`;
+      const req = http.request(
+        { host: '127.0.0.1', port, localAddress, method: 'POST', path: '/oauth/token', agent: false, headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode));
+        },
+      );
+      req.on('error', reject);
+      req.end('grant_type=client_credentials');
+    });
+  for (const address of addresses) {
+    let status;
+    for (let i = 0; i < 10_000 && status !== 429; i++) status = await send(address);
+    if (status !== 429) throw new Error(`could not use up the failure limit of ${address}`);
+  }
+}
+
 async function main() {
   const build = CASES[config.server];
   if (!build) throw new Error(`unknown server ${config.server}`);
@@ -266,6 +295,7 @@ async function main() {
   const { port } = server.address();
   // Routes are added after listen() so a guard can be pointed at this server's own JWKS route.
   const extra = await build(app, () => port);
+  if (config.exhaust) await exhaust(port, config.exhaust);
 
   let active = 0;
   let served = 0;

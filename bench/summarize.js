@@ -58,6 +58,9 @@ const rows = names.map((name) => {
     vs: Object.fromEntries(peers.map((p) => [p, m((r) => r.vs?.[p])])),
     eventLoopDelay: { p99: m((r) => r.eventLoopDelay?.p99) },
     peakRssMB: m((r) => r.peakRssMB),
+    ...(first.flood
+      ? { flood: { quietRps: m((r) => r.flood?.quietRps), ratio: m((r) => r.flood?.ratio), failureRate: m((r) => r.flood?.failureRate), attackRps: m((r) => r.flood?.attackRps) } }
+      : {}),
   };
 });
 // Matched by name, not position: the list of targets changes between issues (runs before it lack the new ones).

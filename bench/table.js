@@ -62,6 +62,14 @@ function targets(rows) {
   const signing = 'bare signing rate, RS256, no HTTP';
   const signedPost = 'bare Express POST, form body + RS256 signature';
   const esSignedPost = 'bare Express POST, form body + ES256 signature';
+  // Issue 16.4: a refusal by the address limit against the grant of the same request shape (Basic).
+  const refused = 'ours: token, refused by the address failure limit (Basic, RS256)';
+  const refusalVsGrant = (alg) => ({
+    target: `token, refusal by the address failure limit ≤ 1/5 of a grant (Basic, ${alg}): grant ÷ refusal ≥ 5×`,
+    ...share(refused, `ours: token, returning client, Basic, ${alg}`),
+    goal: 5,
+  });
+  const flood = rows.find((r) => r.flood && r.group === 'flood' && !r.name.includes('refusalDelay 0') && !r.failed);
   return [
     // Issue 16.2: the token endpoint at the signing limit, ahead of every peer.
     { target: 'token, returning client, RS256 ≥ 0.8× the bare signing limit (RS256 signatures/s on the same core)', ...worst(returning('RS256'), signing), goal: 0.8 },
@@ -87,6 +95,11 @@ function targets(rows) {
     { target: 'guarded route, in-process guard, one token (cached) ≥ 0.95× bare Express GET', value: x(guard), valueCpu: xCpu(guard), goal: 0.95 },
     { target: 'guarded route, remote guard (JWKS), one token (cached) ≥ 0.9× bare Express GET', value: x(remote), valueCpu: xCpu(remote), goal: 0.9 },
     { target: 'guarded route after tokenRouter() at the root, one token (cached) ≥ 0.9× bare Express GET', value: x(afterRouter), valueCpu: xCpu(afterRouter), goal: 0.9 },
+    refusalVsGrant('RS256'),
+    refusalVsGrant('ES256'),
+    // Issue 16.4: the flood case with the default options (refusals held by refusalDelay).
+    { target: 'token, valid client under a wrong-secret flood ≥ 0.6× its quiet rate', value: flood?.flood?.ratio ?? NaN, valueCpu: NaN, goal: 0.6 },
+    { target: 'token, valid client under a wrong-secret flood: failures ≤ 1 %', value: flood?.flood?.failureRate ?? NaN, valueCpu: NaN, goal: 0.01, atMost: true, percent: true },
   ];
 }
 
@@ -109,11 +122,16 @@ function annotate(run) {
     const base = r.baseline ?? r.ceiling;
     return { ...r, xBare: r.rps / ceiling(rows, base), xBareCpu: ceilingCpu(rows, base) / r.cpuUsPerRequest, vs };
   });
-  return { ...run, rows: annotated, targets: targets(rows).map(({ target, value, valueCpu, goal, below, bound }) => ({ target, value, valueCpu, goal, below, bound })) };
+  return {
+    ...run,
+    rows: annotated,
+    targets: targets(rows).map(({ target, value, valueCpu, goal, below, bound, atMost, percent }) => ({ target, value, valueCpu, goal, below, bound, atMost, percent })),
+  };
 }
 
 function showTarget(t, value) {
   if (!Number.isFinite(value)) return '–';
+  if (t.percent) return `${fmt(value * 100, 2)} %`;
   if (t.below) return `${fmt(value, 1)} ms`;
   if (t.target.includes('first contact ≥')) return `${ratio(value)} the faster peer`;
   return ratio(value);
@@ -134,6 +152,13 @@ function renderTable(annotatedRun) {
       lines.push(`| ${r.name} | **failed**: ${r.failed} | | | | | | | | |`);
       continue;
     }
+    if (r.flood) {
+      const f = r.flood;
+      lines.push(
+        `| **${r.name}** | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | | valid client ${ratio(f.ratio)} its quiet ${fmt(f.quietRps)} req/s, ${fmt(f.failureRate * 100, 2)} % failures; flood answered ${fmt(f.attackRps)} req/s | | | | |`,
+      );
+      continue;
+    }
     const vs = Object.entries(r.vs ?? {})
       .map(([peer, x]) => `${ratio(x)} ${peer}`)
       .join(', ');
@@ -147,7 +172,7 @@ function renderTable(annotatedRun) {
   lines.push('', '| target | reached (req/s) | reached (CPU per response) | met |', '|---|--:|--:|:-:|');
   for (const t of annotatedRun.targets) {
     // NaN (a failed or unmeasured case) meets nothing: every comparison with it is false.
-    const ok = (v) => (t.below ? v < t.goal : v >= t.goal);
+    const ok = (v) => (t.atMost ? v <= t.goal : t.below ? v < t.goal : v >= t.goal);
     const met = ok(t.value) && (!Number.isFinite(t.valueCpu) || ok(t.valueCpu));
     lines.push(`| ${t.target} | ${showTarget(t, t.value)} | ${showTarget(t, t.valueCpu)} | ${t.bound ? 'bound' : met ? 'yes' : '**no**'} |`);
   }

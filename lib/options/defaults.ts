@@ -295,6 +295,19 @@ export const INSTANCE_OPTIONS = {
     description:
       'authentications allowed to wait for a slot, served round robin over client addresses; when full, the newest waiting request of the address with the most in flight is refused (503 with `Retry-After`), or else the newcomer',
   },
+  refusalDelay: {
+    check: integer(0, 60_000),
+    default: 1000,
+    type: '`number` (ms)',
+    description:
+      'how long a refusal by a failure limit (429) is held before it is sent, never longer than its `Retry-After`, 0 to 60000; 0 sends it at once. A flood then waits on its own connections instead of spending the server (see [refused addresses](operations.md#refused-addresses))',
+  },
+  maxDelayedRefusals: {
+    check: integer(0, 1_000_000),
+    default: 1000,
+    type: '`number`',
+    description: 'refusals held by `refusalDelay` at once; beyond them a refusal is sent at once, so memory stays bounded',
+  },
   limiterStore: {
     check: nested((value: LimiterStoreInput) => resolveTable(LIMITER_STORE_OPTIONS, value, 'limiterStore.')),
     optional: true as const,

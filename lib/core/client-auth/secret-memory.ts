@@ -58,6 +58,15 @@ export class SecretMemory {
     return valid;
   }
 
+  /**
+   * Whether an entry for exactly this id and secret is held and young enough, without any client row:
+   * one HMAC, no store read. A cheap pre-check only; {@link recalls} against the row still decides.
+   */
+  holds(clientId: string, secret: string): boolean {
+    const entry = this.entries?.peek(this.mac(clientId, secret));
+    return entry !== undefined && entry.clientId === clientId && this.now() - entry.at < this.maxAgeMs;
+  }
+
   /** Records that bcrypt accepted `secret` for `clientId` against `hash` at `version`. */
   remember(clientId: string, secret: string, hash: string, version: number): void {
     this.entries?.set(this.mac(clientId, secret), { clientId, hash, version, at: this.now() });
