@@ -11,7 +11,11 @@ const escape = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').rep
  * throughput.
  */
 function renderChart(run, title = 'Throughput on one core relative to a bare Express route, from server CPU per response (higher is better)') {
-  const rows = run.rows.filter((r) => !r.pending && !r.failed && r.rps).map((r) => ({ ...r, x: Number.isFinite(r.xBareCpu) ? r.xBareCpu : r.xBare }));
+  // Rows with no bare Express ratio (the bare signing rate, which has no HTTP) have no bar.
+  const rows = run.rows
+    .filter((r) => !r.pending && !r.failed && r.rps)
+    .map((r) => ({ ...r, x: Number.isFinite(r.xBareCpu) ? r.xBareCpu : r.xBare }))
+    .filter((r) => Number.isFinite(r.x));
   const label = 520;
   const barMax = 420;
   const rowH = 26;

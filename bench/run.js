@@ -1,6 +1,6 @@
 // `npm run bench`: every case side by side in one run (ours, the peers, bare Express at start and end), written to bench/results/.
 'use strict';
-const { spawn, spawnSync } = require('node:child_process');
+const { execFileSync, spawn, spawnSync } = require('node:child_process');
 const { mkdtempSync, rmSync, writeFileSync, mkdirSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -16,6 +16,8 @@ const ISSUER = 'http://127.0.0.1:9999';
 // Smoke measures long enough that a bcrypt case (tens of ms a request, one comparison at a time) answers
 // even on a loaded machine: 0 responses counts as a failed case.
 const TIMING = SMOKE ? { warmup: 0.3, duration: 1.5, connections: 8 } : { warmup: 3, duration: 10, connections: 50 };
+/** The flood cases (issue 16.4): a valid client's connections from 127.0.0.1 and a wrong-secret flood's from 127.0.0.2. */
+const FLOOD = { validConnections: 4, floodConnections: 32, validAddress: '127.0.0.1', floodAddress: '127.0.0.2' };
 /** More ids than a run can send (~20 req/s of bcrypt for 13 s here): each measured request is a client never seen before. */
 const FIRST_CONTACT_CLIENTS = SMOKE ? 200 : 5000;
 /**
@@ -111,6 +113,10 @@ const peersOfGuard = (kind) => [`express-oauth2-jwt-bearer, ${kind}`, `express-j
 const ONE_TOKEN = 'one token (cached)';
 const DISTINCT = 'distinct tokens (cold)';
 const OIDC_PEER = 'node-oidc-provider: token, plain secret, RS256 JWT access token';
+const WRONG_SECRET = 'not-the-secret';
+/** Issue 16.2's bounds: the signing rate of the algorithm alone, and a bare Express POST that also signs a token. */
+const signingCase = (alg) => `bare signing rate, ${alg}, no HTTP`;
+const signingCeiling = (alg) => `${POST_CEILING} + ${alg} signature`;
 
 /**
  * Every case of a run. `baseline` names the bare Express route its ratio divides by: a GET for the
@@ -163,11 +169,32 @@ function cases(m) {
   });
   // The body-credential form: the longer of the two token request bodies, all of it parsed.
   const barePost = (when) => ({ name: `${POST_CEILING} (${when})`, group: 'ceiling', ceiling: POST_CEILING, server: 'bare-post', spec: { method: 'POST', path: '/oauth/token', ...tokenRequest(rs.id, rs.secret, 'body') }, expect: 200 });
+  // The ceiling of any Express token endpoint (issue 16.2): the same POST, its form parsed, a JWT of
+  // the same claims signed by the library's signJws (the same node:crypto call, on the pool or in
+  // place as ours), answered with the same headers. Only the client authentication and the grant's
+  // decisions are missing.
+  const signedPost = (alg, db) => ({
+    name: signingCeiling(alg),
+    group: 'ceiling',
+    ceiling: signingCeiling(alg),
+    baseline: POST_CEILING,
+    server: 'bare-post-signed',
+    database: db.database,
+    options: { signingAlgorithm: alg },
+    spec: { method: 'POST', path: '/oauth/token', ...tokenRequest(db.id, db.secret, 'body') },
+    expect: 200,
+  });
+  // Signatures alone on the server's pinned core, signed as ours signs them (bench/signing.js).
+  const signing = (alg) => ({ name: signingCase(alg), group: 'signing', signing: alg });
   const noPg = 'no PostgreSQL: set OAUTH_BENCH_PG_URL or OAUTH_TEST_PG_URL';
   const pg = m.pg;
   return [
     bareGet('start'),
     barePost('start'),
+    signing('RS256'),
+    signedPost('RS256', rs),
+    signing('ES256'),
+    signedPost('ES256', es),
     ours('ours: token, returning client, Basic, RS256', { group: 'token', peers: [...TOKEN_PEERS, OIDC_PEER], ...token('ours-token', rs, 'basic') }),
     ours('ours: token, returning client, body, RS256', { group: 'token', peers: [...TOKEN_PEERS, OIDC_PEER], ...token('ours-token', rs, 'body') }),
     ours('ours: token, returning client, Basic, ES256', { group: 'token', peers: TOKEN_PEERS, ...token('ours-token', es, 'basic', { options: { signingAlgorithm: 'ES256' } }) }),
@@ -184,9 +211,38 @@ function cases(m) {
       expect: 200,
       baseline: POST_CEILING,
       // Every request here waits for bcrypt; a longer queue than the default 32 keeps load shedding
-      // (503, by design) out of a throughput measurement.
-      options: { maxQueuedAuthentications: 1000 },
+      // (503, by design) out of a throughput measurement. All 50 connections come from one address,
+      // and an attempt still being compared counts against the address limit (so concurrent guesses
+      // cannot overshoot it): the default 30 refused most of them (429). This case measures bcrypt
+      // throughput, not the limits, so the address limit is raised past the requests in flight.
+      options: { maxQueuedAuthentications: 1000, addressFailureLimit: 1000 },
     }),
+    // Issue 16.4: what a refusal by the address limit costs, next to the grants above. The server uses
+    // up its own loopback address's limit before it reports ready; no delay, so this measures CPU.
+    ours('ours: token, refused by the address failure limit (Basic, RS256)', {
+      group: 'refusal',
+      ...token('ours-token', { ...rs, secret: WRONG_SECRET }, 'basic'),
+      expect: 429,
+      exhaust: [FLOOD.validAddress],
+      options: { refusalDelay: 0 },
+    }),
+    // Issue 16.4: the valid returning client, alone and then beside a wrong-secret flood from another
+    // address (used up before the run); with the default options (refusals held 1 s), and without the delay.
+    ...[
+      ['', {}],
+      [', refusalDelay 0', { refusalDelay: 0 }],
+    ].map(([suffix, options]) =>
+      ours(`ours: token, valid client (${FLOOD.validConnections} conn.) under a wrong-secret flood (${FLOOD.floodConnections} conn.), Basic, RS256${suffix}`, {
+        group: 'flood',
+        flood: true,
+        server: 'ours-token',
+        database: rs.database,
+        options,
+        exhaust: [FLOOD.floodAddress],
+        valid: { method: 'POST', path: '/oauth/token', ...tokenRequest(rs.id, rs.secret, 'basic'), expect: 200, connections: FLOOD.validConnections, localAddress: FLOOD.validAddress },
+        attack: { method: 'POST', path: '/oauth/token', ...tokenRequest(rs.id, WRONG_SECRET, 'basic'), expect: 429, connections: FLOOD.floodConnections, localAddress: FLOOD.floodAddress },
+      }),
+    ),
     // The same cases on PostgreSQL, next to SQLite in the same run: the client row is read over a pooled connection.
     pg
       ? ours('ours: token, returning client, Basic, RS256, PostgreSQL', { group: 'token', peers: TOKEN_PEERS, ...token('ours-token', pg, 'basic') })
@@ -249,8 +305,22 @@ function nextMessage(proc, type) {
   });
 }
 
-async function measure(c) {
-  const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE_DIR)}`] : [];
+/**
+ * The bare signing rate of `c.signing` on the server's core (CPU 0, pinned like the servers), no HTTP:
+ * signatures/s and process CPU µs per signature, from `bench/signing.js --child`, on libuv's thread
+ * pool with 50 in flight, as the library signs (lib/core/tokens/jws.ts).
+ */
+function measureSigning(c) {
+  const args = [path.join(__dirname, 'signing.js'), '--child', c.signing, 'pool', ...(SMOKE ? ['--smoke'] : [])];
+  const [cmd, argv] = HAS_TASKSET ? ['taskset', ['-c', '0', process.execPath, ...args]] : [process.execPath, args];
+  const out = spawnSync(cmd, argv, { encoding: 'utf8' });
+  if (out.status !== 0) return { failed: `signing.js exited with ${out.status}: ${out.stderr.trim().slice(0, 200)}` };
+  const { perSecond, cpuUsPerSig } = JSON.parse(out.stdout);
+  return { rps: perSecond, cpuUsPerRequest: Math.round(cpuUsPerSig * 10) / 10 };
+}
+
+/** Starts the case's server (pinned to CPU 0) and resolves it with its `ready` message. */
+async function startServer(c, profile = []) {
   const server = child(
     'server.js',
     0,
@@ -265,12 +335,66 @@ async function measure(c) {
         clientSecret: c.clientSecret,
         countCredentials: c.countCredentials,
         tokenPool: c.tokenPool,
+        exhaust: c.exhaust,
       }),
     },
     profile,
   );
+  return { server, ready: nextMessage(server, 'ready') };
+}
+
+/** Stops a case's server: a clean exit lets --cpu-prof write its profile; a server that does not stop is killed. */
+async function stopServer(server) {
+  if (server.exitCode !== null) return;
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  server.send('stop');
+  const timer = setTimeout(() => server.kill(), 3000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * A flood case (issue 16.4): bench/flood.js (pinned to CPU 1) runs the valid client alone, then with
+ * the flood; the row's req/s and latency are the valid client's under the flood, `flood` holds both
+ * phases. A case fails when the flood's answers are not all 429 or the server answered nothing.
+ */
+async function measureFlood(c) {
+  const { server, ready } = await startServer(c);
   try {
-    const { port, token, tokens } = await nextMessage(server, 'ready');
+    const { port } = await ready;
+    const url = `http://127.0.0.1:${port}`;
+    const first = await fetch(`${url}${c.valid.path}`, { method: c.valid.method, headers: c.valid.headers, body: c.valid.body });
+    if (first.status !== 200) throw new Error(`${c.name}: the priming request got ${first.status}`);
+    const load = child('flood.js', 1, {});
+    const result = nextMessage(load, 'result');
+    load.send({ url, valid: c.valid, flood: c.attack, warmup: TIMING.warmup, duration: TIMING.duration });
+    const { result: r } = await result;
+    const validTotal = r.quiet.ok + r.quiet.failed + r.flooded.ok + r.flooded.failed;
+    const flood = {
+      quietRps: r.quiet.rps,
+      ratio: r.flooded.rps / r.quiet.rps,
+      failureRate: (r.quiet.failed + r.flooded.failed) / Math.max(1, validTotal),
+      validStatuses: { quiet: r.quiet.statuses, flooded: r.flooded.statuses },
+      attackRps: r.attack.rps,
+      attackStatuses: r.attack.statuses,
+      firstUnexpected: r.firstUnexpected,
+    };
+    const failed =
+      r.attack.failed > 0 || r.attack.ok === 0 || r.quiet.ok === 0
+        ? `flood answers ${JSON.stringify(r.attack.statuses)}${r.attackFirstUnexpected ? `; first: ${r.attackFirstUnexpected}` : ''}; valid client quiet ${r.quiet.ok}`
+        : undefined;
+    return { rps: r.flooded.rps, total: r.flooded.ok, p50: r.flooded.p50, p99: r.flooded.p99, flood, failed };
+  } finally {
+    await stopServer(server);
+  }
+}
+
+async function measure(c) {
+  if (c.flood) return measureFlood(c);
+  const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(PROFILE_DIR)}`] : [];
+  const { server, ready } = await startServer(c, profile);
+  try {
+    const { port, token, tokens } = await ready;
     const spec = tokens
       ? { ...c.spec, variants: tokens.map((t) => ({ headers: { authorization: `Bearer ${t}` } })) }
       : token
@@ -302,14 +426,7 @@ async function measure(c) {
         : (variantProblem(c, spec, r, stats) ?? undefined);
     return { ...r, eventLoopDelay: stats.eventLoopDelay, peakRssMB: stats.peakRssMB, cpuUsPerRequest: stats.cpuUsPerRequest, credentials: stats.credentials, failed };
   } finally {
-    // A clean exit lets --cpu-prof write its profile; a server that does not stop is killed.
-    if (server.exitCode === null) {
-      const exited = new Promise((resolve) => server.once('exit', resolve));
-      server.send('stop');
-      const timer = setTimeout(() => server.kill(), 3000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await stopServer(server);
   }
 }
 
@@ -334,6 +451,7 @@ function variantProblem(c, spec, r, stats) {
 async function main() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ecc-bench-'));
   const started = new Date();
+  const loadAtStart = os.loadavg()[0];
   try {
     console.log(`${SMOKE ? 'smoke' : 'full'} run: warm-up ${TIMING.warmup}s, measure ${TIMING.duration}s, ${TIMING.connections} connections, ${HAS_TASKSET ? 'server on CPU 0, load on CPU 1' : 'no taskset: unpinned'}`);
     const made = await prepare(dir);
@@ -344,11 +462,26 @@ async function main() {
         console.log(`- ${c.name}: not measured (${c.pending})`);
         continue;
       }
-      const r = await measure(c);
+      const r = c.signing ? measureSigning(c) : await measure(c);
       rows.push({ name: c.name, group: c.group, ours: Boolean(c.ours), peer: Boolean(c.peer), ceiling: c.ceiling, baseline: c.baseline, peers: c.peers, ...r });
-      console.log(`- ${c.name}: ${r.failed ? `FAILED (${r.failed})` : `${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.cpuUsPerRequest} µs CPU/req`}`);
+      const measured = r.flood
+        ? `valid client ${Math.round(r.flood.quietRps)} req/s alone, ${Math.round(r.rps)} req/s under the flood (${r.flood.ratio.toFixed(2)}×), ${(r.flood.failureRate * 100).toFixed(2)} % failures; flood answered ${Math.round(r.flood.attackRps)} req/s`
+        : c.signing
+          ? `${Math.round(r.rps)} signatures/s, ${r.cpuUsPerRequest} µs CPU/signature`
+          : `${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.cpuUsPerRequest} µs CPU/req`;
+      console.log(`- ${c.name}: ${r.failed ? `FAILED (${r.failed})` : measured}`);
     }
-    const run = annotate({ started: started.toISOString(), smoke: SMOKE, timing: TIMING, pinned: HAS_TASKSET, machine: machine(), rows });
+    const run = annotate({
+      started: started.toISOString(),
+      smoke: SMOKE,
+      timing: TIMING,
+      pinned: HAS_TASKSET,
+      machine: machine(),
+      // What was measured and how busy the machine was: bench/summarize.js takes medians only over runs of one commit.
+      commit: commit(),
+      loadAverage: { start: loadAtStart, end: os.loadavg()[0] },
+      rows,
+    });
     const table = renderTable(run);
     console.log(`\n${table}`);
     const out = SMOKE || ONLY ? dir : path.join(__dirname, 'results');
@@ -366,6 +499,16 @@ async function main() {
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await dropPostgres();
+  }
+}
+
+/** The commit measured, with `+dirty` when lib/ or bench/ has uncommitted changes (such runs are never summarized with others). */
+function commit() {
+  try {
+    const git = (args) => execFileSync('git', args, { cwd: path.join(__dirname, '..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return `${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain', '--', 'lib', 'bench', ':(exclude)bench/results']) ? '+dirty' : ''}`;
+  } catch {
+    return 'unknown';
   }
 }
 

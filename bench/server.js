@@ -8,8 +8,10 @@ const path = require('node:path');
 const ROOT = path.join(__dirname, '..');
 /** Every case uses the library's Express (5.x), not the 4.x a peer's peer dependency pulled into bench/peers. */
 const express = require(require.resolve('express', { paths: [ROOT] }));
-const lib = require(path.join(ROOT, 'dist'));
-const { SqliteStore } = require(path.join(ROOT, 'dist', 'store', 'sqlite'));
+/** `BENCH_DIST=dir` serves another build (A/B two builds in one session, alternating); default dist/. */
+const DIST = process.env.BENCH_DIST ? path.resolve(process.env.BENCH_DIST) : path.join(ROOT, 'dist');
+const lib = require(DIST);
+const { SqliteStore } = require(path.join(DIST, 'store', 'sqlite'));
 /** The peers are installed apart, in bench/peers (see bench/README.md). */
 const peer = createRequire(path.join(__dirname, 'peers', 'package.json'));
 
@@ -95,6 +97,27 @@ const CASES = {
   // The baseline of the token cases: a POST whose urlencoded form body is parsed, then a JSON answer.
   async 'bare-post'(app) {
     app.post('/oauth/token', express.urlencoded({ extended: false }), (req, res) => res.json({ grant_type: req.body.grant_type }));
+  },
+
+  // The ceiling of an Express token endpoint (issue 16.2): the same form parsed, a JWT of the same
+  // claims as ours signed by the library's own signJws (same key, same node:crypto call, same place:
+  // pool or in place), answered with ours' headers; no client authentication, no grant decisions.
+  async 'bare-post-signed'(app) {
+    const { signJws } = require(path.join(DIST, 'core', 'tokens', 'jws'));
+    const { newTokenIdAt } = require(path.join(DIST, 'core', 'issuing', 'issuance-time'));
+    const oauth = lib.createOAuth(await ourOptions());
+    const key = await oauth.server.keys.getSigner();
+    const header = { alg: key.alg, typ: 'at+jwt', kid: key.kid };
+    app.post('/oauth/token', express.urlencoded({ extended: false }), (req, res, next) => {
+      const nowMs = Date.now();
+      const iat = Math.floor(nowMs / 1000);
+      const { client_id: id, scope } = req.body;
+      const claims = { iss: issuer, sub: id, client_id: id, aud: issuer, scope, iat, exp: iat + 3600, jti: newTokenIdAt(nowMs) };
+      signJws(header, claims, key.privateKey).then((accessToken) => {
+        res.set('Cache-Control', 'no-store').set('Pragma', 'no-cache');
+        res.status(200).json({ access_token: accessToken, token_type: 'Bearer', expires_in: 3600, scope });
+      }, next);
+    });
   },
 
   async 'ours-token'(app) {
@@ -249,6 +272,35 @@ const CASES = {
   },
 };
 
+/**
+ * Uses up the address failure limit of each of `addresses` (loopback addresses this process binds its
+ * requests to): wrong secrets with a space in them, which fail without a bcrypt comparison but count,
+ * until the server answers 429. Then every request from that address is refused by the limit.
+ */
+async function exhaust(port, addresses) {
+  const http = require('node:http');
+  // A new id each time: the per-client limit must not answer 429 before the address's has.
+  let n = 0;
+  const send = (localAddress) =>
+    new Promise((resolve, reject) => {
+      const authorization = `Basic ${Buffer.from(`exhaust-${n++}:not%20a%20secret`).toString('base64')}`;
+      const req = http.request(
+        { host: '127.0.0.1', port, localAddress, method: 'POST', path: '/oauth/token', agent: false, headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode));
+        },
+      );
+      req.on('error', reject);
+      req.end('grant_type=client_credentials');
+    });
+  for (const address of addresses) {
+    let status;
+    for (let i = 0; i < 10_000 && status !== 429; i++) status = await send(address);
+    if (status !== 429) throw new Error(`could not use up the failure limit of ${address}`);
+  }
+}
+
 async function main() {
   const build = CASES[config.server];
   if (!build) throw new Error(`unknown server ${config.server}`);
@@ -258,6 +310,7 @@ async function main() {
   const { port } = server.address();
   // Routes are added after listen() so a guard can be pointed at this server's own JWKS route.
   const extra = await build(app, () => port);
+  if (config.exhaust) await exhaust(port, config.exhaust);
 
   let active = 0;
   let served = 0;

@@ -14,9 +14,22 @@ function median(values) {
   return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
 
-const files = readdirSync(RESULTS).filter((f) => /^run-.*\.json$/.test(f)).sort();
-const runs = files.map((f) => JSON.parse(readFileSync(path.join(RESULTS, f), 'utf8'))).filter((r) => !r.smoke);
-if (runs.length === 0) throw new Error('no full runs in bench/results/: run `npm run bench` first');
+/** `--all`: every full run in bench/results/; by default only the runs of the newest run's commit (older code is not this code). */
+const ALL = process.argv.includes('--all');
+const found = readdirSync(RESULTS)
+  .filter((f) => /^run-.*\.json$/.test(f))
+  .sort()
+  .map((f) => ({ file: f, run: JSON.parse(readFileSync(path.join(RESULTS, f), 'utf8')) }))
+  .filter(({ run }) => !run.smoke);
+if (found.length === 0) throw new Error('no full runs in bench/results/: run `npm run bench` first');
+const newest = found[found.length - 1].run.commit;
+const alone = newest === undefined || newest === 'unknown' || newest.endsWith('+dirty');
+const chosen = ALL ? found : alone ? found.slice(-1) : found.filter(({ run }) => run.commit === newest);
+if (!ALL && alone) {
+  console.log(`the newest run measured ${newest ?? 'an unrecorded commit'}: summarizing it alone (commit first to take medians over runs of one commit, or pass --all)`);
+}
+const files = chosen.map(({ file }) => file);
+const runs = chosen.map(({ run }) => run);
 
 const names = runs[0].rows.map((r) => r.name);
 const rows = names.map((name) => {
@@ -45,6 +58,9 @@ const rows = names.map((name) => {
     vs: Object.fromEntries(peers.map((p) => [p, m((r) => r.vs?.[p])])),
     eventLoopDelay: { p99: m((r) => r.eventLoopDelay?.p99) },
     peakRssMB: m((r) => r.peakRssMB),
+    ...(first.flood
+      ? { flood: { quietRps: m((r) => r.flood?.quietRps), ratio: m((r) => r.flood?.ratio), failureRate: m((r) => r.flood?.failureRate), attackRps: m((r) => r.flood?.attackRps) } }
+      : {}),
   };
 });
 // Matched by name, not position: the list of targets changes between issues (runs before it lack the new ones).
@@ -59,6 +75,8 @@ const summary = {
   machine: runs[0].machine,
   timing: runs[0].timing,
   pinned: runs[0].pinned,
+  commit: ALL ? 'all' : newest,
+  loadAverage: runs.map((r) => r.loadAverage),
   note: `Medians of ${runs.length} runs; each ratio is taken within its run.`,
   rows,
   targets,

@@ -11,12 +11,14 @@ const { processEnvironment } = require('express-client-credentials/env');
 const PORT_OFFSET = 9464 - 3000;
 
 /**
- * The metrics port: `METRICS_PORT`, else `PORT` + 6464 (9464 by default). `METRICS_PORT=0` picks a free port.
+ * The metrics port: `METRICS_PORT`, else `PORT` + 6464 (9464 by default). `METRICS_PORT=0`, or `PORT=0`
+ * without `METRICS_PORT`, picks a free port (as the orders service does beside `PORT=0`).
  *
  * @param {Record<string, string | undefined>} env
  */
 function metricsPort(env) {
-  const value = env.METRICS_PORT ?? String(Number(env.PORT || 3000) + PORT_OFFSET);
+  const base = Number(env.PORT || 3000);
+  const value = env.METRICS_PORT ?? (base === 0 ? '0' : String(base + PORT_OFFSET));
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`METRICS_PORT must be a port number, not ${JSON.stringify(value)}`);
   return port;

@@ -39,6 +39,11 @@ describe('example app metrics', () => {
     expect(() => metricsService.metricsPort({ METRICS_PORT: 'x' })).toThrow(/METRICS_PORT/);
   });
 
+  it('takes a free port when PORT=0 asks for one, rather than the fixed 6464', () => {
+    expect(metricsService.metricsPort({ PORT: '0' })).toBe(0);
+    expect(metricsService.metricsPort({ PORT: '0', METRICS_PORT: '9100' })).toBe(9100);
+  });
+
   it('serves counters on 127.0.0.1 that move with token requests and guarded calls', async () => {
     const { dir, cleanup } = tempDir();
     const lines: string[] = [];

@@ -3,12 +3,14 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import type { AuthorizationServer } from '../core/issuing/authorization-server';
 import { basicChallenge } from '../core/verification/challenge';
 import type { Client } from '../core/model/client';
-import { InvalidClientError, InvalidRequestError } from '../core/model/errors';
+import { InvalidClientError, InvalidRequestError, TooManyAttemptsError } from '../core/model/errors';
+import type { Refusal } from '../core/client-auth/failure-limits';
 import type { TokenRequestParams } from '../core/issuing/grant';
 import { clientAuthContext, createClientPassport, STRATEGY_OF_METHOD } from '../passport/strategies';
-import { takeClientAddress } from './client-address';
+import { clientAddress, takeClientAddress } from './client-address';
 import { bodyParserError, refuseOversizedBodies } from './body-errors';
 import { renderOAuthError, setNoStore } from './render';
+import { RENDERED_ERROR } from './endpoint-metrics';
 import { INTROSPECTION_PATH, issuerRouter, JWKS_PATH, mountJwks, REVOCATION_PATH } from './metadata';
 import { introspectionHandler, revocationHandler, type ClientEndpointHandler } from './token-management';
 import { checkTransport } from './transport';
@@ -87,6 +89,58 @@ function uriHasCredentials(req: Request): boolean {
 }
 
 /**
+ * A failure limit's 429 as {@link renderOAuthError} writes it (status, headers, RFC 6749 §5.2 JSON
+ * body), without res.json()'s ETag and freshness work: a flood's refusals are most of what it costs.
+ */
+function writeRefusal(res: Response, err: TooManyAttemptsError): void {
+  res.locals[RENDERED_ERROR] = err.error ?? undefined;
+  const body = JSON.stringify(err.toJSON());
+  res.statusCode = err.status;
+  for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+/** `/A/b/` → `/a/b`: how Express's default routing (case-insensitive, not strict) compares paths. */
+function routingPath(path: string): string {
+  return path.replace(/\/+$/, '').toLowerCase();
+}
+
+/**
+ * Issue 16.4, the fast path of a refused address: before the routes, a request to a
+ * client-authenticated endpoint whose address the failure limits refuse and whose `Authorization`
+ * header is not a secret this process remembers is answered 429 at once, synchronously: no body
+ * read, no Passport, no route dispatch, no trip through Express's error handlers. Everything else
+ * (including body credentials, which need the body) goes on to {@link createTokenRouter}'s
+ * `readRequest`, which checks the address again.
+ */
+function refuseRefusedAddresses(
+  server: AuthorizationServer,
+  paths: readonly string[],
+  send: (err: unknown, res: Response) => void,
+): RequestHandler {
+  const auth = server.clientAuth;
+  const guarded = new Set(paths.map(routingPath));
+  return (req: Request, res: Response, next: NextFunction) => {
+    const { authorization } = req.headers;
+    if (authorization === undefined || authorization === '' || !guarded.has(routingPath(req.path))) return next();
+    let address: string;
+    try {
+      address = takeClientAddress(req);
+    } catch {
+      // readRequest answers a request with no address.
+      return next();
+    }
+    const refusal = auth.refusesAddress(address);
+    if (!refusal) return next();
+    const refused = auth.refuseUnlessRemembered(refusal, { authorization, form: {} }, { address });
+    if (!refused) return next();
+    send(refused, res);
+  };
+}
+
+/**
  * Builds the token endpoint of `server`. The host app needs no body parser; if it already parsed the
  * body, the parsed body is used.
  */
@@ -95,6 +149,7 @@ export function createTokenRouter(server: AuthorizationServer, first?: RequestHa
   const router = express.Router();
   // Runs only for requests to the router's own paths (see issuerRouter), before any of its routes.
   if (first) router.use(first);
+  router.use(refuseRefusedAddresses(server, [tokenPath, INTROSPECTION_PATH, REVOCATION_PATH], sendError));
   const auth = server.clientAuth;
   const passport = createClientPassport(auth, realm);
   const parseForm = refuseOversizedBodies(
@@ -166,14 +221,63 @@ export function createTokenRouter(server: AuthorizationServer, first?: RequestHa
       throw new InvalidRequestError('client credentials must not be sent in the request URI (RFC 6749 §2.3.1)');
     }
     if (!req.is(FORM)) throw new InvalidRequestError(`the request body must be ${FORM}`);
+    const refusal = auth.refusesAddress(clientAddress(req));
+    if (refusal) return admitRefusedAddress(refusal, req, res, recognized);
     return parse(req, res, recognized);
+  }
+
+  /**
+   * Issue 16.4: an address the failure limits refuse is answered 429 here, before Passport, and for
+   * Basic before the body is read, so a flood's refusal costs little more than Express's own routing.
+   * A caller presenting a secret this process remembers (an HMAC lookup, no store read) goes on down
+   * the full path, which confirms it against its client row as before; body credentials need the
+   * (bounded) body read first.
+   */
+  async function admitRefusedAddress(refusal: Refusal, req: Request, res: Response, recognized: Recognized): Promise<Form> {
+    const context = { address: clientAddress(req) };
+    const { authorization } = req.headers;
+    if (authorization !== undefined && authorization !== '') {
+      const refused = auth.refuseUnlessRemembered(refusal, { authorization, form: {} }, context);
+      if (refused) throw refused;
+      return parse(req, res, recognized);
+    }
+    let form: Form;
+    try {
+      form = await parse(req, res, recognized);
+    } catch {
+      throw auth.refuseUnlessRemembered(refusal, { authorization: undefined, form: {} }, context);
+    }
+    const refused = auth.refuseUnlessRemembered(refusal, { authorization: undefined, form: form.params }, context);
+    if (refused) throw refused;
+    return form;
+  }
+
+  /**
+   * A refusal by a failure limit is sent after `refusalDelay` (the core's tarpit, bounded in number),
+   * or at once when the tarpit is off or full; one whose client goes away is dropped.
+   */
+  function sendError(err: unknown, res: Response): void {
+    const send = () => {
+      setNoStore(res);
+      renderOAuthError(res, err, logger);
+    };
+    if (!(err instanceof TooManyAttemptsError) || res.headersSent) return send();
+    const sendRefusal = () => {
+      setNoStore(res);
+      writeRefusal(res, err);
+    };
+    const cancel = auth.tarpit.hold(err.retryAfterSeconds, sendRefusal);
+    if (cancel) res.once('close', cancel);
+    else sendRefusal();
   }
 
   async function token(req: Request, res: Response): Promise<void> {
     const form = await readRequest(req, res, 'token', TOKEN_PARAMETERS);
     const params = tokenParams(form);
     server.checkTokenRequest(params);
-    const dpopJkt = await tokenEndpointProof(req);
+    // Read here, not in an async helper: a request without a DPoP proof (most) costs no promise or tick.
+    const proof = singleProof(headerValues(req, 'dpop'));
+    const dpopJkt = proof === undefined ? undefined : await tokenEndpointProof(proof);
     const client = await authenticate(req, res, form);
     const response = await server.issueToken(client, params, dpopJkt === undefined ? {} : { dpopJkt });
     const nonce = server.tokenEndpointDpop.currentNonce();
@@ -185,9 +289,7 @@ export function createTokenRouter(server: AuthorizationServer, first?: RequestHa
    * RFC 9449 §5: a DPoP proof for this endpoint binds the token to its key. Checked before client
    * authentication, so a nonce request (§8) does not spend the client's assertion.
    */
-  async function tokenEndpointProof(req: Request): Promise<string | undefined> {
-    const proof = singleProof(headerValues(req, 'dpop'));
-    if (proof === undefined) return undefined;
+  async function tokenEndpointProof(proof: string): Promise<string> {
     const verified = await server.tokenEndpointDpop.verify(proof, { htm: 'POST', htu: server.tokenEndpointUrl });
     return verified.jkt;
   }
@@ -205,10 +307,9 @@ export function createTokenRouter(server: AuthorizationServer, first?: RequestHa
   clientEndpoint(REVOCATION_PATH, 'revocation', revocationHandler(server));
   mountJwks(router, server);
   // Failed authentications are recorded as audit events by the core; this only renders.
-  router.use([tokenPath, INTROSPECTION_PATH, REVOCATION_PATH], (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    setNoStore(res);
-    renderOAuthError(res, err, logger);
-  });
+  router.use([tokenPath, INTROSPECTION_PATH, REVOCATION_PATH], (err: unknown, _req: Request, res: Response, _next: NextFunction) =>
+    sendError(err, res),
+  );
   // Every path routed above: the returned router passes any other request on at once.
   return issuerRouter(router, server, [tokenPath, INTROSPECTION_PATH, REVOCATION_PATH, JWKS_PATH]);
 }

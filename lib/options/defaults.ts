@@ -27,6 +27,7 @@ import {
   func,
   integer,
   issuerUrl,
+  servedIssuerUrl,
   logger,
   nonEmptyString,
   nonNegativeNumber,
@@ -142,10 +143,10 @@ export const INTROSPECTION_OPTIONS = {
 /** `createOAuth()`, `tokenRouter()` and `defaultOAuth()`: one authorization server. */
 export const INSTANCE_OPTIONS = {
   issuer: {
-    check: issuerUrl(),
+    check: servedIssuerUrl(),
     defaultText: "`OAUTH_ISSUER` for the default instance, else `'http://localhost:3000'` with a warning",
     type: '`string`',
-    description: 'issuer identifier (`iss`, RFC 8414 §2): an `https` URL without query or fragment; `http` only for `localhost`, `127.0.0.1`, `[::1]`',
+    description: 'issuer identifier (`iss`, RFC 8414 §2): an `https` URL without query or fragment; `http` only for `localhost`, `127.0.0.1`, `[::1]`; its path may hold only `/` and `A-Z a-z 0-9 - . _ ~` (it prefixes Express routes)',
   },
   store: {
     check: withMethods<Store>('store must implement the Store interface'),
@@ -293,6 +294,19 @@ export const INSTANCE_OPTIONS = {
     type: '`number`',
     description:
       'authentications allowed to wait for a slot, served round robin over client addresses; when full, the newest waiting request of the address with the most in flight is refused (503 with `Retry-After`), or else the newcomer',
+  },
+  refusalDelay: {
+    check: integer(0, 60_000),
+    default: 1000,
+    type: '`number` (ms)',
+    description:
+      'how long a refusal by a failure limit (429) is held before it is sent, never longer than its `Retry-After`, 0 to 60000; 0 sends it at once. A flood then waits on its own connections instead of spending the server (see [refused addresses](operations.md#refused-addresses))',
+  },
+  maxDelayedRefusals: {
+    check: integer(0, 1_000_000),
+    default: 1000,
+    type: '`number`',
+    description: 'refusals held by `refusalDelay` at once; beyond them a refusal is sent at once, so memory stays bounded',
   },
   limiterStore: {
     check: nested((value: LimiterStoreInput) => resolveTable(LIMITER_STORE_OPTIONS, value, 'limiterStore.')),

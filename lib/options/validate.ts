@@ -82,8 +82,22 @@ export function urlPath(): Check<string> {
     if (typeof value !== 'string' || !value.startsWith('/') || /[\s?#]/.test(value)) {
       throw new TypeError(`${name} must be a path starting with "/"`);
     }
+    checkRoutable(value, name);
     return value;
   });
+}
+
+/**
+ * A path that becomes an Express route is matched literally only when it has no character Express's
+ * path syntax reads (`:name`, `*`, `(`, `?`, `{`, `!`, ...): each segment is RFC 3986 unreserved
+ * characters, so what the metadata publishes is what the router answers at.
+ */
+function checkRoutable(path: string, name: string): void {
+  if (!/^(\/[A-Za-z0-9\-._~]*)*$/.test(path)) {
+    throw new TypeError(
+      `${name} must be made of "/" and the characters A-Z a-z 0-9 - . _ ~ (it becomes an Express route; "${path}" has one Express would read as route syntax)`,
+    );
+  }
 }
 
 /** RFC 7235 §2.2 realm: a quoted-string we write verbatim, so printable ASCII only. */
@@ -118,6 +132,15 @@ export function validateIssuer(value: unknown, name = 'issuer'): string {
 /** An issuer identifier, see {@link validateIssuer}. */
 export function issuerUrl(): Check<string> {
   return check(validateIssuer);
+}
+
+/** The issuer of an instance we serve: its path becomes the prefix of the token router's routes, so it must be routable. */
+export function servedIssuerUrl(): Check<string> {
+  return check((value, name) => {
+    const issuer = validateIssuer(value, name);
+    checkRoutable(new URL(issuer).pathname.replace(/\/+$/, ''), `the path of ${name}`);
+    return issuer;
+  });
 }
 
 /** Audiences: one string or a non-empty list of non-empty strings, resolved to a list. */

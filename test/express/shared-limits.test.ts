@@ -60,6 +60,18 @@ describeRedis('failure limits shared through Redis (issue 12)', () => {
     expect((await request(t.app).post('/oauth/token').auth(id, secret).type('form').send(GRANT)).status).toBe(429);
   });
 
+  it('mirrors a refusal Redis gave, so the address is refused before the store on its next request (issue 16.4)', async () => {
+    const { id, secret } = await t.createClient();
+    for (let i = 0; i < 3; i++) expect((await request(t.app).post('/oauth/token').auth(id, `wrong-${i}`).type('form').send(GRANT)).status).toBe(401);
+    const second = appOf(other);
+    expect((await request(second).post('/oauth/token').auth(id, secret).type('form').send(GRANT)).status).toBe(429);
+    const getClient = jest.spyOn(other.server.store, 'getClient');
+    const refused = await request(second).post('/oauth/token').auth(id, secret).type('form').send(GRANT);
+    expect(refused.status).toBe(429);
+    expect(refused.body.error).toBe('invalid_client');
+    expect(getClient).not.toHaveBeenCalled();
+  });
+
   it('gives a success its charge back on every instance', async () => {
     const { id, secret } = await t.createClient();
     const second = appOf(other);

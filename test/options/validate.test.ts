@@ -74,3 +74,25 @@ describe('option validation', () => {
     );
   });
 });
+
+describe('paths that become Express routes', () => {
+  it.each(['https://auth.example/tenant:prod', 'https://auth.example/t*', 'https://auth.example/a(b)', "https://auth.example/it's", 'https://auth.example/a!b'])(
+    'refuses the issuer %s, whose path Express would read as route syntax instead of the URL the metadata publishes (RFC 8414 §3)',
+    (issuer) => {
+      expect(() => resolveOptions({ issuer })).toThrow(/the path of issuer must be made of "\/" and the characters/);
+    },
+  );
+
+  it.each(['https://auth.example', 'https://auth.example/', 'https://auth.example/tenant-1/v2.0_x~y/'])('accepts the issuer %s', (issuer) => {
+    expect(resolveOptions({ issuer }).issuer).toBe(issuer);
+  });
+
+  it('refuses a tokenPath with route syntax, and accepts a plain one', () => {
+    expect(() => resolveOptions({ tokenPath: '/oauth/:token' })).toThrow(/tokenPath must be made of/);
+    expect(resolveOptions({ tokenPath: '/v1/oauth/token' }).tokenPath).toBe('/v1/oauth/token');
+  });
+
+  it('leaves the issuer of a remote guard free: its path is fetched, never routed', () => {
+    expect(() => resolveResourceServerOptions({ issuer: 'https://auth.example/tenant:prod', audience: 'https://api.example' })).not.toThrow();
+  });
+});

@@ -9,7 +9,9 @@ import {
 import type { AuditEmitter } from '../model/events';
 import { hasCredentials, type Client } from '../model/client';
 import type { ClientStore } from '../../store/types';
-import { FailureLimiter, type AuthAttempt, type FailureLimits } from './failure-limits';
+import { FailureLimiter, type AuthAttempt, type FailureLimits, type Refusal } from './failure-limits';
+import { RefusalEvents } from './refusal-events';
+import { RefusalTarpit } from './refusal-tarpit';
 import { SharedFailureLimiter, type SharedLimitsBackend } from './shared-failure-limits';
 import type { ClientAuthMethod, ClientAuthRequest, ClientCredential, SecretCheck } from './methods';
 import { auditableClientId, MAX_CLIENT_ID_LENGTH } from './secrets';
@@ -23,6 +25,10 @@ export interface AuthenticatorLimits extends FailureLimits {
   maxQueuedAuthentications: number;
   /** Count the failure limits in Redis, shared by every instance (see {@link SharedFailureLimiter}). */
   limiterStore?: SharedLimitsBackend | undefined;
+  /** Milliseconds a refusal by a failure limit is held before it is sent (bounded by its Retry-After); 0: at once. */
+  refusalDelay: number;
+  /** Refusals held at once; beyond them a refusal is sent at once. */
+  maxDelayedRefusals: number;
 }
 
 /** Where a request came from, as the failure limits and audit events need it. */
@@ -60,6 +66,9 @@ export class ClientAuthenticator {
   /** The failure limits shared through Redis (`limiterStore`), when configured. */
   readonly sharedLimiter: SharedFailureLimiter | undefined;
   readonly gate: WorkGate;
+  /** Where the adapter holds refusals before sending them (`refusalDelay`). */
+  readonly tarpit: RefusalTarpit;
+  private readonly refusalEvents: RefusalEvents;
   private readonly methods: ReadonlyMap<string, ClientAuthMethod>;
 
   constructor(
@@ -78,8 +87,42 @@ export class ClientAuthenticator {
       ? new SharedFailureLimiter(limits, limits.limiterStore, this.limiter, onSharedLimitsUnavailable)
       : undefined;
     this.gate = new WorkGate(limits.maxConcurrentAuthentications, limits.maxQueuedAuthentications);
+    this.tarpit = new RefusalTarpit(limits.refusalDelay, limits.maxDelayedRefusals);
+    this.refusalEvents = new RefusalEvents(events, now);
   }
 
+  /**
+   * Whether the address alone is refused now (issue 16.4), asked by the adapter before it reads the
+   * body: synchronous, in memory, charges nothing. With shared limits this is the in-memory limiter
+   * (which counts while Redis is away) plus the refusals Redis gave this instance, mirrored for their
+   * Retry-After: an address Redis refused once is then refused here without a round trip.
+   */
+  refusesAddress(address: string | undefined): Refusal | undefined {
+    if (address === undefined || address === '') return undefined;
+    return this.limiter.refusesAddress(address);
+  }
+
+  /**
+   * The refusal of a request whose address is refused ({@link refusesAddress}), or undefined when the
+   * request presents a credential this process remembers (one HMAC, no store read): such a caller goes
+   * on down the full path, which confirms it against its client row as before (NAT neighbours'
+   * failures must not lock it out). No method, two methods or a malformed credential: refused.
+   */
+  refuseUnlessRemembered(refusal: Refusal, request: ClientAuthRequest, context: ClientAuthContext): TooManyAttemptsError | undefined {
+    const used = [...this.methods.values()].filter((m) => m.uses(request));
+    let clientId: string | undefined;
+    const [method] = used;
+    if (method && used.length === 1) {
+      try {
+        const credential = method.parse(request);
+        if (method.mayRecall?.(credential)) return undefined;
+        clientId = credential.clientId;
+      } catch {
+        // A malformed credential is refused like any other.
+      }
+    }
+    return this.refuse(refusal, { clientId, address: context.address });
+  }
   /** The method registered under `name` (RFC 8414 name). */
   method(name: string): ClientAuthMethod {
     const method = this.methods.get(name);
@@ -155,16 +198,9 @@ export class ClientAuthenticator {
         this.limiter.success(attempt);
         return client;
       }
-      this.events.record('rate_limit.hit', {
-        limit: charged.limit,
-        ...attempt,
-        clientId: auditableClientId(clientId),
-        retryAfter: charged.retryAfterSeconds,
-      });
-      throw new TooManyAttemptsError(
-        `too many failed client authentications from this ${charged.limit === 'address' ? 'address' : 'client_id'}; retry after ${charged.retryAfterSeconds} s`,
-        charged.retryAfterSeconds,
-      );
+      // The shared limits' refusal is mirrored here, so the address's next requests stop before the body.
+      if (this.sharedLimiter) this.limiter.mirrorRefusal(address, charged);
+      throw this.refuse(charged, attempt);
     }
     let client: Client | undefined;
     let proved: boolean;
@@ -185,7 +221,7 @@ export class ClientAuthenticator {
     } catch (err: unknown) {
       charged.refund();
       if (err instanceof GateFullError) {
-        this.events.record('rate_limit.hit', {
+        this.refusalEvents.record(address, {
           limit: 'concurrency',
           ...attempt,
           clientId: auditableClientId(clientId),
@@ -219,6 +255,25 @@ export class ClientAuthenticator {
     if (client && this.secrets.recalls(clientId, secret, client)) return client;
     if (!(await this.secrets.verify(clientId, secret, client, (job) => job())) || !client) throw new InvalidClientError(FAILED);
     return client;
+  }
+
+  /** Sends every refusal held by the tarpit now (the instance is closing). */
+  close(): void {
+    this.tarpit.releaseAll();
+  }
+
+  /** Records a refusal by a failure limit (aggregated per key, see {@link RefusalEvents}) and returns its 429. */
+  private refuse(refusal: Refusal, attempt: AuthAttempt): TooManyAttemptsError {
+    this.refusalEvents.record(refusal.limit === 'address' ? attempt.address : attempt.clientId, {
+      limit: refusal.limit,
+      ...attempt,
+      clientId: auditableClientId(attempt.clientId),
+      retryAfter: refusal.retryAfterSeconds,
+    });
+    return new TooManyAttemptsError(
+      `too many failed client authentications from this ${refusal.limit === 'address' ? 'address' : 'client_id'}; retry after ${refusal.retryAfterSeconds} s`,
+      refusal.retryAfterSeconds,
+    );
   }
 
   /** Records a failed authentication and returns its error (no secret ever goes into the event). */

@@ -135,6 +135,8 @@ export class FailureLimiter {
   private readonly byClient: Counter | undefined;
   private readonly backoffs: Counter;
   private readonly trusted = new LRUCache<string, number>({ max: MAX_TRUSTED_PAIRS });
+  /** Addresses the shared (Redis) limits refused, with when the refusal ends (epoch ms): see {@link mirrorRefusal}. */
+  private readonly mirrored: LRUCache<string, number>;
 
   constructor(
     private readonly limits: FailureLimits,
@@ -148,6 +150,35 @@ export class FailureLimiter {
       this.byClient = new Counter(limits.clientFailureLimit, limits.clientFailureWindow * 1000, now, maxKeys);
     }
     this.backoffs = new Counter(Number.MAX_SAFE_INTEGER, BACKOFF_MEMORY_MS, now, maxKeys);
+    this.mirrored = new LRUCache({ max: maxKeys });
+  }
+
+  /**
+   * Whether the address alone is refused now (issue 16.4): the per-address counter of this memory, or a
+   * refusal of the shared limits mirrored here. Synchronous and charges nothing, so the adapter can ask
+   * it before it reads the body; the per-client limit is not consulted (it needs the credential).
+   */
+  refusesAddress(address: string): Refusal | undefined {
+    if (!this.byAddress) return undefined;
+    const ms = this.byAddress.refusedFor(address);
+    if (ms !== undefined) return { limit: 'address', retryAfterSeconds: seconds(ms) };
+    const until = this.mirrored.get(address);
+    if (until === undefined) return undefined;
+    const left = until - this.now();
+    if (left > 0) return { limit: 'address', retryAfterSeconds: seconds(left) };
+    this.mirrored.delete(address);
+    return undefined;
+  }
+
+  /**
+   * Remembers a per-address refusal the shared limits gave, for its Retry-After, so the address's next
+   * requests are refused by {@link refusesAddress} without a Redis round trip. It only ever refuses for
+   * as long as Redis said (rounded up to a second, on this instance's clock), never counts anything,
+   * and holds at most {@link MAX_COUNTED_KEYS} addresses.
+   */
+  mirrorRefusal(address: string, refusal: Refusal): void {
+    if (!this.byAddress || refusal.limit !== 'address') return;
+    this.mirrored.set(address, this.now() + refusal.retryAfterSeconds * 1000);
   }
 
   /** Whether the attempt must be refused now, before its secret is compared; undefined when it may go on. */

@@ -54,6 +54,11 @@ export interface ClientAuthMethod<C extends ClientCredential = ClientCredential>
   /** Proof without costly work (a secret this process already verified for the client as it is now). */
   recalls?(credential: C, client: Client): boolean;
   /**
+   * Whether {@link recalls} could hold, judged without the client row (no store read): lets a caller
+   * from a refused address go on to be confirmed against its row, and refuses everyone else at once.
+   */
+  mayRecall?(credential: C): boolean;
+  /**
    * Whether the credential proves the client. `client` is undefined for an unknown id: the method must
    * then spend the same work and resolve false, so the answer does not reveal which ids exist.
    */
@@ -126,6 +131,11 @@ export class SecretCheck {
     return this.memory.recalls(clientId, secret, { version: client.version, enabled: client.enabled, acceptedHashes });
   }
 
+  /** Whether this process remembers exactly this secret for this id (one HMAC; no client row, so not yet a proof). */
+  mayRecall(clientId: string, secret: string): boolean {
+    return this.memory !== undefined && isPlausibleSecret(secret) && this.memory.holds(clientId, secret);
+  }
+
   /**
    * bcrypt against the client's accepted hashes (a dummy of the same cost for an unknown or secret-less
    * client); a secret bcrypt could not have produced is refused with no comparison, whatever the id.
@@ -151,6 +161,10 @@ abstract class ClientSecretMethod implements ClientAuthMethod<SecretCredential> 
 
   recalls(credential: SecretCredential, client: Client): boolean {
     return this.check.recalls(credential.clientId, credential.secret, client);
+  }
+
+  mayRecall(credential: SecretCredential): boolean {
+    return this.check.mayRecall(credential.clientId, credential.secret);
   }
 
   verify(credential: SecretCredential, client: Client | undefined, work: CostlyWork): Promise<boolean> {

@@ -1,5 +1,5 @@
 // Remembered secret verifications: a keyed hash of a secret bcrypt already accepted, tied to the stored hash and client version it matched.
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 
 /** What one remembered verification is bound to: it counts only while the client row still says the same. */
@@ -30,7 +30,8 @@ export interface ClientState {
  * Bounded in count (least recently used go first) and in age.
  */
 export class SecretMemory {
-  private readonly key = randomBytes(32);
+  /** A KeyObject: createHmac takes it as it is, where a Buffer key is imported again on every call. */
+  private readonly key = createSecretKey(randomBytes(32));
   private readonly entries: LRUCache<string, Remembered> | undefined;
 
   constructor(
@@ -57,6 +58,15 @@ export class SecretMemory {
     return valid;
   }
 
+  /**
+   * Whether an entry for exactly this id and secret is held and young enough, without any client row:
+   * one HMAC, no store read. A cheap pre-check only; {@link recalls} against the row still decides.
+   */
+  holds(clientId: string, secret: string): boolean {
+    const entry = this.entries?.peek(this.mac(clientId, secret));
+    return entry !== undefined && entry.clientId === clientId && this.now() - entry.at < this.maxAgeMs;
+  }
+
   /** Records that bcrypt accepted `secret` for `clientId` against `hash` at `version`. */
   remember(clientId: string, secret: string, hash: string, version: number): void {
     this.entries?.set(this.mac(clientId, secret), { clientId, hash, version, at: this.now() });
@@ -73,6 +83,7 @@ export class SecretMemory {
   }
 
   private mac(clientId: string, secret: string): string {
-    return createHmac('sha256', this.key).update(clientId).update('\0').update(secret).digest('base64url');
+    // One update of the same bytes (id NUL secret): one native call instead of three.
+    return createHmac('sha256', this.key).update(`${clientId}\0${secret}`).digest('base64url');
   }
 }

@@ -473,6 +473,7 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
 
   /** Stops background work and closes the store if this server opened it. */
   async close(): Promise<void> {
+    this.clientAuth.close();
     this.rotationSchedule?.stop();
     this.changes.stop();
     await this.store.close();

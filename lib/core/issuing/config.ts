@@ -59,6 +59,9 @@ export interface ServerConfig {
   clientMaxBackoff: number;
   maxConcurrentAuthentications: number;
   maxQueuedAuthentications: number;
+  /** Milliseconds a refusal by a failure limit is held before it is sent; 0: at once. */
+  refusalDelay: number;
+  maxDelayedRefusals: number;
   /** Where the failure limits are counted when instances share them; undefined: in this process's memory. */
   limiterStore: SharedLimitsBackend | undefined;
   /** `private_key_jwt` (RFC 7523 §2.2). */

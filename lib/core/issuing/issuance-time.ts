@@ -1,5 +1,25 @@
 // When a token of this issuer was issued, to the millisecond: carried in its jti, so a revocation cut voids every earlier token and no later one.
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
+
+/**
+ * Entropy for jtis, drawn from the CSPRNG 4 KiB at a time (as Node batches it for `randomUUID`):
+ * one jti takes the next 16 bytes, each byte used once. A `randomBytes(16)` per token cost the token
+ * path some 3-4 µs of CPU in the HTTP bench (a native call and a buffer each); this costs one call per
+ * 256 tokens.
+ */
+const entropy = Buffer.alloc(4096);
+let used = entropy.length;
+
+/** The next 16 unused random bytes as base64url (22 characters). */
+function random128(): string {
+  if (used + 16 > entropy.length) {
+    randomFillSync(entropy);
+    used = 0;
+  }
+  const id = entropy.toString('base64url', used, used + 16);
+  used += 16;
+  return id;
+}
 
 /**
  * A fresh `jti` (RFC 7519 §4.1.7) that also records the issuance instant: `<epoch ms, base 36>.<128
@@ -10,7 +30,7 @@ import { randomBytes } from 'node:crypto';
  * The random part keeps it unguessable; the time part only repeats what `iat` already says to the second.
  */
 export function newTokenIdAt(issuedAtMs: number): string {
-  return `${Math.floor(issuedAtMs).toString(36)}.${randomBytes(16).toString('base64url')}`;
+  return `${Math.floor(issuedAtMs).toString(36)}.${random128()}`;
 }
 
 /**

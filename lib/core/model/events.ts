@@ -35,13 +35,16 @@ export interface AuditEvents {
   /**
    * A client authentication was refused before its secret was compared: the address or the claimed
    * client id failed too often (429), or too many authentications were already waiting (503).
-   * `retryAfter` is in seconds.
+   * `retryAfter` is in seconds. At most one event per second is recorded for each limit and key (the
+   * address; the claimed client id for `client`): `suppressed`, when present, counts the refusals of
+   * that key left unrecorded since its previous event.
    */
   'rate_limit.hit': {
     limit: 'address' | 'client' | 'concurrency';
     clientId: string | undefined;
     address: string | undefined;
     retryAfter: number;
+    suppressed?: number;
   };
   'group.created': { group: string; scopes: string[]; audiences: string[] };
   /** `before` and `after`: the old and new value of each changed field. */

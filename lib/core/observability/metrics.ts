@@ -126,7 +126,10 @@ export class OAuthMetrics {
           this.tokensRevoked.add(1);
           break;
         case 'rate_limit.hit':
-          this.rateLimitHits.add(1, { limit: (event as AuditEvent<'rate_limit.hit'>).limit });
+          // An aggregated event stands for itself and the refusals it suppressed.
+          this.rateLimitHits.add(1 + ((event as AuditEvent<'rate_limit.hit'>).suppressed ?? 0), {
+            limit: (event as AuditEvent<'rate_limit.hit'>).limit,
+          });
           break;
         case 'key.rotated':
           this.signingKeyRotations.add(1, { scheduled: (event as AuditEvent<'key.rotated'>).scheduled });

@@ -64,4 +64,13 @@ describe('client credentials grant', () => {
       jti: expect.stringMatching(new RegExp(`^${(1_700_000_000_999).toString(36)}\\.[A-Za-z0-9_-]{22}$`)),
     });
   });
+
+  it('gives every token its own 128 random bits in the jti, none reused across many tokens (RFC 7519 §4.1.7)', () => {
+    // More tokens than one 4 KiB draw of entropy serves (256), so several draws are crossed.
+    const random = Array.from({ length: 1000 }, () =>
+      buildClaims({ issuer: 'https://as', client: client(), audience: 'https://api', scopes: ['read'], nowMs: 1_700_000_000_999, lifetimeSeconds: 60 }).jti.split('.')[1],
+    );
+    expect(random.every((r) => /^[A-Za-z0-9_-]{22}$/.test(r as string))).toBe(true);
+    expect(new Set(random).size).toBe(random.length);
+  });
 });

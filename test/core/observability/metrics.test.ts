@@ -3,7 +3,7 @@ import express from 'express';
 import request from 'supertest';
 import { createResourceServer, METRIC_NAMES, oauthErrorHandler } from '../../../lib';
 import { memoryLogger } from '../../helpers';
-import { buildApp, type TestApp } from '../../helpers';
+import { buildApp, fakeClock, type TestApp } from '../../helpers';
 import { testMeterProvider, valueOf, type Point } from '../../metrics-helpers';
 
 let t: TestApp;
@@ -105,6 +105,18 @@ describe('metrics', () => {
     expect(valueOf(m.get(METRIC_NAMES.rateLimitHits), { limit: 'address' })).toBe(1);
     expect(valueOf(m.get(METRIC_NAMES.clientAuthentications), { method: 'client_secret_basic', result: 'refused' })).toBe(1);
     expect(valueOf(m.get(METRIC_NAMES.signingKeyRotations), { scheduled: false })).toBe(1);
+  });
+
+  it('counts every refusal of an aggregated rate_limit.hit: the event and the refusals it suppressed (issue 16.4)', async () => {
+    const clock = fakeClock();
+    await setUp({ addressFailureLimit: 1, refusalDelay: 0, clock: clock.now });
+    const { id } = await t.createClient('read');
+    expect((await token({}).auth(id, 'wrong-secret-of-plausible-length')).status).toBe(401);
+    for (let i = 0; i < 4; i++) expect((await token({}).auth(id, 'wrong-secret-of-plausible-length')).status).toBe(429);
+    expect(valueOf((await collect()).get(METRIC_NAMES.rateLimitHits), { limit: 'address' })).toBe(1);
+    clock.advance(1000);
+    expect((await token({}).auth(id, 'wrong-secret-of-plausible-length')).status).toBe(429);
+    expect(valueOf((await collect()).get(METRIC_NAMES.rateLimitHits), { limit: 'address' })).toBe(5);
   });
 
   it('refuses a bad metrics option at construction', async () => {
