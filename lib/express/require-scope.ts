@@ -338,10 +338,10 @@ export function createRequireScope(bind: (options: GuardOptions, scopes: readonl
         return next(toOAuthError(err));
       }
       // A Bearer token verified before and still good in memory is granted here, with no promise and
-      // nothing allocated (req.auth is the cache entry's frozen object): most requests of a running service. Anything else (a body
-      // token, the DPoP scheme, a token not cached or whose client memory cannot judge, a DPoP-bound
-      // token, a DPoP-only resource, a missing scope) takes the full, asynchronous path, which gives
-      // every refusal but a revoked or void cached token's.
+      // nothing allocated (req.auth is the cache entry's frozen object): most requests of a running
+      // service. Anything else (a body token, the DPoP scheme, a token not cached or whose client
+      // memory cannot judge, a DPoP-bound token, a DPoP-only resource, a missing scope) takes the
+      // full, asynchronous path, which gives every refusal but a revoked or void cached token's.
       const token = rt.allowBodyToken || !rt.verifier.verifyCached || rt.dpop?.mode === 'required' ? undefined : cachedCandidate(req);
       if (token !== undefined) {
         let verified: VerifiedAccessToken | undefined;
