@@ -4,6 +4,7 @@ import request from 'supertest';
 import { randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
 import { createOAuth, oauthErrorHandler, type OAuth, type OAuthOptions } from '../../lib';
+import type { AuditEvent } from '../../lib/core';
 import { accessTokenHash } from '../../lib/core/dpop/proof';
 import { JWT_BEARER_ASSERTION_TYPE } from '../../lib/core/client-auth/private-key-jwt';
 import { fakeClock, ISSUER, memoryLogger, tempDir } from '../helpers';
@@ -110,6 +111,18 @@ describe('private_key_jwt at the token endpoint (RFC 7523 §2.2)', () => {
     expect(replay.status).toBe(401);
     // The one client-authentication path answers every failed verification alike.
     expect(replay.body).toEqual({ error: 'invalid_client', error_description: 'client authentication failed' });
+  });
+
+  it('tells the operator why an assertion was rejected in the audit event, and the client nothing more (RFC 7523 §3 item 7)', async () => {
+    const events: AuditEvent[] = [];
+    oauth.events.on('audit', (e: AuditEvent) => events.push(e));
+    const form = await assertionForm();
+    expect((await tokenRequest(form)).status).toBe(200);
+    const replay = await tokenRequest(form);
+    expect(replay.body).toEqual({ error: 'invalid_client', error_description: 'client authentication failed' });
+    const failed = events.filter((e) => e.type === 'client.authentication_failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ reason: 'client authentication failed', detail: 'the client assertion was already used (jti replay)' });
   });
 
   it('refuses an assertion signed by a key the client did not register, saying no more (RFC 7523 §3 item 9)', async () => {

@@ -13,7 +13,7 @@ import { FailureLimiter, type AuthAttempt, type FailureLimits, type Refusal } fr
 import { RefusalEvents } from './refusal-events';
 import { RefusalTarpit } from './refusal-tarpit';
 import { SharedFailureLimiter, type SharedLimitsBackend } from './shared-failure-limits';
-import type { ClientAuthMethod, ClientAuthRequest, ClientCredential, SecretCheck } from './methods';
+import type { ClientAuthMethod, ClientAuthRequest, ClientCredential, SecretCheck, VerifyOutcome } from './methods';
 import { auditableClientId, MAX_CLIENT_ID_LENGTH } from './secrets';
 import { GateFullError, WorkGate } from './work-gate';
 
@@ -203,7 +203,7 @@ export class ClientAuthenticator {
       throw this.refuse(charged, attempt);
     }
     let client: Client | undefined;
-    let proved: boolean;
+    let proved: VerifyOutcome;
     try {
       client = await this.store.getClient(clientId);
       if (client && method.recalls?.(credential, client)) {
@@ -231,9 +231,10 @@ export class ClientAuthenticator {
       }
       throw err;
     }
-    if (!proved || !client) {
+    if (proved !== true || !client) {
       charged.failed();
-      throw this.failed(FAILED, clientId, context);
+      // The response says only FAILED; the audit event also says why, when the method knows.
+      throw this.failed(FAILED, clientId, context, typeof proved === 'object' ? proved.failed : undefined);
     }
     charged.refund();
     this.limiter.success(attempt);
@@ -277,11 +278,12 @@ export class ClientAuthenticator {
   }
 
   /** Records a failed authentication and returns its error (no secret ever goes into the event). */
-  private failed(reason: string, claimedClientId: string | undefined, context: ClientAuthContext): InvalidClientError {
+  private failed(reason: string, claimedClientId: string | undefined, context: ClientAuthContext, detail?: string): InvalidClientError {
     this.events.record('client.authentication_failed', {
       clientId: auditableClientId(claimedClientId),
       reason,
       address: context.address,
+      ...(detail === undefined ? {} : { detail }),
     });
     return new InvalidClientError(reason);
   }

@@ -60,10 +60,15 @@ export interface ClientAuthMethod<C extends ClientCredential = ClientCredential>
   mayRecall?(credential: C): boolean;
   /**
    * Whether the credential proves the client. `client` is undefined for an unknown id: the method must
-   * then spend the same work and resolve false, so the answer does not reveal which ids exist.
+   * then spend the same work and resolve false, so the answer does not reveal which ids exist. A method
+   * that knows why a credential failed may resolve `{ failed: reason }` instead of false: the reason
+   * goes into the audit event only, never into the response.
    */
-  verify(credential: C, client: Client | undefined, work: CostlyWork): Promise<boolean>;
+  verify(credential: C, client: Client | undefined, work: CostlyWork): Promise<VerifyOutcome>;
 }
+
+/** What {@link ClientAuthMethod.verify} resolves: proved, not proved, or not proved with the reason for the audit log. */
+export type VerifyOutcome = boolean | { failed: string };
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -1,6 +1,6 @@
 // private_key_jwt as one more client-authentication method of the ClientAuthenticator (RFC 7523 §2.2, RFC 7521 §4.2): which requests use it, how the assertion is read once, how it is checked.
 import type { Client } from '../model/client';
-import type { ClientAuthMethod, ClientAuthRequest, CostlyWork } from './methods';
+import type { ClientAuthMethod, ClientAuthRequest, CostlyWork, VerifyOutcome } from './methods';
 import { readClientAssertion, type AssertionCredential, type ClientAssertionVerifier } from './private-key-jwt';
 
 /**
@@ -28,7 +28,7 @@ export class PrivateKeyJwt implements ClientAuthMethod<AssertionCredential> {
     return readClientAssertion(request.form);
   }
 
-  verify(credential: AssertionCredential, client: Client | undefined, _work: CostlyWork): Promise<boolean> {
+  verify(credential: AssertionCredential, client: Client | undefined, _work: CostlyWork): Promise<VerifyOutcome> {
     return this.assertions.verify(credential, client);
   }
 }

@@ -104,13 +104,16 @@ export class ClientAssertionVerifier {
     private readonly expect: AssertionExpectations,
   ) {}
 
-  /** Whether the assertion proves `client` (undefined for an unknown id: false, nothing claimed). */
-  async verify(credential: AssertionCredential, client: Client | undefined): Promise<boolean> {
+  /**
+   * Whether the assertion proves `client` (undefined for an unknown id: not proved, nothing claimed);
+   * a rejection says why, for the audit event.
+   */
+  async verify(credential: AssertionCredential, client: Client | undefined): Promise<true | { failed: string }> {
     try {
       await this.check(credential, client);
       return true;
     } catch (err) {
-      if (err instanceof AssertionRejected) return false;
+      if (err instanceof AssertionRejected) return { failed: err.message };
       throw err;
     }
   }

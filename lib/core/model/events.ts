@@ -6,7 +6,8 @@ export interface AuditEvents {
   /** An access token was issued. */
   'token.issued': { clientId: string; scopes: string[]; audience: string | string[]; jti: string; expiresAt: number };
   /** Client authentication at the token endpoint failed. */
-  'client.authentication_failed': { clientId: string | undefined; reason: string; address: string | undefined };
+  /** `detail`: why a client assertion was rejected (private_key_jwt), for the operator; the response never says. */
+  'client.authentication_failed': { clientId: string | undefined; reason: string; address: string | undefined; detail?: string };
   /** `groups` only when the client was created with some. */
   'client.created': { clientId: string; name: string; scopes: string[]; groups?: string[] };
   /**

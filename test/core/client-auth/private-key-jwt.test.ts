@@ -121,10 +121,12 @@ describe('checking a client assertion', () => {
     expect(await rejected(verifier().check({ method: 'private_key_jwt', clientId: 'c1', assertion: a }, client()))).toMatch(/algorithm/);
   });
 
-  it('resolves false for an unknown client or one without keys', async () => {
+  it('resolves not proved, with the reason for the audit log, for an unknown client or one without keys', async () => {
     const a = await assertion();
-    await expect(verifier().verify({ method: 'private_key_jwt', clientId: 'c1', assertion: a }, undefined)).resolves.toBe(false);
-    await expect(verifier().verify({ method: 'private_key_jwt', clientId: 'c1', assertion: a }, client({ jwks: null }))).resolves.toBe(false);
+    await expect(verifier().verify({ method: 'private_key_jwt', clientId: 'c1', assertion: a }, undefined)).resolves.toEqual({ failed: 'unknown client' });
+    await expect(verifier().verify({ method: 'private_key_jwt', clientId: 'c1', assertion: a }, client({ jwks: null }))).resolves.toEqual({
+      failed: 'the client has no registered keys',
+    });
   });
 });
 
