@@ -10,6 +10,8 @@ const lib = require('../dist');
 
 const N = Number(process.argv.find((a) => a.startsWith('--requests='))?.slice(11) ?? 20_000);
 const ROUNDS = Number(process.argv.find((a) => a.startsWith('--rounds='))?.slice(9) ?? 5);
+/** `--only=text` keeps the cases whose name contains text (`a|b`: either); the first case, the baseline, always runs. */
+const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
 const items = (_req, res) => res.json({ items: [] });
 
 /**
@@ -34,11 +36,21 @@ function request(app, headers) {
 
 async function main() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ecc-app-cost-'));
-  const oauth = lib.createOAuth({ issuer: 'http://127.0.0.1:9999', database: path.join(dir, 'db.sqlite'), bcryptCost: 4, logger: { warn() {}, error() {} } });
+  // The issuer listens for real, so a remote guard can fetch its metadata and JWKS over loopback (once).
+  const issuerApp = express();
+  const listener = issuerApp.listen(0, '127.0.0.1');
+  await new Promise((resolve) => listener.once('listening', resolve));
+  const issuer = `http://127.0.0.1:${listener.address().port}`;
+  const quiet = { warn() {}, error() {} };
+  const oauth = lib.createOAuth({ issuer, database: path.join(dir, 'db.sqlite'), bcryptCost: 4, logger: quiet });
+  issuerApp.use(oauth.tokenRouter());
+  const remote = lib.createResourceServer({ issuer, audience: issuer, logger: quiet });
   try {
+    await remote.ready();
     const { client } = await oauth.registry.create({ name: 'app-cost', scopes: 'read' });
     const token = (await oauth.server.issueToken(client, { grant_type: 'client_credentials', scope: 'read' })).access_token;
     const withToken = { host: '127.0.0.1', authorization: `Bearer ${token}` };
+    const noop = (_req, _res, next) => next();
     const app = (build) => {
       const a = express();
       build(a);
@@ -49,9 +61,12 @@ async function main() {
       ['bare GET, no Authorization header', { host: '127.0.0.1' }, app((a) => a.get('/api/items', items))],
       ['bare GET, res.send("ok")', withToken, app((a) => a.get('/api/items', (_req, res) => res.send('ok')))],
       ['bare GET after tokenRouter() at the root', withToken, app((a) => a.use(oauth.tokenRouter()).get('/api/items', items))],
+      // The floor of any guard written as a route middleware: Express dispatching one more handler.
+      ['no-op middleware before the handler', withToken, app((a) => a.get('/api/items', noop, items))],
       ['guard, one token (cached)', withToken, app((a) => a.get('/api/items', oauth.requireScope('read'), items))],
       ['guard after tokenRouter() at the root, one token (cached)', withToken, app((a) => a.use(oauth.tokenRouter()).get('/api/items', oauth.requireScope('read'), items))],
-    ];
+      ['remote guard (JWKS), one token (cached)', withToken, app((a) => a.get('/api/items', remote.requireScope('read'), items))],
+    ].filter(([name], i) => i === 0 || !ONLY || ONLY.split('|').some((part) => name.includes(part)));
     const samples = new Map(cases.map(([name]) => [name, []]));
     // Rounds alternate the cases, so a slow stretch of a shared machine touches them all.
     for (let round = 0; round < ROUNDS; round++) {
@@ -75,6 +90,8 @@ async function main() {
       console.log(`| ${name} | ${m.toFixed(1)} | ${m - base >= 0 ? '+' : ''}${(m - base).toFixed(1)} | ${v.map((x) => x.toFixed(1)).join(' ')} |`);
     }
   } finally {
+    remote.close();
+    listener.close();
     await oauth.close();
     rmSync(dir, { recursive: true, force: true });
   }

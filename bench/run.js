@@ -157,6 +157,16 @@ function cases(m) {
     spec: { method: 'GET', path: '/api/items', headers: { authorization: `Bearer ${rs.token}` } },
     expect: 200,
   });
+  // What no guard can go under (issue 16.3): the same route with a middleware that only calls next(),
+  // and one that only sets req.auth to a constant; divided by the bare GET like the guard cases.
+  const floor = (name, server) => ({
+    name,
+    group: 'guard',
+    server,
+    spec: { method: 'GET', path: '/api/items', headers: { authorization: `Bearer ${rs.token}` } },
+    expect: 200,
+    baseline: GET_CEILING,
+  });
   // The body-credential form: the longer of the two token request bodies, all of it parsed.
   const barePost = (when) => ({ name: `${POST_CEILING} (${when})`, group: 'ceiling', ceiling: POST_CEILING, server: 'bare-post', spec: { method: 'POST', path: '/oauth/token', ...tokenRequest(rs.id, rs.secret, 'body') }, expect: 200 });
   // The ceiling of any Express token endpoint (issue 16.2): the same POST, its form parsed, a JWT of
@@ -237,6 +247,8 @@ function cases(m) {
     pg
       ? ours('ours: token, returning client, Basic, RS256, PostgreSQL', { group: 'token', peers: TOKEN_PEERS, ...token('ours-token', pg, 'basic') })
       : { name: 'ours: token, returning client, Basic, RS256, PostgreSQL', group: 'token', pending: noPg },
+    floor('floor: bare Express GET behind a no-op middleware', 'bare-noop'),
+    floor('floor: bare Express GET behind a middleware that only sets req.auth', 'bare-auth'),
     ours(`ours: guarded route, in-process guard, ${ONE_TOKEN}`, { group: 'guard', peers: peersOfGuard(ONE_TOKEN), ...guard('ours-guard', ONE_TOKEN) }),
     pg
       ? ours(`ours: guarded route, in-process guard, ${ONE_TOKEN}, PostgreSQL`, { group: 'guard', peers: peersOfGuard(ONE_TOKEN), ...guard('ours-guard', ONE_TOKEN, pg) })

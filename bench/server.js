@@ -79,6 +79,21 @@ const CASES = {
     app.get('/api/items', items);
   },
 
+  // The floors of a guard written as a route middleware: Express dispatching one more handler, and
+  // that handler setting req.auth (a property added to a request whose hidden class Express 5 has
+  // detached with setPrototypeOf: a new map and descriptor array, every request).
+  async 'bare-noop'(app) {
+    app.get('/api/items', (_req, _res, next) => next(), items);
+  },
+
+  async 'bare-auth'(app) {
+    const auth = Object.freeze({ clientId: 'floor', scopes: Object.freeze(['read']), claims: Object.freeze({}) });
+    app.get('/api/items', (req, _res, next) => {
+      req.auth = auth;
+      next();
+    }, items);
+  },
+
   // The baseline of the token cases: a POST whose urlencoded form body is parsed, then a JSON answer.
   async 'bare-post'(app) {
     app.post('/oauth/token', express.urlencoded({ extended: false }), (req, res) => res.json({ grant_type: req.body.grant_type }));

@@ -121,7 +121,7 @@ export function localGuardRuntime(server: AuthorizationServer): (settings: Guard
       verifier: {
         verify: async (token) => server.assertNotRevoked(await verified.verify(token)),
         verifyCached: (token) => {
-          const hit = verified.cached(token);
+          const hit = verified.verifyCached(token);
           return hit && server.notRevokedNow(hit);
         },
       },

@@ -35,6 +35,9 @@ export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post';
 /** `success`, `failure` (invalid_client), or `refused` before any secret was compared (429 / 503). */
 export type ClientAuthResult = 'success' | 'failure' | 'refused';
 
+/** The attributes of an allowed guard decision without a client label. */
+const ALLOWED: Attributes = Object.freeze({ result: 'allowed' });
+
 /** The meter name every instrument is created under. */
 export const METER_NAME = 'express-client-credentials';
 
@@ -84,6 +87,8 @@ export class OAuthMetrics {
   private readonly signingKeyRotations: Counter;
   private readonly bcryptQueueWait: Histogram;
   private readonly meter;
+  /** Per cache, the attributes of a miss and of a hit, built once: a lookup is counted on every guarded request. */
+  private readonly lookupAttributes = new Map<string, readonly [Attributes, Attributes]>();
 
   constructor(private readonly options: ResolvedMetricsOptions) {
     // Asked for at construction: the global provider must be registered before the instance is created.
@@ -145,6 +150,8 @@ export class OAuthMetrics {
   }
 
   guardDecision(decision: GuardDecision): void {
+    // The common case, once per guarded request: attributes built once (the API treats them as read-only).
+    if (decision.result === 'allowed' && !this.options.clientIdLabel) return this.guardDecisions.add(1, ALLOWED);
     const attributes: Attributes = { result: decision.result };
     if (decision.error) attributes.error = decision.error;
     if (decision.result === 'allowed') Object.assign(attributes, this.clientLabel(decision.clientId));
@@ -153,7 +160,9 @@ export class OAuthMetrics {
 
   /** One lookup in a cache (`verified_token`: the guards' verified-token caches). */
   cacheLookup(cache: string, hit: boolean): void {
-    this.cacheLookups.add(1, { cache, result: hit ? 'hit' : 'miss' });
+    let attributes = this.lookupAttributes.get(cache);
+    if (!attributes) this.lookupAttributes.set(cache, (attributes = [Object.freeze({ cache, result: 'miss' }), Object.freeze({ cache, result: 'hit' })]));
+    this.cacheLookups.add(1, attributes[hit ? 1 : 0]);
   }
 
   /** A client authentication got its bcrypt slot after `waitedMs`. */

@@ -20,7 +20,7 @@ export interface BoundTokenVerifier extends AccessTokenVerifier {
 }
 
 interface Entry {
-  /** The whole token, compared on every hit: the key is only its signature part. */
+  /** The whole token, compared on every hit: the key is only its last characters. */
   token: string;
   verified: VerifiedAccessToken;
   stillHolds: (() => boolean) | undefined;
@@ -30,14 +30,19 @@ function isBound(verifier: AccessTokenVerifier): verifier is BoundTokenVerifier 
   return typeof (verifier as Partial<BoundTokenVerifier>).verifyBound === 'function';
 }
 
+/** Characters of a token's end that key its entry: about 128 bits of a JWS signature (or of a reference token). */
+const KEY_LENGTH = 22;
+
 /**
- * A JWS's signature part: unique to its token in practice and free to take, where a SHA-256 of the
- * whole token cost a microsecond a request. A hit counts only when the whole token is the one
- * cached, so a forged token that reuses a signature never gets another token's claims. A token
- * with no `.` (a reference token) is its own key.
+ * The last {@link KEY_LENGTH} characters of the token: for a JWS, the end of its signature, unique to
+ * its token in practice. A short key because the key of a lookup is a new string every request and
+ * hashing it is the lookup's cost: the whole signature part (342 characters for RS256) took about
+ * half a microsecond, a SHA-256 of the token a microsecond. A hit counts only when the whole token
+ * is the one cached, so a token that shares an entry's key (forged or by chance) never gets another
+ * token's claims.
  */
 function cacheKey(token: string): string {
-  return token.slice(token.lastIndexOf('.') + 1);
+  return token.slice(-KEY_LENGTH);
 }
 
 /** A cached result is shared by every request that presents the token: no handler may change it for the others. */
@@ -51,7 +56,7 @@ function deepFreeze<T>(value: T): T {
 
 /**
  * Wraps a verifier so a token seen again skips signature verification. Entries are keyed by the
- * token's signature part and hold the token, compared whole on every hit (the process verifying a
+ * token's last characters and hold the token, compared whole on every hit (the process verifying a
  * token holds it anyway; the cache is bounded), bounded in count (least recently used go
  * first), and used only while the clock is inside the token's `nbf`..`exp` window: the time claims are
  * checked on every request, anything outside goes back to the wrapped verifier, which decides (with
@@ -77,8 +82,11 @@ export class CachingTokenVerifier implements AccessTokenVerifier {
     this.entries = options.maxEntries > 0 ? new LRUCache({ max: options.maxEntries }) : undefined;
   }
 
-  /** The cached verification of `token` if there is one that still holds, with no promise: the guard's fast path. */
-  cached(token: string): VerifiedAccessToken | undefined {
+  /**
+   * The cached verification of `token` if there is one that still holds, with no promise: the
+   * guard's fast path. It is the entry's own frozen object, the same for every request with the token.
+   */
+  verifyCached(token: string): VerifiedAccessToken | undefined {
     const cached = this.entries?.get(cacheKey(token));
     if (cached && cached.token === token && this.inWindow(cached.verified) && (!cached.stillHolds || cached.stillHolds())) {
       this.options.onLookup?.(true);
@@ -89,12 +97,12 @@ export class CachingTokenVerifier implements AccessTokenVerifier {
 
   async verify(token: string): Promise<VerifiedAccessToken> {
     if (!this.entries) return this.inner.verify(token);
-    const hit = this.cached(token);
+    const hit = this.verifyCached(token);
     if (hit) return hit;
     const key = cacheKey(token);
     const cached = this.entries.get(key);
     this.options.onLookup?.(false);
-    // An entry of another token with the same signature part stays: this one will not replace it unless it verifies.
+    // An entry of another token with the same key stays: this one will not replace it unless it verifies.
     if (cached && cached.token === token) this.entries.delete(key);
     const generation = this.generation;
     const { verified, stillHolds } = isBound(this.inner)
@@ -102,7 +110,10 @@ export class CachingTokenVerifier implements AccessTokenVerifier {
       : { verified: await this.inner.verify(token), stillHolds: undefined };
     const remember = !isBound(this.inner) || stillHolds !== undefined;
     if (remember && generation === this.generation && this.inWindow(verified)) {
-      this.entries.set(key, { token, verified: deepFreeze(verified), stillHolds });
+      // A copy of exactly the shared fields, frozen: a guard hands it on as `req.auth` unchanged.
+      const shared = deepFreeze({ clientId: verified.clientId, scopes: verified.scopes, claims: verified.claims });
+      this.entries.set(key, { token, verified: shared, stillHolds });
+      return shared;
     }
     return verified;
   }

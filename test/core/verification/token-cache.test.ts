@@ -171,16 +171,29 @@ describe('CachingTokenVerifier', () => {
     expect(cache.size).toBe(3);
   });
 
-  it('serves a cached result only to the very token cached, not to another that reuses its signature part', async () => {
+  it('serves a cached result only to the very token cached, not to another that ends the same (its cache key)', async () => {
+    const signature = 'x'.repeat(43);
+    const good = `header.payload.${signature}`;
     const inner = jest.fn(async (token: string) => {
-      if (token !== 'header.payload.signature') throw new Error('invalid signature');
+      if (token !== good) throw new Error('invalid signature');
       return verified(100);
     });
     const cache = new CachingTokenVerifier({ verify: inner }, { maxEntries: 10, clock: () => 0 });
-    await cache.verify('header.payload.signature');
-    await expect(cache.verify('header.forged-payload.signature')).rejects.toThrow('invalid signature');
+    await cache.verify(good);
+    const forged = `header.forged-payload.${signature}`;
+    expect(cache.verifyCached(forged)).toBeUndefined();
+    await expect(cache.verify(forged)).rejects.toThrow('invalid signature');
     // The forgery neither got the cached claims nor evicted them.
-    await cache.verify('header.payload.signature');
+    expect(cache.verifyCached(good)).toBeDefined();
+    await cache.verify(good);
     expect(inner).toHaveBeenCalledTimes(2);
+  });
+
+  it('hands out its own frozen { clientId, scopes, claims }, nothing else the wrapped verifier returned', async () => {
+    const cache = new CachingTokenVerifier({ verify: async () => ({ ...verified(100), internal: 'x' }) }, { maxEntries: 10, clock: () => 0 });
+    const first = await cache.verify('token');
+    expect(Object.keys(first)).toEqual(['clientId', 'scopes', 'claims']);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(cache.verifyCached('token')).toBe(first);
   });
 });
