@@ -105,7 +105,7 @@ export function localGuardRuntime(server: AuthorizationServer): (settings: Guard
         {
           maxEntries: resolved.tokenCacheSize,
           clock: server.options.clock,
-          ...(metrics ? { onLookup: (hit: boolean) => metrics.cacheLookup('verified_token', hit) } : {}),
+          ...(metrics?.live ? { onLookup: (hit: boolean) => metrics.cacheLookup('verified_token', hit) } : {}),
         },
       );
       // Cached verifications depend on the keys only; revocation is checked after the cache, live.
@@ -130,7 +130,7 @@ export function localGuardRuntime(server: AuthorizationServer): (settings: Guard
       logger: server.options.logger,
       dpop: { mode: resolved.dpop, publicBaseUrl: resolved.publicBaseUrl, checker: resourceDpop },
       resourceMetadata: () => resources.metadataUrlFor(resolved.audience),
-      ...(metrics ? { onDecision: (decision) => metrics.guardDecision(decision) } : {}),
+      ...(metrics?.live ? { onDecision: (decision) => metrics.guardDecision(decision) } : {}),
     };
     return runtime;
   };
@@ -177,7 +177,8 @@ export function createOAuth(options: OAuthOptions = {}): OAuth {
     groups: server.groups,
     events: server.events,
     tokenRouter: () =>
-      createTokenRouter(server, endpointMetrics(metrics, resolved.tokenPath, [INTROSPECTION_PATH, REVOCATION_PATH])),
+      // No provider, no per-request listener: a no-op meter's counts go nowhere (see OAuthMetrics.live).
+      createTokenRouter(server, metrics.live ? endpointMetrics(metrics, resolved.tokenPath, [INTROSPECTION_PATH, REVOCATION_PATH]) : undefined),
     adminRouter: (adminOptions) => {
       const resolvedAdmin = resolveAdminRouterOptions(adminOptions);
       return createAdminRouter(server, requireScope(resolvedAdmin.scope, resolvedAdmin.guard), resolvedAdmin);

@@ -67,7 +67,7 @@ export function remoteGuardRuntime(issuer: RemoteIssuer, options: ResolvedResour
       : new CachingTokenVerifier(new JwksVerifier(issuer, expect), {
           maxEntries: options.tokenCacheSize,
           clock: options.clock,
-          ...(metrics ? { onLookup: (hit: boolean) => metrics.cacheLookup('verified_token', hit) } : {}),
+          ...(metrics?.live ? { onLookup: (hit: boolean) => metrics.cacheLookup('verified_token', hit) } : {}),
         }),
     realm: options.realm,
     allowBodyToken: options.allowBodyToken,
@@ -86,7 +86,7 @@ export function remoteGuardRuntime(issuer: RemoteIssuer, options: ResolvedResour
       }),
     },
     ...(resources ? { resourceMetadata: () => resources.metadataUrlFor(options.audience) } : {}),
-    ...(metrics ? { onDecision: (decision) => metrics.guardDecision(decision) } : {}),
+    ...(metrics?.live ? { onDecision: (decision) => metrics.guardDecision(decision) } : {}),
   };
 }
 

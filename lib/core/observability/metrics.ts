@@ -1,5 +1,8 @@
 // Metrics through @opentelemetry/api only: counters built from audit events and a few explicit hooks; no-ops until the host app registers a MeterProvider.
-import { metrics as otelMetrics, type Attributes, type Counter, type Histogram, type MeterProvider } from '@opentelemetry/api';
+import { createNoopMeter, metrics as otelMetrics, type Attributes, type Counter, type Histogram, type MeterProvider } from '@opentelemetry/api';
+
+/** The class of the API's no-op meter, what `getMeter()` returns while no MeterProvider is registered. */
+const NOOP_METER_CLASS = createNoopMeter().constructor;
 import type { AuditEmitter, AuditEvent } from '../model/events';
 
 /** Options of the instance's (or resource server's) metrics. */
@@ -87,12 +90,19 @@ export class OAuthMetrics {
   private readonly signingKeyRotations: Counter;
   private readonly bcryptQueueWait: Histogram;
   private readonly meter;
+  /**
+   * Whether anything records: false when the meter is the OpenTelemetry API's no-op one (no provider
+   * registered when the instance was created, and none passed). The API hands out no proxy for
+   * metrics, so such instruments stay no-ops for good, and the per-request hooks are not installed.
+   */
+  readonly live: boolean;
   /** Per cache, the attributes of a miss and of a hit, built once: a lookup is counted on every guarded request. */
   private readonly lookupAttributes = new Map<string, readonly [Attributes, Attributes]>();
 
   constructor(private readonly options: ResolvedMetricsOptions) {
     // Asked for at construction: the global provider must be registered before the instance is created.
     this.meter = (options.meterProvider ?? otelMetrics.getMeterProvider()).getMeter(METER_NAME);
+    this.live = this.meter.constructor !== NOOP_METER_CLASS;
     const m = this.meter;
     this.tokenRequests = m.createCounter(METRIC_NAMES.tokenRequests, {
       description: 'Token endpoint requests by result (issued, error) and RFC 6749 §5.2 error code',

@@ -5,6 +5,7 @@ import { createResourceServer, METRIC_NAMES, oauthErrorHandler } from '../../../
 import { memoryLogger } from '../../helpers';
 import { buildApp, fakeClock, type TestApp } from '../../helpers';
 import { testMeterProvider, valueOf, type Point } from '../../metrics-helpers';
+import { OAuthMetrics } from '../../../lib/core/observability/metrics';
 
 let t: TestApp;
 let collect: () => Promise<Map<string, Point[]>>;
@@ -117,6 +118,11 @@ describe('metrics', () => {
     clock.advance(1000);
     expect((await token({}).auth(id, 'wrong-secret-of-plausible-length')).status).toBe(429);
     expect(valueOf((await collect()).get(METRIC_NAMES.rateLimitHits), { limit: 'address' })).toBe(5);
+  });
+
+  it('knows a no-op meter from a real one: with no MeterProvider registered or passed, no per-request hook is installed', () => {
+    expect(new OAuthMetrics({ meterProvider: undefined, clientIdLabel: false }).live).toBe(false);
+    expect(new OAuthMetrics({ meterProvider: testMeterProvider().meterProvider, clientIdLabel: false }).live).toBe(true);
   });
 
   it('refuses a bad metrics option at construction', async () => {
