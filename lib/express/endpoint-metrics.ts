@@ -1,6 +1,7 @@
 // Metrics of the token, introspection and revocation endpoints, read from each finished response: a middleware in front of the token router, outside its request path.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ClientAuthMethod, ClientAuthResult, OAuthMetrics } from '../core/observability/metrics';
+import { routingForm } from './routing-path';
 
 /** Where {@link renderOAuthError} leaves the RFC error code of a response, for the metrics to read. */
 export const RENDERED_ERROR = 'oauthError';
@@ -31,20 +32,15 @@ export function authenticationResult(status: number, error: string | undefined):
   return 'success';
 }
 
-/** `/A/b/` → `/a/b`: how Express's default routing (case-insensitive, not strict) compares paths. */
-function normalPath(path: string): string {
-  return path.replace(/\/+$/, '').toLowerCase();
-}
-
 /**
  * Counts token requests (by result and error code) and client authentications (by method and
  * result) once each response has been sent. Mounted inside the token router, before its routes.
  */
 export function endpointMetrics(metrics: OAuthMetrics, tokenPath: string, clientEndpoints: readonly string[]): RequestHandler {
-  const token = normalPath(tokenPath);
-  const counted = new Set([token, ...clientEndpoints.map(normalPath)]);
+  const token = routingForm(tokenPath);
+  const counted = new Set([token, ...clientEndpoints.map(routingForm)]);
   return (req: Request, res: Response, next: NextFunction) => {
-    const path = normalPath(req.path);
+    const path = routingForm(req.path);
     if (!counted.has(path)) return next();
     const isToken = path === token;
     res.once('finish', () => {

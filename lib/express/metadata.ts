@@ -4,6 +4,7 @@ import type { AuthorizationServer } from '../core/issuing/authorization-server';
 import { wellKnownMetadataPath } from '../core/verification/remote-issuer';
 import type { ServerConfig } from '../core/issuing/config';
 import { renderOAuthError } from './render';
+import { routingForm } from './routing-path';
 import { ASSERTION_ALGORITHMS } from '../core/client-auth/private-key-jwt';
 import { DPOP_ALGORITHMS } from '../core/dpop/proof';
 
@@ -62,14 +63,6 @@ export function mountJwks(router: Router, server: AuthorizationServer): void {
       (err: unknown) => renderOAuthError(res, err, logger),
     );
   });
-}
-
-/** `/A/b/` → `/a/b`: the form in which Express's default routing (case-insensitive, not strict) compares paths. */
-function routingForm(url: string): string {
-  const query = url.indexOf('?');
-  let pathname = (query < 0 ? url : url.slice(0, query)).toLowerCase();
-  if (pathname.length > 1 && pathname.endsWith('/')) pathname = pathname.slice(0, -1);
-  return pathname;
 }
 
 /**

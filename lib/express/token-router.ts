@@ -12,6 +12,7 @@ import { bodyParserError, refuseOversizedBodies } from './body-errors';
 import { renderOAuthError, setNoStore } from './render';
 import { RENDERED_ERROR } from './endpoint-metrics';
 import { INTROSPECTION_PATH, issuerRouter, JWKS_PATH, mountJwks, REVOCATION_PATH } from './metadata';
+import { routingForm } from './routing-path';
 import { introspectionHandler, revocationHandler, type ClientEndpointHandler } from './token-management';
 import { checkTransport } from './transport';
 import { singleProof } from '../core/dpop/binding';
@@ -102,11 +103,6 @@ function writeRefusal(res: Response, err: TooManyAttemptsError): void {
   res.end(body);
 }
 
-/** `/A/b/` → `/a/b`: how Express's default routing (case-insensitive, not strict) compares paths. */
-function routingPath(path: string): string {
-  return path.replace(/\/+$/, '').toLowerCase();
-}
-
 /**
  * Issue 16.4, the fast path of a refused address: before the routes, a request to a
  * client-authenticated endpoint whose address the failure limits refuse and whose `Authorization`
@@ -121,10 +117,10 @@ function refuseRefusedAddresses(
   send: (err: unknown, res: Response) => void,
 ): RequestHandler {
   const auth = server.clientAuth;
-  const guarded = new Set(paths.map(routingPath));
+  const guarded = new Set(paths.map(routingForm));
   return (req: Request, res: Response, next: NextFunction) => {
     const { authorization } = req.headers;
-    if (authorization === undefined || authorization === '' || !guarded.has(routingPath(req.path))) return next();
+    if (authorization === undefined || authorization === '' || !guarded.has(routingForm(req.path))) return next();
     let address: string;
     try {
       address = takeClientAddress(req);
