@@ -51,10 +51,12 @@ async function main() {
       }
     }
     const peakMB = Math.max(mb(peak), Math.round(process.resourceUsage().maxRSS / 1024));
-    console.log(`peak RSS ${peakMB} MB (ceiling ${RSS_CEILING_MB} MB): ${peakMB <= RSS_CEILING_MB ? 'ok' : 'OVER'}`);
+    // Issue 16.6: under the ceiling; the line, the target row and the exit code judge alike.
+    const under = peakMB < RSS_CEILING_MB;
+    console.log(`peak RSS ${peakMB} MB (ceiling ${RSS_CEILING_MB} MB): ${under ? 'ok' : 'OVER'}`);
     console.log(`\n| case | measured | target | met |\n|---|---|---|---|`);
-    console.log(`| peak RSS of a guard that saw ${TOKENS.toLocaleString('en-US')} distinct tokens | ${peakMB} MB | < ${RSS_CEILING_MB} MB | ${peakMB < RSS_CEILING_MB ? 'yes' : 'no'} |`);
-    if (peakMB > RSS_CEILING_MB) process.exitCode = 1;
+    console.log(`| peak RSS of a guard that saw ${TOKENS.toLocaleString('en-US')} distinct tokens | ${peakMB} MB | < ${RSS_CEILING_MB} MB | ${under ? 'yes' : 'no'} |`);
+    if (!under) process.exitCode = 1;
   } finally {
     await oauth.close();
     rmSync(dir, { recursive: true, force: true });
