@@ -79,3 +79,27 @@ export async function buildApp(options: OAuthOptions = {}): Promise<TestApp> {
     },
   };
 }
+
+/** A client row as a store returns it, for unit tests of the core; `overrides` replace fields. */
+export function clientRow(overrides: Partial<Client> = {}): Client {
+  return {
+    id: 'c1',
+    name: 'c',
+    scopes: ['read', 'write'],
+    audiences: [],
+    groups: [],
+    effectiveScopes: ['read', 'write'],
+    effectiveAudiences: [],
+    grantTypes: ['client_credentials'],
+    tokenFormat: 'jwt',
+    description: '',
+    tokenLifetime: null,
+    enabled: true,
+    secrets: [{ hash: '$2b$04$x', createdAt: 0, expiresAt: null }],
+    version: 1,
+    tokensNotBefore: 0,
+    createdAt: 0,
+    updatedAt: 0,
+    ...overrides,
+  };
+}

@@ -320,7 +320,8 @@ export const INSTANCE_OPTIONS = {
     check: integer(0, 10_000_000),
     default: 10_000,
     type: '`number`',
-    description: 'bcrypt-verified secrets remembered (as keyed hashes, never the secret) so returning clients skip bcrypt; 0 turns it off',
+    description:
+      'bcrypt-verified secrets remembered (as keyed hashes, never the secret) so returning clients skip bcrypt, and client rows kept so they skip the store read while no change is pending (see [what keeps the hot paths fast](operations.md#what-keeps-the-hot-paths-fast)); 0 turns both off',
   },
   verifiedSecretMaxAge: {
     check: integer(1, 86_400),

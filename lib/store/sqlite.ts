@@ -311,6 +311,8 @@ export class SqliteStore implements Store {
   private readonly readLog: (position: number) => { revision: number; rows: LogRow[] };
   /** The revision and change-log position of the last change announced to listeners. */
   private seen: { revision: number; position: number };
+  /** `PRAGMA data_version` when {@link syncNow} last caught up: unchanged means no other connection committed since. */
+  private dataVersion: number | undefined;
   /** A client's three reads in one snapshot; built once, since better-sqlite3's transaction() wrapper costs more than the reads. */
   private readonly readClientSnapshot: (id: string) => Client | undefined;
 
@@ -407,6 +409,8 @@ export class SqliteStore implements Store {
       initSetting: db.prepare<[{ key: string; value: number }]>('INSERT OR IGNORE INTO meta (key, value) VALUES (:key, :value)'),
       setting: db.prepare<[{ key: string }], { value: number }>('SELECT value FROM meta WHERE key = :key'),
       ping: db.prepare<[], { ok: number }>('SELECT 1 AS ok'),
+      // Moves when another connection (process) commits; this connection's own commits leave it.
+      dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
       keys: db.prepare<[{ now: number }], KeyRow>(
         'SELECT * FROM signing_keys WHERE retire_at IS NULL OR retire_at > :now ORDER BY active DESC, created_at DESC',
       ),
@@ -533,6 +537,25 @@ export class SqliteStore implements Store {
 
   catchUp(): Promise<void> {
     return run(() => this.announceChanges());
+  }
+
+  /**
+   * One `PRAGMA data_version` read (no table read): when another connection has committed since the
+   * last call, the change log is read and announced at once, so afterwards every committed change has
+   * been announced. False when no one listens or the database cannot be read.
+   */
+  syncNow(): boolean {
+    if (this.listeners.size === 0 || !this.db.open) return false;
+    try {
+      const version = this.stmt.dataVersion.get() as number;
+      if (version !== this.dataVersion) {
+        this.announceChanges();
+        this.dataVersion = version;
+      }
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Runs a write in a transaction, translating errors and telling listeners when it committed. */

@@ -343,6 +343,17 @@ export interface ChangeFeed {
    * {@link revision}s, so a change made elsewhere costs O(what changed), not a reload.
    */
   catchUp?(): Promise<void>;
+  /**
+   * Synchronously, without waiting on the network: brings this feed's announcements up to date when
+   * it can tell at once what other processes committed, and says whether every change committed so
+   * far by any process has now been announced through {@link onChange}. True lets a cache kept from
+   * the announcements answer without a read; false (or a store without this method): read the store.
+   * SQLite: `PRAGMA data_version` tells whether another connection committed, and the change log is
+   * read at once when one did. PostgreSQL: true while the LISTEN connection is up, so a change other
+   * instances commit arrives as their notification does (milliseconds), or by the poll when a
+   * notification is lost.
+   */
+  syncNow?(): boolean;
 }
 
 /** Settings every process on one database must share. */

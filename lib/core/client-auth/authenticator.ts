@@ -72,7 +72,7 @@ export class ClientAuthenticator {
   private readonly methods: ReadonlyMap<string, ClientAuthMethod>;
 
   constructor(
-    private readonly store: ClientStore,
+    private readonly store: Pick<ClientStore, 'getClient'>,
     methods: readonly ClientAuthMethod[],
     private readonly secrets: SecretCheck,
     limits: AuthenticatorLimits,

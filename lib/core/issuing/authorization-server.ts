@@ -2,6 +2,7 @@
 import type { ServerConfig } from './config';
 import type { Store } from '../../store/types';
 import { ChangeWatcher } from './changes';
+import { ClientCache } from '../client-auth/client-cache';
 import type { Client } from '../model/client';
 import { ClientAuthenticator } from '../client-auth/authenticator';
 import { ClientSecretBasic, ClientSecretPost, SecretCheck } from '../client-auth/methods';
@@ -146,8 +147,13 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
       (err: unknown) => options.logger.error('could not read the bcrypt cost of the database', err),
     );
     const secrets = new SecretCheck(verifier, now, memory);
+    this.changes = new ChangeWatcher(store, options.syncInterval, (err) =>
+      options.logger.error('could not check the store for changes', err),
+    );
+    // A returning client's row is kept as long as its secret may be remembered; the changes end it.
+    const clients = new ClientCache(store, this.changes, options.verifiedSecretCacheSize);
     this.clientAuth = new ClientAuthenticator(
-      store,
+      clients,
       [new ClientSecretBasic(secrets), new ClientSecretPost(secrets), new PrivateKeyJwt(this.clientAssertions)],
       secrets,
       options,
@@ -158,9 +164,6 @@ export class AuthorizationServer<C extends ServerConfig = ServerConfig> {
           "the shared failure limits (limiterStore) cannot be reached; this instance counts failures in its own memory until they can",
           err,
         ),
-    );
-    this.changes = new ChangeWatcher(store, options.syncInterval, (err) =>
-      options.logger.error('could not check the store for changes', err),
     );
     this.changes.subscribe((change) => {
       if (change.kind === 'keys' || change.kind === 'all') this.keys.invalidate();

@@ -36,6 +36,14 @@ export class ChangeWatcher {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Whether listeners have now heard of every change committed so far by any process, as the feed
+   * can tell synchronously (see ChangeFeed.syncNow); false when it cannot, or before the first listener.
+   */
+  inSync(): boolean {
+    return this.timer !== undefined && this.feed.syncNow !== undefined && this.feed.syncNow();
+  }
+
   /** Checks the revision now (the timer does this every interval). */
   async poll(): Promise<void> {
     if (this.polling) return;

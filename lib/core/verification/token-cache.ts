@@ -1,5 +1,6 @@
 // Verified-token cache: a verifier that remembers tokens another verifier accepted, each only until its exp, forgotten on any store change.
 import { LRUCache } from 'lru-cache';
+import { deepFreeze } from '../model/deep-freeze';
 import type { VerifiedAccessToken } from '../tokens/jwt';
 
 /** Anything that turns a bearer token into verified claims (structurally the guard's `TokenVerifier`). */
@@ -43,15 +44,6 @@ const KEY_LENGTH = 22;
  */
 function cacheKey(token: string): string {
   return token.slice(-KEY_LENGTH);
-}
-
-/** A cached result is shared by every request that presents the token: no handler may change it for the others. */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }
 
 /**

@@ -921,6 +921,15 @@ export class PostgresStore implements Store {
     return this.changeListener.connected;
   }
 
+  /**
+   * True while the LISTEN connection is up: this process's changes are announced as they commit, and
+   * every other instance's as its notification arrives (milliseconds; a lost one is found by the
+   * `pollInterval` poll). No query is made.
+   */
+  syncNow(): boolean {
+    return !this.closed && this.listeners.size > 0 && this.changeListener.connected;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

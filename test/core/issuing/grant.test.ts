@@ -1,29 +1,9 @@
 // The client credentials grant (RFC 6749 §4.4): grant type, client eligibility, scope decision and claims.
 import type { Client } from '../../../lib/core';
+import { clientRow } from '../../helpers';
 import { buildClaims, checkClientMayUseGrant, checkGrantType, decideScopes } from '../../../lib/core/issuing/grant';
 
-function client(overrides: Partial<Client> = {}): Client {
-  return {
-    id: 'c1',
-    name: 'c',
-    scopes: ['read', 'write'],
-    audiences: [],
-    groups: [],
-    effectiveScopes: ['read', 'write'],
-    effectiveAudiences: [],
-    grantTypes: ['client_credentials'],
-    tokenFormat: 'jwt',
-    description: '',
-    tokenLifetime: null,
-    enabled: true,
-    secrets: [{ hash: '$2b$04$x', createdAt: 0, expiresAt: null }],
-    version: 1,
-    tokensNotBefore: 0,
-    createdAt: 0,
-    updatedAt: 0,
-    ...overrides,
-  };
-}
+const client = clientRow;
 
 describe('client credentials grant', () => {
   it('requires grant_type=client_credentials (RFC 6749 §4.4.2)', () => {
