@@ -1,5 +1,5 @@
-// Metrics of the token, introspection and revocation endpoints, read from each finished response: a middleware in front of the token router, outside its request path.
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+// Metrics of the token, introspection and revocation endpoints, read from each finished response: an observer in front of the token router's routes, outside its request path.
+import type { Request, Response } from 'express';
 import type { ClientAuthMethod, ClientAuthResult, OAuthMetrics } from '../core/observability/metrics';
 import { routingForm } from './routing-path';
 
@@ -33,15 +33,21 @@ export function authenticationResult(status: number, error: string | undefined):
 }
 
 /**
- * Counts token requests (by result and error code) and client authentications (by method and
- * result) once each response has been sent. Mounted inside the token router, before its routes.
+ * Looks at a request to the token router's own paths before its routes (and before an early
+ * refusal), synchronously, and cannot fail: the token router calls it outside Express's layers.
  */
-export function endpointMetrics(metrics: OAuthMetrics, tokenPath: string, clientEndpoints: readonly string[]): RequestHandler {
+export type RequestObserver = (req: Request, res: Response) => void;
+
+/**
+ * Counts token requests (by result and error code) and client authentications (by method and
+ * result) once each response has been sent. Run by the token router before its routes.
+ */
+export function endpointMetrics(metrics: OAuthMetrics, tokenPath: string, clientEndpoints: readonly string[]): RequestObserver {
   const token = routingForm(tokenPath);
   const counted = new Set([token, ...clientEndpoints.map(routingForm)]);
-  return (req: Request, res: Response, next: NextFunction) => {
+  return (req: Request, res: Response) => {
     const path = routingForm(req.path);
-    if (!counted.has(path)) return next();
+    if (!counted.has(path)) return;
     const isToken = path === token;
     res.once('finish', () => {
       const rendered = res.locals[RENDERED_ERROR] as unknown;
@@ -51,6 +57,5 @@ export function endpointMetrics(metrics: OAuthMetrics, tokenPath: string, client
       const result = method && authenticationResult(res.statusCode, error);
       if (method && result) metrics.clientAuthentication(method, result);
     });
-    next();
   };
 }

@@ -4,8 +4,11 @@ import type { Request } from 'express';
 /** Every value of header `name` (lower case) the request carried, in order. */
 export function headerValues(req: Request, name: string): string[] {
   const values: string[] = [];
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    if (req.rawHeaders[i]?.toLowerCase() === name) values.push(req.rawHeaders[i + 1] ?? '');
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const field = raw[i];
+    // Node decodes header names as latin1, whose lower case keeps the length: the cheap test first.
+    if (field !== undefined && field.length === name.length && field.toLowerCase() === name) values.push(raw[i + 1] ?? '');
   }
   return values;
 }

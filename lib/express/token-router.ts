@@ -1,5 +1,5 @@
 // tokenRouter(): the RFC 6749 §4.4 token endpoint and its companions as an Express router: body parsing, client authentication via Passport and the core ClientAuthenticator, the grant, §5 responses.
-import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { AuthorizationServer } from '../core/issuing/authorization-server';
 import { basicChallenge } from '../core/verification/challenge';
 import type { Client } from '../core/model/client';
@@ -10,8 +10,8 @@ import { clientAuthContext, createClientPassport, STRATEGY_OF_METHOD } from '../
 import { clientAddress, takeClientAddress } from './client-address';
 import { bodyParserError, refuseOversizedBodies } from './body-errors';
 import { renderOAuthError, setNoStore } from './render';
-import { RENDERED_ERROR } from './endpoint-metrics';
-import { INTROSPECTION_PATH, issuerRouter, JWKS_PATH, mountJwks, REVOCATION_PATH } from './metadata';
+import { RENDERED_ERROR, type RequestObserver } from './endpoint-metrics';
+import { type FrontCheck, INTROSPECTION_PATH, issuerRouter, JWKS_PATH, mountJwks, REVOCATION_PATH } from './metadata';
 import { routingForm } from './routing-path';
 import { introspectionHandler, revocationHandler, type ClientEndpointHandler } from './token-management';
 import { checkTransport } from './transport';
@@ -104,34 +104,42 @@ function writeRefusal(res: Response, err: TooManyAttemptsError): void {
 }
 
 /**
- * Issue 16.4, the fast path of a refused address: before the routes, a request to a
- * client-authenticated endpoint whose address the failure limits refuse and whose `Authorization`
- * header is not a secret this process remembers is answered 429 at once, synchronously: no body
- * read, no Passport, no route dispatch, no trip through Express's error handlers. Everything else
- * (including body credentials, which need the body) goes on to {@link createTokenRouter}'s
- * `readRequest`, which checks the address again.
+ * Issue 16.4, the fast path of a refused address: before the routes (in the pass-through of a root
+ * issuer's router, before any Express layer), a request to a client-authenticated endpoint whose
+ * address the failure limits refuse and whose `Authorization` header is not a secret this process
+ * remembers is answered 429 at once, synchronously: no body read, no Passport, no route dispatch, no
+ * trip through Express's error handlers. Everything else (including body credentials, which need the
+ * body) goes on to {@link createTokenRouter}'s `readRequest`, which checks the address again. An
+ * exception (an audit listener's, say) is sent as the endpoints' error handler would send it.
  */
 function refuseRefusedAddresses(
   server: AuthorizationServer,
   paths: readonly string[],
   send: (err: unknown, res: Response) => void,
-): RequestHandler {
+): FrontCheck {
   const auth = server.clientAuth;
   const guarded = new Set(paths.map(routingForm));
-  return (req: Request, res: Response, next: NextFunction) => {
-    const { authorization } = req.headers;
-    if (authorization === undefined || authorization === '' || !guarded.has(routingForm(req.path))) return next();
+  const refusalOf = (req: Request, authorization: string): TooManyAttemptsError | undefined => {
     let address: string;
     try {
       address = takeClientAddress(req);
     } catch {
       // readRequest answers a request with no address.
-      return next();
+      return undefined;
     }
     const refusal = auth.refusesAddress(address);
-    if (!refusal) return next();
-    const refused = auth.refuseUnlessRemembered(refusal, { authorization, form: {} }, { address });
-    if (!refused) return next();
+    return refusal && auth.refuseUnlessRemembered(refusal, { authorization, form: {} }, { address });
+  };
+  return (req, res, proceed) => {
+    const { authorization } = req.headers;
+    if (authorization === undefined || authorization === '' || !guarded.has(routingForm(req.path))) return proceed();
+    let refused: TooManyAttemptsError | undefined;
+    try {
+      refused = refusalOf(req, authorization);
+    } catch (err: unknown) {
+      return send(err, res);
+    }
+    if (!refused) return proceed();
     send(refused, res);
   };
 }
@@ -140,12 +148,18 @@ function refuseRefusedAddresses(
  * Builds the token endpoint of `server`. The host app needs no body parser; if it already parsed the
  * body, the parsed body is used.
  */
-export function createTokenRouter(server: AuthorizationServer, first?: RequestHandler): Router {
+export function createTokenRouter(server: AuthorizationServer, observe?: RequestObserver): Router {
   const { realm, tokenPath, bodyLimit, bodyTimeout, logger } = server.options;
-  const router = express.Router();
-  // Runs only for requests to the router's own paths (see issuerRouter), before any of its routes.
-  if (first) router.use(first);
-  router.use(refuseRefusedAddresses(server, [tokenPath, INTROSPECTION_PATH, REVOCATION_PATH], sendError));
+  const refuse = refuseRefusedAddresses(server, [tokenPath, INTROSPECTION_PATH, REVOCATION_PATH], sendError);
+  // Runs only for requests to the router's own paths (see issuerRouter), before any of its routes;
+  // the observer first, so that it sees the early refusals too.
+  const front: FrontCheck =
+    observe === undefined
+      ? refuse
+      : (req, res, proceed) => {
+          observe(req, res);
+          refuse(req, res, proceed);
+        };
   const auth = server.clientAuth;
   const passport = createClientPassport(auth, realm);
   const parseForm = refuseOversizedBodies(
@@ -290,22 +304,24 @@ export function createTokenRouter(server: AuthorizationServer, first?: RequestHa
     return verified.jkt;
   }
 
-  router.all(tokenPath, (req: Request, res: Response, next: NextFunction) => {
-    token(req, res).catch(next);
-  });
-  const clientEndpoint = (path: string, endpoint: string, handle: ClientEndpointHandler) =>
-    router.all(path, (req: Request, res: Response, next: NextFunction) => {
-      readRequest(req, res, endpoint, TOKEN_MANAGEMENT_PARAMETERS)
-        .then(async (form) => handle(await authenticate(req, res, form), form.params, res))
-        .catch(next);
+  function route(router: Router): void {
+    router.all(tokenPath, (req: Request, res: Response, next: NextFunction) => {
+      token(req, res).catch(next);
     });
-  clientEndpoint(INTROSPECTION_PATH, 'introspection', introspectionHandler(server));
-  clientEndpoint(REVOCATION_PATH, 'revocation', revocationHandler(server));
-  mountJwks(router, server);
-  // Failed authentications are recorded as audit events by the core; this only renders.
-  router.use([tokenPath, INTROSPECTION_PATH, REVOCATION_PATH], (err: unknown, _req: Request, res: Response, _next: NextFunction) =>
-    sendError(err, res),
-  );
-  // Every path routed above: the returned router passes any other request on at once.
-  return issuerRouter(router, server, [tokenPath, INTROSPECTION_PATH, REVOCATION_PATH, JWKS_PATH]);
+    const clientEndpoint = (path: string, endpoint: string, handle: ClientEndpointHandler) =>
+      router.all(path, (req: Request, res: Response, next: NextFunction) => {
+        readRequest(req, res, endpoint, TOKEN_MANAGEMENT_PARAMETERS)
+          .then(async (form) => handle(await authenticate(req, res, form), form.params, res))
+          .catch(next);
+      });
+    clientEndpoint(INTROSPECTION_PATH, 'introspection', introspectionHandler(server));
+    clientEndpoint(REVOCATION_PATH, 'revocation', revocationHandler(server));
+    mountJwks(router, server);
+    // Failed authentications are recorded as audit events by the core; this only renders.
+    router.use([tokenPath, INTROSPECTION_PATH, REVOCATION_PATH], (err: unknown, _req: Request, res: Response, _next: NextFunction) =>
+      sendError(err, res),
+    );
+  }
+  // Every path routed: the returned router passes any other request on at once.
+  return issuerRouter(server, { paths: [tokenPath, INTROSPECTION_PATH, REVOCATION_PATH, JWKS_PATH], front, route });
 }

@@ -11,7 +11,8 @@ export interface TransportLimits {
 /** Bytes of the request's header section as received (names, values, `: ` and CRLF). */
 export function headerBytes(req: Request): number {
   let total = 0;
-  for (const part of req.rawHeaders) total += Buffer.byteLength(part, 'latin1') + 2;
+  // Node decodes the header section as latin1, one byte a character (Buffer.byteLength in latin1 is the length).
+  for (const part of req.rawHeaders) total += part.length + 2;
   return total;
 }
 

@@ -55,12 +55,16 @@ async function listen(app: TestApp): Promise<number> {
 }
 
 /** A token request whose headers are sent and whose body never is; resolves its response. */
-function headersOnly(port: number, authorization: string): { response: Promise<http.IncomingMessage & { text: string }>; req: http.ClientRequest } {
+function headersOnly(
+  port: number,
+  authorization: string,
+  path = '/oauth/token',
+): { response: Promise<http.IncomingMessage & { text: string }>; req: http.ClientRequest } {
   const req = http.request({
     host: '127.0.0.1',
     port,
     method: 'POST',
-    path: '/oauth/token',
+    path,
     headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': '200', authorization },
   });
   const response = new Promise<http.IncomingMessage & { text: string }>((resolve, reject) => {
@@ -101,6 +105,37 @@ describe('token endpoint, refused address (issue 16.4)', () => {
     expect(JSON.parse(res.text)).toEqual(REFUSED);
     expect(getClient).not.toHaveBeenCalled();
     expect(compare).not.toHaveBeenCalled();
+  });
+
+  it('answers a refused address 429 before reading its body under an issuer path too (RFC 8414 §3.1)', async () => {
+    t = await buildApp({
+      issuer: 'https://auth.test/tenant',
+      addressFailureLimit: 1,
+      addressFailureWindow: 600,
+      clientFailureLimit: 0,
+      refusalDelay: 0,
+      bodyTimeout: 600_000,
+    });
+    const port = await listen(t);
+    const first = headersOnly(port, basicHeader('guess', 'wrong-secret'), '/tenant/oauth/token');
+    first.req.end(FULL_BODY);
+    expect((await first.response).statusCode).toBe(401);
+    const { response } = headersOnly(port, basicHeader('guess', 'wrong-secret'), '/tenant/oauth/token');
+    const res = await response;
+    expect(res.statusCode).toBe(429);
+    expect(JSON.parse(res.text)).toEqual(REFUSED);
+  });
+
+  it('answers an exception of the early refusal as the endpoint answers any other: 500 server_error, not cached (RFC 6749 §5.2)', async () => {
+    t = await lockedApp();
+    await lockOut(t, '10.0.0.6');
+    jest.spyOn(t.oauth.server.clientAuth, 'refuseUnlessRemembered').mockImplementation(() => {
+      throw new Error('an audit listener failed');
+    });
+    const res = await basic(t, 'someone', 'wrong-secret', '10.0.0.6');
+    expect(res.status).toBe(500);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toEqual({ error: 'server_error' });
   });
 
   it('answers an early refusal with the same status, headers and body as a refusal found by the limits after the body', async () => {

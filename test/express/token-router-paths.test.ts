@@ -29,6 +29,21 @@ describe('tokenRouter() paths', () => {
     expect((await request(t.app).get('/.well-known/oauth-authorization-server')).body.issuer).toBe(ISSUER);
   });
 
+  it('serves the metadata ahead of the token endpoint configured at its URL, where a refused address gets it too (RFC 8414 §3)', async () => {
+    const odd = await buildApp({ tokenPath: '/.well-known/oauth-authorization-server', addressFailureLimit: 1, clientFailureLimit: 0, refusalDelay: 0 });
+    try {
+      const post = () =>
+        request(odd.app).post('/.well-known/oauth-authorization-server').auth('guess', 'wrong-secret').type('form').send({ grant_type: 'client_credentials' });
+      expect((await post()).status).toBe(401);
+      expect((await post()).status).toBe(429);
+      const meta = await request(odd.app).get('/.well-known/oauth-authorization-server').auth('guess', 'wrong-secret');
+      expect(meta.status).toBe(200);
+      expect(meta.body.token_endpoint).toBe(`${ISSUER}/.well-known/oauth-authorization-server`);
+    } finally {
+      await odd.close();
+    }
+  });
+
   it('serves the endpoints under an issuer path', async () => {
     const tenant = await buildApp({ issuer: `${ISSUER}/tenant`, signingAlgorithm: 'ES256' });
     try {
