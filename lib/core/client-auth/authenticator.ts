@@ -104,7 +104,7 @@ export class ClientAuthenticator {
 
   /**
    * The refusal of a request whose address is refused ({@link refusesAddress}), or undefined when the
-   * request presents a credential this process remembers (one HMAC, no store read): such a caller goes
+   * request presents a credential this process remembers (one keyed hash, no store read): such a caller goes
    * on down the full path, which confirms it against its client row as before (NAT neighbours'
    * failures must not lock it out). No method, two methods or a malformed credential: refused.
    */

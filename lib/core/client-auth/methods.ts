@@ -118,7 +118,7 @@ export function parseBasicCredentials(header: string): BasicCredentials {
 }
 
 /**
- * How the two client-secret methods check a secret: a remembered verification costs one HMAC; otherwise
+ * How the two client-secret methods check a secret: a remembered verification costs one keyed hash; otherwise
  * every hash the client accepts is compared side by side within one slot (a client in a grace period has
  * two), so a wrong secret costs about one comparison's time, as for an unknown id.
  */
@@ -136,7 +136,7 @@ export class SecretCheck {
     return this.memory.recalls(clientId, secret, { version: client.version, enabled: client.enabled, acceptedHashes });
   }
 
-  /** Whether this process remembers exactly this secret for this id (one HMAC; no client row, so not yet a proof). */
+  /** Whether this process remembers exactly this secret for this id (one keyed hash; no client row, so not yet a proof). */
   mayRecall(clientId: string, secret: string): boolean {
     return this.memory !== undefined && isPlausibleSecret(secret) && this.memory.holds(clientId, secret);
   }
