@@ -10,9 +10,10 @@ import { clientAuthContext, createClientPassport, STRATEGY_OF_METHOD } from '../
 import { clientAddress, takeClientAddress } from './client-address';
 import { bodyParserError, refuseOversizedBodies } from './body-errors';
 import { renderOAuthError, setNoStore } from './render';
-import { RENDERED_ERROR, type RequestObserver } from './endpoint-metrics';
+import type { RequestObserver } from './endpoint-metrics';
 import { type FrontCheck, INTROSPECTION_PATH, issuerRouter, JWKS_PATH, mountJwks, REVOCATION_PATH } from './metadata';
 import { routingForm } from './routing-path';
+import { RefusalResponses } from './refusal-response';
 import { introspectionHandler, revocationHandler, type ClientEndpointHandler } from './token-management';
 import { checkTransport } from './transport';
 import { singleProof } from '../core/dpop/binding';
@@ -90,20 +91,6 @@ function uriHasCredentials(req: Request): boolean {
 }
 
 /**
- * A failure limit's 429 as {@link renderOAuthError} writes it (status, headers, RFC 6749 §5.2 JSON
- * body), without res.json()'s ETag and freshness work: a flood's refusals are most of what it costs.
- */
-function writeRefusal(res: Response, err: TooManyAttemptsError): void {
-  res.locals[RENDERED_ERROR] = err.error ?? undefined;
-  const body = JSON.stringify(err.toJSON());
-  res.statusCode = err.status;
-  for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Content-Length', Buffer.byteLength(body));
-  res.end(body);
-}
-
-/**
  * Issue 16.4, the fast path of a refused address: before the routes (in the pass-through of a root
  * issuer's router, before any Express layer), a request to a client-authenticated endpoint whose
  * address the failure limits refuse and whose `Authorization` header is not a secret this process
@@ -161,6 +148,7 @@ export function createTokenRouter(server: AuthorizationServer, observe?: Request
           refuse(req, res, proceed);
         };
   const auth = server.clientAuth;
+  const refusals = new RefusalResponses();
   const passport = createClientPassport(auth, realm);
   const parseForm = refuseOversizedBodies(
     express.urlencoded({ extended: false, limit: bodyLimit, parameterLimit: MAX_PARAMETERS, type: FORM }),
@@ -239,7 +227,7 @@ export function createTokenRouter(server: AuthorizationServer, observe?: Request
   /**
    * Issue 16.4: an address the failure limits refuse is answered 429 here, before Passport, and for
    * Basic before the body is read, so a flood's refusal costs little more than Express's own routing.
-   * A caller presenting a secret this process remembers (an HMAC lookup, no store read) goes on down
+   * A caller presenting a secret this process remembers (one keyed hash, no store read) goes on down
    * the full path, which confirms it against its client row as before; body credentials need the
    * (bounded) body read first.
    */
@@ -272,10 +260,7 @@ export function createTokenRouter(server: AuthorizationServer, observe?: Request
       renderOAuthError(res, err, logger);
     };
     if (!(err instanceof TooManyAttemptsError) || res.headersSent) return send();
-    const sendRefusal = () => {
-      setNoStore(res);
-      writeRefusal(res, err);
-    };
+    const sendRefusal = () => refusals.write(res, err);
     const cancel = auth.tarpit.hold(err.retryAfterSeconds, sendRefusal);
     if (cancel) res.once('close', cancel);
     else sendRefusal();

@@ -107,6 +107,29 @@ describe('token endpoint, refused address (issue 16.4)', () => {
     expect(compare).not.toHaveBeenCalled();
   });
 
+  it('sends each refusal with its own Retry-After and body, never cacheable (RFC 6585 §4, RFC 6749 §5.1)', async () => {
+    const clock = fakeClock();
+    t = await lockedApp({ clock: clock.now });
+    await lockOut(t, '10.0.0.7');
+    const first = await basic(t, 'someone', 'wrong-secret', '10.0.0.7');
+    clock.advance(100_000);
+    const later = await basic(t, 'someone', 'wrong-secret', '10.0.0.7');
+    const again = await basic(t, 'someone', 'wrong-secret', '10.0.0.7');
+    for (const [res, seconds] of [
+      [first, 600],
+      [later, 500],
+      [again, 500],
+    ] as const) {
+      expect(res.status).toBe(429);
+      expect(res.headers['retry-after']).toBe(String(seconds));
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers.pragma).toBe('no-cache');
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(res.headers['content-length']).toBe(String(Buffer.byteLength(res.text)));
+      expect(res.body).toEqual({ ...REFUSED, error_description: `too many failed client authentications from this address; retry after ${seconds} s` });
+    }
+  });
+
   it('answers a refused address 429 before reading its body under an issuer path too (RFC 8414 §3.1)', async () => {
     t = await buildApp({
       issuer: 'https://auth.test/tenant',
