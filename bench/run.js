@@ -249,6 +249,7 @@ function cases(m) {
       : { name: 'ours: token, returning client, Basic, RS256, PostgreSQL', group: 'token', pending: noPg },
     floor('floor: bare Express GET behind a no-op middleware', 'bare-noop'),
     floor('floor: bare Express GET behind a middleware that only sets req.auth', 'bare-auth'),
+    floor('floor: the same, in a process running createOAuth() unused', 'bare-auth-lib'),
     ours(`ours: guarded route, in-process guard, ${ONE_TOKEN}`, { group: 'guard', peers: peersOfGuard(ONE_TOKEN), ...guard('ours-guard', ONE_TOKEN) }),
     pg
       ? ours(`ours: guarded route, in-process guard, ${ONE_TOKEN}, PostgreSQL`, { group: 'guard', peers: peersOfGuard(ONE_TOKEN), ...guard('ours-guard', ONE_TOKEN, pg) })

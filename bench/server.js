@@ -94,6 +94,13 @@ const CASES = {
     }, items);
   },
 
+  // The same floor in a process that also runs an authorization server it never calls (the store
+  // open, its change watcher polling): what having the library in the process costs a route.
+  async 'bare-auth-lib'(app) {
+    lib.createOAuth(await ourOptions());
+    return CASES['bare-auth'](app);
+  },
+
   // The baseline of the token cases: a POST whose urlencoded form body is parsed, then a JSON answer.
   async 'bare-post'(app) {
     app.post('/oauth/token', express.urlencoded({ extended: false }), (req, res) => res.json({ grant_type: req.body.grant_type }));
