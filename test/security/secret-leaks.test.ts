@@ -71,6 +71,8 @@ describe('secrets in logs, events and errors', () => {
     captured.push(deep(failed));
     const wrong = await t.oauth.server.authenticateClient(id, `${rotated.clientSecret}z`).catch((e: unknown) => e);
     captured.push(deep(wrong), String((wrong as Error).stack));
+    // A change to the client ends the row the token path keeps, so the next request reads it, and fails.
+    await t.oauth.registry.update(id, { description: 'rotated' });
     jest.spyOn(t.oauth.server.store, 'getClient').mockRejectedValueOnce(new Error('disk I/O error'));
     t.app.set('trust proxy', true);
     const serverError = await request(t.app).post('/oauth/token').set('X-Forwarded-For', '10.9.9.9').auth(id, rotated.clientSecret).type('form').send(GRANT);
