@@ -19,12 +19,21 @@ const addresses = new WeakMap<Request, string>();
 export function takeClientAddress(req: Request): string {
   const known = addresses.get(req);
   if (known !== undefined) return known;
-  const address = req.ip;
+  const address = requestAddress(req);
   if (address === undefined || address === '') {
     throw new InvalidRequestError('the client address cannot be determined; the request is not evaluated');
   }
   addresses.set(req, address);
   return address;
+}
+
+/**
+ * `req.ip`, without its work when the app trusts no proxy (`trust proxy` false, Express's default):
+ * proxy-addr then answers the socket's address whatever `X-Forwarded-For` says, but reading that header
+ * first makes Node build `req.headers`, which an early refusal never needs.
+ */
+function requestAddress(req: Request): string | undefined {
+  return req.app.get('trust proxy') === false ? req.socket.remoteAddress : req.ip;
 }
 
 /** The address {@link takeClientAddress} took for this request (undefined before it ran). */

@@ -12,3 +12,17 @@ export function headerValues(req: Request, name: string): string[] {
   }
   return values;
 }
+
+/**
+ * The first value of header `name` (lower case), as Node's `req.headers[name]` gives it for a header
+ * it keeps only once (authorization, content-type…), read from the raw list: Node builds
+ * `req.headers` on first access, for every header, which a request answered at once never needs.
+ */
+export function firstHeaderValue(req: Request, name: string): string | undefined {
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const field = raw[i];
+    if (field !== undefined && field.length === name.length && field.toLowerCase() === name) return raw[i + 1];
+  }
+  return undefined;
+}

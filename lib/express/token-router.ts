@@ -17,7 +17,7 @@ import { RefusalResponses } from './refusal-response';
 import { introspectionHandler, revocationHandler, type ClientEndpointHandler } from './token-management';
 import { checkTransport } from './transport';
 import { singleProof } from '../core/dpop/binding';
-import { headerValues } from './header-values';
+import { firstHeaderValue, headerValues } from './header-values';
 
 const FORM = 'application/x-www-form-urlencoded';
 /** A token request has a handful of parameters; more than this is refused before parsing them all. */
@@ -118,8 +118,9 @@ function refuseRefusedAddresses(
     return refusal && auth.refuseUnlessRemembered(refusal, { authorization, form: {} }, { address });
   };
   return (req, res, proceed) => {
-    const { authorization } = req.headers;
-    if (authorization === undefined || authorization === '' || !guarded.has(routingForm(req.path))) return proceed();
+    if (!guarded.has(routingForm(req.url))) return proceed();
+    const authorization = firstHeaderValue(req, 'authorization');
+    if (authorization === undefined || authorization === '') return proceed();
     let refused: TooManyAttemptsError | undefined;
     try {
       refused = refusalOf(req, authorization);

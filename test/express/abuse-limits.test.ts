@@ -57,6 +57,19 @@ describe('token endpoint failure limits', () => {
     expect((await tokenRequest(t, id, secret, '10.0.0.2')).status).toBe(200);
   });
 
+  it('counts the socket address when the app trusts no proxy, whatever X-Forwarded-For claims', async () => {
+    t = await buildApp({ addressFailureLimit: 3, addressFailureWindow: 120, clientFailureLimit: 0, refusalDelay: 0 });
+    expect(t.app.get('trust proxy')).toBe(false);
+    const { id, secret } = await t.createClient();
+    const events = audit(t);
+    // Each guess claims another address: without trust proxy, all three are the socket's.
+    for (let i = 0; i < 3; i++) expect((await tokenRequest(t, `guess-${i}`, 'wrong-secret', `10.1.0.${i}`)).status).toBe(401);
+    const refused = await tokenRequest(t, id, secret, '10.1.0.9');
+    expect(refused.status).toBe(429);
+    const [hit] = events.filter((e) => e.type === 'rate_limit.hit');
+    expect(hit).toMatchObject({ limit: 'address', address: expect.stringMatching(/127\.0\.0\.1$/) });
+  });
+
   it('tolerates a dozen fumbled secrets with the default limits, then issues a token for the right one', async () => {
     t = await proxiedApp();
     const { id, secret } = await t.createClient();
