@@ -1,11 +1,12 @@
 // `npm run bench`: every case side by side in one run (ours, the peers, bare Express at start and end), written to bench/results/.
 'use strict';
-const { execFileSync, spawn, spawnSync } = require('node:child_process');
+const { execFileSync, spawnSync } = require('node:child_process');
 const { mkdtempSync, rmSync, writeFileSync, mkdirSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const lib = require('../dist');
 const { renderChart } = require('./chart');
+const { HAS_TASKSET, child, nextMessage } = require('./processes');
 const { annotate, renderTable } = require('./table');
 
 const SMOKE = process.argv.includes('--smoke');
@@ -26,7 +27,6 @@ const FIRST_CONTACT_CLIENTS = SMOKE ? 200 : 5000;
  * pays a signature check, as the peers do on every request.
  */
 const TOKEN_POOL = Math.ceil(lib.DEFAULTS.tokenCacheSize * 1.2);
-const HAS_TASKSET = spawnSync('taskset', ['-c', '0', 'true']).status === 0 && os.availableParallelism() >= 2;
 
 const basic = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 const FORM = 'application/x-www-form-urlencoded';
@@ -280,30 +280,6 @@ function cases(m) {
     barePost('end'),
     bareGet('end'),
   ];
-}
-
-function child(script, cpu, env, nodeArgs = []) {
-  const args = [...nodeArgs, path.join(__dirname, script)];
-  const [cmd, argv] = HAS_TASKSET ? ['taskset', ['-c', String(cpu), process.execPath, ...args]] : [process.execPath, args];
-  return spawn(cmd, argv, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } });
-}
-
-function nextMessage(proc, type) {
-  return new Promise((resolve, reject) => {
-    const onMessage = (msg) => {
-      if (msg.type === type) done(null, msg);
-      else if (msg.type === 'error') done(new Error(msg.message));
-    };
-    const onExit = (code) => done(new Error(`${path.basename(proc.spawnargs.at(-1))} exited with ${code}`));
-    const done = (err, msg) => {
-      proc.off('message', onMessage);
-      proc.off('exit', onExit);
-      if (err) reject(err);
-      else resolve(msg);
-    };
-    proc.on('message', onMessage);
-    proc.on('exit', onExit);
-  });
 }
 
 /**

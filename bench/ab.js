@@ -1,0 +1,102 @@
+// `npm run bench:ab`: cases whose differences are a few µs, measured in alternating rounds with every server alive, as paired ratios to the bare route of the same round.
+'use strict';
+const { mkdtempSync, rmSync } = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { child, nextMessage } = require('./processes');
+
+const BENCH = __dirname;
+const arg = (name, fallback) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+/** Cases as bench/server.js names them; `name@dir` serves the build in dir (BENCH_DIST) instead of dist/. */
+const CASES = arg('cases', 'bare,bare-noop,bare-auth,ours-guard,ours-guard-after-token-router,ours-remote-guard').split(',');
+const BASELINE = arg('baseline', 'bare');
+const ROUNDS = Number(arg('rounds', '9'));
+const TIMING = { warmup: Number(arg('warmup', '1')), duration: Number(arg('duration', '3')), connections: 50 };
+const ISSUER = 'http://127.0.0.1:9999';
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** One client and one RS256 token in a fresh SQLite database, as the guard cases of bench/run.js. */
+async function prepare(dir) {
+  const lib = require(path.join(BENCH, '..', 'dist'));
+  const database = path.join(dir, 'ab.sqlite');
+  const oauth = lib.createOAuth({ issuer: ISSUER, database, bcryptCost: 10, logger: { warn() {}, error() {} } });
+  const { client } = await oauth.registry.create({ name: 'ab', scopes: 'read write' });
+  const token = (await oauth.server.issueToken(client, { grant_type: 'client_credentials', scope: 'read' })).access_token;
+  await oauth.close();
+  return { database, clientId: client.id, token };
+}
+
+/** Starts every case's server on CPU 0, each with its own port; the remote guard mints its own token. */
+async function startAll(made) {
+  const servers = [];
+  for (const name of CASES) {
+    const [server, dist] = name.split('@');
+    const proc = child('server.js', 0, {
+      BENCH_CONFIG: JSON.stringify({ server, issuer: ISSUER, database: made.database, clientId: made.clientId }),
+      ...(dist ? { BENCH_DIST: path.resolve(dist) } : {}),
+    });
+    const { port, token } = await nextMessage(proc, 'ready');
+    servers.push({ name, proc, url: `http://127.0.0.1:${port}`, token: token ?? made.token, cpu: [] });
+  }
+  return servers;
+}
+
+/** One measured window against one server: CPU µs per response, from the server. */
+async function round(s) {
+  const spec = { method: 'GET', path: '/api/items', headers: { authorization: `Bearer ${s.token}` } };
+  const load = child('load.js', 1, {});
+  const warmed = nextMessage(load, 'warmed');
+  const result = nextMessage(load, 'result');
+  load.send({ url: s.url, spec, expect: 200, ...TIMING });
+  await warmed;
+  const drained = nextMessage(s.proc, 'drained');
+  s.proc.send('drain');
+  await drained;
+  s.proc.send('measure');
+  load.send('go');
+  const { result: r } = await result;
+  s.proc.send('stats');
+  const stats = await nextMessage(s.proc, 'stats');
+  const unexpected = Object.keys(r.statuses).filter((code) => Number(code) !== 200);
+  if (unexpected.length > 0 || r.errors > 0 || r.total === 0) throw new Error(`${s.name}: statuses ${JSON.stringify(r.statuses)}, errors ${r.errors}`);
+  return stats.cpuUsPerRequest;
+}
+
+async function main() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ecc-ab-'));
+  let servers = [];
+  try {
+    const made = await prepare(dir);
+    servers = await startAll(made);
+    const base = servers.find((s) => s.name === BASELINE);
+    if (!base) throw new Error(`the baseline ${BASELINE} is not among --cases`);
+    console.log(`${ROUNDS} rounds of ${CASES.length} cases (warm-up ${TIMING.warmup} s, ${TIMING.duration} s measured each, order rotating), load average ${os.loadavg()[0].toFixed(2)}`);
+    for (let i = 0; i < ROUNDS; i++) {
+      // The order rotates, so no case always follows the same one.
+      const order = servers.map((_, k) => servers[(k + i) % servers.length]);
+      for (const s of order) s.cpu.push(await round(s));
+      console.log(`round ${i + 1}: ${servers.map((s) => `${s.name} ${s.cpu.at(-1)}`).join(', ')}`);
+    }
+    console.log(`\nload average at the end ${os.loadavg()[0].toFixed(2)}\n`);
+    console.log(`| case | CPU µs per response (median of ${ROUNDS}) | × ${BASELINE} by CPU, median of the rounds' ratios | range of the ratios |`);
+    console.log('|---|--:|--:|--:|');
+    for (const s of servers) {
+      const ratios = s.cpu.map((c, k) => base.cpu[k] / c);
+      console.log(
+        `| ${s.name} | ${median(s.cpu).toFixed(1)} | ${median(ratios).toFixed(3)}× | ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)} |`,
+      );
+    }
+  } finally {
+    for (const s of servers) if (s.proc.exitCode === null) s.proc.send('stop');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
