@@ -46,7 +46,7 @@ export function endpointMetrics(metrics: OAuthMetrics, tokenPath: string, client
   const token = routingForm(tokenPath);
   const counted = new Set([token, ...clientEndpoints.map(routingForm)]);
   return (req: Request, res: Response) => {
-    const path = routingForm(req.path);
+    const path = routingForm(req.url);
     if (!counted.has(path)) return;
     const isToken = path === token;
     res.once('finish', () => {
