@@ -21,6 +21,8 @@ export const LIMIT_ENV = {
   OAUTH_CLIENT_MAX_BACKOFF: 'clientMaxBackoff',
   OAUTH_MAX_CONCURRENT_AUTHENTICATIONS: 'maxConcurrentAuthentications',
   OAUTH_MAX_QUEUED_AUTHENTICATIONS: 'maxQueuedAuthentications',
+  OAUTH_REFUSAL_DELAY: 'refusalDelay',
+  OAUTH_MAX_DELAYED_REFUSALS: 'maxDelayedRefusals',
 } as const satisfies Record<string, keyof OAuthOptions>;
 
 type LimitOption = (typeof LIMIT_ENV)[keyof typeof LIMIT_ENV];

@@ -30,6 +30,11 @@ describe('limitOptionsFromEnv', () => {
     ).toEqual({ addressFailureLimit: 50, clientMaxBackoff: 30 });
   });
 
+  it('maps OAUTH_REFUSAL_DELAY (ms) and OAUTH_MAX_DELAYED_REFUSALS, 0 included (0 turns the delay off)', () => {
+    expect(limitOptionsFromEnv({ OAUTH_REFUSAL_DELAY: '0', OAUTH_MAX_DELAYED_REFUSALS: '250' })).toEqual({ refusalDelay: 0, maxDelayedRefusals: 250 });
+    expect(() => limitOptionsFromEnv({ OAUTH_REFUSAL_DELAY: '1s' })).toThrow(new TypeError('OAUTH_REFUSAL_DELAY must be a non-negative integer, not "1s"'));
+  });
+
   it('throws a TypeError naming the variable for a value that is not a non-negative integer', () => {
     expect(() => limitOptionsFromEnv({ OAUTH_MAX_QUEUED_AUTHENTICATIONS: '-1' })).toThrow(
       new TypeError('OAUTH_MAX_QUEUED_AUTHENTICATIONS must be a non-negative integer, not "-1"'),
