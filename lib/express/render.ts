@@ -11,6 +11,20 @@ export function setNoStore(res: Response): void {
 }
 
 /**
+ * Sends `body` as JSON with `status`, as `res.json()` would, but without the ETag (a SHA-1 of the
+ * body) and the freshness check Express adds: none of this library's JSON answers (token,
+ * introspection, errors) may be cached or answered 304, so both were work for nothing on every
+ * request.
+ */
+export function sendJson(res: Response, status: number, body: unknown): void {
+  const json = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(json));
+  res.end(json);
+}
+
+/**
  * Writes an error response: status, the error's headers, and `{ error, error_description }`.
  * Anything that is not an {@link OAuthError} becomes a bare `server_error`, logged without details
  * reaching the client.
@@ -28,7 +42,8 @@ export function renderOAuthError(res: Response, err: unknown, logger?: Logger): 
   }
   // For the endpoint metrics (endpoint-metrics.ts), which read the code once the response is sent.
   res.locals[RENDERED_ERROR] = oauthError.error ?? undefined;
-  res.status(oauthError.status).set(oauthError.headers).json(oauthError.toJSON());
+  res.set(oauthError.headers);
+  sendJson(res, oauthError.status, oauthError.toJSON());
 }
 
 /**

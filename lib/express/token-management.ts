@@ -3,6 +3,7 @@ import type { Response } from 'express';
 import type { AuthorizationServer } from '../core/issuing/authorization-server';
 import type { Client } from '../core/model/client';
 import { InvalidRequestError, UnauthorizedClientError, UnsupportedTokenTypeError } from '../core/model/errors';
+import { sendJson } from './render';
 
 /** A handler for a client-authenticated POST endpoint: the authenticated client and the form parameters. */
 export type ClientEndpointHandler = (client: Client, form: Record<string, string>, res: Response) => Promise<void>;
@@ -28,7 +29,7 @@ export function introspectionHandler(server: AuthorizationServer): ClientEndpoin
     if (!client.effectiveScopes.includes(scope)) {
       throw new UnauthorizedClientError(`the client may not introspect tokens: it needs the ${scope} scope`, { status: 403 });
     }
-    res.status(200).json(await server.introspect(requireToken(form)));
+    sendJson(res, 200, await server.introspect(requireToken(form)));
   };
 }
 

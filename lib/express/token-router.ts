@@ -9,7 +9,7 @@ import type { TokenRequestParams } from '../core/issuing/grant';
 import { clientAuthContext, createClientPassport, STRATEGY_OF_METHOD } from '../passport/strategies';
 import { clientAddress, takeClientAddress } from './client-address';
 import { bodyParserError, refuseOversizedBodies } from './body-errors';
-import { renderOAuthError, setNoStore } from './render';
+import { renderOAuthError, sendJson, setNoStore } from './render';
 import type { RequestObserver } from './endpoint-metrics';
 import { type FrontCheck, INTROSPECTION_PATH, issuerRouter, JWKS_PATH, mountJwks, REVOCATION_PATH } from './metadata';
 import { routingForm } from './routing-path';
@@ -278,7 +278,7 @@ export function createTokenRouter(server: AuthorizationServer, observe?: Request
     const response = await server.issueToken(client, params, dpopJkt === undefined ? {} : { dpopJkt });
     const nonce = server.tokenEndpointDpop.currentNonce();
     if (nonce !== undefined) res.set('DPoP-Nonce', nonce);
-    res.status(200).json(response);
+    sendJson(res, 200, response);
   }
 
   /**

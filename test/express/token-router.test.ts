@@ -67,6 +67,19 @@ describe('token endpoint', () => {
       expect(typeof payload.jti).toBe('string');
     });
 
+    it('answers with no validator to revalidate, since the response must not be stored (RFC 6749 §5.1, RFC 9111 §5.2.2.5)', async () => {
+      const { id, secret } = await t.createClient('read');
+      const res = await post().auth(id, secret).type('form').send(GRANT);
+      expect(res.status).toBe(200);
+      expect(res.headers.etag).toBeUndefined();
+      expect(Number(res.headers['content-length'])).toBe(Buffer.byteLength(res.text));
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      const refused = await post().auth(id, 'wrong').type('form').send(GRANT);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.etag).toBeUndefined();
+      expect(Number(refused.headers['content-length'])).toBe(Buffer.byteLength(refused.text));
+    });
+
     it('authenticates a client by client_id and client_secret in the form body (RFC 6749 §2.3.1)', async () => {
       const { id, secret } = await t.createClient('read');
       const res = await post().type('form').send({ ...GRANT, client_id: id, client_secret: secret });
