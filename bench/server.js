@@ -94,6 +94,22 @@ const CASES = {
     }, items);
   },
 
+  // The least any RFC 6750 guard does before it can trust a token, with no verification at all: find
+  // the only Authorization header, look for a token in the URI (§2 / RFC 9700 §2.4), set req.auth.
+  // Express 5 gives every request a hidden class of its own (see bench/README.md), so each property a
+  // middleware reads from req is an inline-cache miss: this case pays the same two reads ours does.
+  async 'bare-auth-read'(app) {
+    const auth = Object.freeze({ clientId: 'floor', scopes: Object.freeze(['read']), claims: Object.freeze({}) });
+    app.get('/api/items', (req, _res, next) => {
+      let header;
+      const raw = req.rawHeaders;
+      for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 13 && raw[i].toLowerCase() === 'authorization') header = raw[i + 1];
+      if (header === undefined || !header.startsWith('Bearer ') || req.originalUrl.includes('?')) return next(new Error('floor: no token'));
+      req.auth = auth;
+      next();
+    }, items);
+  },
+
   // The same floor in a process that also runs an authorization server it never calls (the store
   // open, its change watcher polling): what having the library in the process costs a route.
   async 'bare-auth-lib'(app) {
