@@ -1,4 +1,4 @@
-// `npm run bench:ab`: cases whose differences are a few µs, measured in alternating rounds with every server alive, as paired ratios to the bare route of the same round.
+// `npm run bench:ab`: cases whose differences are a few µs, measured in alternating rounds with every server alive, as paired ratios to the bare route of the same round; with the guard cases, issue 16.3's targets and their floors.
 'use strict';
 const { mkdtempSync, rmSync } = require('node:fs');
 const os = require('node:os');
@@ -8,7 +8,7 @@ const { child, nextMessage } = require('./processes');
 const BENCH = __dirname;
 const arg = (name, fallback) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 /** Cases as bench/server.js names them; `name@dir` serves the build in dir (BENCH_DIST) instead of dist/. */
-const CASES = arg('cases', 'bare,bare-noop,bare-auth,ours-guard,ours-guard-after-token-router,ours-remote-guard').split(',');
+const CASES = arg('cases', 'bare,bare-noop,bare-auth,bare-auth-read,ours-guard,ours-guard-after-token-router,ours-remote-guard').split(',');
 const BASELINE = arg('baseline', 'bare');
 const ROUNDS = Number(arg('rounds', '9'));
 const TIMING = { warmup: Number(arg('warmup', '1')), duration: Number(arg('duration', '3')), connections: 50 };
@@ -66,6 +66,31 @@ async function round(s) {
   return stats.cpuUsPerRequest;
 }
 
+/**
+ * Issue 16.3's targets, by the median of the rounds' paired ratios (CPU per response), and the floors
+ * beside them; a case not measured is left out. The last cell is what bench/all.js collects.
+ */
+const TARGETS = [
+  { name: 'ours-guard', target: 'guarded route, in-process guard, one token (cached) ≥ 0.95× bare Express GET', goal: 0.95 },
+  { name: 'ours-remote-guard', target: 'guarded route, remote guard (JWKS), one token (cached) ≥ 0.9× bare Express GET', goal: 0.9 },
+  { name: 'ours-guard-after-token-router', target: 'guarded route after tokenRouter() at the root, one token (cached) ≥ 0.9× bare Express GET', goal: 0.9 },
+  { name: 'bare-noop', target: 'bound: a route middleware that only calls next() ÷ bare Express GET' },
+  { name: 'bare-auth', target: 'bound: a route middleware that only sets req.auth ÷ bare Express GET' },
+  { name: 'bare-auth-read', target: 'bound: one that reads the Authorization header and the URI, then sets req.auth (verifies nothing) ÷ bare Express GET' },
+];
+
+function printTargets(servers, ratioOf) {
+  const rows = TARGETS.filter((t) => servers.some((s) => s.name === t.name));
+  if (BASELINE !== 'bare' || rows.length === 0) return;
+  console.log(`\n| target (alternating rounds, each round's ratio to its own bare GET; median of ${ROUNDS}) | reached (CPU per response) | met |`);
+  console.log('|---|--:|:-:|');
+  for (const t of rows) {
+    const value = ratioOf(servers.find((s) => s.name === t.name));
+    const met = t.goal === undefined ? 'bound' : value >= t.goal ? 'yes' : '**no**';
+    console.log(`| ${t.target} | ${value.toFixed(3)}× | ${met} |`);
+  }
+}
+
 async function main() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ecc-ab-'));
   let servers = [];
@@ -84,12 +109,14 @@ async function main() {
     console.log(`\nload average at the end ${os.loadavg()[0].toFixed(2)}\n`);
     console.log(`| case | CPU µs per response (median of ${ROUNDS}) | × ${BASELINE} by CPU, median of the rounds' ratios | range of the ratios |`);
     console.log('|---|--:|--:|--:|');
+    const ratiosOf = (s) => s.cpu.map((c, k) => base.cpu[k] / c);
     for (const s of servers) {
-      const ratios = s.cpu.map((c, k) => base.cpu[k] / c);
+      const ratios = ratiosOf(s);
       console.log(
         `| ${s.name} | ${median(s.cpu).toFixed(1)} | ${median(ratios).toFixed(3)}× | ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)} |`,
       );
     }
+    printTargets(servers, (s) => median(ratiosOf(s)));
   } finally {
     for (const s of servers) if (s.proc.exitCode === null) s.proc.send('stop');
     rmSync(dir, { recursive: true, force: true });
