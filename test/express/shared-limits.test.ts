@@ -81,4 +81,18 @@ describeRedis('failure limits shared through Redis (issue 12)', () => {
     }
     expect((await request(second).post('/oauth/token').auth(id, 'wrong').type('form').send(GRANT)).status).toBe(401);
   });
+
+  it('charges no shared counter for a secret this instance already verified: a returning client costs no Redis step', async () => {
+    const { id, secret } = await t.createClient();
+    expect((await request(t.app).post('/oauth/token').auth(id, secret).type('form').send(GRANT)).status).toBe(200);
+    // The first contact was charged in Redis (and given back): its counter is there.
+    const counters = async () => (await redis.scan('0', 'MATCH', `${prefix}*`, 'COUNT', 1000))[1];
+    expect(await counters()).not.toEqual([]);
+    await dropKeys(redis, prefix);
+    for (let i = 0; i < 3; i++) expect((await request(t.app).post('/oauth/token').auth(id, secret).type('form').send(GRANT)).status).toBe(200);
+    expect(await counters()).toEqual([]);
+    // A wrong secret is still charged, in Redis.
+    expect((await request(t.app).post('/oauth/token').auth(id, 'wrong').type('form').send(GRANT)).status).toBe(401);
+    expect(await counters()).not.toEqual([]);
+  });
 });

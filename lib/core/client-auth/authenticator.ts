@@ -50,7 +50,8 @@ const FAILED = 'client authentication failed';
  * is the model): which methods the request uses (two are `invalid_request`, RFC 6749 §2.3; none is
  * `invalid_client`, or `unauthorized_client` for a public client); the one method reads its credential,
  * once; a client id longer than any this library generates is refused before it is counted; the failure
- * limits charge the attempt (or refuse it, 429, unless the secret is one this process already verified);
+ * limits charge the attempt (or refuse it, 429), unless the secret is one this process already verified
+ * for the client as it is now, which is a success with nothing charged;
  * the client is read from the store and the method checks the credential — for free when it recalls it,
  * else within one slot of the bounded gate (503 at once when full; pairs that authenticated before wait
  * in a lane of their own); a success gives the charge back. Every `invalid_client` is recorded as a
@@ -187,6 +188,18 @@ export class ClientAuthenticator {
       throw new InvalidRequestError('the client address cannot be determined; the request is not evaluated');
     }
     const attempt: AuthAttempt = { clientId, address };
+    // A secret this process already verified for the client as it is now proves the client whatever
+    // the counters say (a refused caller presenting one is let through below as well), so it is
+    // answered before the limits are charged: a returning client's request costs no counter step (with
+    // shared limits, no Redis round trip) where the charge would only have been given back. The
+    // pre-check is one keyed hash with no store read, so a guess is charged before anything is read.
+    if (method.mayRecall?.(credential)) {
+      const client = await this.store.getClient(clientId);
+      if (client && method.recalls?.(credential, client)) {
+        this.limiter.success(attempt);
+        return client;
+      }
+    }
     // Checked and charged in one step (synchronous in memory, one atomic INCRBY per counter in Redis):
     // concurrent guesses cannot all pass a limit of 3.
     const charged = await (this.sharedLimiter ?? this.limiter).charge(attempt);
