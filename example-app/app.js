@@ -101,6 +101,19 @@ function sharedLimitsRedis(url) {
   return redis;
 }
 
+/**
+ * The PostgreSQL pool the failure limits count in (node-postgres), apart from the store's: a few
+ * connections and a short connection timeout, so counting never waits behind the store's queries and
+ * an unreachable database makes the instance count in its own memory at once.
+ */
+function sharedLimitsPostgres(url) {
+  const { Pool } = require('pg');
+  const pool = new Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 1000 });
+  // An idle client's error is reported on the pool; without a listener Node would treat it as fatal.
+  pool.on('error', () => {});
+  return pool;
+}
+
 function listen(server, port, host) {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -131,8 +144,9 @@ function parsePort(value) {
 /**
  * Starts the service: listens on `PORT` (default 3000) at `HOST` (default 127.0.0.1), opens `OAUTH_DB`
  * (default ./oauth.sqlite; a postgres:// URL for PostgreSQL), uses `OAUTH_ISSUER` (default http://localhost:PORT), creates the demo
- * client on an empty database and prints how to call it. With `OAUTH_LIMITS_REDIS` (a redis:// URL), the
- * failure limits are counted in that Redis, shared with every instance pointed at it.
+ * client on an empty database and prints how to call it. With `OAUTH_LIMITS_REDIS` (a redis:// URL) or
+ * `OAUTH_LIMITS_POSTGRES` (a postgres:// URL), the failure limits are counted there, shared with every
+ * instance pointed at it.
  *
  * @param {{ env?: Record<string, string | undefined>, print?: (line: string) => void, auditLog?: { write(line: string): unknown } }} [context]
  * @returns {Promise<{ name: string, url: string, server: http.Server, close: () => Promise<void> }>}
@@ -144,12 +158,19 @@ async function start({ env = processEnvironment(), print = console.log, auditLog
   // refused by Node before it reaches any route (Node's defaults are 60 s and 5 minutes).
   const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 15_000 });
   const port = await listen(server, parsePort(env.PORT), host);
+  if (env.OAUTH_LIMITS_REDIS && env.OAUTH_LIMITS_POSTGRES) {
+    server.close();
+    throw new Error('set one of OAUTH_LIMITS_REDIS and OAUTH_LIMITS_POSTGRES, not both');
+  }
   // OAUTH_LIMITS_REDIS=redis://127.0.0.1:6379: the failure limits are shared with every instance using that Redis.
   const limitsRedis = env.OAUTH_LIMITS_REDIS ? sharedLimitsRedis(env.OAUTH_LIMITS_REDIS) : undefined;
+  // OAUTH_LIMITS_POSTGRES=postgres://...: the same in PostgreSQL (it may be OAUTH_DB's database).
+  const limitsPostgres = env.OAUTH_LIMITS_POSTGRES ? sharedLimitsPostgres(env.OAUTH_LIMITS_POSTGRES) : undefined;
   const close = async () => {
     await new Promise((resolve) => server.close(() => resolve(undefined)));
     await closeDefaultOAuth();
     limitsRedis?.disconnect();
+    await limitsPostgres?.end();
   };
   const loopback = ['127.0.0.1', '::1', '0.0.0.0', '::', 'localhost'].includes(host);
   const url = `http://${loopback ? 'localhost' : host}:${port}`;
@@ -162,7 +183,11 @@ async function start({ env = processEnvironment(), print = console.log, auditLog
     // OAUTH_KEY_ROTATION=30d rotates the signing key every 30 days, publishing the next key
     // OAUTH_KEY_PUBLISH_AHEAD (default 5m) before it signs (docs/operations.md, "Scheduled key rotation").
     const rotation = keyRotationOptionsFromEnv(env);
-    const limiterStore = limitsRedis ? { limiterStore: { redis: limitsRedis } } : {};
+    const limiterStore = limitsRedis
+      ? { limiterStore: { redis: limitsRedis } }
+      : limitsPostgres
+        ? { limiterStore: { postgres: limitsPostgres } }
+        : {};
     server.on('request', createApp({ issuer, database: env.OAUTH_DB, ...keySecret, ...rotation, ...limiterStore, ...limitOptionsFromEnv(env) }));
     // A missing or wrong OAUTH_KEY_SECRET for encrypted keys stops the start here, not on the first token request.
     await defaultOAuth().ready();

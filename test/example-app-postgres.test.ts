@@ -52,6 +52,31 @@ describePg('example app on PostgreSQL', () => {
     }
   });
 
+  it('counts the failure limits in OAUTH_LIMITS_POSTGRES, in the ecc_auth_limits table of that database', async () => {
+    const url = new URL(PG_URL as string);
+    url.searchParams.set('options', `-c search_path=${db.schema}`);
+    const service = await example.start({
+      env: { PORT: '0', OAUTH_DB: url.toString(), OAUTH_LIMITS_POSTGRES: url.toString() },
+      print: () => {},
+      auditLog: { write: () => true },
+    });
+    try {
+      const demo = service.demo!;
+      const refused = await request(service.url).post('/oauth/token').auth(demo.clientId, 'wrong').type('form').send({ grant_type: 'client_credentials' });
+      expect(refused.status).toBe(401);
+      const { rows } = await db.admin.query(`SELECT key FROM ${db.schema}.ecc_auth_limits`);
+      expect(rows.map((row: { key: string }) => row.key)).toEqual(expect.arrayContaining([expect.stringMatching(/^ecc:auth:address:/)]));
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('refuses to start with both OAUTH_LIMITS_REDIS and OAUTH_LIMITS_POSTGRES set', async () => {
+    await expect(
+      example.start({ env: { PORT: '0', OAUTH_LIMITS_REDIS: 'redis://127.0.0.1:6379', OAUTH_LIMITS_POSTGRES: PG_URL as string }, print: () => {} }),
+    ).rejects.toThrow('set one of OAUTH_LIMITS_REDIS and OAUTH_LIMITS_POSTGRES, not both');
+  });
+
   it('opens OAUTH_DB=postgres://... for the zero-config default instance', async () => {
     const url = new URL(PG_URL as string);
     url.searchParams.set('options', `-c search_path=${db.schema}`);

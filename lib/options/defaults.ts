@@ -8,7 +8,7 @@ import { toLogger } from '../core/observability/logger';
 import { resolveMetricsOptions, type MetricsOptions, type ResolvedMetricsOptions } from '../core/observability/metrics';
 import type { Logger } from '../core/model/logger';
 import { KeyEncryption } from '../core/tokens/key-encryption';
-import type { SharedLimitsRedis } from '../core/client-auth/shared-failure-limits';
+import type { SharedLimitsPostgres, SharedLimitsRedis } from '../core/client-auth/shared-failure-limits';
 import {
   CLIENT_ASSERTION_OPTIONS,
   DPOP_OPTIONS,
@@ -27,6 +27,7 @@ import {
   func,
   integer,
   issuerUrl,
+  matching,
   servedIssuerUrl,
   logger,
   nonEmptyString,
@@ -309,12 +310,18 @@ export const INSTANCE_OPTIONS = {
     description: 'refusals held by `refusalDelay` at once; beyond them a refusal is sent at once, so memory stays bounded',
   },
   limiterStore: {
-    check: nested((value: LimiterStoreInput) => resolveTable(LIMITER_STORE_OPTIONS, value, 'limiterStore.')),
+    check: nested((value: LimiterStoreInput) => {
+      const resolved = resolveTable(LIMITER_STORE_OPTIONS, value, 'limiterStore.');
+      if ((resolved.redis === undefined) === (resolved.postgres === undefined)) {
+        throw new TypeError('limiterStore needs exactly one of redis and postgres');
+      }
+      return resolved;
+    }),
     optional: true as const,
     defaultText: 'in memory',
-    type: '`{ redis, keyPrefix?, timeoutMs? }`',
+    type: '`{ redis, keyPrefix?, timeoutMs? }` or `{ postgres, tableName?, keyPrefix?, timeoutMs? }`',
     description:
-      'count the failure limits in Redis (`redis`: an ioredis client you own), shared by every instance; when Redis cannot answer, each instance counts in its own memory (see [shared failure limits](operations.md#shared-failure-limits))',
+      'count the failure limits in Redis (`redis`: an ioredis client you own) or in PostgreSQL (`postgres`: a node-postgres pool you own), shared by every instance; when the backend cannot answer, each instance counts in its own memory (see [shared failure limits](operations.md#shared-failure-limits))',
   },
   verifiedSecretCacheSize: {
     check: integer(0, 10_000_000),
@@ -337,12 +344,25 @@ export const INSTANCE_OPTIONS = {
 export const LIMITER_STORE_OPTIONS = {
   redis: {
     check: withMethods<SharedLimitsRedis>('limiterStore.redis must be an ioredis client', 'multi', 'defineCommand'),
-    required: true,
-    defaultText: 'required',
+    optional: true as const,
+    defaultText: 'this or `postgres`',
     type: '`Redis` (ioredis)',
     description: 'the client to count in; yours to configure (`enableOfflineQueue: false` is advised) and to close',
   },
-  keyPrefix: { check: nonEmptyString(), default: 'ecc:auth', type: '`string`', description: 'prefix of every key written; one per deployment sharing a Redis' },
+  postgres: {
+    check: withMethods<SharedLimitsPostgres>('limiterStore.postgres must be a node-postgres Pool', 'query', 'connect'),
+    optional: true as const,
+    defaultText: 'this or `redis`',
+    type: '`Pool` (pg)',
+    description: 'the pool to count in, in `tableName` (created when missing); yours to configure (a `connectionTimeoutMillis` is advised) and to close',
+  },
+  tableName: {
+    check: matching(/^[a-z_][a-z0-9_]{0,62}$/, 'a plain lower-case identifier'),
+    default: 'ecc_auth_limits',
+    type: '`string`',
+    description: 'with `postgres`: the UNLOGGED table of the counters',
+  },
+  keyPrefix: { check: nonEmptyString(), default: 'ecc:auth', type: '`string`', description: 'prefix of every key written; one per deployment sharing a Redis or a table' },
   timeoutMs: {
     check: integer(1, 60_000),
     default: 250,

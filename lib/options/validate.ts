@@ -51,6 +51,14 @@ export function nonEmptyString(): Check<string> {
   });
 }
 
+/** A string matching `pattern`, described as `what` in the error. */
+export function matching(pattern: RegExp, what: string): Check<string> {
+  return check((value, name) => {
+    if (typeof value !== 'string' || !pattern.test(value)) throw new TypeError(`${name} must be ${what}, not ${JSON.stringify(value)}`);
+    return value;
+  });
+}
+
 /** A file path (any non-empty string). */
 export function filePath(): Check<string> {
   return check((value, name) => {

@@ -1,5 +1,5 @@
-// Failure limits shared by every instance through Redis (rate-limiter-flexible's RateLimiterRedis), failing open to this instance's in-memory limiter when Redis cannot answer.
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+// Failure limits shared by every instance through Redis or PostgreSQL (rate-limiter-flexible's RateLimiterRedis / RateLimiterPostgres), failing open to this instance's in-memory limiter when the backend cannot answer.
+import { RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiterStoreAbstract } from 'rate-limiter-flexible';
 import { FailureLimiter, type AuthAttempt, type Charge, type FailureLimits, type Refusal } from './failure-limits';
 
 /**
@@ -8,11 +8,21 @@ import { FailureLimiter, type AuthAttempt, type Charge, type FailureLimits, type
  */
 export type SharedLimitsRedis = object;
 
-/** Where the failure counters live when several instances must share them. */
+/**
+ * A PostgreSQL pool rate-limiter-flexible can drive: a node-postgres `Pool`. It is the caller's: this
+ * library never opens, configures or closes it.
+ */
+export type SharedLimitsPostgres = object;
+
+/** Where the failure counters live when several instances must share them: exactly one of `redis` and `postgres`. */
 export interface SharedLimitsBackend {
   /** The ioredis client to count in. */
-  redis: SharedLimitsRedis;
-  /** Prefix of every key written (default `ecc:auth`); give each deployment sharing a Redis its own. */
+  redis?: SharedLimitsRedis | undefined;
+  /** The node-postgres pool to count in, in table {@link tableName} (created when missing). */
+  postgres?: SharedLimitsPostgres | undefined;
+  /** The PostgreSQL table of the counters (default `ecc_auth_limits`): a plain identifier. */
+  tableName?: string | undefined;
+  /** Prefix of every key written (default `ecc:auth`); give each deployment sharing a Redis or a table its own. */
   keyPrefix?: string;
   /** Milliseconds one counting step may take before the instance counts in memory instead (default 250). */
   timeoutMs?: number;
@@ -21,62 +31,115 @@ export interface SharedLimitsBackend {
 /** How long the number of back-offs of a client id is remembered (as the in-memory limiter does). */
 const BACKOFF_MEMORY_SECONDS = 3600;
 const DEFAULT_TIMEOUT_MS = 250;
+const DEFAULT_TABLE = 'ecc_auth_limits';
+/** What `tableName` may be: an unquoted PostgreSQL identifier, since it is written into the SQL. */
+const TABLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
-/** Thrown when a Redis step took longer than the backend's `timeoutMs`. */
+/**
+ * The counters' table. UNLOGGED: counters only live for their window, so they need neither the WAL
+ * nor a standby's copy (a crash empties the table, as a Redis restart would); it is written on every
+ * first contact and failure. The columns are the ones RateLimiterPostgres reads and writes.
+ */
+const createTable = (table: string) =>
+  `CREATE UNLOGGED TABLE IF NOT EXISTS "${table}" (key varchar(255) PRIMARY KEY, points integer NOT NULL DEFAULT 0, expire bigint)`;
+
+/** Same as `pg`'s `Pool.query`, the one method of the pool this file calls itself. */
+interface Queryable {
+  query(text: string): Promise<unknown>;
+}
+
+/** One counter of the backend: `points` per `duration` seconds, keys under `keyPrefix`. */
+function sharedCounter(backend: SharedLimitsBackend, keyPrefix: string, points: number, duration: number): RateLimiterStoreAbstract {
+  if (backend.redis !== undefined) {
+    // rejectIfRedisNotReady: a disconnected client fails at once instead of queueing the command until it reconnects.
+    return new RateLimiterRedis({ storeClient: backend.redis, rejectIfRedisNotReady: true, keyPrefix, points, duration });
+  }
+  // The table is created by SharedFailureLimiter (tableCreated), which retries after a failure;
+  // rate-limiter-flexible's own creation would give up for good, or crash the process without a callback.
+  return new RateLimiterPostgres({
+    storeClient: backend.postgres,
+    storeType: 'pool',
+    tableName: backend.tableName ?? DEFAULT_TABLE,
+    tableCreated: true,
+    keyPrefix,
+    points,
+    duration,
+  });
+}
+
+/** Thrown when a backend step took longer than the backend's `timeoutMs`. */
 class SlowBackend extends Error {}
 
 /**
  * The failure limits of {@link FailureLimiter} (per address; per client id with a doubling back-off;
- * charged before the comparison, given back on success), counted in Redis so that a flood spread over
- * every instance counts once. Each counter is a rate-limiter-flexible `RateLimiterRedis`: one atomic
- * Lua `INCRBY` + `PEXPIRE` per step, keys expiring with their window, so Redis holds only live windows.
- * Windows run on Redis's clock, not the instance's `clock` option.
+ * charged before the comparison, given back on success), counted in Redis or PostgreSQL so that a
+ * flood spread over every instance counts once.
+ * - Redis: each counter is a rate-limiter-flexible `RateLimiterRedis`, one atomic Lua `INCRBY` +
+ *   `PEXPIRE` per step, keys expiring with their window (Redis holds only live windows), windows on
+ *   Redis's clock.
+ * - PostgreSQL: each counter is a `RateLimiterPostgres`, one atomic `INSERT … ON CONFLICT DO UPDATE …
+ *   RETURNING` per step on a row per key in one UNLOGGED table; windows on each instance's own clock
+ *   (`Date.now()`, so keep the instances' clocks in step, as NTP does), rows expired for an hour deleted
+ *   every five minutes.
+ * Neither reads the instance's `clock` option.
  *
- * When Redis cannot answer (not connected, an error, or slower than `timeoutMs`), the attempt is
+ * When the backend cannot answer (not connected, an error, or slower than `timeoutMs`), the attempt is
  * counted by this instance's own in-memory {@link FailureLimiter} instead — fail open to a local
  * limit, never a 500 and never an unlimited endpoint. This is rate-limiter-flexible's
  * `insuranceLimiter` idea, with our bounded, clock-driven limiter as the insurance rather than
- * `RateLimiterMemory` (whose keys are unbounded). While Redis is away each instance limits alone, so a
- * guesser spread over N instances gets up to N times the limit; `onUnavailable` is told once per outage.
+ * `RateLimiterMemory` (whose keys are unbounded). While the backend is away each instance limits
+ * alone, so a guesser spread over N instances gets up to N times the limit; `onUnavailable` is told
+ * once per outage.
  *
  * Trusted (client, address) pairs — exempt from the per-client back-off — stay per instance: a pair is
  * trusted where it authenticated, which only holders of the secret can bring about.
  */
 export class SharedFailureLimiter {
-  private readonly byAddress: RateLimiterRedis | undefined;
-  private readonly byClient: RateLimiterRedis | undefined;
-  private readonly backoffs: RateLimiterRedis;
+  private readonly byAddress: RateLimiterStoreAbstract | undefined;
+  private readonly byClient: RateLimiterStoreAbstract | undefined;
+  private readonly backoffs: RateLimiterStoreAbstract;
   private readonly timeoutMs: number;
   private unavailable = false;
+  /** PostgreSQL: the counters' table, created on first use (again after a failure); undefined for Redis. */
+  private readonly ensureTable: (() => Promise<void>) | undefined;
 
   constructor(
     private readonly limits: FailureLimits,
     backend: SharedLimitsBackend,
-    /** Counts attempts while Redis cannot, and keeps the trusted pairs. */
+    /** Counts attempts while the backend cannot, and keeps the trusted pairs. */
     readonly insurance: FailureLimiter,
     private readonly onUnavailable: (err: unknown) => void = () => {},
   ) {
+    if ((backend.redis === undefined) === (backend.postgres === undefined)) {
+      throw new TypeError('limiterStore needs exactly one of redis and postgres');
+    }
+    const table = backend.tableName ?? DEFAULT_TABLE;
+    if (!TABLE_NAME.test(table)) throw new TypeError(`limiterStore.tableName must be a plain lower-case identifier, not ${JSON.stringify(table)}`);
     const prefix = backend.keyPrefix ?? 'ecc:auth';
     this.timeoutMs = backend.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    // rejectIfRedisNotReady: a disconnected client fails at once instead of queueing the command until it reconnects.
-    const common = { storeClient: backend.redis, rejectIfRedisNotReady: true };
     if (limits.addressFailureLimit > 0) {
-      this.byAddress = new RateLimiterRedis({
-        ...common,
-        keyPrefix: `${prefix}:address`,
-        points: limits.addressFailureLimit,
-        duration: limits.addressFailureWindow,
-      });
+      this.byAddress = sharedCounter(backend, `${prefix}:address`, limits.addressFailureLimit, limits.addressFailureWindow);
     }
     if (limits.clientFailureLimit > 0) {
-      this.byClient = new RateLimiterRedis({
-        ...common,
-        keyPrefix: `${prefix}:client`,
-        points: limits.clientFailureLimit,
-        duration: limits.clientFailureWindow,
-      });
+      this.byClient = sharedCounter(backend, `${prefix}:client`, limits.clientFailureLimit, limits.clientFailureWindow);
     }
-    this.backoffs = new RateLimiterRedis({ ...common, keyPrefix: `${prefix}:backoff`, points: 1_000_000, duration: BACKOFF_MEMORY_SECONDS });
+    this.backoffs = sharedCounter(backend, `${prefix}:backoff`, 1_000_000, BACKOFF_MEMORY_SECONDS);
+    if (backend.postgres !== undefined) {
+      const pool = backend.postgres as Queryable;
+      let created: Promise<void> | undefined;
+      this.ensureTable = () => {
+        created ??= pool.query(createTable(table)).then(
+          () => undefined,
+          (err: unknown) => {
+            // Two instances creating the table at once: one of them loses the race on the type's name.
+            if ((err as { code?: string }).code === '23505') return;
+            created = undefined;
+            throw err;
+          },
+        );
+        return created;
+      };
+    }
   }
 
   /**
@@ -109,8 +172,9 @@ export class SharedFailureLimiter {
   }
 
   private async chargeShared(attempt: AuthAttempt): Promise<Refusal | Charge> {
+    await this.ensureTable?.();
     const { address, clientId } = attempt;
-    const taken: [RateLimiterRedis, string][] = [];
+    const taken: [RateLimiterStoreAbstract, string][] = [];
     const giveBack = () => {
       for (const [limiter, key] of taken) limiter.reward(key).catch(() => {});
     };
@@ -175,9 +239,9 @@ export class SharedFailureLimiter {
 
 /**
  * Takes one point from `key`: resolves the counter's state when it had one left, or the milliseconds
- * until it may try again when it had none. Rejects with the backend's error when Redis failed.
+ * until it may try again when it had none. Rejects with the backend's error when it failed.
  */
-async function consume(limiter: RateLimiterRedis, key: string): Promise<RateLimiterRes | number> {
+async function consume(limiter: RateLimiterStoreAbstract, key: string): Promise<RateLimiterRes | number> {
   try {
     return await limiter.consume(key);
   } catch (err: unknown) {
