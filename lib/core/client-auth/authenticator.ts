@@ -274,6 +274,7 @@ export class ClientAuthenticator {
   /** Sends every refusal held by the tarpit now (the instance is closing). */
   close(): void {
     this.tarpit.releaseAll();
+    this.sharedLimiter?.close();
   }
 
   /** Records a refusal by a failure limit (aggregated per key, see {@link RefusalEvents}) and returns its 429. */

@@ -32,6 +32,8 @@ export interface SharedLimitsBackend {
 const BACKOFF_MEMORY_SECONDS = 3600;
 const DEFAULT_TIMEOUT_MS = 250;
 const DEFAULT_TABLE = 'ecc_auth_limits';
+/** How often the PostgreSQL table loses the rows whose window ended over an hour ago. */
+const CLEANUP_INTERVAL_MS = 5 * 60_000;
 /** What `tableName` may be: an unquoted PostgreSQL identifier, since it is written into the SQL. */
 const TABLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -55,12 +57,15 @@ function sharedCounter(backend: SharedLimitsBackend, keyPrefix: string, points: 
     return new RateLimiterRedis({ storeClient: backend.redis, rejectIfRedisNotReady: true, keyPrefix, points, duration });
   }
   // The table is created by SharedFailureLimiter (tableCreated), which retries after a failure;
-  // rate-limiter-flexible's own creation would give up for good, or crash the process without a callback.
+  // rate-limiter-flexible's own creation would give up for good, or crash the process without a
+  // callback. Expired rows are deleted by SharedFailureLimiter too: the library's own timer per
+  // counter would outlive the instance.
   return new RateLimiterPostgres({
     storeClient: backend.postgres,
     storeType: 'pool',
     tableName: backend.tableName ?? DEFAULT_TABLE,
     tableCreated: true,
+    clearExpiredByTimeout: false,
     keyPrefix,
     points,
     duration,
@@ -102,6 +107,8 @@ export class SharedFailureLimiter {
   private unavailable = false;
   /** PostgreSQL: the counters' table, created on first use (again after a failure); undefined for Redis. */
   private readonly ensureTable: (() => Promise<void>) | undefined;
+  /** PostgreSQL: deletes the rows of ended windows every few minutes; stopped by {@link close}. */
+  private cleanup: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly limits: FailureLimits,
@@ -127,6 +134,11 @@ export class SharedFailureLimiter {
     if (backend.postgres !== undefined) {
       const pool = backend.postgres as Queryable;
       let created: Promise<void> | undefined;
+      // One statement per interval, a few rows per failed key: the table holds only the last hour's windows.
+      this.cleanup = setInterval(() => {
+        pool.query(`DELETE FROM "${table}" WHERE expire < ${Date.now() - 3_600_000}`).catch(() => {});
+      }, CLEANUP_INTERVAL_MS);
+      this.cleanup.unref();
       this.ensureTable = () => {
         created ??= pool.query(createTable(table)).then(
           () => undefined,
@@ -159,6 +171,12 @@ export class SharedFailureLimiter {
       }
       return this.insurance.charge(attempt);
     }
+  }
+
+  /** Stops the PostgreSQL table's cleanup (the pool is the caller's to end). */
+  close(): void {
+    clearInterval(this.cleanup);
+    this.cleanup = undefined;
   }
 
   /** Whether this address authenticated as this client recently, on this instance. */

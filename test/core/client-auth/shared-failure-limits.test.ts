@@ -236,6 +236,43 @@ describe('shared failure limits when PostgreSQL cannot answer', () => {
   });
 });
 
+(pgAvailable() ? describe : describe.skip)('shared failure limits on PostgreSQL: the table', () => {
+  it('loses the rows of windows that ended over an hour ago every five minutes, until the limiter is closed', async () => {
+    const pool = new Pool({ connectionString: PG_URL, max: 2 });
+    const table = `ecc_test_limits_${randomBytes(6).toString('hex')}`;
+    try {
+      const limiter = new SharedFailureLimiter(LIMITS, { postgres: pool, tableName: table }, new FailureLimiter(LIMITS, () => Date.now()));
+      const charged = await limiter.charge({ clientId: 'a', address: '127.0.6.1' });
+      if ('limit' in charged) throw new Error('refused');
+      const rowsNow = async () => (await pool.query<{ key: string }>(`SELECT key FROM "${table}" ORDER BY key`)).rows.map((r) => r.key);
+      await pool.query(`INSERT INTO "${table}" VALUES ('ecc:auth:address:old', 1, $1)`, [Date.now() - 2 * 3_600_000]);
+      expect(await rowsNow()).toEqual(['ecc:auth:address:127.0.6.1', 'ecc:auth:address:old', 'ecc:auth:client:a']);
+      // Each limiter's interval runs under fake timers, five minutes passing at once.
+      const afterFiveMinutes = (closeFirst: boolean) => {
+        jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'Date'] });
+        try {
+          const timed = new SharedFailureLimiter(LIMITS, { postgres: pool, tableName: table }, new FailureLimiter(LIMITS, () => Date.now()));
+          if (closeFirst) timed.close();
+          jest.advanceTimersByTime(5 * 60_000);
+          timed.close();
+        } finally {
+          jest.useRealTimers();
+        }
+      };
+      afterFiveMinutes(true);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await rowsNow()).toContain('ecc:auth:address:old');
+      afterFiveMinutes(false);
+      await eventually(async () => !(await rowsNow()).includes('ecc:auth:address:old'));
+      expect(await rowsNow()).toEqual(['ecc:auth:address:127.0.6.1', 'ecc:auth:client:a']);
+      limiter.close();
+    } finally {
+      await pool.query(`DROP TABLE IF EXISTS "${table}"`);
+      await pool.end();
+    }
+  });
+});
+
 describe('limiterStore backends', () => {
   const memory = new FailureLimiter(LIMITS, () => 0);
   it('takes exactly one of redis and postgres, and a table name that is a plain identifier', () => {
