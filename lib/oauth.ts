@@ -81,15 +81,23 @@ export function localGuardRuntime(server: AuthorizationServer): (settings: Guard
   const caches = new Map<string, CachingTokenVerifier>();
   const resources = protectedResourcesOf(server);
   // Proof jtis go to the store, shared with every instance on it (RFC 9449 §11.1); nonces stay a token endpoint matter.
-  const resourceDpop = new DpopChecker({
-    proofMaxAge: server.options.dpop.proofMaxAge,
-    clockTolerance: server.options.clockTolerance,
-    clock: server.options.clock,
-    claims: server.replayClaims,
-    namespace: 'dpop:resource',
-  });
+  const proofChecker = (withNonces: boolean) =>
+    new DpopChecker({
+      proofMaxAge: server.options.dpop.proofMaxAge,
+      clockTolerance: server.options.clockTolerance,
+      clock: server.options.clock,
+      claims: server.replayClaims,
+      namespace: 'dpop:resource',
+      // RFC 9449 §9: the instance's nonce secrets, for the guards that ask for nonces (dpopNonce).
+      ...(withNonces ? { nonceSecrets: server.options.dpop.nonceSecrets, nonceStep: server.options.dpop.nonceStep } : {}),
+    });
+  const resourceDpop = proofChecker(false);
+  let nonceDpop: DpopChecker | undefined;
   return (settings, scopes = []) => {
     const resolved = bindGuardOptions(settings, server.options);
+    if (resolved.dpopNonce && server.options.dpop.nonceSecrets === undefined) {
+      throw new TypeError('a guard with dpopNonce needs the instance\'s dpop.nonceSecrets');
+    }
     const metrics = metricsOf(server);
     resources.declare({ audiences: resolved.audience, scopes, allowBodyToken: resolved.allowBodyToken });
     const cacheKey = JSON.stringify([resolved.audience, resolved.acceptScp, resolved.tokenCacheSize]);
@@ -128,7 +136,7 @@ export function localGuardRuntime(server: AuthorizationServer): (settings: Guard
       realm: resolved.realm,
       allowBodyToken: resolved.allowBodyToken,
       logger: server.options.logger,
-      dpop: { mode: resolved.dpop, publicBaseUrl: resolved.publicBaseUrl, checker: resourceDpop },
+      dpop: { mode: resolved.dpop, publicBaseUrl: resolved.publicBaseUrl, checker: resolved.dpopNonce ? (nonceDpop ??= proofChecker(true)) : resourceDpop },
       resourceMetadata: () => resources.metadataUrlFor(resolved.audience),
       ...(metrics?.live ? { onDecision: (decision) => metrics.guardDecision(decision) } : {}),
     };

@@ -83,6 +83,8 @@ export function remoteGuardRuntime(issuer: RemoteIssuer, options: ResolvedResour
           hooks.dpopClaims ??
           (options.replayStore ? new StoreClaims(options.replayStore) : new MemoryClaims(options.dpopProof.replayCacheSize)),
         namespace: 'dpop:resource',
+        // RFC 9449 §9: the resource server's nonce secrets, for the guards that ask for nonces (dpopNonce).
+        ...(options.dpopNonce ? { nonceSecrets: options.dpopProof.nonceSecrets, nonceStep: options.dpopProof.nonceStep } : {}),
       }),
     },
     ...(resources ? { resourceMetadata: () => resources.metadataUrlFor(options.audience) } : {}),

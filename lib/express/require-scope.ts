@@ -359,6 +359,12 @@ export function createRequireScope(bind: (options: GuardOptions, scopes: readonl
       const seen: { scheme?: 'Bearer' | 'DPoP' } = {};
       authorize(req, res, rt, seen).then(
         () => {
+          // RFC 9449 §9 (as §8.2): a guard that asks for nonces hands the current one to each DPoP
+          // request it grants, so a client moves to the next nonce before its own goes stale.
+          if (seen.scheme === 'DPoP') {
+            const nonce = rt.dpop?.checker.currentNonce();
+            if (nonce !== undefined) res.setHeader('DPoP-Nonce', nonce);
+          }
           rt.onDecision?.({ result: 'allowed', clientId: req.auth?.clientId });
           next();
         },

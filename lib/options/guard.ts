@@ -18,6 +18,8 @@ export interface GuardSettings {
   tokenCacheSize: number;
   /** RFC 9449 §7: whether bearer tokens still pass. */
   dpop: 'allowed' | 'required';
+  /** RFC 9449 §9: whether DPoP proofs must carry a current server nonce. */
+  dpopNonce: boolean;
   /** The service's public URL prefix, for a DPoP proof's `htu`. */
   publicBaseUrl: string | undefined;
 }

@@ -1,7 +1,7 @@
 // The proof-of-possession option tables (issue 14): `clientAssertion` (private_key_jwt, RFC 7523) and `dpop` (RFC 9449) of an instance, and a guard's DPoP policy; nested tables resolved like `introspection`.
 import type { ClientAssertionConfig, DpopConfig } from '../core/issuing/config';
 import type { ReplayStore } from '../store/types';
-import { integer, nested, oneOf, resolveTable, withMethods, type Check, type OptionsOf, type OptionTable } from './validate';
+import { boolean, integer, nested, oneOf, resolveTable, withMethods, type Check, type OptionsOf, type OptionTable } from './validate';
 
 /** A nonce secret list: each at least 32 bytes (an HMAC key), never echoed in a message. */
 const nonceSecrets: Check<readonly string[], readonly string[]> = (value, name) => {
@@ -144,6 +144,14 @@ export const GUARD_DPOP_OPTIONS = {
     description:
       "`'allowed'`: a DPoP-bound token needs the `DPoP` scheme and a proof (RFC 9449 §7.1), a bearer token still passes with `Bearer`; `'required'`: bearer tokens are refused (§7.2)",
   },
+  dpopNonce: {
+    check: boolean(),
+    default: false,
+    defaultsKey: 'guardDpopNonce' as const,
+    type: '`boolean`',
+    description:
+      "RFC 9449 §9: a DPoP proof at this route must carry a current server nonce (else `401`, `error=\"use_dpop_nonce\"` and a `DPoP-Nonce` header), and each DPoP request it grants gets the current nonce back in `DPoP-Nonce`; the nonces are the instance's `dpop.nonceSecrets` (a resource server's `dpopProof.nonceSecrets`), which must be set",
+  },
   publicBaseUrl: {
     check: publicBaseUrl,
     optional: true,
@@ -157,13 +165,14 @@ export const GUARD_DPOP_OPTIONS = {
 /** A resource server's own DPoP settings: proof age, its in-memory replay cache, or a shared store. */
 export const RESOURCE_SERVER_DPOP_OPTIONS = {
   dpopProof: {
-    check: nested((value: Pick<DpopOptions, 'proofMaxAge' | 'replayCacheSize'>) => {
-      const { proofMaxAge, replayCacheSize } = resolveDpopOptions(value);
-      return { proofMaxAge, replayCacheSize };
+    check: nested((value: Pick<DpopOptions, 'proofMaxAge' | 'replayCacheSize' | 'nonceSecrets' | 'nonceStep'>) => {
+      const { proofMaxAge, replayCacheSize, nonceSecrets, nonceStep } = resolveDpopOptions(value);
+      return { proofMaxAge, replayCacheSize, nonceSecrets, nonceStep };
     }),
-    defaultText: '`{ proofMaxAge: 60, replayCacheSize: 100000 }`',
-    type: '`{ proofMaxAge?, replayCacheSize? }`',
-    description: "how old a DPoP proof's `iat` may be (seconds), and how many proof `jti`s are remembered in memory",
+    defaultText: '`{ proofMaxAge: 60, replayCacheSize: 100000 }`, no nonces',
+    type: '`{ proofMaxAge?, replayCacheSize?, nonceSecrets?, nonceStep? }`',
+    description:
+      "how old a DPoP proof's `iat` may be (seconds), how many proof `jti`s are remembered in memory, and the secrets and step of the nonces of guards with `dpopNonce` (as the instance's `dpop` option)",
   },
   replayStore: {
     check: withMethods<ReplayStore>('replayStore must have claimOnce() (the Store interface)', 'claimOnce'),

@@ -21,15 +21,25 @@ export function resolveResourceServerOptions(options: ResourceServerOptions): Re
   if ((options as Partial<ResourceServerOptions>).audience === undefined) {
     throw new TypeError('a guard for a remote issuer needs its audience (RFC 9068 §4: aud must be checked)');
   }
-  return resolveTable(RESOURCE_SERVER_OPTIONS, options, '', {
-    clock: () => Date.now,
-    logger: () => consoleLogger,
-    metrics: () => resolveMetricsOptions(undefined),
-    dpopProof: () => {
-      const { proofMaxAge, replayCacheSize } = resolveDpopOptions();
-      return { proofMaxAge, replayCacheSize };
-    },
-  });
+  return withNonceSecrets(
+    resolveTable(RESOURCE_SERVER_OPTIONS, options, '', {
+      clock: () => Date.now,
+      logger: () => consoleLogger,
+      metrics: () => resolveMetricsOptions(undefined),
+      dpopProof: () => {
+        const { proofMaxAge, replayCacheSize, nonceSecrets, nonceStep } = resolveDpopOptions();
+        return { proofMaxAge, replayCacheSize, nonceSecrets, nonceStep };
+      },
+    }),
+  );
+}
+
+/** RFC 9449 §9: a guard asking for DPoP nonces needs the secrets that make them. */
+function withNonceSecrets(resolved: ResolvedResourceServerOptions): ResolvedResourceServerOptions {
+  if (resolved.dpopNonce && resolved.dpopProof.nonceSecrets === undefined) {
+    throw new TypeError('a guard with dpopNonce needs dpopProof.nonceSecrets');
+  }
+  return resolved;
 }
 
 /**
@@ -42,5 +52,5 @@ export function resolveRemoteGuardOptions(guard: GuardOptions, server: ResolvedR
     throw new TypeError('a resource server guard cannot name another issuer');
   }
   const inherited = Object.fromEntries(Object.keys(RESOURCE_SERVER_OPTIONS).map((name) => [name, () => server[name as keyof typeof server]]));
-  return resolveTable(RESOURCE_SERVER_OPTIONS, { ...guard, issuer: undefined }, '', inherited);
+  return withNonceSecrets(resolveTable(RESOURCE_SERVER_OPTIONS, { ...guard, issuer: undefined }, '', inherited));
 }

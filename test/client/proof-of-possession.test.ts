@@ -76,6 +76,36 @@ describe('done when: a client with no secret gets a DPoP-bound token with a sign
   });
 });
 
+describe('DPoP nonces asked by a resource server (RFC 9449 §9)', () => {
+  it('the token client retries once with the nonce a remote guard asks for, and the guard grants it', async () => {
+    iss = await startIssuer();
+    const { clientId, privateKey } = await keyedClient();
+    const orders = createResourceServer({ issuer: iss.issuer, audience: ORDERS, dpopProof: { nonceSecrets: [NONCE_SECRET] } });
+    let calls = 0;
+    const app = express();
+    app.use((_req, _res, next) => {
+      calls++;
+      next();
+    });
+    app.get('/orders', orders.requireScope('read', { dpopNonce: true }), (req, res) => res.json({ caller: req.auth?.clientId }));
+    app.use(oauthErrorHandler());
+    const service = await listen(app);
+    const client = createTokenClient({ issuer: iss.issuer, clientId, privateKey, dpop: true, scope: 'read', resource: ORDERS });
+    try {
+      const res = await client.fetch(`${service.url}/orders`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ caller: clientId });
+      // The first call was answered 401 use_dpop_nonce with a DPoP-Nonce header; the retry carried it.
+      expect(calls).toBe(2);
+      expect(res.headers.get('dpop-nonce')).toMatch(/^\d+\.[A-Za-z0-9_-]{22}$/);
+    } finally {
+      client.close();
+      orders.close();
+      await service.close();
+    }
+  });
+});
+
 describe('oauth4webapi as the client', () => {
   it('privateKeyJwt and DPoP helpers against our token endpoint, then protectedResourceRequest against our guard (RFC 7523, RFC 9449)', async () => {
     iss = await startIssuer({ dpop: { nonceSecrets: [NONCE_SECRET] } });

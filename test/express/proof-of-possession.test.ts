@@ -3,7 +3,7 @@ import express, { type Express } from 'express';
 import request from 'supertest';
 import { randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
-import { createOAuth, oauthErrorHandler, type OAuth, type OAuthOptions } from '../../lib';
+import { createOAuth, createResourceServer, oauthErrorHandler, type OAuth, type OAuthOptions } from '../../lib';
 import type { AuditEvent } from '../../lib/core';
 import { accessTokenHash } from '../../lib/core/dpop/proof';
 import { JWT_BEARER_ASSERTION_TYPE } from '../../lib/core/client-auth/private-key-jwt';
@@ -353,5 +353,75 @@ describe('DPoP at a guard (RFC 9449 §7)', () => {
     const sent = await request(app).get('/api/items').set('Authorization', `DPoP ${bearer}`).set('DPoP', await resourceProof(bearer));
     expect(sent.status).toBe(401);
     expect(sent.body.error).toBe('invalid_token');
+  });
+});
+
+describe('DPoP server nonces at a guard (RFC 9449 §9)', () => {
+  let nonced: Express;
+  beforeEach(async () => {
+    await setup({ dpop: { nonceSecrets: [NONCE_SECRET] } });
+    nonced = express();
+    nonced.get('/api/items', oauth.requireScope('read', { publicBaseUrl: API, dpopNonce: true }), (req, res) => res.json({ client: req.auth?.clientId }));
+    nonced.use(oauthErrorHandler());
+  });
+
+  /** A bound token from the token endpoint, which asks for its own nonce first (RFC 9449 §8). */
+  async function noncedBoundToken(): Promise<string> {
+    const first = await tokenRequest(await assertionForm(), { DPoP: await proof() });
+    const res = await tokenRequest(await assertionForm(), { DPoP: await proof({ nonce: first.headers['dpop-nonce'] }) });
+    expect(res.status).toBe(200);
+    return res.body.access_token as string;
+  }
+
+  it('answers a proof without the nonce with 401, a DPoP use_dpop_nonce challenge and a DPoP-Nonce header, then accepts it (RFC 9449 §9)', async () => {
+    const token = await noncedBoundToken();
+    const first = await request(nonced).get('/api/items').set('Authorization', `DPoP ${token}`).set('DPoP', await resourceProof(token));
+    expect(first.status).toBe(401);
+    expect(first.body.error).toBe('use_dpop_nonce');
+    expect(first.headers['www-authenticate']).toMatch(/^DPoP realm="oauth", error="use_dpop_nonce", error_description="[^"]+", algs="[^"]+"$/);
+    const nonce = first.headers['dpop-nonce'] as string;
+    expect(nonce).toMatch(/^\d+\.[A-Za-z0-9_-]{22}$/);
+    const second = await request(nonced).get('/api/items').set('Authorization', `DPoP ${token}`).set('DPoP', await resourceProof(token, { nonce }));
+    expect(second.status).toBe(200);
+    expect(second.body).toEqual({ client: clientId });
+    // §8.2, as §9 allows: a granted DPoP request carries the current nonce for the next proof.
+    expect(second.headers['dpop-nonce']).toBe(nonce);
+  });
+
+  it('asks again for a nonce two steps old, with a fresh one (RFC 9449 §9, §8.1)', async () => {
+    const token = await noncedBoundToken();
+    const first = await request(nonced).get('/api/items').set('Authorization', `DPoP ${token}`).set('DPoP', await resourceProof(token));
+    clock.advance(600_000);
+    const late = await request(nonced)
+      .get('/api/items')
+      .set('Authorization', `DPoP ${token}`)
+      .set('DPoP', await resourceProof(token, { nonce: first.headers['dpop-nonce'] }));
+    expect(late.status).toBe(401);
+    expect(late.body.error).toBe('use_dpop_nonce');
+    expect(late.headers['dpop-nonce']).not.toBe(first.headers['dpop-nonce']);
+  });
+
+  it('leaves routes without dpopNonce, and bearer tokens on a route that allows them, without nonces', async () => {
+    const token = await noncedBoundToken();
+    const plain = await request(app).get('/api/items').set('Authorization', `DPoP ${token}`).set('DPoP', await resourceProof(token));
+    expect(plain.status).toBe(200);
+    expect(plain.headers['dpop-nonce']).toBeUndefined();
+    const bearer = (await tokenRequest(await assertionForm())).body.access_token as string;
+    const asBearer = await request(nonced).get('/api/items').set('Authorization', `Bearer ${bearer}`);
+    expect(asBearer.status).toBe(200);
+    expect(asBearer.headers['dpop-nonce']).toBeUndefined();
+  });
+});
+
+describe('dpopNonce without nonce secrets', () => {
+  beforeEach(() => setup());
+
+  it('is refused when the route is defined, for a local guard and a resource server alike', () => {
+    expect(() => oauth.requireScope('read', { dpopNonce: true })).toThrow(new TypeError("a guard with dpopNonce needs the instance's dpop.nonceSecrets"));
+    expect(() => createResourceServer({ issuer: ISSUER, audience: API, dpopNonce: true })).toThrow(new TypeError('a guard with dpopNonce needs dpopProof.nonceSecrets'));
+    const resources = createResourceServer({ issuer: ISSUER, audience: API });
+    expect(() => resources.requireScope('read', { dpopNonce: true })).toThrow(new TypeError('a guard with dpopNonce needs dpopProof.nonceSecrets'));
+    const withSecrets = createResourceServer({ issuer: ISSUER, audience: API, dpopProof: { nonceSecrets: [NONCE_SECRET] } });
+    expect(() => withSecrets.requireScope('read', { dpopNonce: true })).not.toThrow();
   });
 });
