@@ -1,4 +1,4 @@
-// Two server processes on one PostgreSQL schema: a client disabled through one, and a token revoked through one, are refused by the other within one second (LISTEN/NOTIFY deltas); failure limits reached through one hold on the other (Redis).
+// Two server processes on one PostgreSQL schema: a client disabled through one, and a token revoked through one, are refused by the other within one second (LISTEN/NOTIFY deltas); failure limits reached through one hold on the other (Redis, or PostgreSQL).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -11,8 +11,6 @@ import { freshSchema, openPgStore, pgAvailable, PG_URL } from './support/stores'
 
 const available = pgAvailable();
 const describePg = available ? describe : describe.skip;
-// The shared failure limits need Redis as well; without it only that part skips (the run says why once).
-const describeRedis = REDIS_URL ? describe : describe.skip;
 const FIXTURE = join(__dirname, 'fixtures', 'pg-instance.js');
 const GRANT = { grant_type: 'client_credentials' };
 /** The promise of issue 12: a change made through one instance is enforced by every other within this. */
@@ -134,19 +132,66 @@ describePg('several instances on one PostgreSQL schema', () => {
     expect((await request(a.url).get('/api/items').auth(other, { type: 'bearer' })).status).toBe(200);
   });
 
-  describeRedis('with failure limits shared through Redis (limiterStore)', () => {
+  /** Where the two processes share their failure counters, and how a test seeds one. */
+  interface LimitsBackend {
+    name: string;
+    available: boolean;
+    /** The environment that points a process at the backend, for this test's own key prefix. */
+    env(prefix: string): Promise<Record<string, string>>;
+    /** Sets the back-off rounds counted for `clientId` within the hour. */
+    seedBackoff(prefix: string, clientId: string, rounds: number): Promise<void>;
+    cleanup(prefix: string): Promise<void>;
+  }
+
+  const redisLimits = (): LimitsBackend => {
+    let redis: Redis | undefined;
+    return {
+      name: 'Redis',
+      available: REDIS_URL !== undefined,
+      async env() {
+        redis = await readyRedis(REDIS_URL as string);
+        return { OAUTH_LIMITS_REDIS: REDIS_URL as string };
+      },
+      async seedBackoff(prefix, clientId, rounds) {
+        await (redis as Redis).set(`${prefix}:backoff:${clientId}`, String(rounds), 'EX', 3600);
+      },
+      async cleanup(prefix) {
+        if (!redis) return;
+        await dropKeys(redis, prefix);
+        await redis.quit();
+      },
+    };
+  };
+
+  // The counters' table lives in the test's schema (the URL's search_path), dropped with it.
+  const postgresLimits = (): LimitsBackend => ({
+    name: 'PostgreSQL',
+    available,
+    async env() {
+      return { OAUTH_LIMITS_POSTGRES: schemaUrl };
+    },
+    async seedBackoff(prefix, clientId, rounds) {
+      await db.admin.query(
+        `CREATE UNLOGGED TABLE IF NOT EXISTS ${db.schema}.ecc_auth_limits (key varchar(255) PRIMARY KEY, points integer NOT NULL DEFAULT 0, expire bigint)`,
+      );
+      await db.admin.query(`INSERT INTO ${db.schema}.ecc_auth_limits VALUES ($1, $2, $3)`, [`${prefix}:backoff:${clientId}`, rounds, Date.now() + 3_600_000]);
+    },
+    async cleanup() {},
+  });
+
+  describe.each([redisLimits(), postgresLimits()])('with failure limits shared through $name (limiterStore)', (backend) => {
+    const run = backend.available ? it : it.skip;
     /** Failed authentications of one client_id per window before it backs off, in both processes. */
     const CLIENT_LIMIT = 3;
     /** The longest back-off, which the seeded history below makes this round's back-off. */
     const MAX_BACKOFF_SECONDS = 600;
-    let redis: Redis;
     let prefix: string;
     let guessed: { id: string; secret: string };
     let limitedA: Instance;
     let limitedB: Instance;
 
     beforeAll(async () => {
-      redis = await readyRedis(REDIS_URL as string);
+      if (!backend.available) return;
       // This test's own keys, removed afterwards: nothing it counts reaches another run or test.
       prefix = `ecc-test:${randomBytes(6).toString('hex')}`;
       const store = openPgStore(db.schema);
@@ -156,12 +201,13 @@ describePg('several instances on one PostgreSQL schema', () => {
       } finally {
         await store.close();
       }
-      // A first back-off lasts 1 s on Redis's clock, which this test cannot hold still: the id is given
-      // ten earlier back-offs within the hour, so this one is the longest (clientMaxBackoff) and what
-      // follows does not race the clock. The key is where the limiter counts back-off rounds.
-      await redis.set(`${prefix}:backoff:${guessed.id}`, '10', 'EX', 3600);
+      // A first back-off lasts 1 s on the backend's clock, which this test cannot hold still: the id is
+      // given ten earlier back-offs within the hour, so this one is the longest (clientMaxBackoff) and
+      // what follows does not race the clock. The key is where the limiter counts back-off rounds.
+      const backendEnv = await backend.env(prefix);
+      await backend.seedBackoff(prefix, guessed.id, 10);
       const env = {
-        OAUTH_LIMITS_REDIS: REDIS_URL as string,
+        ...backendEnv,
         OAUTH_LIMITS_PREFIX: prefix,
         OAUTH_CLIENT_FAILURE_LIMIT: String(CLIENT_LIMIT),
         OAUTH_CLIENT_MAX_BACKOFF: String(MAX_BACKOFF_SECONDS),
@@ -169,14 +215,12 @@ describePg('several instances on one PostgreSQL schema', () => {
       [limitedA, limitedB] = await Promise.all([startInstance(schemaUrl, env), startInstance(schemaUrl, env)]);
     });
     afterAll(async () => {
+      if (!backend.available) return;
       await Promise.all([limitedA, limitedB].filter(Boolean).map(stopInstance));
-      if (redis) {
-        await dropKeys(redis, prefix);
-        await redis.quit();
-      }
+      await backend.cleanup(prefix);
     });
 
-    it('refuses, on one instance, a client_id whose failure limit was reached through the other, even with the right secret, while its back-off holds (429, RFC 6749 §2.3.1, RFC 6585 §4)', async () => {
+    run('refuses, on one instance, a client_id whose failure limit was reached through the other, even with the right secret, while its back-off holds (429, RFC 6749 §2.3.1, RFC 6585 §4)', async () => {
       const token = (instance: Instance, secret: string) =>
         request(instance.url).post('/oauth/token').auth(guessed.id, secret).type('form').send(GRANT);
       for (let i = 1; i <= CLIENT_LIMIT; i++) {
@@ -184,7 +228,7 @@ describePg('several instances on one PostgreSQL schema', () => {
         expect(wrong.status).toBe(401);
         expect(wrong.body.error).toBe('invalid_client');
       }
-      // B has seen no failure itself: only the counters in Redis can refuse this.
+      // B has seen no failure itself: only the shared counters can refuse this.
       const next = await token(limitedB, 'wrong-next');
       expect(next.status).toBe(429);
       expect(next.body).toEqual({
