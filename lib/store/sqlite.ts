@@ -54,7 +54,7 @@ interface LogRow {
 const PAGE = 2000;
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 interface ClientPageBinds {
-  after: string | null;
+  after: string;
   name: string | null;
   enabled: number | null;
   grp: string | null;
@@ -366,10 +366,12 @@ export class SqliteStore implements Store {
       deleteClient: db.prepare('DELETE FROM clients WHERE id = :id'),
       clientVersion: db.prepare<[{ id: string }], { version: number }>('SELECT version FROM clients WHERE id = :id'),
       // Keyset pagination with optional filters (a NULL bind disables its filter); the scope filter
-      // matches a whole space-delimited token, directly or through a group.
+      // matches a whole space-delimited token, directly or through a group. The cursor is a plain
+      // range on the primary key ('' before the first page), so each page searches the index from
+      // its cursor: an `:after IS NULL OR` around it made every page scan from the first id.
       clientPage: db.prepare<[ClientPageBinds], ClientRow>(
         `SELECT * FROM clients c
-         WHERE (:after IS NULL OR c.id > :after)
+         WHERE c.id > :after
            AND (:name IS NULL OR c.name = :name)
            AND (:enabled IS NULL OR c.enabled = :enabled)
            AND (:grp IS NULL OR EXISTS (SELECT 1 FROM client_groups cg WHERE cg.client_id = c.id AND cg.group_name = :grp))
@@ -685,7 +687,7 @@ export class SqliteStore implements Store {
     return run(() =>
       this.db.transaction(() => {
         const rows = this.stmt.clientPage.all({
-          after: query.after ?? null,
+          after: query.after ?? '',
           name: query.name ?? null,
           enabled: query.enabled === undefined ? null : query.enabled ? 1 : 0,
           grp: query.group ?? null,

@@ -40,6 +40,41 @@ describePg('PostgreSQL store', () => {
     await db.drop();
   });
 
+  describe('listing clients', () => {
+    it('reads a page through the index on the id in byte order, never the whole table (keyset pagination, migration 3)', async () => {
+      const store = open();
+      await store.ready();
+      // Enough clients that a scan and a sort would cost the planner more than the index.
+      await db.admin.query(`INSERT INTO ${db.schema}.clients (id, name, scopes, audiences, created_at, updated_at)
+        SELECT lpad(to_hex(i), 32, '0'), 'client ' || i, 'read', '', 0, 0 FROM generate_series(0, 19999) i`);
+      await db.admin.query(`ANALYZE ${db.schema}.clients`);
+      // The statements the store sends for two pages, to ask PostgreSQL how it runs each.
+      const sent: { text: string; values: unknown[] }[] = [];
+      const queries = store as unknown as { query: (text: string, values: unknown[]) => Promise<unknown> };
+      const original = queries.query.bind(store);
+      const query = jest.spyOn(queries, 'query').mockImplementation((text, values) => {
+        sent.push({ text, values });
+        return original(text, values);
+      });
+      const first = await store.listClientsPage({ limit: 500 });
+      const later = await store.listClientsPage({ after: (15_000).toString(16).padStart(32, '0'), limit: 500 });
+      query.mockRestore();
+      expect(first.clients).toHaveLength(500);
+      expect(later.clients[0]?.id).toBe((15_001).toString(16).padStart(32, '0'));
+      const client = await db.admin.connect();
+      try {
+        await client.query(`SET search_path TO ${db.schema}`);
+        for (const { text, values } of sent) {
+          const plan = (await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, values)).rows.map((r) => r['QUERY PLAN']).join('\n');
+          expect(plan).toContain('clients_id_bytes');
+          expect(plan).not.toMatch(/Seq Scan on clients/);
+        }
+      } finally {
+        client.release();
+      }
+    });
+  });
+
   describe('migrations', () => {
     it('applies each migration once when ten instances open a fresh schema at once (advisory lock)', async () => {
       const stores = Array.from({ length: 10 }, () => open({ poolSize: 2 }));

@@ -104,6 +104,33 @@ describe('SQLite store', () => {
   });
 });
 
+describe('SQLite store: listing clients', () => {
+  it('searches the primary key from the cursor for every page, first included, never scanning from the first id (keyset pagination)', async () => {
+    const { dir, cleanup } = tempDir();
+    const store = SqliteStore.open(join(dir, 'list.sqlite'));
+    try {
+      const page = (store as unknown as { stmt: { clientPage: { source: string } } }).stmt.clientPage;
+      const binds = { name: null, enabled: null, grp: null, scope: null, limit: 500 };
+      for (const after of ['', '0123']) {
+        const plan = store.db.prepare<[object], { detail: string }>(`EXPLAIN QUERY PLAN ${page.source}`).all({ ...binds, after });
+        expect(plan.map((row) => row.detail)).toContainEqual(expect.stringMatching(/^SEARCH c USING (INDEX|PRIMARY KEY).*\(id>\?\)$/));
+      }
+      // And the cursor pages as before: every client once, in id order.
+      for (const id of ['b', 'a', 'c']) {
+        await store.createClient({ id, name: id, scopes: [], audiences: [], grantTypes: ['client_credentials'], tokenFormat: 'jwt', secretHash: null }, 0);
+      }
+      const first = await store.listClientsPage({ limit: 2 });
+      expect(first.clients.map((c) => c.id)).toEqual(['a', 'b']);
+      const second = await store.listClientsPage({ after: first.nextAfter, limit: 2 });
+      expect(second.clients.map((c) => c.id)).toEqual(['c']);
+      expect(second.nextAfter).toBeUndefined();
+    } finally {
+      await store.close();
+      cleanup();
+    }
+  });
+});
+
 describe('SQLite store: the next signing key (schema 3, issue 15)', () => {
   const key = async (createdAt: number) => generateSigningKey('ES256', createdAt);
 

@@ -435,7 +435,7 @@ export class PostgresStore implements Store {
   async listClientsPage(query: ClientQuery): Promise<ClientPage> {
     const rows = await this.query<ClientRow>(
       `${CLIENT_SELECT}
-       WHERE ($1::text IS NULL OR c.id COLLATE "C" > $1::text)
+       WHERE c.id COLLATE "C" > $1::text
          AND ($2::text IS NULL OR c.name = $2::text)
          AND ($3::boolean IS NULL OR c.enabled = $3::boolean)
          AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM client_groups cg WHERE cg.client_id = c.id AND cg.group_name = $4::text))
@@ -443,7 +443,8 @@ export class PostgresStore implements Store {
               OR EXISTS (SELECT 1 FROM client_groups cg JOIN groups g ON g.name = cg.group_name
                          WHERE cg.client_id = c.id AND $5::text = ANY (string_to_array(g.scopes, ' '))))
        ORDER BY c.id COLLATE "C" LIMIT $6`,
-      [query.after ?? null, query.name ?? null, query.enabled ?? null, query.group ?? null, query.scope ?? null, query.limit],
+      // No cursor is '' (below every id): the range stays one the index serves, page after page.
+      [query.after ?? '', query.name ?? null, query.enabled ?? null, query.group ?? null, query.scope ?? null, query.limit],
     );
     const clients = rows.map(toClient);
     const last = clients[clients.length - 1];
