@@ -168,6 +168,17 @@ describe.each([redisBackend(), postgresBackend()])('shared failure limits ($name
   });
 });
 
+/** With the backend away: the limit still holds, counted in this instance's memory, and the outage is told once. */
+async function expectCountedInMemory(limiter: SharedFailureLimiter, address: string, outages: unknown[]): Promise<void> {
+  for (let i = 0; i < LIMITS.addressFailureLimit; i++) {
+    const charged = await limiter.charge({ clientId: `guess-${i}`, address });
+    if ('limit' in charged) throw new Error('refused too early');
+    charged.failed();
+  }
+  expect(await limiter.charge({ clientId: 'guess-x', address })).toEqual({ limit: 'address', retryAfterSeconds: 600 });
+  expect(outages).toHaveLength(1);
+}
+
 describe('shared failure limits when Redis cannot answer', () => {
   it('fails open to the in-memory limiter (never a 500, never unlimited) and says so once', async () => {
     // Nothing listens on port 1: the client never becomes ready; no retries, no offline queue.
@@ -179,13 +190,7 @@ describe('shared failure limits when Redis cannot answer', () => {
       new FailureLimiter(LIMITS, () => 0),
       (err) => outages.push(err),
     );
-    for (let i = 0; i < LIMITS.addressFailureLimit; i++) {
-      const charged = await limiter.charge({ clientId: `guess-${i}`, address: '127.0.5.1' });
-      if ('limit' in charged) throw new Error('refused too early');
-      charged.failed();
-    }
-    expect(await limiter.charge({ clientId: 'guess-x', address: '127.0.5.1' })).toEqual({ limit: 'address', retryAfterSeconds: 600 });
-    expect(outages).toHaveLength(1);
+    await expectCountedInMemory(limiter, '127.0.5.1', outages);
     down.disconnect();
   });
 });
@@ -196,13 +201,7 @@ describe('shared failure limits when PostgreSQL cannot answer', () => {
     const down = new Pool({ host: '127.0.0.1', port: 1, connectionTimeoutMillis: 500 });
     const outages: unknown[] = [];
     const limiter = new SharedFailureLimiter(LIMITS, { postgres: down }, new FailureLimiter(LIMITS, () => 0), (err) => outages.push(err));
-    for (let i = 0; i < LIMITS.addressFailureLimit; i++) {
-      const charged = await limiter.charge({ clientId: `guess-${i}`, address: '127.0.5.2' });
-      if ('limit' in charged) throw new Error('refused too early');
-      charged.failed();
-    }
-    expect(await limiter.charge({ clientId: 'guess-x', address: '127.0.5.2' })).toEqual({ limit: 'address', retryAfterSeconds: 600 });
-    expect(outages).toHaveLength(1);
+    await expectCountedInMemory(limiter, '127.0.5.2', outages);
     await down.end();
   });
 
