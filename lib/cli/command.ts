@@ -66,6 +66,8 @@ function parseErrorMessage(err: unknown): string {
   const option = /'(-[^' ]+)/.exec(message)?.[1] ?? 'an option';
   switch (code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      // A long base64url word is more likely an id that starts with "--" than a misspelt option.
+      if (/^--[\w-]{20,}$/.test(option)) return `unknown option ${option} (put an argument that starts with "--" after "--")`;
       return `unknown option ${option}`;
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
       if (message.includes('does not take an argument')) return `${option} takes no value`;
@@ -74,6 +76,32 @@ function parseErrorMessage(err: unknown): string {
     default:
       return message.split('\n')[0] ?? 'invalid arguments';
   }
+}
+
+/**
+ * Moves arguments that start with a single `-` (a key id or token id is base64url, so one in 64
+ * does) behind a `--`, so parseArgs reads them as positional arguments, not as short options. Only
+ * `-h` is a short option here. A string option's value stays with its option; `--anything` stays an
+ * option, so a misspelt option is still reported as one.
+ */
+function withDashedArguments(argv: readonly string[], specs: Readonly<Record<string, OptionSpec>>): string[] {
+  const flags: string[] = [];
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (/^-[^-]/.test(arg) && arg !== '-h') {
+      positionals.push(arg);
+      continue;
+    }
+    flags.push(arg);
+    const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : undefined;
+    if (name !== undefined && specs[name]?.type === 'string' && i + 1 < argv.length) flags.push(argv[++i] as string);
+  }
+  return positionals.length === 0 ? flags : [...flags, '--', ...positionals];
 }
 
 /**
@@ -87,7 +115,7 @@ export function parseCommandLine(command: Command, argv: readonly string[], help
   options.help = { type: 'boolean', short: 'h' };
   let parsed: ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true; tokens: true }>>;
   try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true, tokens: true });
+    parsed = parseArgs({ args: withDashedArguments(argv, specs), options, allowPositionals: true, strict: true, tokens: true });
   } catch (err: unknown) {
     throw new UsageError(parseErrorMessage(err), helpFor);
   }

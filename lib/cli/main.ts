@@ -137,7 +137,9 @@ export async function main(argv: readonly string[], environment: CliEnvironment)
   const { output } = environment;
   const { rest: line, globals, json } = extractGlobalOptions(argv);
   const [nounName, verb, ...own] = line;
-  const rest = [...own, ...globals];
+  // The global options go back before a `--`, which ends the options.
+  const end = own.indexOf('--');
+  const rest = end < 0 ? [...own, ...globals] : [...own.slice(0, end), ...globals, ...own.slice(end)];
   let helpFor: string | undefined;
   let ctx: CliContext | undefined;
   try {

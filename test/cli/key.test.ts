@@ -151,6 +151,25 @@ describe('key CLI: keys at rest and retirement (issues 10 and 18)', () => {
     expect(short.err).not.toContain('too-short');
   });
 
+  it('key retire reads a key id that starts with "-" as the key id, not as an option (an RFC 7638 thumbprint is base64url)', async () => {
+    await (await SqliteStore.open(db)).close();
+    const dashed = '-Wq3yZkYtN0a8XbQe1fU5mJ2cR7vH9sLpD4gK6oT_iE';
+    const single = await runCli(['key', 'retire', dashed, '--db', db], {}, clock.now);
+    expect(single.code).toBe(1);
+    expect(single.err).toBe(`express-client-credentials: no signing key "${dashed}" in service (see 'express-client-credentials key list')\n`);
+    const before = await runCli(['key', 'retire', '--db', db, dashed], {}, clock.now);
+    expect(before.err).toBe(single.err);
+    const double = `-${dashed}`;
+    const separated = await runCli(['key', 'retire', '--db', db, '--', double], {}, clock.now);
+    expect(separated.err).toBe(`express-client-credentials: no signing key "${double}" in service (see 'express-client-credentials key list')\n`);
+    const unseparated = await runCli(['key', 'retire', double, '--db', db], {}, clock.now);
+    expect(unseparated.code).toBe(2);
+    expect(unseparated.err).toContain(`unknown option ${double} (put an argument that starts with "--" after "--")`);
+    const misspelt = await runCli(['key', 'retire', dashed, '--jsn', '--db', db], {}, clock.now);
+    expect(misspelt.code).toBe(2);
+    expect(misspelt.err).toBe("express-client-credentials: unknown option --jsn (see 'express-client-credentials key retire --help')\n");
+  });
+
   it('key retire: a key taken out of service stops verifying at once in a running server, the active one replaced first', async () => {
     const oauth = createOAuth({ issuer: ISSUER, database: db, bcryptCost: 4, logger: memoryLogger(), clock: clock.now });
     try {
