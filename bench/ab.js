@@ -13,6 +13,13 @@ const BASELINE = arg('baseline', 'bare');
 const ROUNDS = Number(arg('rounds', '9'));
 const TIMING = { warmup: Number(arg('warmup', '1')), duration: Number(arg('duration', '3')), connections: 50 };
 const ISSUER = 'http://127.0.0.1:9999';
+/**
+ * `--together`: every case in one server process, each on its own port, so the baseline is a plain
+ * route of the same service (the library loaded, its heap and timers shared) and only the route's
+ * own middleware differs; without it each case has a process of its own and the baseline is an app
+ * with nothing but Express.
+ */
+const TOGETHER = process.argv.includes('--together');
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -32,6 +39,12 @@ async function prepare(dir) {
 
 /** Starts every case's server on CPU 0, each with its own port; the remote guard mints its own token. */
 async function startAll(made) {
+  if (TOGETHER) {
+    if (CASES.some((name) => name.includes('@'))) throw new Error('--together serves one build: no name@dir cases');
+    const proc = child('server.js', 0, { BENCH_CONFIG: JSON.stringify({ servers: CASES, issuer: ISSUER, database: made.database, clientId: made.clientId }) });
+    const { servers } = await nextMessage(proc, 'ready');
+    return servers.map(({ name, port, token }) => ({ name, proc, url: `http://127.0.0.1:${port}`, token: token ?? made.token, cpu: [] }));
+  }
   const servers = [];
   for (const name of CASES) {
     const [server, dist] = name.split('@');
@@ -82,7 +95,8 @@ const TARGETS = [
 function printTargets(servers, ratioOf) {
   const rows = TARGETS.filter((t) => servers.some((s) => s.name === t.name));
   if (BASELINE !== 'bare' || rows.length === 0) return;
-  console.log(`\n| target (alternating rounds, each round's ratio to its own bare GET; median of ${ROUNDS}) | reached (CPU per response) | met |`);
+  const baseline = TOGETHER ? 'a plain route of the same process' : 'its own bare GET';
+  console.log(`\n| target (alternating rounds, each round's ratio to ${baseline}; median of ${ROUNDS}) | reached (CPU per response) | met |`);
   console.log('|---|--:|:-:|');
   for (const t of rows) {
     const value = ratioOf(servers.find((s) => s.name === t.name));
@@ -99,7 +113,8 @@ async function main() {
     servers = await startAll(made);
     const base = servers.find((s) => s.name === BASELINE);
     if (!base) throw new Error(`the baseline ${BASELINE} is not among --cases`);
-    console.log(`${ROUNDS} rounds of ${CASES.length} cases (warm-up ${TIMING.warmup} s, ${TIMING.duration} s measured each, order rotating), load average ${os.loadavg()[0].toFixed(2)}`);
+    const where = TOGETHER ? 'all in one server process' : 'each in its own server process';
+    console.log(`${ROUNDS} rounds of ${CASES.length} cases, ${where} (warm-up ${TIMING.warmup} s, ${TIMING.duration} s measured each, order rotating), load average ${os.loadavg()[0].toFixed(2)}`);
     for (let i = 0; i < ROUNDS; i++) {
       // The order rotates, so no case always follows the same one.
       const order = servers.map((_, k) => servers[(k + i) % servers.length]);
@@ -118,7 +133,7 @@ async function main() {
     }
     printTargets(servers, (s) => median(ratiosOf(s)));
   } finally {
-    for (const s of servers) if (s.proc.exitCode === null) s.proc.send('stop');
+    for (const proc of new Set(servers.map((s) => s.proc))) if (proc.exitCode === null) proc.send('stop');
     rmSync(dir, { recursive: true, force: true });
   }
 }

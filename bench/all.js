@@ -12,6 +12,12 @@ const STEPS = [
   // run's start and end (bench/README.md, fourth session), so the guard group is also measured in
   // alternating rounds, each against the bare GET of its own round.
   { name: 'the guard group in alternating rounds (bench/ab.js)', args: ['ab.js', '--rounds=9'] },
+  // And as a service's routes: every case in one process, so the baseline is a plain route beside
+  // the guarded ones (the library loaded for both) and only the route's middleware differs.
+  {
+    name: 'the guard group as routes of one process, in alternating rounds (bench/ab.js --together)',
+    args: ['ab.js', '--together', '--rounds=9', '--cases=bare,bare-auth,bare-auth-read,ours-guard,ours-guard-after-token-router,ours-remote-guard'],
+  },
   { name: 'scale: 100,000 clients and revoked tokens (bench/scale.js)', args: ['--expose-gc', 'scale.js'] },
   { name: 'memory: 1,000,000 distinct tokens (bench/memory.js)', args: ['--expose-gc', 'memory.js'] },
   { name: 'medians over the runs of this commit (bench/summarize.js)', args: ['summarize.js'] },

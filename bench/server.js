@@ -324,39 +324,50 @@ async function exhaust(port, addresses) {
   }
 }
 
-async function main() {
-  const build = CASES[config.server];
-  if (!build) throw new Error(`unknown server ${config.server}`);
+/** Builds one case on its own app and port; every request it serves is counted in `counts`. */
+async function serve(name, counts) {
+  const build = CASES[name];
+  if (!build) throw new Error(`unknown server ${name}`);
   const app = express();
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address();
   // Routes are added after listen() so a guard can be pointed at this server's own JWKS route.
   const extra = await build(app, () => port);
-  if (config.exhaust) await exhaust(port, config.exhaust);
-
-  let active = 0;
-  let served = 0;
   server.on('request', (_req, res) => {
-    active++;
+    counts.active++;
     res.once('close', () => {
-      active--;
-      served++;
+      counts.active--;
+      counts.served++;
     });
   });
+  return { server, port, extra };
+}
+
+/**
+ * One case per process (`config.server`), or with `config.servers` several in one process, each on
+ * its own port: routes of one service, sharing its heap, its library and its event loop.
+ */
+async function main() {
+  const counts = { active: 0, served: 0 };
+  const names = config.servers ?? [config.server];
+  const serving = [];
+  for (const name of names) serving.push({ name, ...(await serve(name, counts)) });
+  if (config.exhaust) await exhaust(serving[0].port, config.exhaust);
+
   /** CPU time of the whole process (every thread: the loop and the pool) over the measured window. */
   let cpuAtStart;
   let servedAtStart = 0;
   const delay = monitorEventLoopDelay({ resolution: 1 });
   process.on('message', (msg) => {
     if (msg === 'drain') {
-      const check = () => (active === 0 ? process.send({ type: 'drained' }) : setTimeout(check, 20));
+      const check = () => (counts.active === 0 ? process.send({ type: 'drained' }) : setTimeout(check, 20));
       check();
     } else if (msg === 'measure') {
       delay.reset();
       delay.enable();
       cpuAtStart = process.cpuUsage();
-      servedAtStart = served;
+      servedAtStart = counts.served;
     } else if (msg === 'stats') {
       delay.disable();
       const cpu = process.cpuUsage(cpuAtStart);
@@ -366,15 +377,16 @@ async function main() {
         eventLoopDelay: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) },
         peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
         // CPU per response: unlike req/s, barely moved by other processes sharing the core.
-        cpuUsPerRequest: Math.round(((cpu.user + cpu.system) / Math.max(1, served - servedAtStart)) * 10) / 10,
+        cpuUsPerRequest: Math.round(((cpu.user + cpu.system) / Math.max(1, counts.served - servedAtStart)) * 10) / 10,
         ...(config.countCredentials ? { credentials: { requests: credentials.requests, distinct: credentials.distinct.size } } : {}),
       });
     } else if (msg === 'stop') {
-      server.close();
+      for (const { server } of serving) server.close();
       process.exit(0);
     }
   });
-  process.send({ type: 'ready', port, ...extra });
+  if (config.servers) process.send({ type: 'ready', servers: serving.map(({ name, port, extra }) => ({ name, port, ...extra })) });
+  else process.send({ type: 'ready', port: serving[0].port, ...serving[0].extra });
 }
 
 main().catch((err) => {
