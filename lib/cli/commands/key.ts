@@ -145,6 +145,7 @@ const retire: Command = {
     'Running servers stop trusting it within their syncInterval (default 500 ms), this process at once;',
     'remote resource servers drop it from their JWKS cache on their next refresh.',
     `Example: ${PROGRAM} key retire 3Jz0...`,
+    `A KID may start with "-" (it is base64url) and is read as the KID; one that starts with "--" goes after "--": ${PROGRAM} key retire -- --Jz0...`,
   ],
   async run(input, ctx) {
     const kid = input.args.KID as string;
