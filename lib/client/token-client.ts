@@ -1,5 +1,6 @@
 // The token client: get, cache (per scope set + resources, LRU), share (single flight) and refresh client credentials tokens, and call resources with them, retrying a 401 once.
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { boundedLru } from '../core/model/bounded-lru';
 import * as oauth from 'oauth4webapi';
 import { backoffDelay } from './backoff';
 import { tokenRequestShape, type TokenRequestShape } from './cache-key';
@@ -98,7 +99,7 @@ export class TokenClient {
     this.events = new TokenClientEmitter(this.options.now, this.options.onListenerError);
     this.endpoint = new TokenEndpoint(this.options, this.options.dpop ? () => this.dpop() : undefined);
     // Bounded by count; no ttl, so lru-cache starts no timer (expiry is checked on read).
-    this.states = new LRUCache({ max: this.options.maxEntries });
+    this.states = boundedLru(this.options.maxEntries);
   }
 
   /**

@@ -1,5 +1,6 @@
 // Client rows kept for the authentication path: served without a store read only while the change feed says every committed change has been heard, forgotten per client on its delta.
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { boundedLru } from '../model/bounded-lru';
 import { deepFreeze } from '../model/deep-freeze';
 import type { Client } from '../model/client';
 import type { ClientStore, StoreChange } from '../../store/types';
@@ -43,7 +44,7 @@ export class ClientCache implements Pick<ClientStore, 'getClient'> {
     private readonly source: ClientChangeSource,
     maxEntries: number,
   ) {
-    this.entries = maxEntries > 0 ? new LRUCache({ max: maxEntries }) : undefined;
+    this.entries = maxEntries > 0 ? boundedLru<string, Entry>(maxEntries) : undefined;
     if (this.entries) source.subscribe((change) => this.apply(change));
   }
 

@@ -1,6 +1,7 @@
 // A registered client's public keys for private_key_jwt (RFC 7523 §2.2): validation at registration, and key resolution (inline JWKS, or jwks_uri through jose's remote JWKS client).
 import { createLocalJWKSet, createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { boundedLru } from '../model/bounded-lru';
 import type { Client, ClientJwks } from '../model/client';
 
 /** Members that only a private or symmetric JWK has: a client registers public keys only. */
@@ -76,7 +77,7 @@ export class ClientKeySets {
   private readonly cache: LRUCache<string, JWTVerifyGetKey>;
 
   constructor(private readonly options: ClientKeySetOptions) {
-    this.cache = new LRUCache({ max: options.max });
+    this.cache = boundedLru<string, JWTVerifyGetKey>(options.max);
   }
 
   /** The client's key resolver, or undefined when it registered no keys. */

@@ -1,5 +1,6 @@
 // Failed client authentication limits: per address, then per client_id with a doubling back-off, charged before the secret is compared; bounded in time and in memory.
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { boundedLru } from '../model/bounded-lru';
 
 /** Who is trying to authenticate: the client id it claims (if any) and the address it came from. */
 export interface AuthAttempt {
@@ -67,7 +68,7 @@ class Counter {
     private readonly now: () => number,
     maxKeys: number,
   ) {
-    this.windows = new LRUCache({ max: maxKeys });
+    this.windows = boundedLru<string, Window>(maxKeys);
   }
 
   /** The key's live window, or undefined when it has none (never charged, or its window has passed). */
@@ -134,7 +135,7 @@ export class FailureLimiter {
   private readonly byAddress: Counter | undefined;
   private readonly byClient: Counter | undefined;
   private readonly backoffs: Counter;
-  private readonly trusted = new LRUCache<string, number>({ max: MAX_TRUSTED_PAIRS });
+  private readonly trusted = boundedLru<string, number>(MAX_TRUSTED_PAIRS);
   /** Addresses the shared (Redis) limits refused, with when the refusal ends (epoch ms): see {@link mirrorRefusal}. */
   private readonly mirrored: LRUCache<string, number>;
 
@@ -150,7 +151,7 @@ export class FailureLimiter {
       this.byClient = new Counter(limits.clientFailureLimit, limits.clientFailureWindow * 1000, now, maxKeys);
     }
     this.backoffs = new Counter(Number.MAX_SAFE_INTEGER, BACKOFF_MEMORY_MS, now, maxKeys);
-    this.mirrored = new LRUCache({ max: maxKeys });
+    this.mirrored = boundedLru<string, number>(maxKeys);
   }
 
   /**

@@ -1,5 +1,5 @@
 // rate_limit.hit audit events, at most one per second for each limit and key, each carrying the count of the refusals it stands in for.
-import { LRUCache } from 'lru-cache';
+import { boundedLru } from '../model/bounded-lru';
 import type { AuditEvents, AuditRecorder } from '../model/events';
 import { MAX_COUNTED_KEYS } from './failure-limits';
 
@@ -23,7 +23,7 @@ interface Last {
  * {@link MAX_COUNTED_KEYS} keys are remembered (least recently refused forgotten first).
  */
 export class RefusalEvents {
-  private readonly last = new LRUCache<string, Last>({ max: MAX_COUNTED_KEYS });
+  private readonly last = boundedLru<string, Last>(MAX_COUNTED_KEYS);
 
   constructor(
     private readonly events: AuditRecorder,

@@ -1,6 +1,7 @@
 // Remembered secret verifications: a keyed hash of a secret bcrypt already accepted, tied to the stored hash and client version it matched.
 import { hash, randomBytes } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { boundedLru } from '../model/bounded-lru';
 
 /** What one remembered verification is bound to: it counts only while the client row still says the same. */
 interface Remembered {
@@ -43,7 +44,7 @@ export class SecretMemory {
     private readonly maxAgeMs: number,
     private readonly now: () => number,
   ) {
-    this.entries = maxEntries > 0 ? new LRUCache({ max: maxEntries }) : undefined;
+    this.entries = maxEntries > 0 ? boundedLru<string, Remembered>(maxEntries) : undefined;
   }
 
   /** Whether `secret` was verified for `clientId` against a hash and version the row still has. */

@@ -1,5 +1,6 @@
 // One-time claims of jtis (client assertions, RFC 7523 §3; DPoP proofs, RFC 9449 §11.1): in a shared store when there is one, else a bounded in-memory cache.
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { boundedLru } from '../model/bounded-lru';
 import type { ReplayStore } from '../../store/types';
 
 /** Claims an id once until it expires; resolves false for a replay. */
@@ -23,7 +24,7 @@ export class MemoryClaims implements OneTimeClaims {
 
   constructor(max: number) {
     if (!Number.isInteger(max) || max < 1) throw new TypeError('the replay cache size must be a positive integer');
-    this.cache = new LRUCache<string, number>({ max });
+    this.cache = boundedLru<string, number>(max);
   }
 
   claimOnce(namespace: string, id: string, expiresAt: number, now: number): Promise<boolean> {

@@ -1,5 +1,6 @@
 // Verified-token cache: a verifier that remembers tokens another verifier accepted, each only until its exp, forgotten on any store change.
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { boundedLru } from '../model/bounded-lru';
 import { deepFreeze } from '../model/deep-freeze';
 import type { VerifiedAccessToken } from '../tokens/jwt';
 
@@ -71,7 +72,7 @@ export class CachingTokenVerifier implements AccessTokenVerifier {
     private readonly inner: AccessTokenVerifier,
     private readonly options: { maxEntries: number; clock: () => number; onLookup?: (hit: boolean) => void },
   ) {
-    this.entries = options.maxEntries > 0 ? new LRUCache({ max: options.maxEntries }) : undefined;
+    this.entries = options.maxEntries > 0 ? boundedLru<string, Entry>(options.maxEntries) : undefined;
   }
 
   /**
