@@ -117,6 +117,16 @@ const CASES = {
     return CASES['bare-auth'](app);
   },
 
+  // The reading floor in a process that holds what the in-process guard's process holds: an
+  // instance that has issued a token and verified it once (its caches warm), but not on this route.
+  async 'bare-auth-read-lib'(app) {
+    const oauth = lib.createOAuth(await ourOptions());
+    const client = await oauth.server.findClient(config.clientId);
+    const { access_token: token } = await oauth.server.issueToken(client, { grant_type: 'client_credentials', scope: 'read' });
+    await oauth.server.verifyAccessToken(token, { audience: [issuer] });
+    return CASES['bare-auth-read'](app);
+  },
+
   // The baseline of the token cases: a POST whose urlencoded form body is parsed, then a JSON answer.
   async 'bare-post'(app) {
     app.post('/oauth/token', express.urlencoded({ extended: false }), (req, res) => res.json({ grant_type: req.body.grant_type }));
