@@ -2,7 +2,8 @@
 import type { Request } from 'express';
 import { InvalidRequestError } from '../core/model/errors';
 
-const addresses = new WeakMap<Request, string>();
+/** Keyed by the request, and by a view of it that carries the same address (see {@link withClientAddressOf}). */
+const addresses = new WeakMap<object, string>();
 
 /**
  * Takes the request's address now, as `req.ip` gives it (proxy-addr over the socket's remote address
@@ -36,7 +37,14 @@ function requestAddress(req: Request): string | undefined {
   return req.app.get('trust proxy') === false ? req.socket.remoteAddress : req.ip;
 }
 
-/** The address {@link takeClientAddress} took for this request (undefined before it ran). */
-export function clientAddress(req: Request): string | undefined {
+/** The address {@link takeClientAddress} took for this request, or for the request `view` stands for (undefined before it ran). */
+export function clientAddress(req: object): string | undefined {
   return addresses.get(req);
+}
+
+/** `view`, carrying the address taken for `req`, so what reads the address of one reads it of the other. */
+export function withClientAddressOf<T extends object>(req: Request, view: T): T {
+  const address = addresses.get(req);
+  if (address !== undefined) addresses.set(view, address);
+  return view;
 }

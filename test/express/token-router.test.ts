@@ -6,7 +6,7 @@ import express from 'express';
 import { createPublicKey } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { createOAuth } from '../../lib';
-import { type PublicJwk } from '../../lib/core';
+import { type AuditEvent, type PublicJwk } from '../../lib/core';
 import { buildApp, ISSUER, memoryLogger, type TestApp } from '../helpers';
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
@@ -152,6 +152,33 @@ describe('token endpoint', () => {
       const res = await request(app).post('/oauth/token').auth(id, secret).type('form').send({ ...GRANT, scope: 'read' });
       expect(res.status).toBe(200);
       expect(res.body.scope).toBe('read');
+    });
+
+    it("leaves the host app's request without Passport's session helpers: Passport authenticates a view of it", async () => {
+      const { id, secret } = await t.createClient('read');
+      const seen: express.Request[] = [];
+      const events: AuditEvent[] = [];
+      t.oauth.events.on('audit', (e: AuditEvent) => events.push(e));
+      const app = express();
+      app.use((req, _res, next) => {
+        seen.push(req);
+        next();
+      });
+      app.use(t.oauth.tokenRouter());
+      const basicRes = await request(app).post('/oauth/token').auth(id, secret).type('form').send({ ...GRANT, scope: 'read' });
+      const bodyRes = await request(app).post('/oauth/token').type('form').send({ ...GRANT, client_id: id, client_secret: secret });
+      const wrong = await request(app).post('/oauth/token').auth(id, 'wrong').type('form').send(GRANT);
+      expect([basicRes.status, bodyRes.status, wrong.status]).toEqual([200, 200, 401]);
+      expect(seen).toHaveLength(3);
+      for (const req of seen) {
+        for (const helper of ['login', 'logIn', 'logout', 'logOut', 'isAuthenticated', 'isUnauthenticated', '_sessionManager', 'user']) {
+          expect({ helper, own: Object.hasOwn(req, helper) }).toEqual({ helper, own: false });
+        }
+      }
+      // The failure was still charged to the address the request came from (the view carries it).
+      const failed = events.filter((e) => e.type === 'client.authentication_failed');
+      expect(failed).toHaveLength(1);
+      expect(failed[0]).toMatchObject({ clientId: id, address: expect.stringMatching(/127\.0\.0\.1$/) });
     });
 
     it('serves the token endpoint on a configured path', async () => {
