@@ -182,7 +182,7 @@ export function createTokenRouter(server: AuthorizationServer, observe?: Request
    * the parsed form) and the address taken when it started. Passport's authenticate() gives the
    * request it is handed seven session helpers (`logIn`, `logout`, `isAuthenticated`, `_sessionManager`
    * and the rest), which a token request never uses; added to an Express 5 request, each built the
-   * request a hidden class of its own, together about 30 µs a token request in-process (bench/README.md,
+   * request a hidden class of its own, together about 36 µs a token request in-process (bench/README.md,
    * sixth session). On the view, which has one shape for every request, they cost nothing.
    */
   function runStrategy(name: string, req: Request, res: Response): Promise<Client> {
