@@ -140,15 +140,19 @@ function uriHasToken(req: Request): boolean {
   return query >= 0 && new URLSearchParams(req.originalUrl.slice(query + 1)).has('access_token');
 }
 
+/**
+ * Whether a raw header name is `Authorization`, in any case. The length first, so most headers are
+ * told apart at once; then the two usual spellings, compared without making a lower-cased copy.
+ */
+function isAuthorizationName(name: string): boolean {
+  return name.length === 13 && (name === 'Authorization' || name === 'authorization' || name.toLowerCase() === 'authorization');
+}
+
 /** Node keeps only the first of repeated Authorization headers; the raw list shows whether there were more. */
 function authorizationHeaderCount(req: Request): number {
   let count = 0;
   const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    // The length first: most headers are told apart without a lower-cased copy.
-    if (name.length === 13 && name.toLowerCase() === 'authorization') count++;
-  }
+  for (let i = 0; i < raw.length; i += 2) if (isAuthorizationName(raw[i] as string)) count++;
   return count;
 }
 
@@ -226,8 +230,7 @@ function soleAuthorization(req: Request): string | undefined {
   let value: string | undefined;
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    if (name.length === 13 && name.toLowerCase() === 'authorization') {
+    if (isAuthorizationName(raw[i] as string)) {
       if (value !== undefined) return undefined;
       value = raw[i + 1];
     }

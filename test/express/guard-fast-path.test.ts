@@ -1,5 +1,6 @@
 // The guard's answer for a cached token, given without a promise: the same decisions as the full path (RFC 6750 §2, §3.1), on the in-process and the remote guard, and an error thrown further down is the app's, once.
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import http from 'node:http';
 import request from 'supertest';
 import { createResourceServer, oauthErrorHandler, type RequireScope } from '../../lib';
 import { buildApp, memoryLogger, type TestApp } from '../helpers';
@@ -41,6 +42,50 @@ describe('guard, cached token', () => {
       expect(res.status).toBe(500);
       expect(seen).toHaveLength(1);
       expect((seen[0] as Error).message).toBe('handler failed');
+    }
+  });
+});
+
+/**
+ * GET `url` with `rawHeaders` as written (name, value, name, value...), so names keep their case and
+ * repeat; Node adds nothing to a raw list, so it starts with Host.
+ */
+function rawGet(url: string, rawHeaders: string[]): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'GET', headers: ['Host', new URL(url).host, ...rawHeaders] }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        try {
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown });
+        } catch (err) {
+          reject(new Error(`${res.statusCode}: ${text}`, { cause: err }));
+        }
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('guard, cached token, Authorization header names', () => {
+  it('refuses two Authorization headers whatever the case of their names, each with the cached token (RFC 6750 §2: one method per request)', async () => {
+    const { id, secret } = await t.createClient('read');
+    const token = await t.tokenFor(id, secret);
+    const service = await listen(t.app);
+    try {
+      expect((await rawGet(`${service.url}/api/items`, ['authorization', `Bearer ${token}`])).status).toBe(200);
+      for (const [first, second] of [['AUTHORIZATION', 'authorization'], ['Authorization', 'aUTHORIZATION'], ['authorization', 'Authorization']]) {
+        const res = await rawGet(`${service.url}/api/items`, [first as string, `Bearer ${token}`, second as string, `Bearer ${token}`]);
+        expect(res).toEqual({ status: 400, body: { error: 'invalid_request', error_description: 'send exactly one Authorization header' } });
+      }
+      // One header, its name in any case, is the one header it must be.
+      for (const name of ['AUTHORIZATION', 'Authorization', 'aUtHoRiZaTiOn']) {
+        expect((await rawGet(`${service.url}/api/items`, [name, `Bearer ${token}`])).status).toBe(200);
+      }
+    } finally {
+      await service.close();
     }
   });
 });
