@@ -1,9 +1,10 @@
-// `npm run bench:ab`: cases whose differences are a few µs, measured in alternating rounds with every server alive, as paired ratios to the bare route of the same round; with the guard cases, issue 16.3's targets and their floors.
+// `npm run bench:ab`: cases whose differences are a few µs, measured in alternating rounds (each round's servers started afresh with one V8 hash seed), as paired ratios to the bare route of the same round; with the guard cases, issue 16.3's targets and their floors.
 'use strict';
 const { mkdtempSync, rmSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { child, nextMessage } = require('./processes');
+const { ISSUER, prepareGuardFixture } = require('./guard-fixture');
 
 const BENCH = __dirname;
 const arg = (name, fallback) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
@@ -11,8 +12,7 @@ const arg = (name, fallback) => process.argv.find((a) => a.startsWith(`--${name}
 const CASES = arg('cases', 'bare,bare-noop,bare-auth,bare-auth-read,ours-guard,ours-guard-after-token-router,ours-remote-guard').split(',');
 const BASELINE = arg('baseline', 'bare');
 const ROUNDS = Number(arg('rounds', '9'));
-const TIMING = { warmup: Number(arg('warmup', '1')), duration: Number(arg('duration', '3')), connections: 50 };
-const ISSUER = 'http://127.0.0.1:9999';
+const TIMING = { warmup: Number(arg('warmup', '2')), duration: Number(arg('duration', '3')), connections: 50 };
 /**
  * `--together`: every case in one server process, each on its own port, so the baseline is a plain
  * route of the same service (the library loaded, its heap and timers shared) and only the route's
@@ -26,36 +26,45 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** One client and one RS256 token in a fresh SQLite database, as the guard cases of bench/run.js. */
-async function prepare(dir) {
-  const lib = require(path.join(BENCH, '..', 'dist'));
-  const database = path.join(dir, 'ab.sqlite');
-  const oauth = lib.createOAuth({ issuer: ISSUER, database, bcryptCost: 10, logger: { warn() {}, error() {} } });
-  const { client } = await oauth.registry.create({ name: 'ab', scopes: 'read write' });
-  const token = (await oauth.server.issueToken(client, { grant_type: 'client_credentials', scope: 'read' })).access_token;
-  await oauth.close();
-  return { database, clientId: client.id, token };
-}
-
-/** Starts every case's server on CPU 0, each with its own port; the remote guard mints its own token. */
-async function startAll(made) {
+/**
+ * Starts every case's server on CPU 0, each with its own port, all with V8 hash seed `seed`; the
+ * remote guard mints its own token. A process keeps what it drew at start (V8's hash seed, where its
+ * code and heap landed) for its life, so a server kept for the whole run would carry its draws into
+ * every round: each round starts its servers afresh, all with one seed, the round's number.
+ */
+async function startAll(made, seed) {
+  const nodeArgs = [`--hash-seed=${seed}`];
   if (TOGETHER) {
     if (CASES.some((name) => name.includes('@'))) throw new Error('--together serves one build: no name@dir cases');
-    const proc = child('server.js', 0, { BENCH_CONFIG: JSON.stringify({ servers: CASES, issuer: ISSUER, database: made.database, clientId: made.clientId }) });
+    const proc = child('server.js', 0, { BENCH_CONFIG: JSON.stringify({ servers: CASES, issuer: ISSUER, database: made.database, clientId: made.clientId }) }, nodeArgs);
     const { servers } = await nextMessage(proc, 'ready');
-    return servers.map(({ name, port, token }) => ({ name, proc, url: `http://127.0.0.1:${port}`, token: token ?? made.token, cpu: [] }));
+    return servers.map(({ name, port, token }) => ({ name, proc, url: `http://127.0.0.1:${port}`, token: token ?? made.token }));
   }
   const servers = [];
   for (const name of CASES) {
     const [server, dist] = name.split('@');
-    const proc = child('server.js', 0, {
-      BENCH_CONFIG: JSON.stringify({ server, issuer: ISSUER, database: made.database, clientId: made.clientId }),
-      ...(dist ? { BENCH_DIST: path.resolve(dist) } : {}),
-    });
+    const proc = child(
+      'server.js',
+      0,
+      {
+        BENCH_CONFIG: JSON.stringify({ server, issuer: ISSUER, database: made.database, clientId: made.clientId }),
+        ...(dist ? { BENCH_DIST: path.resolve(dist) } : {}),
+      },
+      nodeArgs,
+    );
     const { port, token } = await nextMessage(proc, 'ready');
-    servers.push({ name, proc, url: `http://127.0.0.1:${port}`, token: token ?? made.token, cpu: [] });
+    servers.push({ name, proc, url: `http://127.0.0.1:${port}`, token: token ?? made.token });
   }
   return servers;
+}
+
+/** Stops the servers' processes and waits until they are gone. */
+async function stopAll(servers) {
+  const running = [...new Set(servers.map((s) => s.proc))].filter((proc) => proc.exitCode === null);
+  await Promise.all(running.map((proc) => new Promise((resolve) => {
+    proc.once('exit', resolve);
+    proc.send('stop');
+  })));
 }
 
 /** One measured window against one server: CPU µs per response, from the server. */
@@ -109,18 +118,23 @@ async function main() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ecc-ab-'));
   let servers = [];
   try {
-    const made = await prepare(dir);
-    servers = await startAll(made);
-    const base = servers.find((s) => s.name === BASELINE);
-    if (!base) throw new Error(`the baseline ${BASELINE} is not among --cases`);
+    const made = await prepareGuardFixture(dir);
+    if (!CASES.includes(BASELINE)) throw new Error(`the baseline ${BASELINE} is not among --cases`);
+    const cpu = new Map(CASES.map((name) => [name, []]));
     const where = TOGETHER ? 'all in one server process' : 'each in its own server process';
-    console.log(`${ROUNDS} rounds of ${CASES.length} cases, ${where} (warm-up ${TIMING.warmup} s, ${TIMING.duration} s measured each, order rotating), load average ${os.loadavg()[0].toFixed(2)}`);
+    console.log(
+      `${ROUNDS} rounds of ${CASES.length} cases, ${where}, started afresh each round with V8 hash seed = the round's number (warm-up ${TIMING.warmup} s, ${TIMING.duration} s measured each, order rotating), load average ${os.loadavg()[0].toFixed(2)}`,
+    );
     for (let i = 0; i < ROUNDS; i++) {
+      servers = await startAll(made, i + 1);
       // The order rotates, so no case always follows the same one.
       const order = servers.map((_, k) => servers[(k + i) % servers.length]);
-      for (const s of order) s.cpu.push(await round(s));
-      console.log(`round ${i + 1}: ${servers.map((s) => `${s.name} ${s.cpu.at(-1)}`).join(', ')}`);
+      for (const s of order) cpu.get(s.name).push(await round(s));
+      await stopAll(servers);
+      console.log(`round ${i + 1}: ${CASES.map((name) => `${name} ${cpu.get(name).at(-1)}`).join(', ')}`);
     }
+    servers = CASES.map((name) => ({ name, cpu: cpu.get(name) }));
+    const base = servers.find((s) => s.name === BASELINE);
     console.log(`\nload average at the end ${os.loadavg()[0].toFixed(2)}\n`);
     console.log(`| case | CPU µs per response (median of ${ROUNDS}) | × ${BASELINE} by CPU, median of the rounds' ratios | range of the ratios |`);
     console.log('|---|--:|--:|--:|');
@@ -133,7 +147,7 @@ async function main() {
     }
     printTargets(servers, (s) => median(ratiosOf(s)));
   } finally {
-    for (const proc of new Set(servers.map((s) => s.proc))) if (proc.exitCode === null) proc.send('stop');
+    await stopAll(servers.filter((s) => s.proc));
     rmSync(dir, { recursive: true, force: true });
   }
 }

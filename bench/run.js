@@ -13,6 +13,12 @@ const SMOKE = process.argv.includes('--smoke');
 /** `--only=text` runs the cases whose name contains text (`a|b`: either); `--cpu-prof=dir` profiles their servers (see bench/profile.js). */
 const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
 const PROFILE_DIR = process.argv.find((a) => a.startsWith('--cpu-prof='))?.slice(11);
+/**
+ * One V8 hash seed for every server of the run (`--hash-seed=N`, else drawn now), recorded with it, so
+ * that a case and its baseline differ by their code and not by a seed each process drew (a small
+ * effect, bench/README.md, seventh session, but free to remove).
+ */
+const HASH_SEED = Number(process.argv.find((a) => a.startsWith('--hash-seed='))?.slice(12) ?? 1 + Math.floor(Math.random() * 2 ** 31));
 const ISSUER = 'http://127.0.0.1:9999';
 // Smoke measures long enough that a bcrypt case (tens of ms a request, one comparison at a time) answers
 // even on a loaded machine: 0 responses counts as a failed case.
@@ -315,7 +321,7 @@ async function startServer(c, profile = []) {
         exhaust: c.exhaust,
       }),
     },
-    profile,
+    [`--hash-seed=${HASH_SEED}`, ...profile],
   );
   return { server, ready: nextMessage(server, 'ready') };
 }
@@ -430,7 +436,7 @@ async function main() {
   const started = new Date();
   const loadAtStart = os.loadavg()[0];
   try {
-    console.log(`${SMOKE ? 'smoke' : 'full'} run: warm-up ${TIMING.warmup}s, measure ${TIMING.duration}s, ${TIMING.connections} connections, ${HAS_TASKSET ? 'server on CPU 0, load on CPU 1' : 'no taskset: unpinned'}`);
+    console.log(`${SMOKE ? 'smoke' : 'full'} run: warm-up ${TIMING.warmup}s, measure ${TIMING.duration}s, ${TIMING.connections} connections, ${HAS_TASKSET ? 'server on CPU 0, load on CPU 1' : 'no taskset: unpinned'}, V8 hash seed ${HASH_SEED} in every server`);
     const made = await prepare(dir);
     const rows = [];
     for (const c of cases(made).filter((c) => !ONLY || ONLY.split('|').some((part) => c.name.includes(part)))) {
@@ -457,6 +463,7 @@ async function main() {
       // What was measured and how busy the machine was: bench/summarize.js takes medians only over runs of one commit.
       commit: commit(),
       loadAverage: { start: loadAtStart, end: os.loadavg()[0] },
+      hashSeed: HASH_SEED,
       rows,
     });
     const table = renderTable(run);
