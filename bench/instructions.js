@@ -19,6 +19,7 @@ const CASES = arg('cases', 'bare,bare-auth,bare-auth-read-lib,ours-guard,ours-gu
  * more or one fewer of them by chance (about 1 % of the count over 15,000 requests).
  */
 const CYCLES = Number(arg('cycles', '3'));
+if (!Number.isInteger(CYCLES) || CYCLES < 1) throw new Error('--cycles must be a whole number of at least 1');
 const WARMUP = Number(arg('warmup', '6000'));
 /**
  * Seconds of the idle window that measures what the process does with no requests (timers: the change
@@ -128,7 +129,7 @@ async function measure(name, seed, cpu, made, dir) {
   const [cmd, argv] = HAS_TASKSET ? ['taskset', ['-c', String(cpu), ...valgrind]] : [valgrind[0], valgrind.slice(1)];
   const proc = spawn(cmd, argv, {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    env: { ...process.env, BENCH_CONFIG: JSON.stringify({ server: name, issuer: ISSUER, database: made.database, clientId: made.clientId }) },
+    env: { ...process.env, BENCH_CONFIG: JSON.stringify({ server: name, issuer: ISSUER, database: made.database, clientId: made.clientId, fetchTimeout: 120_000 }) },
   });
   const gc = markCompacts(proc.stdout);
   const deadline = Date.now() + DEADLINE_MINUTES * 60_000;
@@ -176,19 +177,26 @@ async function main() {
       `${CASES.length} cases under callgrind, two at a time, each with hash seeds ${SEEDS.join(', ')}: ${WARMUP} warm-up requests, ${CYCLES} mark-compact cycles counted (${CONNECTIONS} keep-alive connections), then ${IDLE} s idle after ${SETTLE} s`,
     );
     const runs = [];
+    const failed = [];
     const queue = SEEDS.flatMap((seed) => CASES.map((name) => ({ name, seed })));
     // One case per core: the counts do not depend on it, the wall time does.
     await Promise.all(
       [0, 1].map(async (cpu) => {
         for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-          const r = await measure(next.name, next.seed, cpu, made, dir);
-          console.log(`${r.name}, hash seed ${r.seed}: ${Math.round(r.perResponse)} instructions per response over ${r.responses}, ${Math.round(r.idlePerSecond)} per idle second`);
-          runs.push(r);
+          try {
+            const r = await measure(next.name, next.seed, cpu, made, dir);
+            console.log(`${r.name}, hash seed ${r.seed}: ${Math.round(r.perResponse)} instructions per response over ${r.responses}, ${Math.round(r.idlePerSecond)} per idle second`);
+            runs.push(r);
+          } catch (err) {
+            // One failed run leaves the case out of the table, not the others.
+            console.log(`${next.name}, hash seed ${next.seed}: FAILED (${err.message})`);
+            failed.push(next);
+          }
         }
       }),
     );
     const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    const results = CASES.map((name) => {
+    const results = CASES.filter((name) => !failed.some((f) => f.name === name)).map((name) => {
       const mine = runs.filter((r) => r.name === name);
       return { name, perResponse: mean(mine.map((r) => r.perResponse)), idlePerSecond: mean(mine.map((r) => r.idlePerSecond)), net: mean(mine.map((r) => r.net)), nets: mine.map((r) => r.net) };
     });
@@ -208,6 +216,10 @@ async function main() {
         const value = base.net / results.find((r) => r.name === t.name).net;
         console.log(`| ${t.target} | ${value.toFixed(3)}× | ${value >= t.goal ? 'yes' : '**no**'} |`);
       }
+    }
+    if (failed.length > 0) {
+      console.log(`\nnot counted (a run failed): ${[...new Set(failed.map((f) => f.name))].join(', ')}`);
+      process.exitCode = 1;
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

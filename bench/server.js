@@ -178,7 +178,13 @@ const CASES = {
     const issuerUrl = `http://127.0.0.1:${port()}`;
     const oauth = lib.createOAuth({ ...(await ourOptions()), issuer: issuerUrl });
     app.use(oauth.tokenRouter());
-    const resourceServer = lib.createResourceServer({ issuer: issuerUrl, audience: issuerUrl, logger: { warn() {}, error() {} } });
+    // `fetchTimeout`: bench/instructions.js runs this under valgrind, where the loopback fetch is slow.
+    const resourceServer = lib.createResourceServer({
+      issuer: issuerUrl,
+      audience: issuerUrl,
+      logger: { warn() {}, error() {} },
+      ...(config.fetchTimeout ? { fetchTimeout: config.fetchTimeout } : {}),
+    });
     app.get('/api/items', resourceServer.requireScope('read'), items);
     await resourceServer.ready();
     if (config.tokenPool) return { tokens: await mintPool(oauth, config.clientId, config.tokenPool) };
