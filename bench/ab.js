@@ -6,7 +6,6 @@ const path = require('node:path');
 const { child, nextMessage } = require('./processes');
 const { ISSUER, prepareGuardFixture } = require('./guard-fixture');
 
-const BENCH = __dirname;
 const arg = (name, fallback) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 /** Cases as bench/server.js names them; `name@dir` serves the build in dir (BENCH_DIST) instead of dist/. */
 const CASES = arg('cases', 'bare,bare-noop,bare-auth,bare-auth-read,ours-guard,ours-guard-after-token-router,ours-remote-guard').split(',');
@@ -61,10 +60,15 @@ async function startAll(made, seed) {
 /** Stops the servers' processes and waits until they are gone. */
 async function stopAll(servers) {
   const running = [...new Set(servers.map((s) => s.proc))].filter((proc) => proc.exitCode === null);
-  await Promise.all(running.map((proc) => new Promise((resolve) => {
-    proc.once('exit', resolve);
-    proc.send('stop');
-  })));
+  await Promise.all(
+    running.map(
+      (proc) =>
+        new Promise((resolve) => {
+          proc.once('exit', resolve);
+          proc.send('stop');
+        }),
+    ),
+  );
 }
 
 /** One measured window against one server: CPU µs per response, from the server. */
