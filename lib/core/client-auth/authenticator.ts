@@ -266,8 +266,9 @@ export class ClientAuthenticator {
    */
   async verifySecret(clientId: string, secret: string): Promise<Client> {
     const client = await this.store.getClient(clientId);
-    if (client && this.secrets.recalls(clientId, secret, client)) return client;
-    if (!(await this.secrets.verify(clientId, secret, client, (job) => job())) || !client) throw new InvalidClientError(FAILED);
+    const presented = { clientId, secret };
+    if (client && this.secrets.recalls(presented, client)) return client;
+    if (!(await this.secrets.verify(presented, client, (job) => job())) || !client) throw new InvalidClientError(FAILED);
     return client;
   }
 

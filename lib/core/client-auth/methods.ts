@@ -1,7 +1,7 @@
 // Client authentication methods (RFC 6749 §2.3): what each looks for in a request, how it reads its credential once, how it checks it.
 import { InvalidClientError, InvalidRequestError } from '../model/errors';
 import { acceptedSecretHashes, type Client } from '../model/client';
-import type { SecretMemory } from './secret-memory';
+import type { PresentedSecret, SecretMemory } from './secret-memory';
 import { isPlausibleSecret, type SecretVerifier } from './secrets';
 
 /** What a client-authentication method sees of a request, with no framework: the header and the form. */
@@ -22,6 +22,8 @@ export interface ClientCredential {
 /** The credential of the two client-secret methods. */
 export interface SecretCredential extends ClientCredential {
   secret: string;
+  /** The secret memory's keyed hash of id and secret, kept once computed (see {@link PresentedSecret}). */
+  digest?: string;
 }
 
 /** Runs costly work (bcrypt, a signature) through the instance's gate; a verification calls it at most once. */
@@ -70,7 +72,12 @@ export interface ClientAuthMethod<C extends ClientCredential = ClientCredential>
 /** What {@link ClientAuthMethod.verify} resolves: proved, not proved, or not proved with the reason for the audit log. */
 export type VerifyOutcome = boolean | { failed: string };
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/**
+ * Canonical base64 (RFC 4648 §4, padded): whole groups of four, `=` only as the last one or two
+ * characters. Tested with the length; the one-class pattern runs twice as fast as one spelling the groups out.
+ */
+const BASE64_CHARS = /^[A-Za-z0-9+/]*={0,2}$/;
+const isBase64 = (value: string): boolean => value.length % 4 === 0 && BASE64_CHARS.test(value);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -78,6 +85,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * Returns undefined for a malformed encoding.
  */
 export function formDecode(value: string): string | undefined {
+  // Most ids and secrets (ours are base64url) have nothing to decode.
+  if (!value.includes('%') && !value.includes('+')) return value;
   try {
     return decodeURIComponent(value.replace(/\+/g, ' '));
   } catch {
@@ -99,7 +108,7 @@ export function parseBasicCredentials(header: string): BasicCredentials {
   const match = /^Basic +(\S+)$/i.exec(header);
   if (!match) return { ok: false, reason: 'malformed Basic credentials' };
   const encoded = match[1] as string;
-  if (!BASE64.test(encoded)) return { ok: false, reason: 'Basic credentials are not valid base64' };
+  if (!isBase64(encoded)) return { ok: false, reason: 'Basic credentials are not valid base64' };
   let text: string;
   try {
     text = utf8.decode(Buffer.from(encoded, 'base64'));
@@ -130,27 +139,27 @@ export class SecretCheck {
   ) {}
 
   /** Whether this process already verified exactly this secret for the client's current row (no bcrypt). */
-  recalls(clientId: string, secret: string, client: Client): boolean {
-    if (!this.memory || !isPlausibleSecret(secret)) return false;
+  recalls(presented: PresentedSecret, client: Client): boolean {
+    if (!this.memory || !isPlausibleSecret(presented.secret)) return false;
     const acceptedHashes = acceptedSecretHashes(client, this.now());
-    return this.memory.recalls(clientId, secret, { version: client.version, enabled: client.enabled, acceptedHashes });
+    return this.memory.recalls(presented, { version: client.version, enabled: client.enabled, acceptedHashes });
   }
 
   /** Whether this process remembers exactly this secret for this id (one keyed hash; no client row, so not yet a proof). */
-  mayRecall(clientId: string, secret: string): boolean {
-    return this.memory !== undefined && isPlausibleSecret(secret) && this.memory.holds(clientId, secret);
+  mayRecall(presented: PresentedSecret): boolean {
+    return this.memory !== undefined && isPlausibleSecret(presented.secret) && this.memory.holds(presented);
   }
 
   /**
    * bcrypt against the client's accepted hashes (a dummy of the same cost for an unknown or secret-less
    * client); a secret bcrypt could not have produced is refused with no comparison, whatever the id.
    */
-  async verify(clientId: string, secret: string, client: Client | undefined, work: CostlyWork): Promise<boolean> {
-    if (!isPlausibleSecret(secret)) return false;
+  async verify(presented: PresentedSecret, client: Client | undefined, work: CostlyWork): Promise<boolean> {
+    if (!isPlausibleSecret(presented.secret)) return false;
     const hashes = client ? acceptedSecretHashes(client, this.now()) : [];
-    const matched = await work(() => this.verifier.match(secret, hashes));
+    const matched = await work(() => this.verifier.match(presented.secret, hashes));
     if (matched === undefined || !client) return false;
-    if (client.enabled) this.memory?.remember(clientId, secret, matched, client.version);
+    if (client.enabled) this.memory?.remember(presented, matched, client.version);
     return true;
   }
 }
@@ -165,15 +174,15 @@ abstract class ClientSecretMethod implements ClientAuthMethod<SecretCredential> 
   constructor(private readonly check: SecretCheck) {}
 
   recalls(credential: SecretCredential, client: Client): boolean {
-    return this.check.recalls(credential.clientId, credential.secret, client);
+    return this.check.recalls(credential, client);
   }
 
   mayRecall(credential: SecretCredential): boolean {
-    return this.check.mayRecall(credential.clientId, credential.secret);
+    return this.check.mayRecall(credential);
   }
 
   verify(credential: SecretCredential, client: Client | undefined, work: CostlyWork): Promise<boolean> {
-    return this.check.verify(credential.clientId, credential.secret, client, work);
+    return this.check.verify(credential, client, work);
   }
 }
 

@@ -14,6 +14,16 @@ interface Remembered {
   at: number;
 }
 
+/**
+ * A secret presented for a client id. `digest` keeps its keyed hash once the memory computed it, so
+ * the pre-check and the check of one request hash the secret once.
+ */
+export interface PresentedSecret {
+  clientId: string;
+  secret: string;
+  digest?: string;
+}
+
 /** The stored state a remembered verification is checked against on every request. */
 export interface ClientState {
   version: number;
@@ -48,13 +58,13 @@ export class SecretMemory {
   }
 
   /** Whether `secret` was verified for `clientId` against a hash and version the row still has. */
-  recalls(clientId: string, secret: string, state: ClientState): boolean {
+  recalls(presented: PresentedSecret, state: ClientState): boolean {
     if (!this.entries) return false;
-    const mac = this.mac(clientId, secret);
+    const mac = this.mac(presented);
     const entry = this.entries.get(mac);
     if (!entry) return false;
     const valid =
-      entry.clientId === clientId &&
+      entry.clientId === presented.clientId &&
       state.enabled &&
       entry.version === state.version &&
       state.acceptedHashes.includes(entry.hash) &&
@@ -67,14 +77,14 @@ export class SecretMemory {
    * Whether an entry for exactly this id and secret is held and young enough, without any client row:
    * one hash, no store read. A cheap pre-check only; {@link recalls} against the row still decides.
    */
-  holds(clientId: string, secret: string): boolean {
-    const entry = this.entries?.peek(this.mac(clientId, secret));
-    return entry !== undefined && entry.clientId === clientId && this.now() - entry.at < this.maxAgeMs;
+  holds(presented: PresentedSecret): boolean {
+    const entry = this.entries?.peek(this.mac(presented));
+    return entry !== undefined && entry.clientId === presented.clientId && this.now() - entry.at < this.maxAgeMs;
   }
 
   /** Records that bcrypt accepted `secret` for `clientId` against `hash` at `version`. */
-  remember(clientId: string, secret: string, hash: string, version: number): void {
-    this.entries?.set(this.mac(clientId, secret), { clientId, hash, version, at: this.now() });
+  remember(presented: PresentedSecret, hash: string, version: number): void {
+    this.entries?.set(this.mac(presented), { clientId: presented.clientId, hash, version, at: this.now() });
   }
 
   /** Forgets every remembered verification. */
@@ -87,8 +97,9 @@ export class SecretMemory {
     return this.entries?.size ?? 0;
   }
 
-  private mac(clientId: string, secret: string): string {
-    // One native call over the whole message; an entry also holds its id, compared on every lookup.
-    return hash('sha256', `${this.key}\0${clientId}\0${secret}`, 'base64url');
+  private mac(presented: PresentedSecret): string {
+    // One native call over the whole message, once per presented secret; an entry also holds its id,
+    // compared on every lookup.
+    return (presented.digest ??= hash('sha256', `${this.key}\0${presented.clientId}\0${presented.secret}`, 'base64url'));
   }
 }

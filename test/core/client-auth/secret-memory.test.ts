@@ -1,4 +1,5 @@
 // Remembered secret verifications: returning clients skip bcrypt, and any rotation, disabling or deletion (here or in another process) ends that at once.
+import crypto from 'node:crypto';
 import { inspect } from 'node:util';
 import bcrypt from 'bcrypt';
 import request from 'supertest';
@@ -119,32 +120,46 @@ describe('remembered secret verification', () => {
 
   it('keeps only a keyed hash, never the secret', () => {
     const memory = new SecretMemory(10, 60_000, Date.now);
-    memory.remember('client-1', 'the-secret-value', '$2b$04$hash', 1);
+    memory.remember({ clientId: 'client-1', secret: 'the-secret-value' }, '$2b$04$hash', 1);
     expect(inspect(memory, { depth: Infinity, showHidden: true })).not.toContain('the-secret-value');
-    expect(memory.recalls('client-1', 'the-secret-value', { version: 1, enabled: true, acceptedHashes: ['$2b$04$hash'] })).toBe(true);
+    expect(memory.recalls({ clientId: 'client-1', secret: 'the-secret-value' }, { version: 1, enabled: true, acceptedHashes: ['$2b$04$hash'] })).toBe(true);
   });
 
   it('forgets a verification once it is older than its maximum age', () => {
     const clock = fakeClock();
     const memory = new SecretMemory(10, 60_000, clock.now);
     const state = { version: 1, enabled: true, acceptedHashes: ['$2b$04$hash'] };
-    memory.remember('client-1', 'secret', '$2b$04$hash', 1);
+    memory.remember({ clientId: 'client-1', secret: 'secret' }, '$2b$04$hash', 1);
     clock.advance(59_999);
-    expect(memory.recalls('client-1', 'secret', state)).toBe(true);
+    expect(memory.recalls({ clientId: 'client-1', secret: 'secret' }, state)).toBe(true);
     clock.advance(1);
-    expect(memory.recalls('client-1', 'secret', state)).toBe(false);
+    expect(memory.recalls({ clientId: 'client-1', secret: 'secret' }, state)).toBe(false);
   });
 
   it('holds at most its configured number of verifications, least recently used going first', () => {
     const memory = new SecretMemory(2, 60_000, Date.now);
     const state = { version: 1, enabled: true, acceptedHashes: ['h'] };
-    memory.remember('a', 's', 'h', 1);
-    memory.remember('b', 's', 'h', 1);
-    expect(memory.recalls('a', 's', state)).toBe(true);
-    memory.remember('c', 's', 'h', 1);
+    memory.remember({ clientId: 'a', secret: 's' }, 'h', 1);
+    memory.remember({ clientId: 'b', secret: 's' }, 'h', 1);
+    expect(memory.recalls({ clientId: 'a', secret: 's' }, state)).toBe(true);
+    memory.remember({ clientId: 'c', secret: 's' }, 'h', 1);
     expect(memory.size).toBe(2);
-    expect(memory.recalls('b', 's', state)).toBe(false);
-    expect(memory.recalls('a', 's', state)).toBe(true);
+    expect(memory.recalls({ clientId: 'b', secret: 's' }, state)).toBe(false);
+    expect(memory.recalls({ clientId: 'a', secret: 's' }, state)).toBe(true);
+  });
+
+  it('hashes a returning client\'s secret once per token request, for the pre-check and the check together', async () => {
+    const { id, secret } = await t.createClient();
+    expect((await tokenRequest(id, secret)).status).toBe(200);
+    const hashes = jest.spyOn(crypto, 'hash');
+    try {
+      expect((await tokenRequest(id, secret)).status).toBe(200);
+      const ofSecret = hashes.mock.calls.filter(([, data]) => typeof data === 'string' && data.endsWith(`\0${id}\0${secret}`));
+      expect(ofSecret).toHaveLength(1);
+      expect(compare).toHaveBeenCalledTimes(1);
+    } finally {
+      hashes.mockRestore();
+    }
   });
 
   it('runs bcrypt every time when verifiedSecretCacheSize is 0', async () => {
