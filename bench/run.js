@@ -8,6 +8,7 @@ const lib = require('../dist');
 const { renderChart } = require('./chart');
 const { HAS_TASKSET, child, nextMessage } = require('./processes');
 const { annotate, renderTable } = require('./table');
+const { tokenRequest } = require('./token-fixture');
 
 const SMOKE = process.argv.includes('--smoke');
 /** `--only=text` runs the cases whose name contains text (`a|b`: either); `--cpu-prof=dir` profiles their servers (see bench/profile.js). */
@@ -33,16 +34,6 @@ const FIRST_CONTACT_CLIENTS = SMOKE ? 200 : 5000;
  * pays a signature check, as the peers do on every request.
  */
 const TOKEN_POOL = Math.ceil(lib.DEFAULTS.tokenCacheSize * 1.2);
-
-const basic = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-const FORM = 'application/x-www-form-urlencoded';
-const tokenRequest = (id, secret, how) =>
-  how === 'basic'
-    ? { headers: { 'content-type': FORM, authorization: basic(id, secret) }, body: 'grant_type=client_credentials&scope=read' }
-    : {
-        headers: { 'content-type': FORM },
-        body: `grant_type=client_credentials&scope=read&client_id=${id}&client_secret=${encodeURIComponent(secret)}`,
-      };
 
 /** PostgreSQL for the PostgreSQL cases: OAUTH_BENCH_PG_URL, else the tests' OAUTH_TEST_PG_URL; without one those cases are listed as not measured. */
 const PG_URL = process.env.OAUTH_BENCH_PG_URL || process.env.OAUTH_TEST_PG_URL;

@@ -9,11 +9,46 @@ const MEASURE_MS = SMOKE ? 300 : 3000;
 /** Signatures in flight at once on the pool: about what 50 connections keep waiting. */
 const IN_FLIGHT = 50;
 
+/** Signs `n` times, on the main thread or with IN_FLIGHT at once on the pool; resolves when all are done. */
+function signMany(key, input, mode, n) {
+  if (mode === 'main') {
+    for (let i = 0; i < n; i++) sign('sha256', input, key);
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    let started = 0;
+    let done = 0;
+    const next = () => {
+      if (started === n) return;
+      started++;
+      sign('sha256', input, key, () => {
+        if (++done === n) resolve();
+        else next();
+      });
+    };
+    for (let i = 0; i < Math.min(IN_FLIGHT, n); i++) next();
+  });
+}
+
+/**
+ * `--child alg mode --counted` (bench/instructions.js, under callgrind): signs a warm-up, reports
+ * `ready` over IPC, then signs the `count` each `sign` message asks for and reports `signed`, so
+ * that only signatures fall between the counter's zeroing and its dump.
+ */
+function countedChild(key, input, mode) {
+  process.on('message', (msg) => {
+    if (msg.type === 'sign') signMany(key, input, mode, msg.count).then(() => process.send({ type: 'signed' }));
+    if (msg.type === 'exit') process.exit(0);
+  });
+  signMany(key, input, mode, 100).then(() => process.send({ type: 'ready' }));
+}
+
 if (process.argv.includes('--child')) {
   const [alg, mode] = process.argv.slice(process.argv.indexOf('--child') + 1);
   const { privateKey } = alg === 'RS256' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const key = alg === 'ES256' ? { key: privateKey, dsaEncoding: 'ieee-p1363' } : privateKey;
   const input = Buffer.from(`${Buffer.from('{"alg":"RS256","typ":"at+jwt","kid":"k"}').toString('base64url')}.${'x'.repeat(300)}`);
+  if (process.argv.includes('--counted')) return countedChild(key, input, mode);
   const started = Date.now();
   const cpu = process.cpuUsage();
   let done = 0;
