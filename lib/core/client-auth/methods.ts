@@ -19,12 +19,8 @@ export interface ClientCredential {
   clientId: string;
 }
 
-/** The credential of the two client-secret methods. */
-export interface SecretCredential extends ClientCredential {
-  secret: string;
-  /** The secret memory's keyed hash of id and secret, kept once computed (see {@link PresentedSecret}). */
-  digest?: string;
-}
+/** The credential of the two client-secret methods: the secret, and its keyed hash once the secret memory computed it. */
+export interface SecretCredential extends ClientCredential, PresentedSecret {}
 
 /** Runs costly work (bcrypt, a signature) through the instance's gate; a verification calls it at most once. */
 export type CostlyWork = <T>(job: () => Promise<T>) => Promise<T>;
